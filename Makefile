@@ -1,0 +1,108 @@
+# sumdbd: one Makefile.  `make` builds ./sumdbd; `make check` installs
+# what the tests need, builds and runs every test; `make run` starts a
+# demo.  SAN=1 builds and tests everything under ASan and UBSan.
+
+PREFIX	?= /usr/local
+DESTDIR	?=
+CC	?= cc
+CFLAGS	?= -O2 -g
+SAN	?= 0
+
+PKGS	= libevent libevent_openssl openssl libsodium sqlite3 jansson \
+	  inih libzip
+TESTPKGS = cmocka
+
+WARN	= -Wall -Wextra -Wshadow -Wpointer-arith -Wsign-compare \
+	  -Wstrict-prototypes -Wmissing-prototypes -Werror=implicit
+CPPFLAGS += -D_GNU_SOURCE -Idaemon -Idaemon/sumdb $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS	= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+
+ifeq ($(SAN),1)
+O	= build-san
+SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	  -fno-omit-frame-pointer
+else
+O	= build
+SANFLAGS =
+endif
+ALL_CFLAGS = $(CFLAGS) $(WARN) $(SANFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
+
+SUMDB_SRCS = daemon/sumdb/encode.c daemon/sumdb/note.c daemon/sumdb/tlog.c \
+	  daemon/sumdb/tile.c daemon/sumdb/record.c daemon/sumdb/modpath.c \
+	  daemon/sumdb/dirhash.c
+DAEMON_SRCS = daemon/main.c daemon/log.c daemon/keygen.c
+
+SUMDB_OBJS = $(SUMDB_SRCS:%.c=$(O)/%.o)
+DAEMON_OBJS = $(DAEMON_SRCS:%.c=$(O)/%.o)
+HEADERS	= daemon/sumdb/sumdb.h daemon/daemon.h
+
+TESTS	= $(O)/tests/sumdb_test
+TOOLS	= $(O)/tests/notetool
+
+# Debian packages: to build, to test, to benchmark.
+DEBS	= gcc make pkg-config libevent-dev libssl-dev libsodium-dev \
+	  libsqlite3-dev libjansson-dev libinih-dev libzip-dev libsystemd-dev
+TESTDEBS = libcmocka-dev golang-go golang-golang-x-mod-dev curl
+
+GO	= GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE=$(CURDIR)/$(O)/gocache \
+	  GOFLAGS= go
+
+.PHONY: all deps testdeps check run bench-core install clean
+
+all: deps sumdbd
+
+deps:
+	@sh tests/deps.sh $(DEBS)
+
+testdeps:
+	@sh tests/deps.sh $(DEBS) $(TESTDEBS)
+
+ifeq ($(SAN),1)
+sumdbd: $(O)/sumdbd
+else
+sumdbd: $(O)/sumdbd
+	cp $(O)/sumdbd sumdbd
+endif
+
+$(O)/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/libsumdb.a: $(SUMDB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(O)/sumdbd: $(DAEMON_OBJS) $(O)/libsumdb.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/tests/sumdb_test: $(O)/tests/sumdb_test.o $(O)/libsumdb.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs $(TESTPKGS))
+
+$(O)/tests/notetool: $(O)/tests/notetool.o $(O)/libsumdb.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/tests/bench_core: $(O)/tests/bench_core.o $(O)/libsumdb.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# The independent implementation: golang.org/x/mod, Debian's, GOPATH mode.
+$(O)/xmodref: tests/xmodref/main.go
+	@mkdir -p $(O)
+	$(GO) build -o $@ ./tests/xmodref
+
+check: testdeps
+	$(MAKE) $(O)/sumdbd $(TESTS) $(TOOLS) $(O)/xmodref
+	sh tests/run.sh $(O)
+
+run: deps sumdbd
+	sh tests/demo.sh
+
+bench-core: deps $(O)/tests/bench_core
+	$(O)/tests/bench_core
+
+install: sumdbd
+	install -d $(DESTDIR)$(PREFIX)/sbin
+	install -m 0755 sumdbd $(DESTDIR)$(PREFIX)/sbin/sumdbd
+
+clean:
+	rm -rf build build-san sumdbd

@@ -1,0 +1,151 @@
+/*
+ * keygen.c: "sumdbd keygen NAME": make an Ed25519 key pair for a
+ * checksum database, write the PRIVATE+KEY+... signer key to a file of
+ * mode 0600 that did not exist before, and print the verifier key that
+ * clients put in GOSUMDB.
+ */
+
+#include <sys/stat.h>
+
+#include <event2/buffer.h>
+#include <sodium.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "sumdb.h"
+
+static void
+keygen_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: sumdbd keygen [-o FILE] NAME\n"
+	    "  Generate the signing key of checksum database NAME (host or\n"
+	    "  host/path, as in GOSUMDB).  The PRIVATE+KEY+... key goes to\n"
+	    "  FILE (default NAME.key, '/' replaced by '_'), created with\n"
+	    "  mode 0600; an existing file is never overwritten.  The\n"
+	    "  verifier key is printed on standard output.\n");
+}
+
+/*
+ * Whether name can be a GOSUMDB name: host[:port][/path], which the go
+ * command parses as https://NAME with nothing but host and path.
+ */
+static int
+sumdb_name_ok(const char *name)
+{
+	size_t	 i, len = strlen(name);
+
+	if (len == 0 || name[0] == '/' || name[len - 1] == '/' ||
+	    strstr(name, "//") != NULL ||
+	    !note_name_valid(name, len))
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') ||
+		    (name[i] >= 'A' && name[i] <= 'Z') ||
+		    (name[i] >= '0' && name[i] <= '9') ||
+		    strchr(".-_~:/", name[i]) != NULL))
+			return 0;
+	return 1;
+}
+
+int
+cmd_keygen(int argc, char **argv)
+{
+	struct note_signer	*s = NULL;
+	struct note_verifier	 v;
+	struct evbuffer		*vkey = NULL;
+	char			*skey = NULL, path[1024], *p;
+	const char		*out = NULL;
+	size_t			 skeysize = 256;
+	int			 ch, fd = -1, n, err, rv = 2;
+
+	while ((ch = getopt(argc, argv, "ho:")) != -1) {
+		switch (ch) {
+		case 'o':
+			out = optarg;
+			break;
+		case 'h':
+			keygen_usage(stdout);
+			return 0;
+		default:
+			keygen_usage(stderr);
+			return 2;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 1) {
+		keygen_usage(stderr);
+		return 2;
+	}
+	if (!sumdb_name_ok(argv[0])) {
+		log_warnx("keygen: invalid database name '%s' "
+		    "(want host[:port][/path])", argv[0]);
+		return 2;
+	}
+	if (out == NULL) {
+		if ((size_t)snprintf(path, sizeof(path), "%s.key", argv[0]) >=
+		    sizeof(path)) {
+			log_warnx("keygen: name too long");
+			return 2;
+		}
+		for (p = path; *p != '\0'; p++)
+			if (*p == '/')
+				*p = '_';
+		out = path;
+	}
+	if ((s = note_signer_generate(argv[0], &err)) == NULL) {
+		log_warnx("keygen: %s", sumdb_strerror(err));
+		goto done;
+	}
+	if ((skey = sodium_malloc(skeysize)) == NULL) {
+		log_warn("keygen: sodium_malloc");
+		goto done;
+	}
+	if ((n = note_signer_format(s, skey, skeysize - 1)) < 0) {
+		log_warnx("keygen: %s", sumdb_strerror(n));
+		goto done;
+	}
+	skey[n++] = '\n';
+	if ((fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) ==
+	    -1) {
+		log_warn("keygen: '%s'", out);
+		goto done;
+	}
+	if (fchmod(fd, 0600) == -1 || write(fd, skey, n) != n ||
+	    fsync(fd) == -1) {
+		log_warn("keygen: writing '%s'", out);
+		unlink(out);
+		goto done;
+	}
+	note_signer_verifier(s, &v);
+	if ((vkey = evbuffer_new()) == NULL ||
+	    note_verifier_format(&v, vkey) != 0 ||
+	    evbuffer_add(vkey, "\n", 1) != 0) {
+		log_warnx("keygen: out of memory");
+		unlink(out);
+		goto done;
+	}
+	fwrite(evbuffer_pullup(vkey, -1), 1, evbuffer_get_length(vkey),
+	    stdout);
+	fflush(stdout);
+	fprintf(stderr, "sumdbd: signing key written to '%s'\n", out);
+	rv = 0;
+ done:
+	if (fd != -1 && close(fd) == -1 && rv == 0) {
+		log_warn("keygen: closing '%s'", out);
+		rv = 2;
+	}
+	if (vkey != NULL)
+		evbuffer_free(vkey);
+	if (skey != NULL)
+		sodium_free(skey);
+	note_signer_free(s);
+	return rv;
+}

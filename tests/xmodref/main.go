@@ -1,0 +1,700 @@
+// Command xmodref is the independent reference for sumdbd's tests: it
+// answers from golang.org/x/mod (Debian's golang-golang-x-mod-dev, built
+// in GOPATH mode with Go 1.19) so that the C code can be checked against
+// it.  It never writes data tiles: x/mod 0.7.0 formats them wrongly.
+//
+//	xmodref kat                 known-answer vectors (tests/testdata/kat.txt)
+//	xmodref random SEED COUNT   random tree vectors over a 100,000-record log
+//	xmodref zips DIR            build module zips in DIR, print their h1
+//	xmodref open VKEY FILE      note.Open a signed note; print its text
+//	xmodref sign SKEY FILE      note.Sign the text in FILE
+//	xmodref keycheck SKEY VKEY  both keys parse, sign and verify each other
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"golang.org/x/mod/module"
+	"golang.org/x/mod/semver"
+	"golang.org/x/mod/sumdb/dirhash"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+func die(format string, args ...interface{}) {
+	fmt.Fprintf(os.Stderr, "xmodref: "+format+"\n", args...)
+	os.Exit(2)
+}
+
+func main() {
+	if len(os.Args) < 2 {
+		die("usage: xmodref kat|random|zips|open|sign|keycheck ...")
+	}
+	switch os.Args[1] {
+	case "kat":
+		kat()
+	case "random":
+		if len(os.Args) != 4 {
+			die("usage: xmodref random SEED COUNT")
+		}
+		seed, err1 := strconv.ParseInt(os.Args[2], 10, 64)
+		count, err2 := strconv.Atoi(os.Args[3])
+		if err1 != nil || err2 != nil {
+			die("bad SEED or COUNT")
+		}
+		random(seed, count)
+	case "zips":
+		if len(os.Args) != 3 {
+			die("usage: xmodref zips DIR")
+		}
+		zips(os.Args[2])
+	case "open":
+		openNote(os.Args[2], os.Args[3])
+	case "sign":
+		signNote(os.Args[2], os.Args[3])
+	case "keycheck":
+		keycheck(os.Args[2], os.Args[3])
+	default:
+		die("unknown command %q", os.Args[1])
+	}
+}
+
+func hx(b []byte) string {
+	if len(b) == 0 {
+		return "-"
+	}
+	return hex.EncodeToString(b)
+}
+
+func okerr(err error) string {
+	if err != nil {
+		return "err"
+	}
+	return "ok"
+}
+
+// memLog is an in-memory log: its stored hashes, in x/mod's layout.
+type memLog struct {
+	hashes []tlog.Hash
+}
+
+func (l *memLog) ReadHashes(index []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(index))
+	for i, x := range index {
+		if x < 0 || x >= int64(len(l.hashes)) {
+			return nil, fmt.Errorf("index %d out of range", x)
+		}
+		out[i] = l.hashes[x]
+	}
+	return out, nil
+}
+
+func (l *memLog) add(n int64, text []byte) {
+	h, err := tlog.StoredHashes(n, text, l)
+	if err != nil {
+		die("StoredHashes: %v", err)
+	}
+	l.hashes = append(l.hashes, h...)
+}
+
+// recordText is the text of record i of the test logs; sumdb_test.c
+// builds the same.
+func recordText(i int64) []byte {
+	return []byte(fmt.Sprintf("example.com/m%d v1.0.%d h1:record%d\n", i%97, i, i))
+}
+
+func proofHex(p []tlog.Hash) string {
+	if len(p) == 0 {
+		return "-"
+	}
+	var s []string
+	for _, h := range p {
+		s = append(s, hex.EncodeToString(h[:]))
+	}
+	return strings.Join(s, ",")
+}
+
+func random(seed int64, count int) {
+	const max = 100000
+	r := rand.New(rand.NewSource(seed))
+	var l memLog
+	for i := int64(0); i < max; i++ {
+		l.add(i, recordText(i))
+	}
+	fmt.Printf("log %d\n", max)
+	for k := 0; k < count; k++ {
+		t := 1 + r.Int63n(max)
+		th, err := tlog.TreeHash(t, &l)
+		if err != nil {
+			die("TreeHash: %v", err)
+		}
+		fmt.Printf("tree %d %s\n", t, hex.EncodeToString(th[:]))
+		n := r.Int63n(t)
+		rp, err := tlog.ProveRecord(t, n, &l)
+		if err != nil {
+			die("ProveRecord: %v", err)
+		}
+		if tlog.CheckRecord(rp, t, th, n, tlog.RecordHash(recordText(n))) != nil {
+			die("CheckRecord failed")
+		}
+		fmt.Printf("recproof %d %d %s\n", t, n, proofHex(rp))
+		m := 1 + r.Int63n(t)
+		mh, _ := tlog.TreeHash(m, &l)
+		tp, err := tlog.ProveTree(t, m, &l)
+		if err != nil {
+			die("ProveTree: %v", err)
+		}
+		if tlog.CheckTree(tp, t, th, m, mh) != nil {
+			die("CheckTree failed")
+		}
+		fmt.Printf("treeproof %d %d %s %s\n", t, m, hex.EncodeToString(mh[:]), proofHex(tp))
+	}
+}
+
+// zipFile is one entry of a test zip.
+type zipFile struct {
+	name    string
+	data    []byte
+	deflate bool
+}
+
+func writeZip(path string, files []zipFile) {
+	var buf bytes.Buffer
+	w := zip.NewWriter(&buf)
+	for _, f := range files {
+		h := &zip.FileHeader{Name: f.name, Method: zip.Store}
+		if f.deflate {
+			h.Method = zip.Deflate
+		}
+		fw, err := w.CreateHeader(h)
+		if err != nil {
+			die("zip: %v", err)
+		}
+		fw.Write(f.data)
+	}
+	if err := w.Close(); err != nil {
+		die("zip: %v", err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0644); err != nil {
+		die("%v", err)
+	}
+	h1, err := dirhash.HashZip(path, dirhash.Hash1)
+	if err != nil {
+		die("HashZip %s: %v", path, err)
+	}
+	fmt.Printf("zip %s %s\n", filepath.Base(path), h1)
+}
+
+func writeMod(path string, data []byte) {
+	if err := os.WriteFile(path, data, 0644); err != nil {
+		die("%v", err)
+	}
+	h1, err := dirhash.Hash1([]string{"go.mod"}, func(string) (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(data)), nil
+	})
+	if err != nil {
+		die("Hash1: %v", err)
+	}
+	fmt.Printf("mod %s %s\n", filepath.Base(path), h1)
+}
+
+func zips(dir string) {
+	r := rand.New(rand.NewSource(1))
+	big := make([]byte, 3<<20)
+	r.Read(big)
+	text := bytes.Repeat([]byte("package big // compressible\n"), 40000)
+	gomod := []byte("module example.com/m\n\ngo 1.22\n")
+
+	writeMod(filepath.Join(dir, "spec.mod"), gomod)
+	writeMod(filepath.Join(dir, "empty.mod"), nil)
+	writeMod(filepath.Join(dir, "legacy.mod"), []byte("module \"example.com/q\"\n"))
+
+	p := "example.com/m@v1.0.0/"
+	writeZip(filepath.Join(dir, "spec.zip"), []zipFile{
+		{p + "LICENSE", []byte("x\n"), false},
+		{p + "go.mod", gomod, true},
+		{p + "m.go", []byte("package m\n"), true},
+	})
+	p = "example.com/nested@v1.2.3/"
+	writeZip(filepath.Join(dir, "nested.zip"), []zipFile{
+		{p + "go.mod", []byte("module example.com/nested\n"), true},
+		{p + "a/b/c/d/e/f/deep.go", []byte("package f\n"), true},
+		{p + "a/b/x.go", []byte("package b\n"), false},
+		{p + "a/B/y.go", []byte("package B\n"), true},
+		{p + "z.go", []byte("package nested\n"), true},
+		{p + "a/b/c/empty.txt", nil, false},
+	})
+	p = "example.com/Upper/Case@v2.0.0+incompatible/"
+	writeZip(filepath.Join(dir, "unicode.zip"), []zipFile{
+		{p + "go.mod", []byte("module example.com/Upper/Case\n"), true},
+		{p + "ünïcödé/файл.go", []byte("package файл\n"), true},
+		{p + "日本語.txt", []byte("こんにちは\n"), false},
+		{p + "emoji-😀.md", []byte("😀\n"), true},
+		{p + "Zeta.go", nil, true},
+		{p + "alpha.go", nil, true},
+	})
+	writeZip(filepath.Join(dir, "gomodonly.zip"), []zipFile{
+		{"example.com/only@v0.1.0/go.mod", []byte("module example.com/only\n\ngo 1.19\n"), true},
+	})
+	p = "example.com/empty@v0.0.0-20240101000000-abcdefabcdef/"
+	writeZip(filepath.Join(dir, "emptyfiles.zip"), []zipFile{
+		{p + "go.mod", nil, false},
+		{p + "a.go", nil, true},
+		{p + "b.go", nil, false},
+	})
+	p = "example.com/big@v1.0.0/"
+	writeZip(filepath.Join(dir, "big.zip"), []zipFile{
+		{p + "go.mod", []byte("module example.com/big\n"), true},
+		{p + "random.bin", big, true},
+		{p + "text.go", text, true},
+		{p + "stored.bin", big[:100000], false},
+	})
+	var many []zipFile
+	p = "example.com/many@v1.0.0/"
+	for i := 0; i < 1000; i++ {
+		many = append(many, zipFile{fmt.Sprintf("%sf%d/%d.go", p, i%13, i), []byte(fmt.Sprintf("package f%d\n", i)), i%2 == 0})
+	}
+	writeZip(filepath.Join(dir, "many.zip"), many)
+	writeZip(filepath.Join(dir, "dirs.zip"), []zipFile{
+		{"example.com/d@v1.0.0/", nil, false},
+		{"example.com/d@v1.0.0/sub/", nil, false},
+		{"example.com/d@v1.0.0/sub/x.go", []byte("package sub\n"), true},
+	})
+	writeZip(filepath.Join(dir, "nofiles.zip"), nil)
+}
+
+func readFile(path string) []byte {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		die("%v", err)
+	}
+	return b
+}
+
+func openNote(vkey, file string) {
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		die("NewVerifier: %v", err)
+	}
+	n, err := note.Open(readFile(file), note.VerifierList(v))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "xmodref: note.Open: %v\n", err)
+		os.Exit(1)
+	}
+	fmt.Print(n.Text)
+}
+
+func signNote(skey, file string) {
+	s, err := note.NewSigner(strings.TrimSpace(string(readFile(skey))))
+	if err != nil {
+		die("NewSigner: %v", err)
+	}
+	msg, err := note.Sign(&note.Note{Text: string(readFile(file))}, s)
+	if err != nil {
+		die("Sign: %v", err)
+	}
+	os.Stdout.Write(msg)
+}
+
+func keycheck(skeyFile, vkey string) {
+	skey := strings.TrimSpace(string(readFile(skeyFile)))
+	s, err := note.NewSigner(skey)
+	if err != nil {
+		die("NewSigner: %v", err)
+	}
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		die("NewVerifier: %v", err)
+	}
+	if s.Name() != v.Name() || s.KeyHash() != v.KeyHash() {
+		die("signer %s+%08x and verifier %s+%08x differ", s.Name(), s.KeyHash(), v.Name(), v.KeyHash())
+	}
+	msg, err := note.Sign(&note.Note{Text: "keycheck\n"}, s)
+	if err != nil {
+		die("Sign: %v", err)
+	}
+	if _, err := note.Open(msg, note.VerifierList(v)); err != nil {
+		die("Open: %v", err)
+	}
+	fmt.Println("ok")
+}
+
+// seededReader makes note.GenerateKey deterministic for vectors.
+type seededReader struct{ r *rand.Rand }
+
+func (s seededReader) Read(p []byte) (int, error) { return s.r.Read(p) }
+
+func kat() {
+	w := os.Stdout
+	fmt.Fprintln(w, "# generated by: make build/xmodref && build/xmodref kat > tests/testdata/kat.txt")
+	fmt.Fprintln(w, "# golang.org/x/mod 0.7.0 (Debian), Go 1.19; fields are hex, or - when empty")
+
+	// Hashes.
+	for _, d := range []string{"", "a\n", "b\n", "golang.org/x/text v0.3.0 h1:x\n", strings.Repeat("z", 300)} {
+		h := tlog.RecordHash([]byte(d))
+		fmt.Fprintf(w, "recordhash %s %s\n", hx([]byte(d)), hx(h[:]))
+	}
+	a, b := tlog.RecordHash([]byte("a\n")), tlog.RecordHash([]byte("b\n"))
+	nh := tlog.NodeHash(a, b)
+	fmt.Fprintf(w, "nodehash %s %s %s\n", hx(a[:]), hx(b[:]), hx(nh[:]))
+	for level := 0; level < 6; level++ {
+		for n := int64(0); n < 40; n++ {
+			fmt.Fprintf(w, "shi %d %d %d\n", level, n, tlog.StoredHashIndex(level, n))
+		}
+	}
+	for _, n := range []int64{1000, 123456, 65209736, 1 << 40} {
+		fmt.Fprintf(w, "shi 0 %d %d\n", n, tlog.StoredHashIndex(0, n))
+		fmt.Fprintf(w, "shi 3 %d %d\n", n, tlog.StoredHashIndex(3, n))
+	}
+	for _, n := range []int64{0, 1, 2, 3, 4, 5, 7, 8, 255, 256, 257, 1000, 65209736} {
+		fmt.Fprintf(w, "shc %d %d\n", n, tlog.StoredHashCount(n))
+	}
+
+	// Small trees: every tree hash, record proof and tree proof.
+	var l memLog
+	for i := int64(0); i < 70; i++ {
+		l.add(i, recordText(i))
+	}
+	for t := int64(1); t <= 70; t++ {
+		th, _ := tlog.TreeHash(t, &l)
+		fmt.Fprintf(w, "tree %d %s\n", t, hx(th[:]))
+		for n := int64(0); n < t; n++ {
+			p, err := tlog.ProveRecord(t, n, &l)
+			if err != nil {
+				die("ProveRecord: %v", err)
+			}
+			fmt.Fprintf(w, "recproof %d %d %s\n", t, n, proofHex(p))
+		}
+		for m := int64(1); m <= t; m++ {
+			mh, _ := tlog.TreeHash(m, &l)
+			p, err := tlog.ProveTree(t, m, &l)
+			if err != nil {
+				die("ProveTree: %v", err)
+			}
+			fmt.Fprintf(w, "treeproof %d %d %s %s\n", t, m, hx(mh[:]), proofHex(p))
+		}
+	}
+
+	// Tiles.
+	for _, t := range []tlog.Tile{{8, 0, 0, 256}, {8, 0, 0, 5}, {8, 0, 1234067, 256}, {8, 1, 999, 17},
+		{8, -1, 1000, 3}, {8, 2, 3, 227}, {8, 0, 254725, 136}, {4, 3, 1000000, 16}, {1, 63, 7, 1},
+		{30, 5, 123456789012, 1 << 29}, {8, -1, 0, 256}} {
+		fmt.Fprintf(w, "tilepath %d %d %d %d %s\n", t.H, t.L, t.N, t.W, t.Path())
+	}
+	for _, p := range []string{"tile/8/0/000", "tile/8/0/001", "tile/8/0/1", "tile/8/0/000.p/256",
+		"tile/8/0/000.p/255", "tile/8/0/000.p/0", "tile/8/0/000.p/1", "tile/8/data/x001/000.p/3",
+		"tile/8/1/999.p/17", "tile/8/0/x001/x234/067", "tile/8/0/x001/234/067", "tile/8/0/001/234",
+		"tile/08/0/000", "tile/8/00/000", "tile/8/64/000", "tile/8/63/000", "tile/31/0/000",
+		"tile/0/0/000", "tile/8/-1/000", "tile/8/data/000", "tile/8/0/x000/001", "tile/8/0/x1000/001",
+		"tile/8/0/x999/999", "tile/8/0", "tile/8/0/", "tile/8/0/000/", "tile/8/0/000.p/", "tile/8/0/000.p",
+		"tile/8/0/000.p/+5", "tile/8/0/+01", "tile/8/0/-01", "tiles/8/0/000", "/tile/8/0/000", "tile/8/0/xx01/000",
+		"tile/8/0/000.p/17/x", "tile/8/0/00a", "tile/8/0/x001.p/000", "tile/8/data/000.p/00017",
+		"tile/30/0/000.p/536870911", "tile/8/0/x002/x003/x004/x005/x006/007", "tile/1/0/000.p/1"} {
+		t, err := tlog.ParseTilePath(p)
+		if err != nil {
+			fmt.Fprintf(w, "tileparse %s err\n", p)
+		} else {
+			fmt.Fprintf(w, "tileparse %s ok %d %d %d %d\n", p, t.H, t.L, t.N, t.W)
+		}
+	}
+	for _, x := range []int64{0, 1, 2, 3, 100, 255, 510, 511, 512, 1000, 123456, 5000000, 130419472} {
+		for _, h := range []int{8, 2} {
+			t := tlog.TileForIndex(h, x)
+			fmt.Fprintf(w, "tileforindex %d %d %d %d %d\n", h, x, t.L, t.N, t.W)
+		}
+	}
+
+	// Module paths and versions.
+	paths := []string{"github.com/BurntSushi/toml", "example.com/M", "golang.org/x/text", "gopkg.in/yaml.v2",
+		"gopkg.in/yaml.v0", "gopkg.in/yaml.v1-unstable", "gopkg.in/yaml", "gopkg.in/yaml.v02",
+		"example.com/m/v2", "example.com/m/v1", "example.com/m/v0", "example.com/m/v02", "example.com/m/v2.1",
+		"example.com", "example", "Example.com/m", "-example.com/m", "example.com/-m", "example.com//m",
+		"example.com/m/", "/example.com", "example.com/.m", "example.com/m.", "example.com/..",
+		"example.com/m~1", "example.com/m~a", "example.com/con", "example.com/COM1.x", "example.com/lpt9x",
+		"example.com/m!", "example.com/ü", "example.com/a b", "example.com/a+b", "example.com/_x~y",
+		"ex_ample.com/m", "golang.org/toolchain", "example.com:8080/m", "a.b/c/d/e/f/v3", "",
+		"github.com/!burnt!sushi/toml", "example.com/m/v1.0", "x.y/v1x", "example.com/m\x00"}
+	for _, p := range paths {
+		fmt.Fprintf(w, "checkpath %s %s\n", hx([]byte(p)), okerr(module.CheckPath(p)))
+		e, err := module.EscapePath(p)
+		if err != nil {
+			fmt.Fprintf(w, "escpath %s err\n", hx([]byte(p)))
+		} else {
+			fmt.Fprintf(w, "escpath %s %s\n", hx([]byte(p)), hx([]byte(e)))
+		}
+		u, err := module.UnescapePath(p)
+		if err != nil {
+			fmt.Fprintf(w, "unescpath %s err\n", hx([]byte(p)))
+		} else {
+			fmt.Fprintf(w, "unescpath %s %s\n", hx([]byte(p)), hx([]byte(u)))
+		}
+	}
+	versions := []string{"v1.0.0", "v1.0.0-RC1", "v1.0.0-rc1", "v1.2", "v1", "v0.0.0-20190308221718-c2843e01d9a2",
+		"v2.0.0+incompatible", "v1.0.0+build", "v1.0.0+build.1", "v01.0.0", "v1.00.0", "v1.0.0-01", "v1.0.0-0",
+		"v1.0.0-a..b", "v1.0.0-", "v1.0.0+", "1.0.0", "v1.0.0-!x", "v1.0.0-x_y", "v1.0.0-x.y-z", "", "v",
+		"v1.0.0-a/b", "v1.0.0 ", "v1.0.0-ü", "v0.0.1-go1.21.0.linux-amd64", "v1.0.0-!r!c1",
+		"v18446744073709551616.0.0", "v1.0.0-alpha+incompatible", "v3.0.0+incompatible.x"}
+	for _, v := range versions {
+		canon := v != "" && module.CanonicalVersion(v) == v
+		fmt.Fprintf(w, "semver %s %v %v\n", hx([]byte(v)), semver.IsValid(v), canon)
+		e, err := module.EscapeVersion(v)
+		if err != nil {
+			fmt.Fprintf(w, "escver %s err\n", hx([]byte(v)))
+		} else {
+			fmt.Fprintf(w, "escver %s %s\n", hx([]byte(v)), hx([]byte(e)))
+		}
+		u, err := module.UnescapeVersion(v)
+		if err != nil {
+			fmt.Fprintf(w, "unescver %s err\n", hx([]byte(v)))
+		} else {
+			fmt.Fprintf(w, "unescver %s %s\n", hx([]byte(v)), hx([]byte(u)))
+		}
+	}
+	for _, p := range paths {
+		for _, v := range []string{"v1.0.0", "v2.0.0", "v2.0.0+incompatible", "v0.0.0-20190308221718-c2843e01d9a2",
+			"v1.0.0-20190308221718-c2843e01d9a2", "v3.1.4", "v0.1.0", "v1.2"} {
+			err := module.Check(p, v)
+			if err == nil && module.CanonicalVersion(v) != v {
+				err = fmt.Errorf("not canonical")
+			}
+			fmt.Fprintf(w, "check %s %s %s\n", hx([]byte(p)), hx([]byte(v)), okerr(err))
+		}
+	}
+
+	// Keys and notes.
+	for _, name := range []string{"sum.golang.org", "gosum.io", "PeterNeumann", "example.com/foo", "sumdb.corp.example"} {
+		skey, vkey, err := note.GenerateKey(seededReader{rand.New(rand.NewSource(int64(len(name))))}, name)
+		if err != nil {
+			die("GenerateKey: %v", err)
+		}
+		fmt.Fprintf(w, "keypair %s %s\n", skey, vkey)
+		s, _ := note.NewSigner(skey)
+		for _, text := range []string{"hello\n", "go.sum database tree\n5\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", "a\n\nb\n"} {
+			msg, err := note.Sign(&note.Note{Text: text}, s)
+			if err != nil {
+				die("Sign: %v", err)
+			}
+			fmt.Fprintf(w, "signed %s %s %s\n", skey, hx([]byte(text)), hx(msg))
+		}
+	}
+	vkeys := []string{
+		"sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8",
+		"sum.golang.org+033DE0AE+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8",
+		"sum.golang.org+033de0af+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8",
+		"sum.golang.org+33de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8",
+		"sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn",
+		"sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuA==",
+		"sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8=",
+		"sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8A",
+		"sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8AAAA",
+		"sum.golang.org+033de0ae+",
+		"sum.golang.org+033de0ae",
+		"sum.golang.org",
+		"+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8",
+		"sum golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8",
+		"sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8\n",
+		"sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh!s3Ux18htTTAD8OuAn8",
+		"sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn9",
+		"gosum.io+ce6e7565+AY5qEHUk/qmHc5btzW45JVoENfazw8LielDsaI+lEbq6",
+		"PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+		"example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k",
+		"example.com/foo+530d903a+AukyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k",
+	}
+	for _, k := range vkeys {
+		v, err := note.NewVerifier(k)
+		if err != nil {
+			fmt.Fprintf(w, "vkey %s err\n", hx([]byte(k)))
+		} else {
+			fmt.Fprintf(w, "vkey %s ok %s %08x\n", hx([]byte(k)), hx([]byte(v.Name())), v.KeyHash())
+		}
+	}
+	skeys := []string{
+		"PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz",
+		"PRIVATE+KEY+PeterNeumann+c74f20a4+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz",
+		"PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDF",
+		"PRIVATE+KEY+PeterNeumann+c74f20a3+AoEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz",
+		"PRIVATE+KEY+PeterNeumann+c74f20a3+",
+		"PRIVATE+KEY+PeterNeumann+c74f20a3",
+		"PRIVATE+KEZ+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz",
+		"PRIVATE+KEY++c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz",
+		"PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+	}
+	for _, k := range skeys {
+		s, err := note.NewSigner(k)
+		if err != nil {
+			fmt.Fprintf(w, "skey %s err\n", hx([]byte(k)))
+		} else {
+			fmt.Fprintf(w, "skey %s ok %s %08x\n", hx([]byte(k)), hx([]byte(s.Name())), s.KeyHash())
+		}
+	}
+	for _, name := range []string{"sum.golang.org", "gosum.io", "a", "a b", "a+b", "a\u00a0b", "a\u2028b", "ü", "", "a\tb", "a\u200bb", "a\u3000b"} {
+		fmt.Fprintf(w, "keyname %s %v\n", hx([]byte(name)), validName(name))
+	}
+	noteVectors(w)
+
+	// Tree notes and lookup responses.
+	for _, t := range []string{
+		"go.sum database tree\n9039468\n48iILVUO1A82mets7dcWQbXYIYMsKygQyX48HgDluDs=\n",
+		"go.sum database tree\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n",
+		"go.sum database tree\n9039468\n48iILVUO1A82mets7dcWQbXYIYMsKygQyX48HgDluDs=\nextra line\n",
+		"go.sum database tree\n09039468\n48iILVUO1A82mets7dcWQbXYIYMsKygQyX48HgDluDs=\n",
+		"go.sum database tree\n+9039468\n48iILVUO1A82mets7dcWQbXYIYMsKygQyX48HgDluDs=\n",
+		"go.sum database tree\n-1\n48iILVUO1A82mets7dcWQbXYIYMsKygQyX48HgDluDs=\n",
+		"go.sum database tree\n9039468\n48iILVUO1A82mets7dcWQbXYIYMsKygQyX48HgDluD=\n",
+		"go.sum database tree\n9039468\n48iILVUO1A82mets7dcWQbXYIYMsKygQyX48HgDluDs=",
+		"go.sum database tree\n9039468\n",
+		"go.sum database tree v2\n9039468\n48iILVUO1A82mets7dcWQbXYIYMsKygQyX48HgDluDs=\n",
+		"go.sum database tree\n9223372036854775807\n48iILVUO1A82mets7dcWQbXYIYMsKygQyX48HgDluDs=\n",
+		"go.sum database tree\n9223372036854775808\n48iILVUO1A82mets7dcWQbXYIYMsKygQyX48HgDluDs=\n",
+		"go.sum database tree\n\n48iILVUO1A82mets7dcWQbXYIYMsKygQyX48HgDluDs=\n",
+		"",
+	} {
+		tr, err := tlog.ParseTree([]byte(t))
+		if err != nil {
+			fmt.Fprintf(w, "parsetree %s err\n", hx([]byte(t)))
+		} else {
+			fmt.Fprintf(w, "parsetree %s ok %d %s\n", hx([]byte(t)), tr.N, hx(tr.Hash[:]))
+		}
+	}
+	for _, m := range []string{
+		"0\ngolang.org/x/text v0.3.0 h1:x\n\nnote\n",
+		"52253027\na\nb\n\nrest\n\nmore\n",
+		"1\na\n\n",
+		"1\n\n\n",
+		"1\na\n",
+		"x\na\n\nn\n",
+		"1a\n\n",
+		"",
+		"9223372036854775808\na\n\nn\n",
+		"1\na\x01\n\nn\n",
+		"1\na\xff\n\nn\n",
+	} {
+		id, text, rest, err := tlog.ParseRecord([]byte(m))
+		if err != nil {
+			fmt.Fprintf(w, "parserecord %s err\n", hx([]byte(m)))
+		} else {
+			fmt.Fprintf(w, "parserecord %s ok %d %s %s\n", hx([]byte(m)), id, hx(text), hx(rest))
+		}
+	}
+
+	// h1 of files.
+	for _, set := range [][]string{{"go.mod", "module example.com/m\n\ngo 1.22\n"}, {"go.mod", ""},
+		{"abc", "data for abc", "xyz", "data for xyz"}, {"xyz", "data for xyz", "abc", "data for abc"},
+		{"b", "1", "B", "2", "a/b", "3", "a.b", "4", "ü", "5", "z", "6"}} {
+		var names []string
+		files := map[string]string{}
+		var parts []string
+		for i := 0; i < len(set); i += 2 {
+			names = append(names, set[i])
+			files[set[i]] = set[i+1]
+			parts = append(parts, hx([]byte(set[i]))+":"+hx([]byte(set[i+1])))
+		}
+		h1, err := dirhash.Hash1(names, func(n string) (io.ReadCloser, error) {
+			return io.NopCloser(strings.NewReader(files[n])), nil
+		})
+		if err != nil {
+			die("Hash1: %v", err)
+		}
+		fmt.Fprintf(w, "hash1 %s %s\n", strings.Join(parts, ","), h1)
+	}
+}
+
+// validName reports whether note would accept name as a key name: we
+// ask x/mod by building a verifier key for it.
+func validName(name string) bool {
+	pub := make([]byte, 32)
+	vk, err := note.NewEd25519VerifierKey(name, pub)
+	if err != nil {
+		return false
+	}
+	_, err = note.NewVerifier(vk)
+	return err == nil
+}
+
+// noteVectors prints note.Open results for good and damaged notes.
+func noteVectors(w io.Writer) {
+	const (
+		peterV = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+		peterS = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
+		fooV   = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"
+		sumV   = "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8"
+	)
+	peter := "If you think cryptography is the answer to your problem,\n" +
+		"then you don't know what your problem is.\n" +
+		"\n" +
+		"— PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
+	foo := "This is an example message.\n\n" +
+		"— example.com/foo Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM=\n"
+	sth := "go.sum database tree\n35225469\nvt5T6GaLCXvyHFl9VUvvItR43XZxfLgftEcTyO3eJCQ=\n\n" +
+		"— sum.golang.org Az3grpukl5AXaVfYkLiDGORx/DN2nlcS5kZHR5uYOBV2KA2HgXpD+gu9HHONebHLAyaKbbTM75QTtPydhKCExixSfwQ=\n"
+	other := "— other.example AAAAAQ==\n"
+	s, _ := note.NewSigner(peterS)
+	twice, _ := note.Sign(&note.Note{Text: "two\n"}, s, s)
+	many := "many\n\n" + strings.Repeat("— x.example AAAAAAAAAAAA\n", 99) + strings.Split(peter, "\n\n")[1]
+	var tooMany strings.Builder
+	tooMany.WriteString("many\n\n")
+	for i := 0; i < 100; i++ {
+		fmt.Fprintf(&tooMany, "— x%d.example AAAAAAAAAAAA\n", i)
+	}
+	tooMany.WriteString(strings.Split(peter, "\n\n")[1])
+	cases := []string{
+		peter, foo, sth,
+		strings.Replace(peter, "answer", "Answer", 1),
+		strings.Replace(peter, "x08go", "x08gp", 1),
+		strings.Replace(peter, "x08go", "x08gO", 1),
+		strings.TrimSuffix(peter, "\n"),
+		peter + "\n",
+		strings.Replace(peter, "\n\n", "\n", 1),
+		strings.Replace(peter, "— ", "-- ", 1),
+		strings.Replace(peter, "— ", "—", 1),
+		strings.Replace(peter, "PeterNeumann ", "PeterNeumann  ", 1),
+		strings.Replace(peter, "PeterNeumann x", "PeterNeumann\tx", 1),
+		strings.Replace(peter, "AM=\n", "AM\n", 1),
+		strings.Replace(peter, "AM=\n", "AM==\n", 1),
+		strings.Replace(peter, "AM=\n", "=\n", 1),
+		strings.Replace(peter, "is the", "is\x00the", 1),
+		strings.Replace(peter, "is the", "is\rthe", 1),
+		strings.Replace(peter, "is the", "is\x7fthe", 1),
+		strings.Replace(peter, "is the", "is\xc3the", 1),
+		strings.Replace(peter, "is the", "is ü the", 1),
+		peter + other,
+		strings.Replace(peter, "\n—", "\n"+other+"—", 1),
+		peter + strings.Split(peter, "\n\n")[1],
+		string(twice),
+		"no sig\n\n",
+		"\n\n" + strings.Split(peter, "\n\n")[1],
+		"text\n\n" + other,
+		"text\n\n— PeterNeumann AAAA\n",
+		"text\n\n— PeterNeumann xw==\n",
+		"text\n\n— Peter+Neumann x08go/ZJ\n",
+		"text\n\n— \n",
+		"a\n\nb\n\n" + strings.Split(peter, "\n\n")[1],
+		many,
+		tooMany.String(),
+		"",
+	}
+	for _, c := range cases {
+		for _, keys := range [][]string{{peterV}, {peterV, fooV, sumV}} {
+			var vs []note.Verifier
+			for _, k := range keys {
+				v, _ := note.NewVerifier(k)
+				vs = append(vs, v)
+			}
+			n, err := note.Open([]byte(c), note.VerifierList(vs...))
+			if err != nil {
+				fmt.Fprintf(w, "noteopen %s %s err\n", strings.Join(keys, ","), hx([]byte(c)))
+			} else {
+				fmt.Fprintf(w, "noteopen %s %s ok %s %d %d\n", strings.Join(keys, ","), hx([]byte(c)), hx([]byte(n.Text)), len(n.Sigs), len(n.UnverifiedSigs))
+			}
+		}
+	}
+}
