@@ -14,7 +14,7 @@ TESTPKGS = cmocka
 
 WARN	= -Wall -Wextra -Wshadow -Wpointer-arith -Wsign-compare \
 	  -Wstrict-prototypes -Wmissing-prototypes -Werror=implicit
-CPPFLAGS += -D_GNU_SOURCE -Idaemon -Idaemon/sumdb $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CPPFLAGS += -D_GNU_SOURCE -Idaemon -Idaemon/sumdb -Istore -Iconfig $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS	= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
 ifeq ($(SAN),1)
@@ -31,11 +31,17 @@ ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 SUMDB_SRCS = daemon/sumdb/encode.c daemon/sumdb/note.c daemon/sumdb/tlog.c \
 	  daemon/sumdb/tile.c daemon/sumdb/record.c daemon/sumdb/modpath.c \
 	  daemon/sumdb/dirhash.c
-DAEMON_SRCS = daemon/main.c daemon/log.c daemon/keygen.c
+DAEMON_SRCS = daemon/main.c daemon/log.c daemon/keygen.c daemon/setup.c \
+	  daemon/logw.c daemon/fetch.c daemon/modfetch.c daemon/http.c \
+	  daemon/serve.c daemon/privlog.c daemon/add.c
+STORE_SRCS = store/store.c
+CONFIG_SRCS = config/config.c
 
 SUMDB_OBJS = $(SUMDB_SRCS:%.c=$(O)/%.o)
+STORE_OBJS = $(STORE_SRCS:%.c=$(O)/%.o)
+CONFIG_OBJS = $(CONFIG_SRCS:%.c=$(O)/%.o)
 DAEMON_OBJS = $(DAEMON_SRCS:%.c=$(O)/%.o)
-HEADERS	= daemon/sumdb/sumdb.h daemon/daemon.h
+HEADERS	= daemon/sumdb/sumdb.h daemon/daemon.h store/store.h config/config.h
 
 TESTS	= $(O)/tests/sumdb_test
 TOOLS	= $(O)/tests/notetool
@@ -73,7 +79,15 @@ $(O)/libsumdb.a: $(SUMDB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(O)/sumdbd: $(DAEMON_OBJS) $(O)/libsumdb.a
+$(O)/libstore.a: $(STORE_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(O)/libconfig.a: $(CONFIG_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(O)/sumdbd: $(DAEMON_OBJS) $(O)/libstore.a $(O)/libconfig.a $(O)/libsumdb.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(O)/tests/sumdb_test: $(O)/tests/sumdb_test.o $(O)/libsumdb.a

@@ -6,7 +6,54 @@
 #ifndef DAEMON_H
 #define DAEMON_H
 
+#include <sys/queue.h>
+
 #include <stdarg.h>
+#include <stdint.h>
+
+#include "config.h"
+
+struct event;
+struct event_base;
+struct evdns_base;
+struct evbuffer;
+struct evhttp;
+struct evhttp_request;
+struct note_signer;
+struct store;
+struct ssl_ctx_st;
+
+/* A lookup miss of the private log, waiting for its module. */
+struct pending;
+TAILQ_HEAD(pendinglist, pending);
+
+/* A checksum database that sumdbd serves. */
+struct db {
+	char			*name;		/* as in GOSUMDB */
+	int64_t			 log;		/* store id */
+	struct note_signer	*signer;	/* private log only */
+	struct evbuffer		*latest;	/* newest signed note */
+	int64_t			 size;		/* its tree size */
+	uint8_t			 root[32];
+	/* private log: module fetches and the batch being built */
+	struct pendinglist	 fetching;
+	struct pendinglist	 ready;
+	struct event		*batch_ev;
+	int			 broken;	/* refused to sign: frozen */
+};
+
+struct env {
+	struct config		 conf;
+	const char		*confpath;
+	int			 verbose;
+	struct event_base	*base;
+	struct evdns_base	*dns;
+	struct evhttp		*http;
+	struct ssl_ctx_st	*client_tls;	/* outbound HTTPS */
+	struct store		*st;
+	struct db		*log;		/* the private log, or NULL */
+	struct event		*sigev[4];
+};
 
 /* log.c */
 void	log_init(int foreground, int verbose);
@@ -21,5 +68,61 @@ void	fatalx(const char *, ...)
 
 /* keygen.c */
 int	cmd_keygen(int argc, char **argv);
+
+/* setup.c: what the daemon and the subcommands share */
+int	env_load_config(struct env *env, const char *path);
+int	env_open_store(struct env *env);
+int	env_open_log(struct env *env);
+int	env_client_tls(struct env *env);
+void	env_free(struct env *env);
+
+/* logw.c: appending to the private log and signing it */
+struct newrec {
+	char		 path[1024];
+	char		 version[1024];
+	char		 ziphash[48];
+	char		 modhash[48];
+	int64_t		 id;		/* out: its id */
+	int		 status;	/* out: 0 added or present, -1 refused */
+	char		 reason[2400];	/* out: why it was refused */
+};
+int	logw_append(struct env *env, struct db *db, struct newrec *r,
+	    size_t n);
+int	logw_sign(struct env *env, struct db *db);
+int	logw_refresh(struct env *env, struct db *db);
+
+/* fetch.c: outbound HTTP(S) and file:// reads */
+typedef void (*fetch_cb)(int status, struct evbuffer *body,
+    const char *err, void *arg);
+int	fetch_get(struct env *env, const char *url, size_t maxlen,
+	    int64_t timeout_ms, fetch_cb cb, void *arg);
+
+/* modfetch.c: a module version's h1: hashes from a GOPROXY */
+typedef void (*modfetch_cb)(int status, const char *ziphash,
+    const char *modhash, const char *err, void *arg);
+int	modfetch(struct env *env, const char *goproxy, const char *path,
+	    const char *version, modfetch_cb cb, void *arg);
+
+/* http.c */
+int	http_start(struct env *env);
+void	http_reply(struct evhttp_request *req, int code, const char *type,
+	    const char *cache, struct evbuffer *body);
+void	http_error(struct evhttp_request *req, int code, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+/* serve.c */
+void	serve_record(struct env *env, struct db *db,
+	    struct evhttp_request *req, int64_t id);
+void	serve_db(struct env *env, struct db *db, struct evhttp_request *req,
+	    const char *path);
+
+/* privlog.c: lookup misses of the private log */
+void	privlog_miss(struct env *env, struct db *db,
+	    struct evhttp_request *req, const char *path,
+	    const char *version);
+void	privlog_free(struct db *db);
+
+/* add.c */
+int	cmd_add(int argc, char **argv);
 
 #endif /* DAEMON_H */

@@ -1,31 +1,157 @@
 /*
- * main.c: sumdbd's entry point: options and the offline subcommands.
+ * main.c: sumdbd's entry point: options, the offline subcommands, and
+ * the daemon: config, store, keys and listener are opened first, then
+ * the event loop runs until SIGTERM or SIGINT.
  */
 
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include <sodium.h>
+
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon.h"
+
+#define DEFAULT_CONFIG	"/etc/sumdbd/sumdbd.conf"
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: sumdbd keygen [-o FILE] NAME\n"
-	    "       sumdbd COMMAND --help\n");
+	    "usage: sumdbd [-dnv] [-c FILE]\n"
+	    "       sumdbd keygen [-o FILE] NAME\n"
+	    "       sumdbd add [-c FILE] [-p GOPROXY] MODULE@VERSION...\n"
+	    "Options:\n"
+	    "  -c FILE  configuration file (default " DEFAULT_CONFIG ")\n"
+	    "  -d       stay in the foreground (the default under systemd)\n"
+	    "  -n       check the configuration and exit\n"
+	    "  -v       log debugging messages too\n"
+	    "Run 'sumdbd COMMAND -h' for a command's help.\n");
+}
+
+static void
+on_signal(evutil_socket_t sig, short ev, void *arg)
+{
+	struct env	*env = arg;
+
+	(void)ev;
+	if (sig == SIGHUP) {
+		log_info("SIGHUP: configuration reload is not supported yet; "
+		    "restart to apply changes");
+		return;
+	}
+	log_info("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	event_base_loopexit(env->base, NULL);
+}
+
+static void
+libevent_log(int severity, const char *msg)
+{
+	if (severity >= EVENT_LOG_WARN)
+		log_warnx("libevent: %s", msg);
+	else
+		log_debug("libevent: %s", msg);
+}
+
+static int
+run_daemon(struct env *env)
+{
+	const int	 sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	size_t		 i;
+	int		 rv = 2;
+
+	signal(SIGPIPE, SIG_IGN);
+	event_set_log_callback(libevent_log);
+	if (env_open_store(env) != 0 || env_open_log(env) != 0)
+		goto done;
+	if ((env->base = event_base_new()) == NULL ||
+	    (env->dns = evdns_base_new(env->base,
+	    EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL) {
+		log_warnx("cannot set up the event loop");
+		goto done;
+	}
+	if (env_client_tls(env) != 0 || http_start(env) != 0)
+		goto done;
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		env->sigev[i] = evsignal_new(env->base, sigs[i], on_signal,
+		    env);
+		if (env->sigev[i] == NULL || evsignal_add(env->sigev[i], NULL))
+			fatalx("cannot handle signals");
+	}
+	if (env->log != NULL)
+		log_info("serving log '%s' at tree %lld", env->log->name,
+		    (long long)env->log->size);
+	event_base_dispatch(env->base);
+	rv = 0;
+ done:
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (env->sigev[i] != NULL)
+			event_free(env->sigev[i]);
+	if (env->http != NULL)
+		evhttp_free(env->http);
+	env_free(env);
+	if (env->dns != NULL)
+		evdns_base_free(env->dns, 0);
+	if (env->base != NULL)
+		event_base_free(env->base);
+	return rv;
 }
 
 int
 main(int argc, char **argv)
 {
+	struct env	 env;
+	const char	*conf = DEFAULT_CONFIG;
+	int		 ch, check = 0, foreground = 0;
+
+	memset(&env, 0, sizeof(env));
 	log_init(1, 0);
+	if (sodium_init() < 0)
+		fatalx("libsodium cannot be initialised");
 	if (argc >= 2 && strcmp(argv[1], "keygen") == 0)
 		return cmd_keygen(argc - 1, argv + 1);
-	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "--help") == 0)) {
-		usage(stdout);
+	if (argc >= 2 && strcmp(argv[1], "add") == 0)
+		return cmd_add(argc - 1, argv + 1);
+	while ((ch = getopt(argc, argv, "c:dhnv")) != -1) {
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'd':
+			foreground = 1;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'v':
+			env.verbose = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	log_init(foreground, env.verbose);
+	if (env_load_config(&env, conf) != 0)
+		return 1;
+	if (check) {
+		config_free(&env.conf);
+		fprintf(stderr, "%s: configuration OK\n", conf);
 		return 0;
 	}
-	usage(stderr);
-	return 2;
+	return run_daemon(&env);
 }

@@ -1129,12 +1129,17 @@ test_zips(void **state)
 		data = read_file(path, &len);
 		assert_non_null(data);
 		if (strcmp(f[0], "zip") == 0) {
-			assert_int_equal(dirhash_zip(data, len, h1), 0);
+			assert_int_equal(dirhash_zip(data, len, NULL, h1), 0);
 			nzip++;
+			/* Entries outside the module's prefix are refused. */
+			assert_int_equal(dirhash_zip(data, len,
+			    "example.com/other@v1.0.0/", h1), len > 22 ?
+			    SUMDB_EFORMAT : 0);
+			assert_int_equal(dirhash_zip(data, len, NULL, h1), 0);
 			/* Truncated or damaged zips are refused. */
 			if (len > 22)
 				assert_int_equal(dirhash_zip(data, len - 1,
-				    h1), SUMDB_EFORMAT);
+				    NULL, h1), SUMDB_EFORMAT);
 		} else {
 			assert_int_equal(dirhash_gomod(data, len, h1), 0);
 			nmod++;
@@ -1145,9 +1150,9 @@ test_zips(void **state)
 	}
 	fclose(fp);
 	assert_true(nzip >= 8 && nmod >= 3);
-	assert_int_equal(dirhash_zip((const uint8_t *)"PK", 2, h1),
+	assert_int_equal(dirhash_zip((const uint8_t *)"PK", 2, NULL, h1),
 	    SUMDB_EFORMAT);
-	assert_int_equal(dirhash_zip((const uint8_t *)"", 0, h1),
+	assert_int_equal(dirhash_zip((const uint8_t *)"", 0, NULL, h1),
 	    SUMDB_EFORMAT);
 	print_message("zips: %d zips and %d go.mod files match x/mod\n",
 	    nzip, nmod);

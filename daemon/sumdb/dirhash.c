@@ -145,7 +145,8 @@ hash_entry(zip_t *za, struct entry *e, uint64_t *total)
 }
 
 int
-dirhash_zip(const uint8_t *p, size_t len, char out[SUMDB_H1_SIZE])
+dirhash_zip(const uint8_t *p, size_t len, const char *prefix,
+    char out[SUMDB_H1_SIZE])
 {
 	zip_error_t	 zerr;
 	zip_source_t	*src = NULL;
@@ -179,6 +180,9 @@ dirhash_zip(const uint8_t *p, size_t len, char out[SUMDB_H1_SIZE])
 		e[i].index = i;
 		/* Raw bytes: names are hashed as stored, never recoded. */
 		if ((e[i].name = zip_get_name(za, i, ZIP_FL_ENC_RAW)) == NULL)
+			goto done;
+		if (prefix != NULL &&
+		    strncmp(e[i].name, prefix, strlen(prefix)) != 0)
 			goto done;
 		if ((rv = hash_entry(za, &e[i], &total)) != 0)
 			goto done;

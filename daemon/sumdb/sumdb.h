@@ -465,9 +465,12 @@ int	dirhash_gomod(const uint8_t *p, size_t len, char out[SUMDB_H1_SIZE]);
 
 /*
  * The "h1:" hash of a module zip in memory (dirhash.HashZip): every
- * entry, uncompressed.  Returns 0, SUMDB_EFORMAT (not a zip, duplicate
- * or newline names, a size over the limits), SUMDB_ELIMIT or ENOMEM.
+ * entry, uncompressed.  If prefix is not NULL, every entry name must
+ * start with it ("<path>@<version>/").  Returns 0, SUMDB_EFORMAT (not a
+ * zip, a name outside prefix, duplicate or newline names, a size over
+ * the limits), SUMDB_ELIMIT or SUMDB_ENOMEM.
  */
-int	dirhash_zip(const uint8_t *zip, size_t len, char out[SUMDB_H1_SIZE]);
+int	dirhash_zip(const uint8_t *zip, size_t len, const char *prefix,
+	    char out[SUMDB_H1_SIZE]);
 
 #endif /* SUMDB_H */

@@ -9,6 +9,11 @@
 //	xmodref open VKEY FILE      note.Open a signed note; print its text
 //	xmodref sign SKEY FILE      note.Sign the text in FILE
 //	xmodref keycheck SKEY VKEY  both keys parse, sign and verify each other
+//	xmodref modtree DIR M@V...  write a GOPROXY tree of test modules in DIR
+//	xmodref consistent VKEY URL NOTE...
+//	                            each signed NOTE verifies and the tree at
+//	                            URL/latest extends it, proven through
+//	                            tiles fetched from URL
 package main
 
 import (
@@ -18,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -63,6 +69,10 @@ func main() {
 		signNote(os.Args[2], os.Args[3])
 	case "keycheck":
 		keycheck(os.Args[2], os.Args[3])
+	case "modtree":
+		modtree(os.Args[2], os.Args[3:])
+	case "consistent":
+		consistent(os.Args[2], os.Args[3], os.Args[4:])
 	default:
 		die("unknown command %q", os.Args[1])
 	}
@@ -697,4 +707,145 @@ func noteVectors(w io.Writer) {
 			}
 		}
 	}
+}
+
+// modtree writes DIR/<escaped path>/@v/{list,V.info,V.mod,V.zip} for
+// each module@version, with package pkg in it, and prints
+// "path version ziph1 modh1".  A +incompatible version has no go.mod
+// in its zip; its .mod is the synthesized "module PATH\n".
+func modtree(dir string, mods []string) {
+	for _, mv := range mods {
+		i := strings.LastIndex(mv, "@")
+		if i < 0 {
+			die("modtree: %q: want PATH@VERSION", mv)
+		}
+		path, vers := mv[:i], mv[i+1:]
+		if err := module.Check(path, vers); err != nil {
+			die("modtree: %v", err)
+		}
+		ep, _ := module.EscapePath(path)
+		ev, _ := module.EscapeVersion(vers)
+		vdir := filepath.Join(dir, ep, "@v")
+		if err := os.MkdirAll(vdir, 0755); err != nil {
+			die("%v", err)
+		}
+		gomod := []byte(fmt.Sprintf("module %s\n\ngo 1.19\n", path))
+		if strings.HasSuffix(vers, "+incompatible") {
+			gomod = []byte(fmt.Sprintf("module %s\n", path))
+		}
+		src := fmt.Sprintf("package pkg\n\n// V is the version.\nfunc V() string { return %q }\n", mv)
+		prefix := path + "@" + vers + "/"
+		var buf bytes.Buffer
+		w := zip.NewWriter(&buf)
+		files := map[string][]byte{"pkg.go": []byte(src), "LICENSE": []byte("test module\n")}
+		if !strings.HasSuffix(vers, "+incompatible") {
+			files["go.mod"] = gomod
+		}
+		for _, name := range []string{"LICENSE", "go.mod", "pkg.go"} {
+			data, ok := files[name]
+			if !ok {
+				continue
+			}
+			fw, _ := w.Create(prefix + name)
+			fw.Write(data)
+		}
+		w.Close()
+		zipPath := filepath.Join(vdir, ev+".zip")
+		must(os.WriteFile(zipPath, buf.Bytes(), 0644))
+		must(os.WriteFile(filepath.Join(vdir, ev+".mod"), gomod, 0644))
+		must(os.WriteFile(filepath.Join(vdir, ev+".info"),
+			[]byte(fmt.Sprintf("{\"Version\":%q,\"Time\":\"2024-01-01T00:00:00Z\"}\n", vers)), 0644))
+		lf, err := os.OpenFile(filepath.Join(vdir, "list"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0644)
+		must(err)
+		fmt.Fprintln(lf, vers)
+		lf.Close()
+		zh, err := dirhash.HashZip(zipPath, dirhash.Hash1)
+		must(err)
+		mh, err := dirhash.Hash1([]string{"go.mod"}, func(string) (io.ReadCloser, error) {
+			return io.NopCloser(bytes.NewReader(gomod)), nil
+		})
+		must(err)
+		fmt.Printf("%s %s %s %s\n", path, vers, zh, mh)
+	}
+}
+
+func must(err error) {
+	if err != nil {
+		die("%v", err)
+	}
+}
+
+// httpTiles reads tiles from a sumdb server for tlog.TileHashReader.
+type httpTiles struct{ base string }
+
+func (t httpTiles) Height() int { return 8 }
+
+func (t httpTiles) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
+	var out [][]byte
+	for _, tile := range tiles {
+		b, err := get(t.base + "/" + tile.Path())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+func (t httpTiles) SaveTiles([]tlog.Tile, [][]byte) {}
+
+func get(url string) ([]byte, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != 200 {
+		return nil, fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	return b, nil
+}
+
+func openTree(v note.Verifier, msg []byte) (tlog.Tree, error) {
+	n, err := note.Open(msg, note.VerifierList(v))
+	if err != nil {
+		return tlog.Tree{}, err
+	}
+	return tlog.ParseTree([]byte(n.Text))
+}
+
+func consistent(vkey, base string, notes []string) {
+	v, err := note.NewVerifier(vkey)
+	must(err)
+	msg, err := get(base + "/latest")
+	must(err)
+	latest, err := openTree(v, msg)
+	if err != nil {
+		die("%s/latest: %v", base, err)
+	}
+	thr := tlog.TileHashReader(latest, httpTiles{base})
+	for _, file := range notes {
+		old, err := openTree(v, readFile(file))
+		if err != nil {
+			die("%s: %v", file, err)
+		}
+		if old.N > latest.N {
+			die("%s: tree %d is ahead of the server's %d: rolled back", file, old.N, latest.N)
+		}
+		if old.N == 0 {
+			continue
+		}
+		p, err := tlog.ProveTree(latest.N, old.N, thr)
+		if err != nil {
+			die("%s: proving %d in %d: %v", file, old.N, latest.N, err)
+		}
+		if err := tlog.CheckTree(p, latest.N, latest.Hash, old.N, old.Hash); err != nil {
+			die("%s: tree %d is not contained in %d: %v", file, old.N, latest.N, err)
+		}
+	}
+	fmt.Printf("ok %d notes consistent with tree %d\n", len(notes), latest.N)
 }

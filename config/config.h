@@ -1,0 +1,57 @@
+/*
+ * config.h: sumdbd's configuration, read from an INI file with inih.
+ * Every key is one row of the table in config.c.
+ */
+
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_EOPEN	-1	/* the file cannot be read */
+#define CONFIG_ESYNTAX	-2	/* not INI */
+#define CONFIG_EKEY	-3	/* unknown section or key */
+#define CONFIG_EVALUE	-4	/* a value out of range or malformed */
+#define CONFIG_EMISSING	-5	/* a required key is absent */
+#define CONFIG_ENOMEM	-6
+
+struct config {
+	/* [server] */
+	char		*listen;		/* host:port */
+	char		*database;		/* SQLite file */
+	int64_t		 max_connections;
+	int64_t		 max_header_size;	/* bytes */
+	int64_t		 idle_timeout;		/* milliseconds */
+	/* [log]: the private checksum database, if name is set */
+	char		*log_name;
+	char		*log_key;		/* PRIVATE+KEY+... file */
+	char		*log_goproxy;		/* http(s):// or file:// */
+	char		*log_private;		/* comma-separated globs */
+	int64_t		 log_fetch_timeout;	/* milliseconds */
+	int64_t		 log_max_module_size;	/* bytes, zip or go.mod */
+	int64_t		 log_batch_delay;	/* milliseconds */
+};
+
+/*
+ * Load path into *c (zeroed and defaulted first).  Returns 0, or a
+ * CONFIG_E* code with *line set to the line at fault (0 if none) and a
+ * one-line reason in err.  config_free() releases c either way.
+ */
+int	config_load(const char *path, struct config *c, int *line, char *err,
+	    size_t errsize);
+void	config_free(struct config *c);
+
+/* Parse "100ms", "30s", "5m", "2h" or plain seconds into milliseconds. */
+int	config_duration(const char *s, int64_t *ms);
+
+/* Parse "512", "64k", "10M", "1G" into bytes. */
+int	config_size(const char *s, int64_t *bytes);
+
+/*
+ * Whether module path matches a comma-separated list of path.Match
+ * globs the way GOPRIVATE does (x/mod module.MatchPrefixPatterns).
+ */
+int	config_match_patterns(const char *globs, const char *path);
+
+#endif /* CONFIG_H */

@@ -1,0 +1,181 @@
+/*
+ * add.c: "sumdbd add MODULE@VERSION...": append records to the private
+ * log offline, computing their h1: hashes from a GOPROXY (http, https
+ * or a local file:// tree), in one batch signed once.
+ */
+
+#include <event2/dns.h>
+#include <event2/event.h>
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "sumdb.h"
+
+struct addjob {
+	struct newrec	*rec;
+	int		 status;
+	char		 err[2400];
+	int		*left;
+	struct env	*env;
+};
+
+static void
+add_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: sumdbd add [-c FILE] [-p GOPROXY] MODULE@VERSION...\n"
+	    "  Append the records of MODULE@VERSION to the private log of\n"
+	    "  FILE's [log] section, hashing the module as GOPROXY (default:\n"
+	    "  [log] goproxy; http://, https:// or file://) serves it, and\n"
+	    "  sign the new tree once.  A version already logged with the\n"
+	    "  same hashes is left as it is.  Exit 0 when every record is\n"
+	    "  in the log, 1 when one is refused or not found, 2 on errors.\n");
+}
+
+static void
+added(int status, const char *ziphash, const char *modhash, const char *err,
+    void *arg)
+{
+	struct addjob	*j = arg;
+
+	j->status = status;
+	if (status == 200) {
+		snprintf(j->rec->ziphash, sizeof(j->rec->ziphash), "%s",
+		    ziphash);
+		snprintf(j->rec->modhash, sizeof(j->rec->modhash), "%s",
+		    modhash);
+	} else
+		snprintf(j->err, sizeof(j->err), "%s", err);
+	if (--*j->left == 0)
+		event_base_loopexit(j->env->base, NULL);
+}
+
+int
+cmd_add(int argc, char **argv)
+{
+	struct env	 env;
+	struct newrec	*recs = NULL;
+	struct addjob	*jobs = NULL;
+	const char	*conf = "/etc/sumdbd/sumdbd.conf", *goproxy = NULL;
+	char		*at;
+	int		 ch, i, n, left = 0, nok = 0, rv = 2;
+
+	memset(&env, 0, sizeof(env));
+	while ((ch = getopt(argc, argv, "c:hp:")) != -1) {
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'p':
+			goproxy = optarg;
+			break;
+		case 'h':
+			add_usage(stdout);
+			return 0;
+		default:
+			add_usage(stderr);
+			return 2;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0) {
+		add_usage(stderr);
+		return 2;
+	}
+	n = argc;
+	if (env_load_config(&env, conf) != 0)
+		return 2;
+	if (env.conf.log_name == NULL) {
+		fprintf(stderr, "%s: no [log] section\n", conf);
+		goto done;
+	}
+	if (goproxy == NULL && (goproxy = env.conf.log_goproxy) == NULL) {
+		fprintf(stderr, "sumdbd add: no GOPROXY: use -p or set "
+		    "[log] goproxy\n");
+		goto done;
+	}
+	if ((recs = calloc(n, sizeof(*recs))) == NULL ||
+	    (jobs = calloc(n, sizeof(*jobs))) == NULL) {
+		log_warn("calloc");
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		if ((at = strrchr(argv[i], '@')) == NULL ||
+		    (size_t)(at - argv[i]) >= sizeof(recs[i].path) ||
+		    strlen(at + 1) >= sizeof(recs[i].version)) {
+			fprintf(stderr, "sumdbd add: '%s': want "
+			    "MODULE@VERSION\n", argv[i]);
+			goto done;
+		}
+		memcpy(recs[i].path, argv[i], at - argv[i]);
+		strcpy(recs[i].version, at + 1);
+		recs[i].id = -1;
+		if (modpath_check(recs[i].path, strlen(recs[i].path),
+		    recs[i].version, strlen(recs[i].version)) != 0) {
+			fprintf(stderr, "sumdbd add: '%s': not a valid module "
+			    "path and canonical version\n", argv[i]);
+			goto done;
+		}
+	}
+	if (env_open_store(&env) != 0 || env_open_log(&env) != 0)
+		goto done;
+	if ((env.base = event_base_new()) == NULL ||
+	    (env.dns = evdns_base_new(env.base,
+	    EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL ||
+	    env_client_tls(&env) != 0) {
+		log_warnx("cannot set up the event loop");
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		jobs[i].rec = &recs[i];
+		jobs[i].left = &left;
+		jobs[i].env = &env;
+		jobs[i].status = -1;
+		left++;
+		if (modfetch(&env, goproxy, recs[i].path, recs[i].version,
+		    added, &jobs[i]) != 0) {
+			left--;
+			snprintf(jobs[i].err, sizeof(jobs[i].err),
+			    "cannot fetch");
+		}
+	}
+	if (left > 0)
+		event_base_dispatch(env.base);
+	/* Append what hashed; report the rest. */
+	for (i = 0; i < n; i++) {
+		if (jobs[i].status == 200)
+			recs[nok++] = recs[i];
+		else
+			fprintf(stderr, "sumdbd add: %s@%s: %s\n",
+			    recs[i].path, recs[i].version, jobs[i].err);
+	}
+	if (nok > 0 && logw_append(&env, env.log, recs, nok) != 0)
+		goto done;
+	for (i = 0; i < nok; i++) {
+		if (recs[i].status == 0)
+			printf("%s %s: record %lld\n", recs[i].path,
+			    recs[i].version, (long long)recs[i].id);
+		else
+			fprintf(stderr, "sumdbd add: %s\n", recs[i].reason);
+	}
+	rv = 0;
+	for (i = 0; i < nok; i++)
+		if (recs[i].status != 0)
+			rv = 1;
+	if (nok < n)
+		rv = 1;
+ done:
+	free(recs);
+	free(jobs);
+	env_free(&env);
+	if (env.dns != NULL)
+		evdns_base_free(env.dns, 0);
+	if (env.base != NULL)
+		event_base_free(env.base);
+	return rv;
+}

@@ -1,0 +1,395 @@
+/*
+ * fetch.c: outbound GETs for the GOPROXY and, later, upstream sumdbs:
+ * HTTP and HTTPS through libevent and OpenSSL (certificates and host
+ * names verified, TLS 1.2 or newer), with a size limit on the body, a
+ * time limit on the whole exchange, and at most five redirects, never
+ * from https down to http.  file:// URLs are read from disk.  The
+ * callback runs exactly once, from the event loop.
+ */
+
+#include <sys/stat.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+#define MAX_REDIRECTS	5
+
+struct fetch {
+	struct env			*env;
+	fetch_cb			 cb;
+	void				*arg;
+	char				*url;
+	struct evbuffer			*body;
+	size_t				 maxlen;
+	struct evhttp_connection	*conn;
+	struct event			*timer;
+	int				 redirects;
+	int				 https;		/* ever on https */
+	int				 toolarge;
+	int				 done;
+	int				 status;
+	char				 err[256];
+};
+
+static void	fetch_start(struct fetch *);
+
+static void
+fetch_cleanup(evutil_socket_t fd, short ev, void *arg)
+{
+	struct fetch	*f = arg;
+
+	(void)fd;
+	(void)ev;
+	if (f->conn != NULL)
+		evhttp_connection_free(f->conn);
+	if (f->timer != NULL)
+		event_free(f->timer);
+	evbuffer_free(f->body);
+	free(f->url);
+	free(f);
+}
+
+/* Report once, then free everything from a later loop iteration. */
+static void
+fetch_finish(struct fetch *f, int status, const char *err)
+{
+	struct timeval	 tv = { 0, 0 };
+
+	if (f->done)
+		return;
+	f->done = 1;
+	if (f->timer != NULL)
+		event_del(f->timer);
+	f->cb(status, f->body, err, f->arg);
+	if (event_base_once(f->env->base, -1, EV_TIMEOUT, fetch_cleanup, f,
+	    &tv) != 0)
+		log_warnx("fetch: cannot schedule cleanup");
+}
+
+static void
+fetch_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct fetch	*f = arg;
+
+	(void)fd;
+	(void)ev;
+	snprintf(f->err, sizeof(f->err), "'%s': timed out", f->url);
+	fetch_finish(f, -1, f->err);
+}
+
+static void
+fetch_chunk(struct evhttp_request *req, void *arg)
+{
+	struct fetch	*f = arg;
+	struct evbuffer	*in = evhttp_request_get_input_buffer(req);
+
+	if (f->toolarge || evbuffer_get_length(f->body) +
+	    evbuffer_get_length(in) > f->maxlen) {
+		f->toolarge = 1;
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
+	evbuffer_add_buffer(f->body, in);
+}
+
+static void
+fetch_error(enum evhttp_request_error e, void *arg)
+{
+	struct fetch	*f = arg;
+	const char	*what = "connection failed";
+
+	switch (e) {
+	case EVREQ_HTTP_TIMEOUT:
+		what = "timed out";
+		break;
+	case EVREQ_HTTP_EOF:
+		what = "connection closed";
+		break;
+	case EVREQ_HTTP_INVALID_HEADER:
+		what = "invalid response header";
+		break;
+	case EVREQ_HTTP_BUFFER_ERROR:
+		what = "connection failed";
+		break;
+	default:
+		break;
+	}
+	snprintf(f->err, sizeof(f->err), "'%s': %s", f->url, what);
+}
+
+static void
+conn_free(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	evhttp_connection_free(arg);
+}
+
+static void
+fetch_done(struct evhttp_request *req, void *arg)
+{
+	struct fetch	*f = arg;
+	struct timeval	 tv = { 0, 0 };
+	const char	*loc;
+	char		*next;
+	int		 code;
+
+	if (f->done)
+		return;
+	if (req == NULL || (code = evhttp_request_get_response_code(req)) ==
+	    0) {
+		if (f->err[0] == '\0')
+			snprintf(f->err, sizeof(f->err), "'%s': connection "
+			    "failed", f->url);
+		fetch_finish(f, -1, f->err);
+		return;
+	}
+	fetch_chunk(req, f);
+	if ((code == 301 || code == 302 || code == 303 || code == 307 ||
+	    code == 308) && (loc = evhttp_find_header(
+	    evhttp_request_get_input_headers(req), "Location")) != NULL) {
+		if (++f->redirects > MAX_REDIRECTS) {
+			snprintf(f->err, sizeof(f->err), "'%s': too many "
+			    "redirects", f->url);
+			fetch_finish(f, -1, f->err);
+			return;
+		}
+		if (strncmp(loc, "https://", 8) != 0 &&
+		    (f->https || strncmp(loc, "http://", 7) != 0)) {
+			snprintf(f->err, sizeof(f->err), "'%s': refusing "
+			    "redirect to '%.100s'", f->url, loc);
+			fetch_finish(f, -1, f->err);
+			return;
+		}
+		if ((next = strdup(loc)) == NULL) {
+			fetch_finish(f, -1, "out of memory");
+			return;
+		}
+		free(f->url);
+		f->url = next;
+		evbuffer_drain(f->body, evbuffer_get_length(f->body));
+		/* The old connection is still in its callback: defer. */
+		if (event_base_once(f->env->base, -1, EV_TIMEOUT, conn_free,
+		    f->conn, &tv) != 0) {
+			fetch_finish(f, -1, "cannot schedule cleanup");
+			return;
+		}
+		f->conn = NULL;
+		fetch_start(f);
+		return;
+	}
+	if (f->toolarge) {
+		snprintf(f->err, sizeof(f->err), "'%s': body larger than %zu "
+		    "bytes", f->url, f->maxlen);
+		fetch_finish(f, -1, f->err);
+		return;
+	}
+	fetch_finish(f, code, NULL);
+}
+
+static void
+fetch_start(struct fetch *f)
+{
+	struct evhttp_uri	*uri = NULL;
+	struct evhttp_request	*req;
+	struct bufferevent	*bev;
+	struct evkeyvalq	*h;
+	SSL			*ssl = NULL;
+	const char		*scheme, *host, *path, *query;
+	char			 target[4096], hostport[300];
+	int			 port, https;
+
+	if ((uri = evhttp_uri_parse(f->url)) == NULL ||
+	    (scheme = evhttp_uri_get_scheme(uri)) == NULL ||
+	    (host = evhttp_uri_get_host(uri)) == NULL || *host == '\0') {
+		snprintf(f->err, sizeof(f->err), "'%s': malformed URL",
+		    f->url);
+		goto fail;
+	}
+	https = strcmp(scheme, "https") == 0;
+	if (!https && strcmp(scheme, "http") != 0) {
+		snprintf(f->err, sizeof(f->err), "'%s': unsupported scheme",
+		    f->url);
+		goto fail;
+	}
+	f->https |= https;
+	if ((port = evhttp_uri_get_port(uri)) == -1)
+		port = https ? 443 : 80;
+	path = evhttp_uri_get_path(uri);
+	query = evhttp_uri_get_query(uri);
+	snprintf(target, sizeof(target), "%s%s%s", path && *path ? path : "/",
+	    query ? "?" : "", query ? query : "");
+	if (https) {
+		if ((ssl = SSL_new(f->env->client_tls)) == NULL ||
+		    SSL_set_tlsext_host_name(ssl, host) != 1 ||
+		    SSL_set1_host(ssl, host) != 1) {
+			snprintf(f->err, sizeof(f->err), "'%s': TLS setup "
+			    "failed", f->url);
+			goto fail;
+		}
+		bev = bufferevent_openssl_socket_new(f->env->base, -1, ssl,
+		    BUFFEREVENT_SSL_CONNECTING,
+		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+		if (bev != NULL)
+			bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+		ssl = NULL;	/* owned by bev, or freed with it */
+	} else
+		bev = bufferevent_socket_new(f->env->base, -1,
+		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (bev == NULL || (f->conn = evhttp_connection_base_bufferevent_new(
+	    f->env->base, f->env->dns, bev, host, port)) == NULL) {
+		snprintf(f->err, sizeof(f->err), "'%s': cannot connect",
+		    f->url);
+		goto fail;
+	}
+	evhttp_connection_set_timeout(f->conn, 30);
+	evhttp_connection_set_retries(f->conn, 0);
+	if ((req = evhttp_request_new(fetch_done, f)) == NULL) {
+		snprintf(f->err, sizeof(f->err), "out of memory");
+		goto fail;
+	}
+	evhttp_request_set_chunked_cb(req, fetch_chunk);
+	evhttp_request_set_error_cb(req, fetch_error);
+	h = evhttp_request_get_output_headers(req);
+	if ((https && port == 443) || (!https && port == 80))
+		snprintf(hostport, sizeof(hostport), "%s", host);
+	else
+		snprintf(hostport, sizeof(hostport), "%s:%d", host, port);
+	evhttp_add_header(h, "Host", hostport);
+	evhttp_add_header(h, "User-Agent", "sumdbd");
+	evhttp_add_header(h, "Connection", "close");
+	if (evhttp_make_request(f->conn, req, EVHTTP_REQ_GET, target) != 0) {
+		snprintf(f->err, sizeof(f->err), "'%s': request failed",
+		    f->url);
+		goto fail;
+	}
+	evhttp_uri_free(uri);
+	return;
+ fail:
+	if (ssl != NULL)
+		SSL_free(ssl);
+	if (uri != NULL)
+		evhttp_uri_free(uri);
+	fetch_finish(f, -1, f->err);
+}
+
+/* Read a file:// URL: 200, 404 when absent, -1 on other errors. */
+static int
+fetch_file(struct fetch *f)
+{
+	struct evhttp_uri	*uri;
+	struct stat		 sb;
+	const char		*path;
+	char			*dec = NULL;
+	size_t			 declen;
+	int			 fd = -1, status = -1;
+
+	if ((uri = evhttp_uri_parse(f->url)) == NULL ||
+	    (path = evhttp_uri_get_path(uri)) == NULL ||
+	    (dec = evhttp_uridecode(path, 0, &declen)) == NULL ||
+	    strlen(dec) != declen || strstr(dec, "/../") != NULL) {
+		snprintf(f->err, sizeof(f->err), "'%s': malformed URL",
+		    f->url);
+		goto done;
+	}
+	if ((fd = open(dec, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT || errno == ENOTDIR) {
+			status = 404;
+			goto done;
+		}
+		snprintf(f->err, sizeof(f->err), "'%s': %s", dec,
+		    strerror(errno));
+		goto done;
+	}
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		status = 404;
+		goto done;
+	}
+	if ((size_t)sb.st_size > f->maxlen) {
+		snprintf(f->err, sizeof(f->err), "'%s': larger than %zu "
+		    "bytes", dec, f->maxlen);
+		goto done;
+	}
+	if (sb.st_size > 0 && evbuffer_read(f->body, fd, sb.st_size) !=
+	    sb.st_size) {
+		snprintf(f->err, sizeof(f->err), "'%s': short read", dec);
+		goto done;
+	}
+	status = 200;
+ done:
+	if (fd != -1)
+		close(fd);
+	free(dec);
+	if (uri != NULL)
+		evhttp_uri_free(uri);
+	return status;
+}
+
+static void
+fetch_file_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct fetch	*f = arg;
+	int		 status;
+
+	(void)fd;
+	(void)ev;
+	status = fetch_file(f);
+	fetch_finish(f, status, status == -1 ? f->err : NULL);
+}
+
+int
+fetch_get(struct env *env, const char *url, size_t maxlen, int64_t timeout_ms,
+    fetch_cb cb, void *arg)
+{
+	struct fetch	*f;
+	struct timeval	 tv = { 0, 0 };
+
+	if ((f = calloc(1, sizeof(*f))) == NULL ||
+	    (f->url = strdup(url)) == NULL ||
+	    (f->body = evbuffer_new()) == NULL) {
+		log_warn("fetch");
+		if (f != NULL) {
+			free(f->url);
+			free(f);
+		}
+		return -1;
+	}
+	f->env = env;
+	f->cb = cb;
+	f->arg = arg;
+	f->maxlen = maxlen;
+	if (strncmp(url, "file://", 7) == 0) {
+		/* Deliver from the loop, like a network answer. */
+		if (event_base_once(env->base, -1, EV_TIMEOUT, fetch_file_cb,
+		    f, &tv) != 0)
+			goto bad;
+		return 0;
+	}
+	if ((f->timer = evtimer_new(env->base, fetch_timeout, f)) == NULL)
+		goto bad;
+	tv.tv_sec = timeout_ms / 1000;
+	tv.tv_usec = (timeout_ms % 1000) * 1000;
+	evtimer_add(f->timer, &tv);
+	fetch_start(f);
+	return 0;
+ bad:
+	evbuffer_free(f->body);
+	free(f->url);
+	free(f);
+	return -1;
+}

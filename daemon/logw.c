@@ -1,0 +1,253 @@
+/*
+ * logw.c: writing the private log.  Records are appended in one
+ * transaction with their stored hashes and the hash tiles they change,
+ * made durable, and only then signed: a checkpoint is signed after the
+ * tree it names is proven to extend the last signed one, computed from
+ * what is stored, so no crash or restart can make the log sign two
+ * inconsistent trees.
+ */
+
+#include <event2/buffer.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "store.h"
+#include "sumdb.h"
+
+struct hashctx {
+	struct store	*st;
+	int64_t		 log;
+};
+
+static int
+read_stored(void *arg, const int64_t *index, size_t n,
+    uint8_t (*out)[SUMDB_HASH_SIZE])
+{
+	struct hashctx	*hc = arg;
+
+	return store_read_hashes(hc->st, hc->log, index, n, out);
+}
+
+/* Store the tiles that growing from oldn to newn records changed. */
+struct tilectx {
+	struct store		*st;
+	int64_t			 log;
+	struct tlog_hash_reader	*hr;
+	struct evbuffer		*buf;
+};
+
+static int
+put_tile(void *arg, const struct tile *t)
+{
+	struct tilectx	*tc = arg;
+	int		 r;
+
+	evbuffer_drain(tc->buf, evbuffer_get_length(tc->buf));
+	if ((r = tile_read_data(t, tc->hr, tc->buf)) != 0)
+		return r;
+	return store_put_tile(tc->st, tc->log, t->l, t->n,
+	    evbuffer_pullup(tc->buf, -1), evbuffer_get_length(tc->buf)) == 0 ?
+	    0 : SUMDB_EREAD;
+}
+
+/* Add one record at id n; fills r's status. Returns -1 on store errors. */
+static int
+append_one(struct env *env, struct db *db, struct newrec *r, int64_t *n,
+    struct evbuffer *text, struct tlog_hash_reader *hr)
+{
+	struct evbuffer	*old = NULL;
+	uint8_t		 leaf[SUMDB_HASH_SIZE], add[65][SUMDB_HASH_SIZE];
+	int64_t		 id;
+	int		 found, m, rv = -1;
+
+	evbuffer_drain(text, evbuffer_get_length(text));
+	if (record_format(r->path, r->version, r->ziphash, r->modhash,
+	    text) != 0) {
+		r->status = -1;
+		snprintf(r->reason, sizeof(r->reason), "invalid record for "
+		    "%s@%s", r->path, r->version);
+		return 0;
+	}
+	if ((old = evbuffer_new()) == NULL)
+		return -1;
+	found = store_lookup(env->st, db->log, r->path, r->version, &id, old);
+	if (found < 0)
+		goto done;
+	if (found) {
+		/* First logged is final: never a second hash. */
+		r->id = id;
+		if (evbuffer_get_length(old) != evbuffer_get_length(text) ||
+		    memcmp(evbuffer_pullup(old, -1), evbuffer_pullup(text, -1),
+		    evbuffer_get_length(text)) != 0) {
+			r->status = -1;
+			snprintf(r->reason, sizeof(r->reason), "%s@%s is "
+			    "already recorded with other hashes (record %lld)",
+			    r->path, r->version, (long long)id);
+		} else
+			r->status = 0;
+		rv = 0;
+		goto done;
+	}
+	if (store_add_record(env->st, db->log, *n, r->path, r->version,
+	    evbuffer_pullup(text, -1), evbuffer_get_length(text)) != 0)
+		goto done;
+	tlog_record_hash(evbuffer_pullup(text, -1), evbuffer_get_length(text),
+	    leaf);
+	if ((m = tlog_stored_hashes_for_record(*n, leaf, hr, add)) < 0 ||
+	    store_add_hashes(env->st, db->log, tlog_stored_hash_index(0, *n),
+	    (const uint8_t (*)[SUMDB_HASH_SIZE])add, m) != 0)
+		goto done;
+	r->id = (*n)++;
+	r->status = 0;
+	rv = 0;
+ done:
+	if (old != NULL)
+		evbuffer_free(old);
+	return rv;
+}
+
+int
+logw_append(struct env *env, struct db *db, struct newrec *r, size_t n)
+{
+	struct hashctx		 hc = { env->st, db->log };
+	struct tlog_hash_reader	 hr = { read_stored, &hc };
+	struct tilectx		 tc = { env->st, db->log, &hr, NULL };
+	struct evbuffer		*text = NULL;
+	int64_t			 size, oldsize;
+	size_t			 i;
+	int			 rv = -1;
+
+	if (db->broken) {
+		log_warnx("log '%s' is frozen: not appending", db->name);
+		return -1;
+	}
+	if ((text = evbuffer_new()) == NULL || (tc.buf = evbuffer_new()) ==
+	    NULL) {
+		log_warn("evbuffer_new");
+		goto done;
+	}
+	if (store_begin(env->st, 1) != 0 ||
+	    store_size(env->st, db->log, &size) != 0)
+		goto bad;
+	oldsize = size;
+	for (i = 0; i < n; i++)
+		if (append_one(env, db, &r[i], &size, text, &hr) != 0)
+			goto bad;
+	if (tile_new_tiles(SUMDB_TILE_HEIGHT, oldsize, size, put_tile, &tc) != 0)
+		goto bad;
+	if (store_commit(env->st) != 0)
+		goto bad;
+	if (size > oldsize)
+		log_info("log '%s': appended records %lld to %lld", db->name,
+		    (long long)oldsize, (long long)size - 1);
+	rv = logw_sign(env, db);
+	goto done;
+ bad:
+	log_warnx("log '%s': appending: %s", db->name, store_errmsg(env->st));
+	store_rollback(env->st);
+ done:
+	if (text != NULL)
+		evbuffer_free(text);
+	if (tc.buf != NULL)
+		evbuffer_free(tc.buf);
+	return rv;
+}
+
+int
+logw_sign(struct env *env, struct db *db)
+{
+	struct hashctx		 hc = { env->st, db->log };
+	struct tlog_hash_reader	 hr = { read_stored, &hc };
+	struct tlog_tree	 tree;
+	struct evbuffer		*text = NULL, *note = NULL;
+	uint8_t			 oldroot[SUMDB_HASH_SIZE], h[SUMDB_HASH_SIZE];
+	uint8_t			 proof[SUMDB_PROOF_MAX][SUMDB_HASH_SIZE];
+	int64_t			 oldsize = 0;
+	size_t			 np;
+	int			 found, rv = -1;
+
+	if ((text = evbuffer_new()) == NULL || (note = evbuffer_new()) ==
+	    NULL) {
+		log_warn("evbuffer_new");
+		goto done;
+	}
+	if (store_begin(env->st, 1) != 0 ||
+	    store_size(env->st, db->log, &tree.n) != 0 ||
+	    (found = store_latest(env->st, db->log, NULL, &oldsize,
+	    oldroot)) < 0)
+		goto bad;
+	/* An empty tree is not signed: old clients hash it differently. */
+	if (tree.n == 0 || (found && tree.n == oldsize)) {
+		store_rollback(env->st);
+		rv = 0;
+		goto done;
+	}
+	if (found && tree.n < oldsize) {
+		log_warnx("log '%s': %lld records stored but checkpoint %lld "
+		    "signed: refusing to sign a shorter tree", db->name,
+		    (long long)tree.n, (long long)oldsize);
+		goto frozen;
+	}
+	if (tlog_tree_hash(tree.n, &hr, tree.hash) != 0)
+		goto bad;
+	if (found && oldsize > 0) {
+		/* The stored tree must extend the signed one, provably. */
+		if (tlog_tree_hash(oldsize, &hr, h) != 0)
+			goto bad;
+		if (memcmp(h, oldroot, SUMDB_HASH_SIZE) != 0 ||
+		    tlog_prove_tree(tree.n, oldsize, &hr, proof, &np) != 0 ||
+		    tlog_check_tree((const uint8_t (*)[SUMDB_HASH_SIZE])proof,
+		    np, tree.n, tree.hash, oldsize, oldroot) != 0) {
+			log_warnx("log '%s': stored tree of %lld records does "
+			    "not extend signed checkpoint %lld: refusing to "
+			    "sign", db->name, (long long)tree.n,
+			    (long long)oldsize);
+			goto frozen;
+		}
+	}
+	if (tlog_format_tree(&tree, text) != 0 ||
+	    note_sign(evbuffer_pullup(text, -1), evbuffer_get_length(text),
+	    &db->signer, 1, note) != 0) {
+		log_warnx("log '%s': signing failed", db->name);
+		goto bad;
+	}
+	if (store_add_checkpoint(env->st, db->log, tree.n, tree.hash,
+	    evbuffer_pullup(note, -1), evbuffer_get_length(note)) != 0 ||
+	    store_commit(env->st) != 0)
+		goto bad;
+	log_info("log '%s': signed tree %lld", db->name, (long long)tree.n);
+	rv = logw_refresh(env, db);
+	goto done;
+ frozen:
+	db->broken = 1;
+	store_rollback(env->st);
+	goto done;
+ bad:
+	log_warnx("log '%s': signing: %s", db->name, store_errmsg(env->st));
+	store_rollback(env->st);
+ done:
+	if (text != NULL)
+		evbuffer_free(text);
+	if (note != NULL)
+		evbuffer_free(note);
+	return rv;
+}
+
+int
+logw_refresh(struct env *env, struct db *db)
+{
+	int	 r;
+
+	evbuffer_drain(db->latest, evbuffer_get_length(db->latest));
+	r = store_latest(env->st, db->log, db->latest, &db->size, db->root);
+	if (r < 0) {
+		log_warnx("log '%s': %s", db->name, store_errmsg(env->st));
+		return -1;
+	}
+	if (r == 0)
+		db->size = 0;
+	return 0;
+}

@@ -1,0 +1,178 @@
+/*
+ * serve.c: /latest, /lookup and /tile of a database, answered from the
+ * store.  Only what the newest signed checkpoint covers is served: tiles
+ * beyond it are 404, and a partial tile is served as the prefix of the
+ * stored one.  A lookup that misses goes to privlog.c.
+ */
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "store.h"
+#include "sumdb.h"
+
+#define TYPE_TEXT	"text/plain; charset=UTF-8"
+#define TYPE_BINARY	"application/octet-stream"
+#define CACHE_FOREVER	"public, max-age=31536000, immutable"
+#define CACHE_SHORT	"public, max-age=60"
+#define CACHE_LATEST	"public, max-age=5"
+
+static void
+serve_latest(struct env *env, struct db *db, struct evhttp_request *req)
+{
+	(void)env;
+	if (db->size == 0) {
+		http_error(req, 404, "not found: no signed tree yet");
+		return;
+	}
+	http_reply(req, 200, TYPE_TEXT, CACHE_LATEST, db->latest);
+}
+
+/* Answer a lookup of record id of db: "<id>\n<text>\n<note>". */
+void
+serve_record(struct env *env, struct db *db, struct evhttp_request *req,
+    int64_t id)
+{
+	struct evbuffer	*body;
+	int		 r;
+
+	/* Another process may have signed more since we last looked. */
+	if (id >= db->size && logw_refresh(env, db) != 0) {
+		http_error(req, 500, "internal error");
+		return;
+	}
+	if (id >= db->size) {
+		http_error(req, 404, "not found: record %lld is not yet "
+		    "signed", (long long)id);
+		return;
+	}
+	if ((body = evbuffer_new()) == NULL) {
+		http_error(req, 500, "out of memory");
+		return;
+	}
+	evbuffer_add_printf(body, "%lld\n", (long long)id);
+	if ((r = store_record(env->st, db->log, id, body)) != 1) {
+		log_warnx("record %lld of '%s': %s", (long long)id, db->name,
+		    r < 0 ? store_errmsg(env->st) : "missing");
+		http_error(req, 500, "internal error");
+	} else {
+		evbuffer_add(body, "\n", 1);
+		evbuffer_add(body, evbuffer_pullup(db->latest, -1),
+		    evbuffer_get_length(db->latest));
+		http_reply(req, 200, TYPE_TEXT, CACHE_SHORT, body);
+	}
+	evbuffer_free(body);
+}
+
+static void
+serve_lookup(struct env *env, struct db *db, struct evhttp_request *req,
+    const char *arg)
+{
+	char	 path[SUMDB_PATH_MAX], version[SUMDB_PATH_MAX];
+	int64_t	 id;
+	int	 r;
+
+	if (modpath_parse_lookup(arg, strlen(arg), path, version) != 0) {
+		http_error(req, 400, "invalid module@version syntax");
+		return;
+	}
+	if ((r = store_lookup(env->st, db->log, path, version, &id, NULL)) <
+	    0) {
+		log_warnx("lookup %s@%s: %s", path, version,
+		    store_errmsg(env->st));
+		http_error(req, 500, "internal error");
+		return;
+	}
+	if (r == 1) {
+		serve_record(env, db, req, id);
+		return;
+	}
+	privlog_miss(env, db, req, path, version);
+}
+
+static void
+serve_tile(struct env *env, struct db *db, struct evhttp_request *req,
+    const char *path)
+{
+	struct tile	 t;
+	struct evbuffer	*body = NULL;
+	int64_t		 avail;
+	int		 level, r;
+
+	if (tile_parse(path, strlen(path), &t) != 0) {
+		http_error(req, 400, "invalid tile syntax");
+		return;
+	}
+	if (t.h != SUMDB_TILE_HEIGHT) {
+		http_error(req, 404, "not found: tiles of height %d are not "
+		    "served", t.h);
+		return;
+	}
+	/* Entries of this tile's level that the signed tree completes. */
+	level = t.l < 0 ? 0 : t.l;
+	avail = level * t.h >= 63 ? 0 : db->size >> (level * t.h);
+	if (t.n > (avail >> t.h) || (t.n << t.h) + t.w > avail) {
+		http_error(req, 404, "not found: tile beyond tree size %lld",
+		    (long long)db->size);
+		return;
+	}
+	if ((body = evbuffer_new()) == NULL) {
+		http_error(req, 500, "out of memory");
+		return;
+	}
+	if (t.l < 0) {
+		if (store_data_tile(env->st, db->log, t.n << t.h, t.w, body) !=
+		    0) {
+			log_warnx("data tile '%s' of '%s': %s", path, db->name,
+			    store_errmsg(env->st));
+			http_error(req, 500, "internal error");
+		} else
+			http_reply(req, 200, TYPE_TEXT, t.w == 1 << t.h ?
+			    CACHE_FOREVER : CACHE_SHORT, body);
+		goto done;
+	}
+	r = store_tile(env->st, db->log, t.l, t.n, body);
+	if (r != 1 || evbuffer_get_length(body) <
+	    (size_t)t.w * SUMDB_HASH_SIZE) {
+		log_warnx("tile '%s' of '%s': %s", path, db->name,
+		    r < 0 ? store_errmsg(env->st) : "missing or short");
+		http_error(req, 500, "internal error");
+		goto done;
+	}
+	/* A partial tile is a prefix of the stored one. */
+	if (evbuffer_get_length(body) > (size_t)t.w * SUMDB_HASH_SIZE) {
+		struct evbuffer	*part = evbuffer_new();
+
+		if (part == NULL) {
+			http_error(req, 500, "out of memory");
+			goto done;
+		}
+		evbuffer_remove_buffer(body, part, (size_t)t.w *
+		    SUMDB_HASH_SIZE);
+		evbuffer_free(body);
+		body = part;
+	}
+	http_reply(req, 200, TYPE_BINARY, t.w == 1 << t.h ? CACHE_FOREVER :
+	    CACHE_SHORT, body);
+ done:
+	evbuffer_free(body);
+}
+
+void
+serve_db(struct env *env, struct db *db, struct evhttp_request *req,
+    const char *path)
+{
+	if (strcmp(path, "latest") == 0)
+		serve_latest(env, db, req);
+	else if (strncmp(path, "lookup/", 7) == 0)
+		serve_lookup(env, db, req, path + 7);
+	else if (strncmp(path, "tile/", 5) == 0)
+		serve_tile(env, db, req, path);
+	else
+		http_error(req, 404, "not found");
+}

@@ -1,0 +1,190 @@
+/*
+ * setup.c: what the daemon and the offline subcommands share: reading
+ * the config, opening the store and the private log with its signing
+ * key, and the TLS context for outbound HTTPS.
+ */
+
+#include <sys/stat.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <openssl/ssl.h>
+#include <sodium.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "store.h"
+#include "sumdb.h"
+
+#define KEY_MAX	512
+
+int
+env_load_config(struct env *env, const char *path)
+{
+	char	 err[256];
+	int	 line, r;
+
+	env->confpath = path;
+	if ((r = config_load(path, &env->conf, &line, err, sizeof(err))) != 0) {
+		if (line > 0)
+			fprintf(stderr, "%s:%d: %s\n", path, line, err);
+		else
+			fprintf(stderr, "%s: %s\n", path, err);
+		return -1;
+	}
+	return 0;
+}
+
+int
+env_open_store(struct env *env)
+{
+	char	 err[512];
+
+	if ((env->st = store_open(env->conf.database, err, sizeof(err))) ==
+	    NULL) {
+		log_warnx("database '%s': %s", env->conf.database, err);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Read the signing key: a regular file that only its owner can read,
+ * holding one PRIVATE+KEY+... line.  It goes from the file into guarded
+ * memory and is never logged.
+ */
+static struct note_signer *
+load_key(const char *path)
+{
+	struct note_signer	*s = NULL;
+	struct stat		 sb;
+	char			*buf = NULL;
+	ssize_t			 n;
+	size_t			 len;
+	int			 fd, err;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		log_warn("signing key '%s'", path);
+		return NULL;
+	}
+	if (fstat(fd, &sb) == -1) {
+		log_warn("signing key '%s'", path);
+		goto done;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		log_warnx("signing key '%s': not a regular file", path);
+		goto done;
+	}
+	if (sb.st_mode & (S_IRWXG | S_IRWXO)) {
+		log_warnx("signing key '%s': readable by group or others "
+		    "(mode %04o); run chmod 600 '%s'", path,
+		    (unsigned)(sb.st_mode & 07777), path);
+		goto done;
+	}
+	if ((buf = sodium_malloc(KEY_MAX)) == NULL) {
+		log_warn("sodium_malloc");
+		goto done;
+	}
+	if ((n = read(fd, buf, KEY_MAX)) == -1) {
+		log_warn("signing key '%s'", path);
+		goto done;
+	}
+	len = (size_t)n;
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		len--;
+	if (len == KEY_MAX || (s = note_signer_parse(buf, len, &err)) ==
+	    NULL)
+		log_warnx("signing key '%s': not a PRIVATE+KEY+... Ed25519 "
+		    "key", path);
+ done:
+	if (buf != NULL)
+		sodium_free(buf);
+	close(fd);
+	return s;
+}
+
+int
+env_open_log(struct env *env)
+{
+	struct note_verifier	 v;
+	struct db		*db;
+
+	if (env->conf.log_name == NULL)
+		return 0;
+	if ((db = calloc(1, sizeof(*db))) == NULL ||
+	    (db->name = strdup(env->conf.log_name)) == NULL ||
+	    (db->latest = evbuffer_new()) == NULL) {
+		log_warn("calloc");
+		goto bad;
+	}
+	TAILQ_INIT(&db->fetching);
+	TAILQ_INIT(&db->ready);
+	env->log = db;
+	if ((db->signer = load_key(env->conf.log_key)) == NULL)
+		return -1;
+	note_signer_verifier(db->signer, &v);
+	if (strcmp(v.name, db->name) != 0) {
+		log_warnx("signing key '%s' is for '%s', not for [log] name "
+		    "'%s'", env->conf.log_key, v.name, db->name);
+		return -1;
+	}
+	if (store_log(env->st, db->name, "private", &db->log) != 0) {
+		log_warnx("log '%s': %s", db->name, store_errmsg(env->st));
+		return -1;
+	}
+	/* Sign what a crash left unsigned; refuse a tree that forked. */
+	if (logw_sign(env, db) != 0)
+		return -1;
+	return logw_refresh(env, db);
+ bad:
+	if (db != NULL) {
+		free(db->name);
+		free(db);
+	}
+	return -1;
+}
+
+int
+env_client_tls(struct env *env)
+{
+	SSL_CTX	*ctx;
+
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
+		log_warnx("SSL_CTX_new failed");
+		return -1;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+		log_warnx("cannot load the system's CA certificates");
+		SSL_CTX_free(ctx);
+		return -1;
+	}
+	env->client_tls = ctx;
+	return 0;
+}
+
+void
+env_free(struct env *env)
+{
+	if (env->log != NULL) {
+		privlog_free(env->log);
+		note_signer_free(env->log->signer);
+		if (env->log->latest != NULL)
+			evbuffer_free(env->log->latest);
+		free(env->log->name);
+		free(env->log);
+		env->log = NULL;
+	}
+	if (env->client_tls != NULL)
+		SSL_CTX_free(env->client_tls);
+	store_close(env->st);
+	env->st = NULL;
+	config_free(&env->conf);
+}

@@ -1,0 +1,503 @@
+/*
+ * store.c: the SQLite store.  The schema is one string, versioned with
+ * PRAGMA user_version; statements are prepared once in store_open()
+ * from a table.  WAL mode keeps readers off the writer's back, and the
+ * commits that make records durable before they are signed run with
+ * synchronous=FULL.
+ */
+
+#include <event2/buffer.h>
+#include <sqlite3.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store.h"
+
+#define SCHEMA_VERSION	1
+
+static const char schema[] =
+    "CREATE TABLE log ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  kind TEXT NOT NULL);"
+    "CREATE TABLE record ("
+    "  log INTEGER NOT NULL REFERENCES log(id),"
+    "  id INTEGER NOT NULL,"
+    "  path TEXT NOT NULL,"
+    "  version TEXT NOT NULL,"
+    "  text BLOB NOT NULL,"
+    "  PRIMARY KEY (log, id)) WITHOUT ROWID;"
+    "CREATE UNIQUE INDEX record_version ON record (log, path, version);"
+    "CREATE TABLE hash ("
+    "  log INTEGER NOT NULL REFERENCES log(id),"
+    "  idx INTEGER NOT NULL,"
+    "  hash BLOB NOT NULL,"
+    "  PRIMARY KEY (log, idx)) WITHOUT ROWID;"
+    "CREATE TABLE tile ("
+    "  log INTEGER NOT NULL REFERENCES log(id),"
+    "  level INTEGER NOT NULL,"
+    "  n INTEGER NOT NULL,"
+    "  data BLOB NOT NULL,"
+    "  PRIMARY KEY (log, level, n)) WITHOUT ROWID;"
+    "CREATE TABLE checkpoint ("
+    "  log INTEGER NOT NULL REFERENCES log(id),"
+    "  size INTEGER NOT NULL,"
+    "  root BLOB NOT NULL,"
+    "  note BLOB NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  PRIMARY KEY (log, size)) WITHOUT ROWID;";
+
+enum {
+	Q_BEGIN,
+	Q_COMMIT,
+	Q_ROLLBACK,
+	Q_LOG_GET,
+	Q_LOG_ADD,
+	Q_SIZE,
+	Q_LOOKUP,
+	Q_RECORD,
+	Q_RECORDS,
+	Q_ADD_RECORD,
+	Q_HASH,
+	Q_ADD_HASH,
+	Q_TILE,
+	Q_PUT_TILE,
+	Q_LATEST,
+	Q_ADD_CHECKPOINT,
+	Q_MAX
+};
+
+static const char *queries[Q_MAX] = {
+	[Q_BEGIN] = "BEGIN IMMEDIATE",
+	[Q_COMMIT] = "COMMIT",
+	[Q_ROLLBACK] = "ROLLBACK",
+	[Q_LOG_GET] = "SELECT id FROM log WHERE name = ?1",
+	[Q_LOG_ADD] = "INSERT INTO log (name, kind) VALUES (?1, ?2)",
+	[Q_SIZE] = "SELECT coalesce(max(id) + 1, 0) FROM record WHERE log = ?1",
+	[Q_LOOKUP] = "SELECT id, text FROM record "
+	    "WHERE log = ?1 AND path = ?2 AND version = ?3",
+	[Q_RECORD] = "SELECT text FROM record WHERE log = ?1 AND id = ?2",
+	[Q_RECORDS] = "SELECT id, text FROM record "
+	    "WHERE log = ?1 AND id >= ?2 AND id < ?3 ORDER BY id",
+	[Q_ADD_RECORD] = "INSERT INTO record (log, id, path, version, text) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5)",
+	[Q_HASH] = "SELECT hash FROM hash WHERE log = ?1 AND idx = ?2",
+	[Q_ADD_HASH] = "INSERT INTO hash (log, idx, hash) VALUES (?1, ?2, ?3)",
+	[Q_TILE] = "SELECT data FROM tile WHERE log = ?1 AND level = ?2 "
+	    "AND n = ?3",
+	[Q_PUT_TILE] = "INSERT OR REPLACE INTO tile (log, level, n, data) "
+	    "VALUES (?1, ?2, ?3, ?4)",
+	[Q_LATEST] = "SELECT size, root, note FROM checkpoint WHERE log = ?1 "
+	    "ORDER BY size DESC LIMIT 1",
+	[Q_ADD_CHECKPOINT] = "INSERT INTO checkpoint "
+	    "(log, size, root, note, created) VALUES (?1, ?2, ?3, ?4, ?5)",
+};
+
+struct store {
+	sqlite3		*db;
+	sqlite3_stmt	*q[Q_MAX];
+	char		 err[256];
+};
+
+const char *
+store_errmsg(struct store *st)
+{
+	if (st->err[0] != '\0')
+		return st->err;
+	return sqlite3_errmsg(st->db);
+}
+
+static int
+exec(struct store *st, const char *sql)
+{
+	char	*msg = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(st->err, sizeof(st->err), "%s", msg ? msg : "?");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Reset q for its next use and report rc as 0 or -1. */
+static int
+done(struct store *st, sqlite3_stmt *q, int rc)
+{
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW && rc != SQLITE_OK)
+		snprintf(st->err, sizeof(st->err), "%s",
+		    sqlite3_errmsg(st->db));
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return (rc == SQLITE_DONE || rc == SQLITE_ROW || rc == SQLITE_OK) ?
+	    0 : -1;
+}
+
+static sqlite3_stmt *
+prep(struct store *st, int which)
+{
+	st->err[0] = '\0';
+	return st->q[which];
+}
+
+struct store *
+store_open(const char *path, char *err, size_t errsize)
+{
+	struct store	*st;
+	sqlite3_stmt	*q;
+	int		 version = -1, i;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		snprintf(err, errsize, "out of memory");
+		return NULL;
+	}
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errsize, "%s", st->db ?
+		    sqlite3_errmsg(st->db) : "out of memory");
+		goto bad;
+	}
+	sqlite3_busy_timeout(st->db, 5000);
+	if (exec(st, "PRAGMA journal_mode=WAL") != 0 ||
+	    exec(st, "PRAGMA synchronous=NORMAL") != 0 ||
+	    exec(st, "PRAGMA foreign_keys=ON") != 0) {
+		snprintf(err, errsize, "%s", st->err);
+		goto bad;
+	}
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL)
+	    == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+		version = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	if (version == 0) {
+		if (exec(st, "BEGIN IMMEDIATE") != 0 ||
+		    exec(st, schema) != 0 ||
+		    exec(st, "PRAGMA user_version = 1") != 0 ||
+		    exec(st, "COMMIT") != 0) {
+			snprintf(err, errsize, "creating schema: %s", st->err);
+			goto bad;
+		}
+	} else if (version != SCHEMA_VERSION) {
+		snprintf(err, errsize, "schema version %d, want %d", version,
+		    SCHEMA_VERSION);
+		goto bad;
+	}
+	for (i = 0; i < Q_MAX; i++)
+		if (sqlite3_prepare_v3(st->db, queries[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &st->q[i], NULL) != SQLITE_OK) {
+			snprintf(err, errsize, "preparing '%s': %s",
+			    queries[i], sqlite3_errmsg(st->db));
+			goto bad;
+		}
+	return st;
+ bad:
+	store_close(st);
+	return NULL;
+}
+
+void
+store_close(struct store *st)
+{
+	int	 i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < Q_MAX; i++)
+		sqlite3_finalize(st->q[i]);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+int
+store_log(struct store *st, const char *name, const char *kind, int64_t *id)
+{
+	sqlite3_stmt	*q = prep(st, Q_LOG_GET);
+	int		 rc;
+
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		*id = sqlite3_column_int64(q, 0);
+		return done(st, q, rc);
+	}
+	if (done(st, q, rc) != 0)
+		return -1;
+	q = prep(st, Q_LOG_ADD);
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, kind, -1, SQLITE_STATIC);
+	if (done(st, q, sqlite3_step(q)) != 0)
+		return -1;
+	*id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+int
+store_begin(struct store *st, int durable)
+{
+	sqlite3_stmt	*q;
+
+	/* The level can only change outside a transaction. */
+	if (exec(st, durable ? "PRAGMA synchronous=FULL" :
+	    "PRAGMA synchronous=NORMAL") != 0)
+		return -1;
+	q = prep(st, Q_BEGIN);
+	return done(st, q, sqlite3_step(q));
+}
+
+int
+store_commit(struct store *st)
+{
+	sqlite3_stmt	*q = prep(st, Q_COMMIT);
+
+	return done(st, q, sqlite3_step(q));
+}
+
+void
+store_rollback(struct store *st)
+{
+	sqlite3_stmt	*q = prep(st, Q_ROLLBACK);
+
+	if (sqlite3_get_autocommit(st->db))
+		return;
+	done(st, q, sqlite3_step(q));
+}
+
+int
+store_size(struct store *st, int64_t log, int64_t *n)
+{
+	sqlite3_stmt	*q = prep(st, Q_SIZE);
+	int		 rc;
+
+	sqlite3_bind_int64(q, 1, log);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		*n = sqlite3_column_int64(q, 0);
+	return done(st, q, rc == SQLITE_ROW ? rc : SQLITE_ERROR);
+}
+
+/* Append column col of q's row to out. */
+static int
+add_blob(struct store *st, sqlite3_stmt *q, int col, struct evbuffer *out)
+{
+	const void	*p = sqlite3_column_blob(q, col);
+	int		 len = sqlite3_column_bytes(q, col);
+
+	if (out != NULL && len > 0 && evbuffer_add(out, p, len) != 0) {
+		snprintf(st->err, sizeof(st->err), "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_lookup(struct store *st, int64_t log, const char *path,
+    const char *version, int64_t *id, struct evbuffer *text)
+{
+	sqlite3_stmt	*q = prep(st, Q_LOOKUP);
+	int		 rc, found = 0;
+
+	sqlite3_bind_int64(q, 1, log);
+	sqlite3_bind_text(q, 2, path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, version, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		*id = sqlite3_column_int64(q, 0);
+		if (add_blob(st, q, 1, text) != 0)
+			rc = SQLITE_NOMEM;
+		found = 1;
+	}
+	if (done(st, q, rc) != 0)
+		return -1;
+	return found;
+}
+
+int
+store_record(struct store *st, int64_t log, int64_t id, struct evbuffer *out)
+{
+	sqlite3_stmt	*q = prep(st, Q_RECORD);
+	int		 rc, found = 0;
+
+	sqlite3_bind_int64(q, 1, log);
+	sqlite3_bind_int64(q, 2, id);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (add_blob(st, q, 0, out) != 0)
+			rc = SQLITE_NOMEM;
+		found = 1;
+	}
+	if (done(st, q, rc) != 0)
+		return -1;
+	return found;
+}
+
+int
+store_data_tile(struct store *st, int64_t log, int64_t first, int64_t n,
+    struct evbuffer *out)
+{
+	sqlite3_stmt	*q = prep(st, Q_RECORDS);
+	int64_t		 next = first;
+	int		 rc;
+
+	sqlite3_bind_int64(q, 1, log);
+	sqlite3_bind_int64(q, 2, first);
+	sqlite3_bind_int64(q, 3, first + n);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (sqlite3_column_int64(q, 0) != next++ ||
+		    add_blob(st, q, 1, out) != 0 ||
+		    evbuffer_add(out, "\n", 1) != 0) {
+			snprintf(st->err, sizeof(st->err),
+			    "record %lld missing or out of memory",
+			    (long long)next - 1);
+			done(st, q, SQLITE_DONE);
+			return -1;
+		}
+	}
+	if (done(st, q, rc) != 0)
+		return -1;
+	if (next != first + n) {
+		snprintf(st->err, sizeof(st->err), "records %lld to %lld "
+		    "missing", (long long)next, (long long)(first + n - 1));
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_add_record(struct store *st, int64_t log, int64_t id, const char *path,
+    const char *version, const uint8_t *text, size_t len)
+{
+	sqlite3_stmt	*q = prep(st, Q_ADD_RECORD);
+	int		 rc;
+
+	sqlite3_bind_int64(q, 1, log);
+	sqlite3_bind_int64(q, 2, id);
+	sqlite3_bind_text(q, 3, path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, version, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 5, text, (int)len, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_CONSTRAINT &&
+	    sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_UNIQUE) {
+		done(st, q, SQLITE_DONE);
+		return 1;
+	}
+	return done(st, q, rc);
+}
+
+int
+store_read_hashes(struct store *st, int64_t log, const int64_t *index,
+    size_t n, uint8_t (*out)[STORE_HASH_SIZE])
+{
+	sqlite3_stmt	*q = prep(st, Q_HASH);
+	size_t		 i;
+	int		 rc;
+
+	for (i = 0; i < n; i++) {
+		sqlite3_bind_int64(q, 1, log);
+		sqlite3_bind_int64(q, 2, index[i]);
+		rc = sqlite3_step(q);
+		if (rc == SQLITE_ROW &&
+		    sqlite3_column_bytes(q, 0) == STORE_HASH_SIZE)
+			memcpy(out[i], sqlite3_column_blob(q, 0),
+			    STORE_HASH_SIZE);
+		else {
+			if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+				snprintf(st->err, sizeof(st->err),
+				    "stored hash %lld missing or malformed",
+				    (long long)index[i]);
+			done(st, q, rc == SQLITE_ROW || rc == SQLITE_DONE ?
+			    SQLITE_DONE : rc);
+			return -1;
+		}
+		if (done(st, q, rc) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+store_add_hashes(struct store *st, int64_t log, int64_t first,
+    const uint8_t (*h)[STORE_HASH_SIZE], size_t n)
+{
+	sqlite3_stmt	*q = prep(st, Q_ADD_HASH);
+	size_t		 i;
+
+	for (i = 0; i < n; i++) {
+		sqlite3_bind_int64(q, 1, log);
+		sqlite3_bind_int64(q, 2, first + (int64_t)i);
+		sqlite3_bind_blob(q, 3, h[i], STORE_HASH_SIZE, SQLITE_STATIC);
+		if (done(st, q, sqlite3_step(q)) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+store_tile(struct store *st, int64_t log, int level, int64_t n,
+    struct evbuffer *out)
+{
+	sqlite3_stmt	*q = prep(st, Q_TILE);
+	int		 rc, found = 0;
+
+	sqlite3_bind_int64(q, 1, log);
+	sqlite3_bind_int(q, 2, level);
+	sqlite3_bind_int64(q, 3, n);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (add_blob(st, q, 0, out) != 0)
+			rc = SQLITE_NOMEM;
+		found = 1;
+	}
+	if (done(st, q, rc) != 0)
+		return -1;
+	return found;
+}
+
+int
+store_put_tile(struct store *st, int64_t log, int level, int64_t n,
+    const uint8_t *data, size_t len)
+{
+	sqlite3_stmt	*q = prep(st, Q_PUT_TILE);
+
+	sqlite3_bind_int64(q, 1, log);
+	sqlite3_bind_int(q, 2, level);
+	sqlite3_bind_int64(q, 3, n);
+	sqlite3_bind_blob(q, 4, data, (int)len, SQLITE_STATIC);
+	return done(st, q, sqlite3_step(q));
+}
+
+int
+store_latest(struct store *st, int64_t log, struct evbuffer *note,
+    int64_t *size, uint8_t root[STORE_HASH_SIZE])
+{
+	sqlite3_stmt	*q = prep(st, Q_LATEST);
+	int		 rc, found = 0;
+
+	sqlite3_bind_int64(q, 1, log);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		*size = sqlite3_column_int64(q, 0);
+		if (sqlite3_column_bytes(q, 1) != STORE_HASH_SIZE) {
+			snprintf(st->err, sizeof(st->err),
+			    "checkpoint %lld: malformed root", (long long)*size);
+			done(st, q, SQLITE_DONE);
+			return -1;
+		}
+		memcpy(root, sqlite3_column_blob(q, 1), STORE_HASH_SIZE);
+		if (add_blob(st, q, 2, note) != 0)
+			rc = SQLITE_NOMEM;
+		found = 1;
+	}
+	if (done(st, q, rc) != 0)
+		return -1;
+	return found;
+}
+
+int
+store_add_checkpoint(struct store *st, int64_t log, int64_t size,
+    const uint8_t root[STORE_HASH_SIZE], const uint8_t *note, size_t len)
+{
+	sqlite3_stmt	*q = prep(st, Q_ADD_CHECKPOINT);
+
+	sqlite3_bind_int64(q, 1, log);
+	sqlite3_bind_int64(q, 2, size);
+	sqlite3_bind_blob(q, 3, root, STORE_HASH_SIZE, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 4, note, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 5, (int64_t)time(NULL));
+	return done(st, q, sqlite3_step(q));
+}

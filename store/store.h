@@ -1,0 +1,85 @@
+/*
+ * store.h: sumdbd's SQLite store.  One database holds every log (the
+ * private log and mirrored ones), each with its records, stored hashes,
+ * hash tiles and signed checkpoints.  Functions that can fail return 0
+ * or -1 (store_errmsg() says why); lookups return 1 found, 0 absent,
+ * -1 error.
+ */
+
+#ifndef STORE_H
+#define STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct evbuffer;
+struct store;
+
+#define STORE_HASH_SIZE	32
+
+/* Open or create the database at path (":memory:" for tests). */
+struct store	*store_open(const char *path, char *err, size_t errsize);
+void		 store_close(struct store *st);
+
+/* SQLite's message for the last failure. */
+const char	*store_errmsg(struct store *st);
+
+/* The id of the log called name, created with kind if absent. */
+int	store_log(struct store *st, const char *name, const char *kind,
+	    int64_t *id);
+
+/*
+ * Transactions.  store_begin() takes the write lock (BEGIN IMMEDIATE),
+ * waiting up to a few seconds for another process; with durable set,
+ * the commit syncs to disk (synchronous=FULL) before it returns.
+ */
+int	store_begin(struct store *st, int durable);
+int	store_commit(struct store *st);
+void	store_rollback(struct store *st);
+
+/* Number of records of log. */
+int	store_size(struct store *st, int64_t log, int64_t *n);
+
+/* The id (and the text, if text is not NULL) of path@version. */
+int	store_lookup(struct store *st, int64_t log, const char *path,
+	    const char *version, int64_t *id, struct evbuffer *text);
+
+/* Append the text of record id to out. */
+int	store_record(struct store *st, int64_t log, int64_t id,
+	    struct evbuffer *out);
+
+/* Append records [first, first+n) as a data tile to out. */
+int	store_data_tile(struct store *st, int64_t log, int64_t first,
+	    int64_t n, struct evbuffer *out);
+
+/*
+ * Add record id.  Returns 0, 1 if path@version is already recorded
+ * (nothing added), or -1.
+ */
+int	store_add_record(struct store *st, int64_t log, int64_t id,
+	    const char *path, const char *version, const uint8_t *text,
+	    size_t len);
+
+/* Stored hashes by index; -1 if one is missing. */
+int	store_read_hashes(struct store *st, int64_t log, const int64_t *index,
+	    size_t n, uint8_t (*out)[STORE_HASH_SIZE]);
+int	store_add_hashes(struct store *st, int64_t log, int64_t first,
+	    const uint8_t (*h)[STORE_HASH_SIZE], size_t n);
+
+/* A hash tile (level >= 0) as stored: full, or the widest partial. */
+int	store_tile(struct store *st, int64_t log, int level, int64_t n,
+	    struct evbuffer *out);
+int	store_put_tile(struct store *st, int64_t log, int level, int64_t n,
+	    const uint8_t *data, size_t len);
+
+/*
+ * The newest checkpoint of log: its signed note appended to note (if
+ * not NULL), its size and root.
+ */
+int	store_latest(struct store *st, int64_t log, struct evbuffer *note,
+	    int64_t *size, uint8_t root[STORE_HASH_SIZE]);
+int	store_add_checkpoint(struct store *st, int64_t log, int64_t size,
+	    const uint8_t root[STORE_HASH_SIZE], const uint8_t *note,
+	    size_t len);
+
+#endif /* STORE_H */
