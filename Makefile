@@ -47,9 +47,9 @@ TESTS	= $(O)/tests/sumdb_test
 TOOLS	= $(O)/tests/notetool
 
 # Debian packages: to build, to test, to benchmark.
-DEBS	= gcc make pkg-config libevent-dev libssl-dev libsodium-dev \
+DEBS	= gcc make pkg-config python3 libevent-dev libssl-dev libsodium-dev \
 	  libsqlite3-dev libjansson-dev libinih-dev libzip-dev libsystemd-dev
-TESTDEBS = libcmocka-dev golang-go golang-golang-x-mod-dev curl
+TESTDEBS = libcmocka-dev golang-go golang-golang-x-mod-dev curl sqlite3 python3
 
 GO	= GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE=$(CURDIR)/$(O)/gocache \
 	  GOFLAGS= go

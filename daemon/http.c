@@ -23,12 +23,17 @@ http_reply(struct evhttp_request *req, int code, const char *type,
 {
 	struct evkeyvalq	*h = evhttp_request_get_output_headers(req);
 	const char		*reason;
+	char			 len[32];
 
 	if (type != NULL)
 		evhttp_add_header(h, "Content-Type", type);
 	if (cache != NULL)
 		evhttp_add_header(h, "Cache-Control", cache);
 	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+	/* Set here, so that HEAD replies carry it too. */
+	snprintf(len, sizeof(len), "%zu", body != NULL ?
+	    evbuffer_get_length(body) : 0);
+	evhttp_add_header(h, "Content-Length", len);
 	switch (code) {
 	case 200:
 		reason = "OK";
@@ -38,6 +43,9 @@ http_reply(struct evhttp_request *req, int code, const char *type,
 		break;
 	case 404:
 		reason = "Not Found";
+		break;
+	case 405:
+		reason = "Method Not Allowed";
 		break;
 	case 502:
 		reason = "Bad Gateway";
@@ -49,6 +57,9 @@ http_reply(struct evhttp_request *req, int code, const char *type,
 		reason = "Error";
 		break;
 	}
+	/* libevent 2.1 would send the body with HEAD too. */
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD)
+		body = NULL;
 	evhttp_send_reply(req, code, reason, body);
 }
 
@@ -97,6 +108,13 @@ route(struct evhttp_request *req, void *arg)
 	size_t			 len;
 	struct db		*db;
 
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET &&
+	    evhttp_request_get_command(req) != EVHTTP_REQ_HEAD) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Allow", "GET, HEAD");
+		http_error(req, 405, "method not allowed");
+		return;
+	}
 	if (uri == NULL || (raw = evhttp_uri_get_path(uri)) == NULL ||
 	    *raw != '/') {
 		http_error(req, 400, "malformed request path");
@@ -168,8 +186,10 @@ http_start(struct env *env)
 		host[strlen(host) - 1] = '\0';
 		memmove(host, host + 1, strlen(host));
 	}
+	/* Others are refused by route(), with a text body. */
 	evhttp_set_allowed_methods(env->http, EVHTTP_REQ_GET |
-	    EVHTTP_REQ_HEAD);
+	    EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
 	evhttp_set_max_headers_size(env->http, env->conf.max_header_size);
 	evhttp_set_max_body_size(env->http, 0);
 	evhttp_set_timeout(env->http, (int)((env->conf.idle_timeout + 999) /

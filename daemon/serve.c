@@ -25,12 +25,22 @@
 static void
 serve_latest(struct env *env, struct db *db, struct evhttp_request *req)
 {
+	struct evbuffer	*body;
+
 	(void)env;
 	if (db->size == 0) {
 		http_error(req, 404, "not found: no signed tree yet");
 		return;
 	}
-	http_reply(req, 200, TYPE_TEXT, CACHE_LATEST, db->latest);
+	/* evhttp_send_reply() drains the body: send a copy. */
+	if ((body = evbuffer_new()) == NULL ||
+	    evbuffer_add(body, evbuffer_pullup(db->latest, -1),
+	    evbuffer_get_length(db->latest)) != 0) {
+		http_error(req, 500, "out of memory");
+	} else
+		http_reply(req, 200, TYPE_TEXT, CACHE_LATEST, body);
+	if (body != NULL)
+		evbuffer_free(body);
 }
 
 /* Answer a lookup of record id of db: "<id>\n<text>\n<note>". */

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Run every test against the build in directory $1 (build or build-san):
-# the cmocka unit tests with vectors from x/mod, then the shell tests.
-# Stops at the first failing file.  SUMDB_SEED repeats a random run.
+# the cmocka unit tests with vectors from x/mod, the key cross-checks,
+# then the end-to-end scripts in tests/e2e.  Unit tests stop the run at
+# the first failure; the e2e runner ends with "e2e: N passed, N failed".
+# SUMDB_SEED repeats a random run.
 set -eu
 B=$(cd "$1" && pwd)
 cd "$(dirname "$0")/.."
@@ -16,4 +18,18 @@ mkdir "$T/zips"
 
 SUMDB_TESTDATA=tests/testdata SUMDB_RANDOM="$T/random.txt" \
     SUMDB_ZIPS="$T/zips" "$B/tests/sumdb_test"
-PATH="$PATH" sh tests/keys.sh "$B"
+sh tests/keys.sh "$B"
+
+pass=0
+failed=
+for t in tests/e2e/*.sh; do
+	case $t in */lib.sh) continue;; esac
+	if B="$B" sh "$t"; then
+		pass=$((pass + 1))
+	else
+		failed="$failed ${t##*/}"
+	fi
+done
+nfail=$(echo $failed | wc -w)
+echo "e2e: $pass passed, $nfail failed${failed:+ (}${failed# }${failed:+)}"
+[ "$nfail" = 0 ]

@@ -1,0 +1,94 @@
+# lib.sh: helpers for the end-to-end tests, sourced by tests/e2e/*.sh.
+# B is the build directory; every test works in its own temp dir $T.
+set -u
+: "${B:?B must name the build directory}"
+T=$(mktemp -d /tmp/sumdbd-e2e.XXXXXX)
+PIDS=
+cleanup() {
+	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	[ -n "${KEEP:-}" ] && echo "kept $T" >&2 || rm -rf "$T"
+}
+trap cleanup EXIT
+NAME=${0##*/}
+
+fail() {
+	echo "$NAME: FAIL: $*" >&2
+	[ -f "$T/daemon.log" ] && tail -n 20 "$T/daemon.log" | sed 's/^/  daemon: /' >&2
+	exit 1
+}
+
+# The go command, isolated: its own GOPATH, caches and settings.
+goenv() {
+	gp=$1
+	shift
+	env -i PATH="/usr/lib/go/bin:/usr/bin:/bin" HOME="$T/home" \
+	    GOPATH="$gp" GOMODCACHE="$gp/pkg/mod" GOCACHE="$T/gocache" \
+	    GOFLAGS=-mod=mod GO111MODULE=on GONOSUMDB= GOPRIVATE= \
+	    GONOPROXY= GOINSECURE= GOTOOLCHAIN=local CGO_ENABLED=0 \
+	    "$@"
+}
+
+# write_config FILE PORT [extra lines]: a config with the private log.
+write_config() {
+	conf=$1 port=$2
+	shift 2
+	cat >"$conf" <<EOC
+[server]
+listen = 127.0.0.1:$port
+database = $T/sumdbd.db
+[log]
+name = sumdb.test.example
+key = $T/log.key
+goproxy = file://$T/proxy
+EOC
+	for line in "$@"; do echo "$line" >>"$conf"; done
+}
+
+# start_daemon: start sumdbd on a free port; sets PORT, DPID, URL.
+start_daemon() {
+	for try in 1 2 3 4 5; do
+		PORT=$(( 20000 + ($$ * 7 + try * 131 + $(od -An -N2 -tu2 /dev/urandom)) % 40000 ))
+		write_config "$T/sumdbd.conf" "$PORT" "$@"
+		"$B/sumdbd" -d ${VERBOSE:+-v} -c "$T/sumdbd.conf" >>"$T/daemon.log" 2>&1 &
+		DPID=$!
+		PIDS="$PIDS $DPID"
+		URL=http://127.0.0.1:$PORT
+		i=0
+		while [ $i -lt 100 ]; do
+			if ! kill -0 "$DPID" 2>/dev/null; then break; fi
+			if curl -s -o /dev/null "$URL/sumdb/sumdb.test.example/supported"; then
+				return 0
+			fi
+			sleep 0.05
+			i=$((i + 1))
+		done
+		kill -9 "$DPID" 2>/dev/null
+		wait "$DPID" 2>/dev/null
+	done
+	fail "sumdbd did not start"
+}
+
+restart_daemon() {
+	"$B/sumdbd" -d ${VERBOSE:+-v} -c "$T/sumdbd.conf" >>"$T/daemon.log" 2>&1 &
+	DPID=$!
+	PIDS="$PIDS $DPID"
+	i=0
+	while [ $i -lt 100 ]; do
+		kill -0 "$DPID" 2>/dev/null || fail "sumdbd exited on restart"
+		curl -s -o /dev/null "$URL/sumdb/sumdb.test.example/supported" && return 0
+		sleep 0.05
+		i=$((i + 1))
+	done
+	fail "sumdbd did not restart"
+}
+
+stop_daemon() {
+	kill "$DPID" 2>/dev/null
+	wait "$DPID" 2>/dev/null
+}
+
+# status URL: the HTTP status code of a GET.
+status() {
+	curl -s --path-as-is -o /dev/null -w '%{http_code}' "$@"
+}
