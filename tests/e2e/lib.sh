@@ -5,9 +5,19 @@ set -u
 T=$(mktemp -d /tmp/sumdbd-e2e.XXXXXX)
 PIDS=
 cleanup() {
+	rc=$?
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	sleep 0.2
 	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
 	wait 2>/dev/null
+	# Under SAN=1 the daemon's reports land in its log: they fail the test.
+	if grep -q 'Sanitizer\|runtime error:' "$T/daemon.log" 2>/dev/null; then
+		echo "$NAME: FAIL: sanitizer report from sumdbd:" >&2
+		grep -A 20 'Sanitizer\|runtime error:' "$T/daemon.log" | head -40 >&2
+		rc=1
+	fi
 	[ -n "${KEEP:-}" ] && echo "kept $T" >&2 || rm -rf "$T"
+	exit $rc
 }
 trap cleanup EXIT
 NAME=${0##*/}
