@@ -8,14 +8,14 @@ CC	?= cc
 CFLAGS	?= -O2 -g
 SAN	?= 0
 
-PKGS	= libevent libevent_openssl openssl libsodium sqlite3 jansson \
-	  inih libzip
+PKGS	= libevent libevent_openssl libevent_pthreads openssl libsodium \
+	  sqlite3 jansson inih libzip
 TESTPKGS = cmocka
 
 WARN	= -Wall -Wextra -Wshadow -Wpointer-arith -Wsign-compare \
 	  -Wstrict-prototypes -Wmissing-prototypes -Werror=implicit
 CPPFLAGS += -D_GNU_SOURCE -Idaemon -Idaemon/sumdb -Istore -Iconfig $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS	= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+LIBS	= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
 ifeq ($(SAN),1)
 O	= build-san
@@ -54,7 +54,7 @@ TESTDEBS = libcmocka-dev golang-go golang-golang-x-mod-dev curl sqlite3 python3
 GO	= GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE=$(CURDIR)/$(O)/gocache \
 	  GOFLAGS= go
 
-.PHONY: all deps testdeps check run bench-core install clean
+.PHONY: all deps testdeps check run bench bench-core install clean
 
 all: deps sumdbd
 
@@ -104,6 +104,10 @@ $(O)/xmodref: tests/xmodref/main.go
 	@mkdir -p $(O)
 	$(GO) build -o $@ ./tests/xmodref
 
+$(O)/refserver: tests/refserver/main.go
+	@mkdir -p $(O)
+	$(GO) build -o $@ ./tests/refserver
+
 check: testdeps
 	$(MAKE) $(O)/sumdbd $(TESTS) $(TOOLS) $(O)/xmodref
 	sh tests/run.sh $(O)
@@ -113,6 +117,11 @@ run: deps sumdbd
 
 bench-core: deps $(O)/tests/bench_core
 	$(O)/tests/bench_core
+
+bench: testdeps
+	@sh tests/deps.sh wrk
+	$(MAKE) $(O)/sumdbd $(O)/xmodref $(O)/refserver
+	sh tests/bench.sh $(O)
 
 install: sumdbd
 	install -d $(DESTDIR)$(PREFIX)/sbin

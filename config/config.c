@@ -38,6 +38,7 @@ static const struct key keys[] = {
 	    1024, 1 << 20 },
 	{ "server", "idle_timeout", T_DURATION, OFF(idle_timeout), "30s",
 	    100, MS(3600) },
+	{ "server", "workers", T_INT, OFF(workers), "0", 0, 64 },
 	{ "log", "name", T_STR, OFF(log_name), NULL, 0, 0 },
 	{ "log", "key", T_STR, OFF(log_key), NULL, 0, 0 },
 	{ "log", "goproxy", T_STR, OFF(log_goproxy), NULL, 0, 0 },

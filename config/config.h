@@ -23,6 +23,7 @@ struct config {
 	int64_t		 max_connections;
 	int64_t		 max_header_size;	/* bytes */
 	int64_t		 idle_timeout;		/* milliseconds */
+	int64_t		 workers;		/* threads; 0: one per CPU */
 	/* [log]: the private checksum database, if name is set */
 	char		*log_name;
 	char		*log_key;		/* PRIVATE+KEY+... file */

@@ -8,6 +8,9 @@
 
 #include <sys/queue.h>
 
+#include <event2/util.h>
+
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 
@@ -27,32 +30,72 @@ struct ssl_ctx_st;
 struct pending;
 TAILQ_HEAD(pendinglist, pending);
 
+/*
+ * A request that missed in a worker, handed to the main thread and back
+ * with its result.  Only the worker touches req.
+ */
+struct missreq {
+	TAILQ_ENTRY(missreq)	 entry;
+	struct worker		*w;
+	struct evhttp_request	*req;
+	char			 path[1024];
+	char			 version[1024];
+	int			 status;	/* 200: record id is logged */
+	int64_t			 id;
+	char			 err[512];
+};
+TAILQ_HEAD(misslist, missreq);
+
 /* A checksum database that sumdbd serves. */
 struct db {
 	char			*name;		/* as in GOSUMDB */
 	int64_t			 log;		/* store id */
 	struct note_signer	*signer;	/* private log only */
-	struct evbuffer		*latest;	/* newest signed note */
-	int64_t			 size;		/* its tree size */
-	uint8_t			 root[32];
-	/* private log: module fetches and the batch being built */
+	int64_t			 size;		/* newest signed tree */
+	unsigned		 gen;		/* bumped when it changes */
+	/* private log, main thread: fetches and the batch being built */
 	struct pendinglist	 fetching;
 	struct pendinglist	 ready;
 	struct event		*batch_ev;
 	int			 broken;	/* refused to sign: frozen */
 };
 
+/* A worker thread's own copy of a database's newest checkpoint. */
+struct dbview {
+	struct evbuffer		*latest;
+	int64_t			 size;
+	unsigned		 gen;
+};
+
+/* A thread that serves HTTP with its own event loop and store handle. */
+struct worker {
+	struct env		*env;
+	int			 id;
+	pthread_t		 tid;
+	struct event_base	*base;
+	struct evhttp		*http;
+	struct store		*st;		/* read only */
+	struct dbview		 logview;	/* of env->log */
+	pthread_mutex_t		 mu;		/* guards done */
+	struct misslist		 done;		/* answered by the main thread */
+	struct event		*done_ev;
+};
+
 struct env {
 	struct config		 conf;
 	const char		*confpath;
 	int			 verbose;
-	struct event_base	*base;
+	struct event_base	*base;		/* main thread */
 	struct evdns_base	*dns;
-	struct evhttp		*http;
 	struct ssl_ctx_st	*client_tls;	/* outbound HTTPS */
-	struct store		*st;
+	struct store		*st;		/* main thread: writes */
 	struct db		*log;		/* the private log, or NULL */
 	struct event		*sigev[4];
+	struct worker		*workers;
+	int			 nworkers;
+	pthread_mutex_t		 missmu;	/* guards misses */
+	struct misslist		 misses;	/* from workers to main */
+	struct event		*miss_ev;
 };
 
 /* log.c */
@@ -105,22 +148,24 @@ int	modfetch(struct env *env, const char *goproxy, const char *path,
 
 /* http.c */
 int	http_start(struct env *env);
+void	http_stop(struct env *env);
 void	http_reply(struct evhttp_request *req, int code, const char *type,
 	    const char *cache, struct evbuffer *body);
 void	http_error(struct evhttp_request *req, int code, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 
-/* serve.c */
-void	serve_record(struct env *env, struct db *db,
+/* serve.c: in worker threads */
+void	serve_record(struct worker *w, struct db *db,
 	    struct evhttp_request *req, int64_t id);
-void	serve_db(struct env *env, struct db *db, struct evhttp_request *req,
+void	serve_db(struct worker *w, struct db *db, struct evhttp_request *req,
 	    const char *path);
 
 /* privlog.c: lookup misses of the private log */
-void	privlog_miss(struct env *env, struct db *db,
-	    struct evhttp_request *req, const char *path,
-	    const char *version);
-void	privlog_free(struct db *db);
+void	privlog_miss(struct worker *w, struct evhttp_request *req,
+	    const char *path, const char *version);
+void	privlog_done(evutil_socket_t fd, short ev, void *arg);
+int	privlog_init(struct env *env);
+void	privlog_free(struct env *env);
 
 /* add.c */
 int	cmd_add(int argc, char **argv);

@@ -6,16 +6,23 @@
  * is answered here, never forwarded.
  */
 
+#include <sys/socket.h>
+
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <event2/thread.h>
 
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon.h"
+#include "store.h"
 
 void
 http_reply(struct evhttp_request *req, int code, const char *type,
@@ -101,7 +108,8 @@ match_db(struct env *env, const char *path, const char **rest)
 static void
 route(struct evhttp_request *req, void *arg)
 {
-	struct env		*env = arg;
+	struct worker		*w = arg;
+	struct env		*env = w->env;
 	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
 	const char		*raw, *rest;
 	char			*path = NULL;
@@ -141,13 +149,13 @@ route(struct evhttp_request *req, void *arg)
 			    "no-store", NULL);
 			goto done;
 		}
-		serve_db(env, db, req, rest);
+		serve_db(w, db, req, rest);
 		goto done;
 	}
 	if (env->log != NULL && (strcmp(path, "/latest") == 0 ||
 	    strncmp(path, "/lookup/", 8) == 0 ||
 	    strncmp(path, "/tile/", 6) == 0)) {
-		serve_db(env, env->log, req, path + 1);
+		serve_db(w, env->log, req, path + 1);
 		goto done;
 	}
 	http_error(req, 404, "not found");
@@ -155,52 +163,154 @@ route(struct evhttp_request *req, void *arg)
 	free(path);
 }
 
+static void *
+worker_main(void *arg)
+{
+	struct worker	*w = arg;
+
+	event_base_dispatch(w->base);
+	return NULL;
+}
+
+/* Set up worker w listening on ai; 0 or -1. */
+static int
+worker_init(struct env *env, struct worker *w, const struct addrinfo *ai)
+{
+	struct evconnlistener	*lev;
+	char			 err[512];
+
+	w->env = env;
+	pthread_mutex_init(&w->mu, NULL);
+	TAILQ_INIT(&w->done);
+	if ((w->base = event_base_new()) == NULL ||
+	    (w->http = evhttp_new(w->base)) == NULL ||
+	    (w->logview.latest = evbuffer_new()) == NULL ||
+	    (w->done_ev = event_new(w->base, -1, 0, privlog_done, w)) ==
+	    NULL) {
+		log_warnx("worker %d: out of memory", w->id);
+		return -1;
+	}
+	if ((w->st = store_open(env->conf.database, err, sizeof(err))) ==
+	    NULL) {
+		log_warnx("worker %d: database '%s': %s", w->id,
+		    env->conf.database, err);
+		return -1;
+	}
+	/* Others are refused by route(), with a text body. */
+	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET |
+	    EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	evhttp_set_max_headers_size(w->http, env->conf.max_header_size);
+	evhttp_set_max_body_size(w->http, 0);
+	evhttp_set_timeout(w->http, (int)((env->conf.idle_timeout + 999) /
+	    1000));
+	evhttp_set_gencb(w->http, route, w);
+	if ((lev = evconnlistener_new_bind(w->base, NULL, NULL,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
+	    LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT, 1024, ai->ai_addr,
+	    (int)ai->ai_addrlen)) == NULL) {
+		log_warn("listen on '%s'", env->conf.listen);
+		return -1;
+	}
+	if (evhttp_bind_listener(w->http, lev) == NULL) {
+		evconnlistener_free(lev);
+		log_warnx("listen on '%s': evhttp_bind_listener failed",
+		    env->conf.listen);
+		return -1;
+	}
+	return 0;
+}
+
 int
 http_start(struct env *env)
 {
-	char		*host, *colon, *end;
-	long		 port;
+	struct addrinfo	 hints, *ai = NULL;
+	char		*host = NULL, *colon, port[16];
+	int		 i, r, rv = -1;
 
-	if ((env->http = evhttp_new(env->base)) == NULL) {
-		log_warnx("evhttp_new failed");
-		return -1;
-	}
 	if ((host = strdup(env->conf.listen)) == NULL) {
 		log_warn("strdup");
 		return -1;
 	}
-	if ((colon = strrchr(host, ':')) == NULL) {
+	if ((colon = strrchr(host, ':')) == NULL || colon[1] == '\0' ||
+	    strlen(colon + 1) >= sizeof(port)) {
 		log_warnx("listen '%s': want host:port", env->conf.listen);
-		free(host);
-		return -1;
+		goto done;
 	}
 	*colon = '\0';
-	port = strtol(colon + 1, &end, 10);
-	if (*end != '\0' || port < 0 || port > 65535) {
-		log_warnx("listen '%s': bad port", env->conf.listen);
-		free(host);
-		return -1;
-	}
+	snprintf(port, sizeof(port), "%s", colon + 1);
 	/* [::1]:8080 */
 	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
 		host[strlen(host) - 1] = '\0';
 		memmove(host, host + 1, strlen(host));
 	}
-	/* Others are refused by route(), with a text body. */
-	evhttp_set_allowed_methods(env->http, EVHTTP_REQ_GET |
-	    EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-	evhttp_set_max_headers_size(env->http, env->conf.max_header_size);
-	evhttp_set_max_body_size(env->http, 0);
-	evhttp_set_timeout(env->http, (int)((env->conf.idle_timeout + 999) /
-	    1000));
-	evhttp_set_gencb(env->http, route, env);
-	if (evhttp_bind_socket(env->http, host, (uint16_t)port) != 0) {
-		log_warn("listen on '%s'", env->conf.listen);
-		free(host);
-		return -1;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((r = getaddrinfo(*host ? host : NULL, port, &hints, &ai)) != 0) {
+		log_warnx("listen '%s': %s", env->conf.listen,
+		    gai_strerror(r));
+		goto done;
 	}
-	log_info("listening on %s", env->conf.listen);
+	if ((env->workers = calloc(env->nworkers, sizeof(*env->workers))) ==
+	    NULL) {
+		log_warn("calloc");
+		goto done;
+	}
+	for (i = 0; i < env->nworkers; i++) {
+		env->workers[i].id = i;
+		if (worker_init(env, &env->workers[i], ai) != 0)
+			goto done;
+	}
+	for (i = 0; i < env->nworkers; i++)
+		if (pthread_create(&env->workers[i].tid, NULL, worker_main,
+		    &env->workers[i]) != 0) {
+			log_warn("pthread_create");
+			env->nworkers = i;
+			goto done;
+		}
+	log_info("listening on %s with %d worker%s", env->conf.listen,
+	    env->nworkers, env->nworkers == 1 ? "" : "s");
+	rv = 0;
+ done:
+	if (ai != NULL)
+		freeaddrinfo(ai);
 	free(host);
-	return 0;
+	return rv;
+}
+
+void
+http_stop(struct env *env)
+{
+	struct worker	*w;
+	struct missreq	*m;
+	int		 i;
+
+	if (env->workers == NULL)
+		return;
+	for (i = 0; i < env->nworkers; i++)
+		if (env->workers[i].tid != 0) {
+			event_base_loopexit(env->workers[i].base, NULL);
+			pthread_join(env->workers[i].tid, NULL);
+		}
+	for (i = 0; i < env->nworkers; i++) {
+		w = &env->workers[i];
+		while ((m = TAILQ_FIRST(&w->done)) != NULL) {
+			TAILQ_REMOVE(&w->done, m, entry);
+			free(m);
+		}
+		if (w->http != NULL)
+			evhttp_free(w->http);
+		if (w->done_ev != NULL)
+			event_free(w->done_ev);
+		if (w->logview.latest != NULL)
+			evbuffer_free(w->logview.latest);
+		store_close(w->st);
+		if (w->base != NULL)
+			event_base_free(w->base);
+		pthread_mutex_destroy(&w->mu);
+	}
+	free(env->workers);
+	env->workers = NULL;
 }

@@ -239,15 +239,17 @@ logw_sign(struct env *env, struct db *db)
 int
 logw_refresh(struct env *env, struct db *db)
 {
+	uint8_t	 root[SUMDB_HASH_SIZE];
 	int	 r;
 
-	evbuffer_drain(db->latest, evbuffer_get_length(db->latest));
-	r = store_latest(env->st, db->log, db->latest, &db->size, db->root);
+	r = store_latest(env->st, db->log, NULL, &db->size, root);
 	if (r < 0) {
 		log_warnx("log '%s': %s", db->name, store_errmsg(env->st));
 		return -1;
 	}
 	if (r == 0)
 		db->size = 0;
+	/* Workers reload their copies when they see a new generation. */
+	__atomic_add_fetch(&db->gen, 1, __ATOMIC_RELEASE);
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/thread.h>
 
 #include <sodium.h>
 
@@ -69,6 +70,10 @@ run_daemon(struct env *env)
 
 	signal(SIGPIPE, SIG_IGN);
 	event_set_log_callback(libevent_log);
+	if (evthread_use_pthreads() != 0) {
+		log_warnx("libevent has no thread support");
+		goto done;
+	}
 	if (env_open_store(env) != 0 || env_open_log(env) != 0)
 		goto done;
 	if ((env->base = event_base_new()) == NULL ||
@@ -77,7 +82,11 @@ run_daemon(struct env *env)
 		log_warnx("cannot set up the event loop");
 		goto done;
 	}
-	if (env_client_tls(env) != 0 || http_start(env) != 0)
+	if ((env->nworkers = env->conf.workers) == 0 &&
+	    (env->nworkers = (int)sysconf(_SC_NPROCESSORS_ONLN)) < 1)
+		env->nworkers = 1;
+	if (env_client_tls(env) != 0 || privlog_init(env) != 0 ||
+	    http_start(env) != 0)
 		goto done;
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		env->sigev[i] = evsignal_new(env->base, sigs[i], on_signal,
@@ -94,8 +103,7 @@ run_daemon(struct env *env)
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		if (env->sigev[i] != NULL)
 			event_free(env->sigev[i]);
-	if (env->http != NULL)
-		evhttp_free(env->http);
+	http_stop(env);
 	env_free(env);
 	if (env->dns != NULL)
 		evdns_base_free(env->dns, 0);

@@ -1,10 +1,10 @@
 /*
- * privlog.c: records on demand, the way sum.golang.org works.  A lookup
- * of a module version the private log lacks fetches it from the GOPROXY
- * and hashes it (modfetch.c); lookups of the same module version wait
- * on one fetch.  Hashed versions collect in a batch that is appended
- * and signed once (logw.c), after batch_delay, and then every waiting
- * request gets its record.
+ * privlog.c: records on demand, the way sum.golang.org works.  A worker
+ * whose lookup misses hands it to the main thread, which owns the
+ * private log's writer: lookups of the same module version wait on one
+ * fetch from the GOPROXY (modfetch.c); hashed versions collect in a
+ * batch that is appended and signed once (logw.c) after batch_delay;
+ * each result goes back to the worker that holds the request.
  */
 
 #include <event2/buffer.h>
@@ -16,42 +16,43 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "store.h"
 #include "sumdb.h"
-
-struct waiter {
-	TAILQ_ENTRY(waiter)	 entry;
-	struct evhttp_request	*req;
-};
 
 struct pending {
 	TAILQ_ENTRY(pending)	 entry;
 	struct env		*env;
 	struct db		*db;
 	struct newrec		 rec;
-	TAILQ_HEAD(, waiter)	 waiters;
+	struct misslist		 waiters;
 };
 
+/* Main thread: send m's result back to its worker. */
 static void
-pending_free(struct pending *p)
+answer(struct missreq *m, int status, int64_t id, const char *err)
 {
-	struct waiter	*w;
+	struct worker	*w = m->w;
 
-	while ((w = TAILQ_FIRST(&p->waiters)) != NULL) {
-		TAILQ_REMOVE(&p->waiters, w, entry);
-		free(w);
-	}
-	free(p);
+	m->status = status;
+	m->id = id;
+	snprintf(m->err, sizeof(m->err), "%s", err != NULL ? err : "");
+	pthread_mutex_lock(&w->mu);
+	TAILQ_INSERT_TAIL(&w->done, m, entry);
+	pthread_mutex_unlock(&w->mu);
+	event_active(w->done_ev, EV_READ, 0);
 }
 
-/* Answer every waiter with an error and forget p. */
+/* Answer every waiter of p and forget it. */
 static void
-pending_fail(struct pending *p, int code, const char *msg)
+pending_answer(struct pending *p, int status, int64_t id, const char *err)
 {
-	struct waiter	*w;
+	struct missreq	*m;
 
-	TAILQ_FOREACH(w, &p->waiters, entry)
-		http_error(w->req, code, "%s", msg);
-	pending_free(p);
+	while ((m = TAILQ_FIRST(&p->waiters)) != NULL) {
+		TAILQ_REMOVE(&p->waiters, m, entry);
+		answer(m, status, id, err);
+	}
+	free(p);
 }
 
 static void
@@ -60,7 +61,6 @@ batch_run(evutil_socket_t fd, short ev, void *arg)
 	struct db	*db = arg;
 	struct env	*env;
 	struct pending	*p;
-	struct waiter	*w;
 	struct newrec	*recs;
 	size_t		 n = 0, i;
 	int		 r;
@@ -81,30 +81,22 @@ batch_run(evutil_socket_t fd, short ev, void *arg)
 			recs[i++] = p->rec;
 		r = logw_append(env, db, recs, n);
 	}
-	i = 0;
-	while ((p = TAILQ_FIRST(&db->ready)) != NULL) {
+	for (i = 0; (p = TAILQ_FIRST(&db->ready)) != NULL; i++) {
 		TAILQ_REMOVE(&db->ready, p, entry);
-		if (r != 0) {
-			pending_fail(p, db->broken ? 503 : 500, db->broken ?
-			    "log is frozen: it refused to sign" :
+		if (r != 0)
+			pending_answer(p, db->broken ? 503 : 500, -1,
+			    db->broken ? "log is frozen: it refused to sign" :
 			    "internal error");
-			i++;
-			continue;
-		}
-		if (recs[i].status != 0 && recs[i].id < 0) {
+		else if (recs[i].status != 0 && recs[i].id < 0) {
 			log_warnx("%s", recs[i].reason);
-			pending_fail(p, 502, recs[i].reason);
-			i++;
-			continue;
+			pending_answer(p, 502, -1, recs[i].reason);
+		} else {
+			/* A conflicting hash: the first logged record stands. */
+			if (recs[i].status != 0)
+				log_warnx("%s; the GOPROXY now serves other "
+				    "content", recs[i].reason);
+			pending_answer(p, 200, recs[i].id, NULL);
 		}
-		/* A conflicting hash: the first logged record stands. */
-		if (recs[i].status != 0)
-			log_warnx("%s; the GOPROXY now serves other content",
-			    recs[i].reason);
-		TAILQ_FOREACH(w, &p->waiters, entry)
-			serve_record(env, db, w->req, recs[i].id);
-		pending_free(p);
-		i++;
 	}
 	free(recs);
 }
@@ -120,7 +112,7 @@ fetched(int status, const char *ziphash, const char *modhash, const char *err,
 	TAILQ_REMOVE(&db->fetching, p, entry);
 	if (status != 200) {
 		log_info("%s@%s: %s", p->rec.path, p->rec.version, err);
-		pending_fail(p, status == 404 ? 404 : 502, err);
+		pending_answer(p, status == 404 ? 404 : 502, -1, err);
 		return;
 	}
 	snprintf(p->rec.ziphash, sizeof(p->rec.ziphash), "%s", ziphash);
@@ -146,65 +138,167 @@ find(struct pendinglist *l, const char *path, const char *version)
 	return NULL;
 }
 
-void
-privlog_miss(struct env *env, struct db *db, struct evhttp_request *req,
-    const char *path, const char *version)
+/* Main thread: take one miss: logged since, in flight, or new. */
+static void
+miss_take(struct env *env, struct db *db, struct missreq *m)
 {
 	struct pending	*p;
-	struct waiter	*w;
+	int64_t		 id;
+	int		 r;
 
 	if (db->broken) {
-		http_error(req, 503, "log is frozen: it refused to sign");
+		answer(m, 503, -1, "log is frozen: it refused to sign");
 		return;
 	}
+	if ((r = store_lookup(env->st, db->log, m->path, m->version, &id,
+	    NULL)) != 0) {
+		if (r < 0)
+			log_warnx("lookup: %s", store_errmsg(env->st));
+		answer(m, r < 0 ? 500 : 200, id, "internal error");
+		return;
+	}
+	if ((p = find(&db->fetching, m->path, m->version)) != NULL ||
+	    (p = find(&db->ready, m->path, m->version)) != NULL) {
+		TAILQ_INSERT_TAIL(&p->waiters, m, entry);
+		return;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		answer(m, 500, -1, "out of memory");
+		return;
+	}
+	p->env = env;
+	p->db = db;
+	snprintf(p->rec.path, sizeof(p->rec.path), "%s", m->path);
+	snprintf(p->rec.version, sizeof(p->rec.version), "%s", m->version);
+	TAILQ_INIT(&p->waiters);
+	TAILQ_INSERT_TAIL(&p->waiters, m, entry);
+	TAILQ_INSERT_TAIL(&db->fetching, p, entry);
+	if (modfetch(env, env->conf.log_goproxy, m->path, m->version, fetched,
+	    p) != 0) {
+		TAILQ_REMOVE(&db->fetching, p, entry);
+		pending_answer(p, 500, -1, "internal error");
+	}
+}
+
+/* Main thread: the misses the workers queued. */
+static void
+miss_run(evutil_socket_t fd, short ev, void *arg)
+{
+	struct env	*env = arg;
+	struct misslist	 l;
+	struct missreq	*m;
+
+	(void)fd;
+	(void)ev;
+	TAILQ_INIT(&l);
+	pthread_mutex_lock(&env->missmu);
+	TAILQ_CONCAT(&l, &env->misses, entry);
+	pthread_mutex_unlock(&env->missmu);
+	while ((m = TAILQ_FIRST(&l)) != NULL) {
+		TAILQ_REMOVE(&l, m, entry);
+		miss_take(env, env->log, m);
+	}
+}
+
+void
+privlog_miss(struct worker *w, struct evhttp_request *req, const char *path,
+    const char *version)
+{
+	struct env	*env = w->env;
+	struct missreq	*m;
+
 	if (env->conf.log_goproxy == NULL) {
 		http_error(req, 404, "not found: %s@%s is not in the log",
 		    path, version);
 		return;
 	}
-	if (db->batch_ev == NULL &&
-	    (db->batch_ev = evtimer_new(env->base, batch_run, db)) == NULL) {
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
 		http_error(req, 500, "out of memory");
 		return;
 	}
-	if ((w = calloc(1, sizeof(*w))) == NULL) {
-		http_error(req, 500, "out of memory");
-		return;
-	}
-	w->req = req;
-	if ((p = find(&db->fetching, path, version)) != NULL ||
-	    (p = find(&db->ready, path, version)) != NULL) {
-		TAILQ_INSERT_TAIL(&p->waiters, w, entry);
-		return;
-	}
-	if ((p = calloc(1, sizeof(*p))) == NULL) {
-		free(w);
-		http_error(req, 500, "out of memory");
-		return;
-	}
-	p->env = env;
-	p->db = db;
-	snprintf(p->rec.path, sizeof(p->rec.path), "%s", path);
-	snprintf(p->rec.version, sizeof(p->rec.version), "%s", version);
-	TAILQ_INIT(&p->waiters);
-	TAILQ_INSERT_TAIL(&p->waiters, w, entry);
-	TAILQ_INSERT_TAIL(&db->fetching, p, entry);
-	if (modfetch(env, env->conf.log_goproxy, path, version, fetched, p) !=
-	    0) {
-		TAILQ_REMOVE(&db->fetching, p, entry);
-		pending_fail(p, 500, "internal error");
+	m->w = w;
+	m->req = req;
+	snprintf(m->path, sizeof(m->path), "%s", path);
+	snprintf(m->version, sizeof(m->version), "%s", version);
+	pthread_mutex_lock(&env->missmu);
+	TAILQ_INSERT_TAIL(&env->misses, m, entry);
+	pthread_mutex_unlock(&env->missmu);
+	event_active(env->miss_ev, EV_READ, 0);
+}
+
+/* Worker thread: reply to the misses the main thread answered. */
+void
+privlog_done(evutil_socket_t fd, short ev, void *arg)
+{
+	struct worker	*w = arg;
+	struct misslist	 l;
+	struct missreq	*m;
+
+	(void)fd;
+	(void)ev;
+	TAILQ_INIT(&l);
+	pthread_mutex_lock(&w->mu);
+	TAILQ_CONCAT(&l, &w->done, entry);
+	pthread_mutex_unlock(&w->mu);
+	while ((m = TAILQ_FIRST(&l)) != NULL) {
+		TAILQ_REMOVE(&l, m, entry);
+		if (m->status == 200)
+			serve_record(w, w->env->log, m->req, m->id);
+		else
+			http_error(m->req, m->status, "%s", m->err);
+		free(m);
 	}
 }
 
-void
-privlog_free(struct db *db)
+int
+privlog_init(struct env *env)
 {
-	struct pending	*p;
+	pthread_mutex_init(&env->missmu, NULL);
+	TAILQ_INIT(&env->misses);
+	if (env->log == NULL)
+		return 0;
+	if ((env->miss_ev = event_new(env->base, -1, 0, miss_run, env)) ==
+	    NULL || (env->log->batch_ev = evtimer_new(env->base, batch_run,
+	    env->log)) == NULL) {
+		log_warnx("privlog: out of memory");
+		return -1;
+	}
+	return 0;
+}
 
-	/* Fetches in flight keep their pending; only the batch goes. */
+/* After the workers stopped: nobody is left to answer. */
+static void
+pending_drop(struct pending *p)
+{
+	struct missreq	*m;
+
+	while ((m = TAILQ_FIRST(&p->waiters)) != NULL) {
+		TAILQ_REMOVE(&p->waiters, m, entry);
+		free(m);
+	}
+	free(p);
+}
+
+void
+privlog_free(struct env *env)
+{
+	struct db	*db = env->log;
+	struct pending	*p;
+	struct missreq	*m;
+
+	while ((m = TAILQ_FIRST(&env->misses)) != NULL) {
+		TAILQ_REMOVE(&env->misses, m, entry);
+		free(m);
+	}
+	if (env->miss_ev != NULL)
+		event_free(env->miss_ev);
+	env->miss_ev = NULL;
+	if (db == NULL)
+		return;
+	/* Fetches in flight keep their pending until they call back. */
 	while ((p = TAILQ_FIRST(&db->ready)) != NULL) {
 		TAILQ_REMOVE(&db->ready, p, entry);
-		pending_fail(p, 503, "shutting down");
+		pending_drop(p);
 	}
 	if (db->batch_ev != NULL)
 		event_free(db->batch_ev);

@@ -1,8 +1,10 @@
 /*
  * serve.c: /latest, /lookup and /tile of a database, answered from the
- * store.  Only what the newest signed checkpoint covers is served: tiles
- * beyond it are 404, and a partial tile is served as the prefix of the
- * stored one.  A lookup that misses goes to privlog.c.
+ * store by a worker thread.  Only what the newest signed checkpoint
+ * covers is served: tiles beyond it are 404, and a partial tile is
+ * served as the prefix of the stored one.  A lookup that misses goes to
+ * privlog.c.  Each worker keeps its own copy of the newest checkpoint
+ * and reloads it when the database's generation changes.
  */
 
 #include <event2/buffer.h>
@@ -22,20 +24,47 @@
 #define CACHE_SHORT	"public, max-age=60"
 #define CACHE_LATEST	"public, max-age=5"
 
-static void
-serve_latest(struct env *env, struct db *db, struct evhttp_request *req)
+/* The worker's view of db, reloaded if stale (or if force is set). */
+static struct dbview *
+view(struct worker *w, struct db *db, int force)
 {
+	struct dbview	*v = &w->logview;
+	uint8_t		 root[SUMDB_HASH_SIZE];
+	unsigned	 gen = __atomic_load_n(&db->gen, __ATOMIC_ACQUIRE);
+	int		 r;
+
+	if (!force && v->gen == gen)
+		return v;
+	evbuffer_drain(v->latest, evbuffer_get_length(v->latest));
+	if ((r = store_latest(w->st, db->log, v->latest, &v->size, root)) <
+	    0) {
+		log_warnx("log '%s': %s", db->name, store_errmsg(w->st));
+		return NULL;
+	}
+	if (r == 0)
+		v->size = 0;
+	v->gen = gen;
+	return v;
+}
+
+static void
+serve_latest(struct worker *w, struct db *db, struct evhttp_request *req)
+{
+	struct dbview	*v;
 	struct evbuffer	*body;
 
-	(void)env;
-	if (db->size == 0) {
+	if ((v = view(w, db, 0)) == NULL) {
+		http_error(req, 500, "internal error");
+		return;
+	}
+	if (v->size == 0) {
 		http_error(req, 404, "not found: no signed tree yet");
 		return;
 	}
 	/* evhttp_send_reply() drains the body: send a copy. */
 	if ((body = evbuffer_new()) == NULL ||
-	    evbuffer_add(body, evbuffer_pullup(db->latest, -1),
-	    evbuffer_get_length(db->latest)) != 0) {
+	    evbuffer_add(body, evbuffer_pullup(v->latest, -1),
+	    evbuffer_get_length(v->latest)) != 0) {
 		http_error(req, 500, "out of memory");
 	} else
 		http_reply(req, 200, TYPE_TEXT, CACHE_LATEST, body);
@@ -45,18 +74,20 @@ serve_latest(struct env *env, struct db *db, struct evhttp_request *req)
 
 /* Answer a lookup of record id of db: "<id>\n<text>\n<note>". */
 void
-serve_record(struct env *env, struct db *db, struct evhttp_request *req,
+serve_record(struct worker *w, struct db *db, struct evhttp_request *req,
     int64_t id)
 {
+	struct dbview	*v;
 	struct evbuffer	*body;
 	int		 r;
 
 	/* Another process may have signed more since we last looked. */
-	if (id >= db->size && logw_refresh(env, db) != 0) {
+	if ((v = view(w, db, 0)) == NULL ||
+	    (id >= v->size && (v = view(w, db, 1)) == NULL)) {
 		http_error(req, 500, "internal error");
 		return;
 	}
-	if (id >= db->size) {
+	if (id >= v->size) {
 		http_error(req, 404, "not found: record %lld is not yet "
 		    "signed", (long long)id);
 		return;
@@ -66,21 +97,21 @@ serve_record(struct env *env, struct db *db, struct evhttp_request *req,
 		return;
 	}
 	evbuffer_add_printf(body, "%lld\n", (long long)id);
-	if ((r = store_record(env->st, db->log, id, body)) != 1) {
+	if ((r = store_record(w->st, db->log, id, body)) != 1) {
 		log_warnx("record %lld of '%s': %s", (long long)id, db->name,
-		    r < 0 ? store_errmsg(env->st) : "missing");
+		    r < 0 ? store_errmsg(w->st) : "missing");
 		http_error(req, 500, "internal error");
 	} else {
 		evbuffer_add(body, "\n", 1);
-		evbuffer_add(body, evbuffer_pullup(db->latest, -1),
-		    evbuffer_get_length(db->latest));
+		evbuffer_add(body, evbuffer_pullup(v->latest, -1),
+		    evbuffer_get_length(v->latest));
 		http_reply(req, 200, TYPE_TEXT, CACHE_SHORT, body);
 	}
 	evbuffer_free(body);
 }
 
 static void
-serve_lookup(struct env *env, struct db *db, struct evhttp_request *req,
+serve_lookup(struct worker *w, struct db *db, struct evhttp_request *req,
     const char *arg)
 {
 	char	 path[SUMDB_PATH_MAX], version[SUMDB_PATH_MAX];
@@ -91,24 +122,25 @@ serve_lookup(struct env *env, struct db *db, struct evhttp_request *req,
 		http_error(req, 400, "invalid module@version syntax");
 		return;
 	}
-	if ((r = store_lookup(env->st, db->log, path, version, &id, NULL)) <
+	if ((r = store_lookup(w->st, db->log, path, version, &id, NULL)) <
 	    0) {
 		log_warnx("lookup %s@%s: %s", path, version,
-		    store_errmsg(env->st));
+		    store_errmsg(w->st));
 		http_error(req, 500, "internal error");
 		return;
 	}
 	if (r == 1) {
-		serve_record(env, db, req, id);
+		serve_record(w, db, req, id);
 		return;
 	}
-	privlog_miss(env, db, req, path, version);
+	privlog_miss(w, req, path, version);
 }
 
 static void
-serve_tile(struct env *env, struct db *db, struct evhttp_request *req,
+serve_tile(struct worker *w, struct db *db, struct evhttp_request *req,
     const char *path)
 {
+	struct dbview	*v;
 	struct tile	 t;
 	struct evbuffer	*body = NULL;
 	int64_t		 avail;
@@ -123,12 +155,16 @@ serve_tile(struct env *env, struct db *db, struct evhttp_request *req,
 		    "served", t.h);
 		return;
 	}
+	if ((v = view(w, db, 0)) == NULL) {
+		http_error(req, 500, "internal error");
+		return;
+	}
 	/* Entries of this tile's level that the signed tree completes. */
 	level = t.l < 0 ? 0 : t.l;
-	avail = level * t.h >= 63 ? 0 : db->size >> (level * t.h);
+	avail = level * t.h >= 63 ? 0 : v->size >> (level * t.h);
 	if (t.n > (avail >> t.h) || (t.n << t.h) + t.w > avail) {
 		http_error(req, 404, "not found: tile beyond tree size %lld",
-		    (long long)db->size);
+		    (long long)v->size);
 		return;
 	}
 	if ((body = evbuffer_new()) == NULL) {
@@ -136,21 +172,21 @@ serve_tile(struct env *env, struct db *db, struct evhttp_request *req,
 		return;
 	}
 	if (t.l < 0) {
-		if (store_data_tile(env->st, db->log, t.n << t.h, t.w, body) !=
+		if (store_data_tile(w->st, db->log, t.n << t.h, t.w, body) !=
 		    0) {
 			log_warnx("data tile '%s' of '%s': %s", path, db->name,
-			    store_errmsg(env->st));
+			    store_errmsg(w->st));
 			http_error(req, 500, "internal error");
 		} else
 			http_reply(req, 200, TYPE_TEXT, t.w == 1 << t.h ?
 			    CACHE_FOREVER : CACHE_SHORT, body);
 		goto done;
 	}
-	r = store_tile(env->st, db->log, t.l, t.n, body);
+	r = store_tile(w->st, db->log, t.l, t.n, body);
 	if (r != 1 || evbuffer_get_length(body) <
 	    (size_t)t.w * SUMDB_HASH_SIZE) {
 		log_warnx("tile '%s' of '%s': %s", path, db->name,
-		    r < 0 ? store_errmsg(env->st) : "missing or short");
+		    r < 0 ? store_errmsg(w->st) : "missing or short");
 		http_error(req, 500, "internal error");
 		goto done;
 	}
@@ -174,15 +210,15 @@ serve_tile(struct env *env, struct db *db, struct evhttp_request *req,
 }
 
 void
-serve_db(struct env *env, struct db *db, struct evhttp_request *req,
+serve_db(struct worker *w, struct db *db, struct evhttp_request *req,
     const char *path)
 {
 	if (strcmp(path, "latest") == 0)
-		serve_latest(env, db, req);
+		serve_latest(w, db, req);
 	else if (strncmp(path, "lookup/", 7) == 0)
-		serve_lookup(env, db, req, path + 7);
+		serve_lookup(w, db, req, path + 7);
 	else if (strncmp(path, "tile/", 5) == 0)
-		serve_tile(env, db, req, path);
+		serve_tile(w, db, req, path);
 	else
 		http_error(req, 404, "not found");
 }

@@ -118,8 +118,7 @@ env_open_log(struct env *env)
 	if (env->conf.log_name == NULL)
 		return 0;
 	if ((db = calloc(1, sizeof(*db))) == NULL ||
-	    (db->name = strdup(env->conf.log_name)) == NULL ||
-	    (db->latest = evbuffer_new()) == NULL) {
+	    (db->name = strdup(env->conf.log_name)) == NULL) {
 		log_warn("calloc");
 		goto bad;
 	}
@@ -174,10 +173,8 @@ void
 env_free(struct env *env)
 {
 	if (env->log != NULL) {
-		privlog_free(env->log);
+		privlog_free(env);
 		note_signer_free(env->log->signer);
-		if (env->log->latest != NULL)
-			evbuffer_free(env->log->latest);
 		free(env->log->name);
 		free(env->log);
 		env->log = NULL;
