@@ -63,58 +63,49 @@ struct parse {
 	unsigned char	 seen[NKEYS];
 };
 
-int
-config_duration(const char *s, int64_t *ms)
+struct unit {
+	const char	*suffix;
+	int64_t		 mul;
+};
+
+/* A non-negative decimal with one of the units' suffixes. */
+static int
+parse_scaled(const char *s, const struct unit *u, int64_t *out)
 {
 	char		*end;
 	long long	 v;
-	int64_t		 mul;
 
 	errno = 0;
 	v = strtoll(s, &end, 10);
 	if (end == s || errno != 0 || v < 0 || !isdigit((unsigned char)*s))
 		return -1;
-	if (strcmp(end, "ms") == 0)
-		mul = 1;
-	else if (*end == '\0' || strcmp(end, "s") == 0)
-		mul = 1000;
-	else if (strcmp(end, "m") == 0)
-		mul = 60 * 1000;
-	else if (strcmp(end, "h") == 0)
-		mul = 3600 * 1000;
-	else
+	for (; u->suffix != NULL; u++)
+		if (strcmp(end, u->suffix) == 0)
+			break;
+	if (u->suffix == NULL || v > INT64_MAX / u->mul)
 		return -1;
-	if (v > INT64_MAX / mul)
-		return -1;
-	*ms = v * mul;
+	*out = v * u->mul;
 	return 0;
+}
+
+int
+config_duration(const char *s, int64_t *ms)
+{
+	static const struct unit units[] = { { "ms", 1 }, { "", 1000 },
+	    { "s", 1000 }, { "m", 60 * 1000 }, { "h", 3600 * 1000 },
+	    { NULL, 0 } };
+
+	return parse_scaled(s, units, ms);
 }
 
 int
 config_size(const char *s, int64_t *bytes)
 {
-	char		*end;
-	long long	 v;
-	int64_t		 mul;
+	static const struct unit units[] = { { "", 1 }, { "k", 1 << 10 },
+	    { "K", 1 << 10 }, { "M", 1 << 20 }, { "G", 1 << 30 },
+	    { NULL, 0 } };
 
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (end == s || errno != 0 || v < 0 || !isdigit((unsigned char)*s))
-		return -1;
-	if (*end == '\0')
-		mul = 1;
-	else if (strcmp(end, "k") == 0 || strcmp(end, "K") == 0)
-		mul = 1024;
-	else if (strcmp(end, "M") == 0)
-		mul = 1024 * 1024;
-	else if (strcmp(end, "G") == 0)
-		mul = 1024 * 1024 * 1024;
-	else
-		return -1;
-	if (v > INT64_MAX / mul)
-		return -1;
-	*bytes = v * mul;
-	return 0;
+	return parse_scaled(s, units, bytes);
 }
 
 static int

@@ -289,6 +289,25 @@ add_blob(struct store *st, sqlite3_stmt *q, int col, struct evbuffer *out)
 	return 0;
 }
 
+/*
+ * Step q, which selects at most one row, and append its column col to
+ * out.  Returns 1 found, 0 absent, -1 error; q is reset.
+ */
+static int
+one_blob(struct store *st, sqlite3_stmt *q, int col, struct evbuffer *out)
+{
+	int	 rc, found = 0;
+
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (add_blob(st, q, col, out) != 0)
+			rc = SQLITE_NOMEM;
+		found = 1;
+	}
+	if (done(st, q, rc) != 0)
+		return -1;
+	return found;
+}
+
 int
 store_lookup(struct store *st, int64_t log, const char *path,
     const char *version, int64_t *id, struct evbuffer *text)
@@ -314,18 +333,10 @@ int
 store_record(struct store *st, int64_t log, int64_t id, struct evbuffer *out)
 {
 	sqlite3_stmt	*q = prep(st, Q_RECORD);
-	int		 rc, found = 0;
 
 	sqlite3_bind_int64(q, 1, log);
 	sqlite3_bind_int64(q, 2, id);
-	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (add_blob(st, q, 0, out) != 0)
-			rc = SQLITE_NOMEM;
-		found = 1;
-	}
-	if (done(st, q, rc) != 0)
-		return -1;
-	return found;
+	return one_blob(st, q, 0, out);
 }
 
 int
@@ -434,19 +445,11 @@ store_tile(struct store *st, int64_t log, int level, int64_t n,
     struct evbuffer *out)
 {
 	sqlite3_stmt	*q = prep(st, Q_TILE);
-	int		 rc, found = 0;
 
 	sqlite3_bind_int64(q, 1, log);
 	sqlite3_bind_int(q, 2, level);
 	sqlite3_bind_int64(q, 3, n);
-	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (add_blob(st, q, 0, out) != 0)
-			rc = SQLITE_NOMEM;
-		found = 1;
-	}
-	if (done(st, q, rc) != 0)
-		return -1;
-	return found;
+	return one_blob(st, q, 0, out);
 }
 
 int
