@@ -33,7 +33,7 @@ SUMDB_SRCS = daemon/sumdb/encode.c daemon/sumdb/note.c daemon/sumdb/tlog.c \
 	  daemon/sumdb/dirhash.c
 DAEMON_SRCS = daemon/main.c daemon/log.c daemon/keygen.c daemon/setup.c \
 	  daemon/logw.c daemon/fetch.c daemon/modfetch.c daemon/http.c \
-	  daemon/serve.c daemon/privlog.c daemon/add.c
+	  daemon/serve.c daemon/privlog.c daemon/add.c daemon/mirror.c
 STORE_SRCS = store/store.c
 CONFIG_SRCS = config/config.c
 
@@ -73,7 +73,8 @@ endif
 
 $(O)/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "CC $<"
+	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(O)/libsumdb.a: $(SUMDB_OBJS)
 	rm -f $@

@@ -14,7 +14,7 @@
 
 #include "config.h"
 
-enum type { T_STR, T_DURATION, T_SIZE, T_INT };
+enum type { T_STR, T_DURATION, T_SIZE, T_INT, T_BOOL, T_LIST };
 
 struct key {
 	const char	*section;
@@ -52,6 +52,21 @@ static const struct key keys[] = {
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
+/* The keys of a [mirror NAME] section; offsets into config_mirror. */
+#define MOFF(f)	offsetof(struct config_mirror, f)
+static const struct key mkeys[] = {
+	{ "mirror", "key", T_STR, MOFF(key), NULL, 0, 0 },
+	{ "mirror", "url", T_LIST, MOFF(urls), NULL, 0, 0 },
+	{ "mirror", "mode", T_STR, MOFF(mode), "lazy", 0, 0 },
+	{ "mirror", "offline", T_BOOL, MOFF(offline), "no", 0, 1 },
+	{ "mirror", "poll", T_DURATION, MOFF(poll), "60s", 1000, MS(86400) },
+	{ "mirror", "fetch_timeout", T_DURATION, MOFF(fetch_timeout), "30s",
+	    100, MS(3600) },
+	{ "mirror", "max_response", T_SIZE, MOFF(max_response), "16M", 4096,
+	    (int64_t)1 << 30 },
+};
+#define NMKEYS	(sizeof(mkeys) / sizeof(mkeys[0]))
+
 struct parse {
 	struct config	*c;
 	FILE		*f;
@@ -61,6 +76,8 @@ struct parse {
 	char		*err;
 	size_t		 errsize;
 	unsigned char	 seen[NKEYS];
+	unsigned char	 mseen[CONFIG_MIRRORS_MAX][NMKEYS];
+	struct config_mirror *m;	/* the section being read */
 };
 
 struct unit {
@@ -109,15 +126,46 @@ config_size(const char *s, int64_t *bytes)
 }
 
 static int
-set_key(struct parse *p, const struct key *k, const char *value)
+set_key(struct parse *p, void *base, const struct key *k, const char *value)
 {
-	char		**sp, *end;
-	int64_t		 v, *ip;
-	long long	 ll;
-	int		 r;
+	struct config_mirror	*m = base;
+	char			**sp, *end;
+	int64_t			 v, *ip;
+	long long		 ll;
+	int			 r;
 
+	if (k->type == T_LIST) {
+		if (m->nurls == CONFIG_URLS_MAX) {
+			snprintf(p->err, p->errsize, "%s: at most %d",
+			    k->name, CONFIG_URLS_MAX);
+			return CONFIG_EVALUE;
+		}
+		if (strncmp(value, "http://", 7) != 0 &&
+		    strncmp(value, "https://", 8) != 0) {
+			snprintf(p->err, p->errsize, "%s: '%s' is not an "
+			    "http:// or https:// URL", k->name, value);
+			return CONFIG_EVALUE;
+		}
+		if ((m->urls[m->nurls] = strdup(value)) == NULL)
+			return CONFIG_ENOMEM;
+		m->nurls++;
+		return 0;
+	}
+	if (k->type == T_BOOL) {
+		ip = (int64_t *)((char *)base + k->off);
+		if (strcmp(value, "yes") == 0)
+			*ip = 1;
+		else if (strcmp(value, "no") == 0)
+			*ip = 0;
+		else {
+			snprintf(p->err, p->errsize, "%s: '%s' is not yes "
+			    "or no", k->name, value);
+			return CONFIG_EVALUE;
+		}
+		return 0;
+	}
 	if (k->type == T_STR) {
-		sp = (char **)((char *)p->c + k->off);
+		sp = (char **)((char *)base + k->off);
 		free(*sp);
 		if ((*sp = strdup(value)) == NULL)
 			return CONFIG_ENOMEM;
@@ -155,8 +203,64 @@ set_key(struct parse *p, const struct key *k, const char *value)
 		    k->type == T_SIZE ? " bytes" : "");
 		return CONFIG_EVALUE;
 	}
-	ip = (int64_t *)((char *)p->c + k->off);
+	ip = (int64_t *)((char *)base + k->off);
 	*ip = v;
+	return 0;
+}
+
+/* A [mirror NAME] key; the first key of a section creates the mirror. */
+static int
+mirror_key(struct parse *p, const char *section, const char *name,
+    const char *value)
+{
+	const char	*mname = section + 7;
+	int		 i, k, r;
+
+	for (i = 0; i < p->c->nmirrors; i++)
+		if (strcmp(p->c->mirrors[i].name, mname) == 0)
+			break;
+	if (i == p->c->nmirrors) {
+		if (i == CONFIG_MIRRORS_MAX) {
+			snprintf(p->err, p->errsize, "at most %d mirrors",
+			    CONFIG_MIRRORS_MAX);
+			return CONFIG_EVALUE;
+		}
+		if (*mname == '\0' || strchr(mname, ' ') != NULL) {
+			snprintf(p->err, p->errsize, "[%s]: want [mirror "
+			    "NAME]", section);
+			return CONFIG_EKEY;
+		}
+		if ((p->c->mirrors[i].name = strdup(mname)) == NULL)
+			return CONFIG_ENOMEM;
+		p->c->mirrors[i].line = p->line;
+		p->c->nmirrors++;
+		for (k = 0; k < (int)NMKEYS; k++)
+			if (mkeys[k].def != NULL && (r = set_key(p,
+			    &p->c->mirrors[i], &mkeys[k], mkeys[k].def)) != 0)
+				return r;
+	}
+	for (k = 0; k < (int)NMKEYS; k++)
+		if (strcmp(mkeys[k].name, name) == 0)
+			break;
+	if (k == (int)NMKEYS) {
+		snprintf(p->err, p->errsize, "unknown key '%s' in section "
+		    "[%s]", name, section);
+		return CONFIG_EKEY;
+	}
+	if (p->mseen[i][k] && mkeys[k].type != T_LIST) {
+		snprintf(p->err, p->errsize, "key '%s' in [%s] set twice",
+		    name, section);
+		return CONFIG_EKEY;
+	}
+	p->mseen[i][k] = 1;
+	if ((r = set_key(p, &p->c->mirrors[i], &mkeys[k], value)) != 0)
+		return r;
+	if (strcmp(name, "mode") == 0 && strcmp(value, "lazy") != 0 &&
+	    strcmp(value, "full") != 0) {
+		snprintf(p->err, p->errsize, "mode: '%s' is not lazy or full",
+		    value);
+		return CONFIG_EVALUE;
+	}
 	return 0;
 }
 
@@ -169,6 +273,14 @@ handler(void *arg, const char *section, const char *name, const char *value)
 
 	if (p->code != 0)
 		return 0;
+	if (strncmp(section, "mirror ", 7) == 0) {
+		if ((r = mirror_key(p, section, name, value)) != 0) {
+			p->code = r;
+			p->errline = p->line;
+			return 0;
+		}
+		return 1;
+	}
 	for (i = 0; i < NKEYS; i++)
 		if (strcmp(keys[i].section, section) == 0 &&
 		    strcmp(keys[i].name, name) == 0)
@@ -183,7 +295,7 @@ handler(void *arg, const char *section, const char *name, const char *value)
 		r = CONFIG_EKEY;
 	} else {
 		p->seen[i] = 1;
-		r = set_key(p, &keys[i], value);
+		r = set_key(p, p->c, &keys[i], value);
 	}
 	if (r != 0) {
 		p->code = r;
@@ -229,7 +341,7 @@ config_load(const char *path, struct config *c, int *line, char *err,
 	err[0] = '\0';
 	for (i = 0; i < NKEYS; i++)
 		if (keys[i].def != NULL &&
-		    (r = set_key(&p, &keys[i], keys[i].def)) != 0)
+		    (r = set_key(&p, c, &keys[i], keys[i].def)) != 0)
 			return r;
 	if ((p.f = fopen(path, "r")) == NULL) {
 		snprintf(err, errsize, "%s", strerror(errno));
@@ -255,19 +367,51 @@ config_load(const char *path, struct config *c, int *line, char *err,
 		snprintf(err, errsize, "[log] needs a name");
 		return CONFIG_EMISSING;
 	}
+	for (i = 0; i < (size_t)c->nmirrors; i++) {
+		*line = c->mirrors[i].line;
+		if (c->mirrors[i].key == NULL) {
+			snprintf(err, errsize, "[mirror %s] needs a key",
+			    c->mirrors[i].name);
+			return CONFIG_EMISSING;
+		}
+		if (c->mirrors[i].nurls == 0 && !c->mirrors[i].offline) {
+			snprintf(err, errsize, "[mirror %s] needs a url, or "
+			    "offline = yes", c->mirrors[i].name);
+			return CONFIG_EMISSING;
+		}
+		if (c->log_name != NULL &&
+		    strcmp(c->log_name, c->mirrors[i].name) == 0) {
+			snprintf(err, errsize, "[mirror %s] has the name of "
+			    "the [log]", c->mirrors[i].name);
+			return CONFIG_EVALUE;
+		}
+	}
+	*line = 0;
 	return 0;
 }
 
 void
 config_free(struct config *c)
 {
-	size_t	 i;
+	struct config_mirror	*m;
+	size_t			 i;
+	int			 k;
 
 	for (i = 0; i < NKEYS; i++)
 		if (keys[i].type == T_STR) {
 			free(*(char **)((char *)c + keys[i].off));
 			*(char **)((char *)c + keys[i].off) = NULL;
 		}
+	for (k = 0; k < c->nmirrors; k++) {
+		m = &c->mirrors[k];
+		free(m->name);
+		free(m->key);
+		free(m->mode);
+		for (i = 0; i < (size_t)m->nurls; i++)
+			free(m->urls[i]);
+		memset(m, 0, sizeof(*m));
+	}
+	c->nmirrors = 0;
 }
 
 /* Match the first elements of path against a glob with as many. */

@@ -16,6 +16,23 @@
 #define CONFIG_EMISSING	-5	/* a required key is absent */
 #define CONFIG_ENOMEM	-6
 
+#define CONFIG_MIRRORS_MAX	8
+#define CONFIG_URLS_MAX		4
+
+/* A [mirror NAME] section: a sumdb mirrored under its own key. */
+struct config_mirror {
+	char		*name;			/* from the section header */
+	int		 line;			/* of the section header */
+	char		*key;			/* the upstream's verifier key */
+	char		*urls[CONFIG_URLS_MAX];	/* upstreams, tried in order */
+	int		 nurls;
+	char		*mode;			/* "lazy" or "full" */
+	int64_t		 offline;		/* 1: never connect */
+	int64_t		 poll;			/* ms between /latest polls */
+	int64_t		 fetch_timeout;		/* ms per upstream request */
+	int64_t		 max_response;		/* bytes per upstream answer */
+};
+
 struct config {
 	/* [server] */
 	char		*listen;		/* host:port */
@@ -32,6 +49,9 @@ struct config {
 	int64_t		 log_fetch_timeout;	/* milliseconds */
 	int64_t		 log_max_module_size;	/* bytes, zip or go.mod */
 	int64_t		 log_batch_delay;	/* milliseconds */
+	/* [mirror NAME] sections */
+	struct config_mirror mirrors[CONFIG_MIRRORS_MAX];
+	int		 nmirrors;
 };
 
 /*

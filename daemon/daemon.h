@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "sumdb.h"
 
 struct event;
 struct event_base;
@@ -37,27 +38,63 @@ TAILQ_HEAD(pendinglist, pending);
 struct missreq {
 	TAILQ_ENTRY(missreq)	 entry;
 	struct worker		*w;
+	struct db		*db;
 	struct evhttp_request	*req;
-	char			 path[1024];
-	char			 version[1024];
-	int			 status;	/* 200: record id is logged */
-	int64_t			 id;
+	int			 kind;		/* MISS_LOOKUP or MISS_TILE */
+	char			 path[1024];	/* lookup: module path */
+	char			 version[1024];	/* lookup: version */
+	char			 tilepath[128];	/* tile: its path */
+	int			 status;	/* 200: stored now */
+	int64_t			 id;		/* lookup: the record id */
 	char			 err[512];
 };
 TAILQ_HEAD(misslist, missreq);
+#define MISS_LOOKUP	0
+#define MISS_TILE	1
+
+struct mjob;
+TAILQ_HEAD(mjoblist, mjob);
+
+#define DB_PRIVATE	0
+#define DB_MIRROR	1
+#define DB_MAX		(1 + CONFIG_MIRRORS_MAX)
+
+/* Kinds of refusal, counted per database and kept as evidence. */
+enum refusal {
+	R_SIGNATURE, R_MALFORMED, R_FORK, R_ROLLBACK, R_TILE, R_UNRELATED,
+	R_NOT_IN_TREE, R_CONFLICT, R_UPSTREAM, R_MAX
+};
 
 /* A checksum database that sumdbd serves. */
 struct db {
 	char			*name;		/* as in GOSUMDB */
+	struct env		*env;
+	int			 idx;		/* in env->dbs */
+	int			 kind;		/* DB_PRIVATE, DB_MIRROR */
 	int64_t			 log;		/* store id */
 	struct note_signer	*signer;	/* private log only */
-	int64_t			 size;		/* newest signed tree */
+	struct note_verifier	 vkey;		/* who signs it */
+	int64_t			 size;		/* newest checkpoint */
 	unsigned		 gen;		/* bumped when it changes */
 	/* private log, main thread: fetches and the batch being built */
 	struct pendinglist	 fetching;
 	struct pendinglist	 ready;
 	struct event		*batch_ev;
 	int			 broken;	/* refused to sign: frozen */
+	/* mirror, main thread */
+	struct config_mirror	*mc;
+	int			 frozen;	/* refused a fork: read atomically */
+	char			 frozen_why[512];
+	struct event		*poll_ev;
+	struct mjob		*sync;		/* the sync in flight */
+	struct mjoblist		 jobs;		/* lookups and tiles in flight */
+	struct mjoblist		 waitsync;	/* waiting for a trust base */
+	int64_t			 backoff;	/* ms; after failed polls */
+	uint64_t		 refusals[R_MAX];
+	int64_t			 full_next;	/* full mode: next record */
+	int			 full_busy;
+	struct mjoblist		 fulljobs;
+	double			 full_rate;	/* records/s */
 };
 
 /* A worker thread's own copy of a database's newest checkpoint. */
@@ -75,7 +112,7 @@ struct worker {
 	struct event_base	*base;
 	struct evhttp		*http;
 	struct store		*st;		/* read only */
-	struct dbview		 logview;	/* of env->log */
+	struct dbview		 views[DB_MAX];	/* by db->idx */
 	pthread_mutex_t		 mu;		/* guards done */
 	struct misslist		 done;		/* answered by the main thread */
 	struct event		*done_ev;
@@ -90,6 +127,8 @@ struct env {
 	struct ssl_ctx_st	*client_tls;	/* outbound HTTPS */
 	struct store		*st;		/* main thread: writes */
 	struct db		*log;		/* the private log, or NULL */
+	struct db		*dbs[DB_MAX];	/* every database served */
+	int			 ndbs;
 	struct event		*sigev[4];
 	struct worker		*workers;
 	int			 nworkers;
@@ -159,15 +198,29 @@ void	serve_record(struct worker *w, struct db *db,
 	    struct evhttp_request *req, int64_t id);
 void	serve_db(struct worker *w, struct db *db, struct evhttp_request *req,
 	    const char *path);
+void	serve_tile_stored(struct worker *w, struct db *db,
+	    struct evhttp_request *req, const char *path);
 
 /* privlog.c: lookup misses of the private log */
-void	privlog_miss(struct worker *w, struct evhttp_request *req,
-	    const char *path, const char *version);
+void	privlog_miss(struct worker *w, struct db *db,
+	    struct evhttp_request *req, int kind, const char *a,
+	    const char *b);
 void	privlog_done(evutil_socket_t fd, short ev, void *arg);
 int	privlog_init(struct env *env);
 void	privlog_free(struct env *env);
 
 /* add.c */
 int	cmd_add(int argc, char **argv);
+
+/* mirror.c: mirrors of other sumdbs, main thread */
+int	mirror_open(struct env *env);
+void	mirror_start(struct env *env);
+void	mirror_miss(struct env *env, struct db *db, struct missreq *m);
+void	mirror_free(struct env *env);
+void	mirror_count_private(struct env *env, struct evhttp_request *req);
+void	miss_answer(struct missreq *m, int status, int64_t id,
+	    const char *err);
+int	cmd_unfreeze(int argc, char **argv);
+const char *refusal_name(enum refusal r);
 
 #endif /* DAEMON_H */

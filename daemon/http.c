@@ -92,15 +92,17 @@ http_error(struct evhttp_request *req, int code, const char *fmt, ...)
 static struct db *
 match_db(struct env *env, const char *path, const char **rest)
 {
-	struct db	*db = env->log;
+	struct db	*db;
 	size_t		 len;
+	int		 i;
 
-	if (db == NULL)
-		return NULL;
-	len = strlen(db->name);
-	if (strncmp(path, db->name, len) == 0 && path[len] == '/') {
-		*rest = path + len + 1;
-		return db;
+	for (i = 0; i < env->ndbs; i++) {
+		db = env->dbs[i];
+		len = strlen(db->name);
+		if (strncmp(path, db->name, len) == 0 && path[len] == '/') {
+			*rest = path + len + 1;
+			return db;
+		}
 	}
 	return NULL;
 }
@@ -152,10 +154,12 @@ route(struct evhttp_request *req, void *arg)
 		serve_db(w, db, req, rest);
 		goto done;
 	}
-	if (env->log != NULL && (strcmp(path, "/latest") == 0 ||
+	/* The bare paths: the private log, or else the only mirror. */
+	db = env->log != NULL ? env->log : env->ndbs == 1 ? env->dbs[0] : NULL;
+	if (db != NULL && (strcmp(path, "/latest") == 0 ||
 	    strncmp(path, "/lookup/", 8) == 0 ||
 	    strncmp(path, "/tile/", 6) == 0)) {
-		serve_db(w, env->log, req, path + 1);
+		serve_db(w, db, req, path + 1);
 		goto done;
 	}
 	http_error(req, 404, "not found");
@@ -178,17 +182,24 @@ worker_init(struct env *env, struct worker *w, const struct addrinfo *ai)
 {
 	struct evconnlistener	*lev;
 	char			 err[512];
+	int			 i;
 
 	w->env = env;
 	pthread_mutex_init(&w->mu, NULL);
 	TAILQ_INIT(&w->done);
 	if ((w->base = event_base_new()) == NULL ||
 	    (w->http = evhttp_new(w->base)) == NULL ||
-	    (w->logview.latest = evbuffer_new()) == NULL ||
 	    (w->done_ev = event_new(w->base, -1, 0, privlog_done, w)) ==
 	    NULL) {
 		log_warnx("worker %d: out of memory", w->id);
 		return -1;
+	}
+	for (i = 0; i < env->ndbs; i++) {
+		if ((w->views[i].latest = evbuffer_new()) == NULL) {
+			log_warnx("worker %d: out of memory", w->id);
+			return -1;
+		}
+		w->views[i].gen = (unsigned)-1;
 	}
 	if ((w->st = store_open(env->conf.database, err, sizeof(err))) ==
 	    NULL) {
@@ -304,8 +315,9 @@ http_stop(struct env *env)
 			evhttp_free(w->http);
 		if (w->done_ev != NULL)
 			event_free(w->done_ev);
-		if (w->logview.latest != NULL)
-			evbuffer_free(w->logview.latest);
+		for (int k = 0; k < DB_MAX; k++)
+			if (w->views[k].latest != NULL)
+				evbuffer_free(w->views[k].latest);
 		store_close(w->st);
 		if (w->base != NULL)
 			event_base_free(w->base);

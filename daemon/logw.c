@@ -166,7 +166,7 @@ logw_sign(struct env *env, struct db *db)
 	uint8_t			 oldroot[SUMDB_HASH_SIZE], h[SUMDB_HASH_SIZE];
 	uint8_t			 proof[SUMDB_PROOF_MAX][SUMDB_HASH_SIZE];
 	int64_t			 oldsize = 0;
-	size_t			 np;
+	size_t			 np = 0;
 	int			 found, rv = -1;
 
 	if ((text = evbuffer_new()) == NULL || (note = evbuffer_new()) ==
@@ -215,7 +215,9 @@ logw_sign(struct env *env, struct db *db)
 		goto bad;
 	}
 	if (store_add_checkpoint(env->st, db->log, tree.n, tree.hash,
-	    evbuffer_pullup(note, -1), evbuffer_get_length(note)) != 0 ||
+	    evbuffer_pullup(note, -1), evbuffer_get_length(note),
+	    found ? oldsize : -1, (const uint8_t *)proof,
+	    found && oldsize > 0 ? np * SUMDB_HASH_SIZE : 0, NULL) != 0 ||
 	    store_commit(env->st) != 0)
 		goto bad;
 	log_info("log '%s': signed tree %lld", db->name, (long long)tree.n);

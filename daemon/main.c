@@ -29,6 +29,7 @@ usage(FILE *f)
 	    "usage: sumdbd [-dnv] [-c FILE]\n"
 	    "       sumdbd keygen [-o FILE] NAME\n"
 	    "       sumdbd add [-c FILE] [-p GOPROXY] MODULE@VERSION...\n"
+	    "       sumdbd unfreeze [-c FILE] NAME\n"
 	    "Options:\n"
 	    "  -c FILE  configuration file (default " DEFAULT_CONFIG ")\n"
 	    "  -d       stay in the foreground (the default under systemd)\n"
@@ -74,7 +75,8 @@ run_daemon(struct env *env)
 		log_warnx("libevent has no thread support");
 		goto done;
 	}
-	if (env_open_store(env) != 0 || env_open_log(env) != 0)
+	if (env_open_store(env) != 0 || env_open_log(env) != 0 ||
+	    mirror_open(env) != 0)
 		goto done;
 	if ((env->base = event_base_new()) == NULL ||
 	    (env->dns = evdns_base_new(env->base,
@@ -88,6 +90,7 @@ run_daemon(struct env *env)
 	if (env_client_tls(env) != 0 || privlog_init(env) != 0 ||
 	    http_start(env) != 0)
 		goto done;
+	mirror_start(env);
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		env->sigev[i] = evsignal_new(env->base, sigs[i], on_signal,
 		    env);
@@ -127,6 +130,8 @@ main(int argc, char **argv)
 		return cmd_keygen(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "add") == 0)
 		return cmd_add(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "unfreeze") == 0)
+		return cmd_unfreeze(argc - 1, argv + 1);
 	while ((ch = getopt(argc, argv, "c:dhnv")) != -1) {
 		switch (ch) {
 		case 'c':

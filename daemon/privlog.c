@@ -28,8 +28,8 @@ struct pending {
 };
 
 /* Main thread: send m's result back to its worker. */
-static void
-answer(struct missreq *m, int status, int64_t id, const char *err)
+void
+miss_answer(struct missreq *m, int status, int64_t id, const char *err)
 {
 	struct worker	*w = m->w;
 
@@ -50,7 +50,7 @@ pending_answer(struct pending *p, int status, int64_t id, const char *err)
 
 	while ((m = TAILQ_FIRST(&p->waiters)) != NULL) {
 		TAILQ_REMOVE(&p->waiters, m, entry);
-		answer(m, status, id, err);
+		miss_answer(m, status, id, err);
 	}
 	free(p);
 }
@@ -147,14 +147,14 @@ miss_take(struct env *env, struct db *db, struct missreq *m)
 	int		 r;
 
 	if (db->broken) {
-		answer(m, 503, -1, "log is frozen: it refused to sign");
+		miss_answer(m, 503, -1, "log is frozen: it refused to sign");
 		return;
 	}
 	if ((r = store_lookup(env->st, db->log, m->path, m->version, &id,
 	    NULL)) != 0) {
 		if (r < 0)
 			log_warnx("lookup: %s", store_errmsg(env->st));
-		answer(m, r < 0 ? 500 : 200, id, "internal error");
+		miss_answer(m, r < 0 ? 500 : 200, id, "internal error");
 		return;
 	}
 	if ((p = find(&db->fetching, m->path, m->version)) != NULL ||
@@ -163,7 +163,7 @@ miss_take(struct env *env, struct db *db, struct missreq *m)
 		return;
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
-		answer(m, 500, -1, "out of memory");
+		miss_answer(m, 500, -1, "out of memory");
 		return;
 	}
 	p->env = env;
@@ -196,20 +196,27 @@ miss_run(evutil_socket_t fd, short ev, void *arg)
 	pthread_mutex_unlock(&env->missmu);
 	while ((m = TAILQ_FIRST(&l)) != NULL) {
 		TAILQ_REMOVE(&l, m, entry);
-		miss_take(env, env->log, m);
+		if (m->db->kind == DB_MIRROR)
+			mirror_miss(env, m->db, m);
+		else
+			miss_take(env, m->db, m);
 	}
 }
 
+/*
+ * Worker thread: hand a miss to the main thread: a lookup of a @ b, or
+ * (mirrors) the tile whose path is a.
+ */
 void
-privlog_miss(struct worker *w, struct evhttp_request *req, const char *path,
-    const char *version)
+privlog_miss(struct worker *w, struct db *db, struct evhttp_request *req,
+    int kind, const char *a, const char *b)
 {
 	struct env	*env = w->env;
 	struct missreq	*m;
 
-	if (env->conf.log_goproxy == NULL) {
+	if (db->kind == DB_PRIVATE && env->conf.log_goproxy == NULL) {
 		http_error(req, 404, "not found: %s@%s is not in the log",
-		    path, version);
+		    a, b);
 		return;
 	}
 	if ((m = calloc(1, sizeof(*m))) == NULL) {
@@ -217,9 +224,15 @@ privlog_miss(struct worker *w, struct evhttp_request *req, const char *path,
 		return;
 	}
 	m->w = w;
+	m->db = db;
 	m->req = req;
-	snprintf(m->path, sizeof(m->path), "%s", path);
-	snprintf(m->version, sizeof(m->version), "%s", version);
+	m->kind = kind;
+	if (kind == MISS_TILE)
+		snprintf(m->tilepath, sizeof(m->tilepath), "%s", a);
+	else {
+		snprintf(m->path, sizeof(m->path), "%s", a);
+		snprintf(m->version, sizeof(m->version), "%s", b);
+	}
 	pthread_mutex_lock(&env->missmu);
 	TAILQ_INSERT_TAIL(&env->misses, m, entry);
 	pthread_mutex_unlock(&env->missmu);
@@ -242,10 +255,12 @@ privlog_done(evutil_socket_t fd, short ev, void *arg)
 	pthread_mutex_unlock(&w->mu);
 	while ((m = TAILQ_FIRST(&l)) != NULL) {
 		TAILQ_REMOVE(&l, m, entry);
-		if (m->status == 200)
-			serve_record(w, w->env->log, m->req, m->id);
-		else
+		if (m->status != 200)
 			http_error(m->req, m->status, "%s", m->err);
+		else if (m->kind == MISS_TILE)
+			serve_tile_stored(w, m->db, m->req, m->tilepath);
+		else
+			serve_record(w, m->db, m->req, m->id);
 		free(m);
 	}
 }
@@ -255,11 +270,9 @@ privlog_init(struct env *env)
 {
 	pthread_mutex_init(&env->missmu, NULL);
 	TAILQ_INIT(&env->misses);
-	if (env->log == NULL)
-		return 0;
 	if ((env->miss_ev = event_new(env->base, -1, 0, miss_run, env)) ==
-	    NULL || (env->log->batch_ev = evtimer_new(env->base, batch_run,
-	    env->log)) == NULL) {
+	    NULL || (env->log != NULL && (env->log->batch_ev =
+	    evtimer_new(env->base, batch_run, env->log)) == NULL)) {
 		log_warnx("privlog: out of memory");
 		return -1;
 	}

@@ -28,7 +28,7 @@
 static struct dbview *
 view(struct worker *w, struct db *db, int force)
 {
-	struct dbview	*v = &w->logview;
+	struct dbview	*v = &w->views[db->idx];
 	uint8_t		 root[SUMDB_HASH_SIZE];
 	unsigned	 gen = __atomic_load_n(&db->gen, __ATOMIC_ACQUIRE);
 	int		 r;
@@ -45,6 +45,37 @@ view(struct worker *w, struct db *db, int force)
 		v->size = 0;
 	v->gen = gen;
 	return v;
+}
+
+/*
+ * A mirror that cannot answer from its store: offline, frozen, or a
+ * private path.  Replies and returns -1 then, else returns 0.
+ */
+static int
+mirror_refuse(struct worker *w, struct db *db, struct evhttp_request *req,
+    const char *modpath)
+{
+	struct dbview	*v;
+
+	if (modpath != NULL && config_match_patterns(w->env->conf.log_private,
+	    modpath)) {
+		mirror_count_private(w->env, req);
+		http_error(req, 404, "not found: %s is a private module path: "
+		    "not forwarded to the upstream", modpath);
+		return -1;
+	}
+	if (db->mc->offline) {
+		v = view(w, db, 0);
+		http_error(req, 404, "not found: not in mirrored log at tree "
+		    "%lld", v != NULL ? (long long)v->size : 0LL);
+		return -1;
+	}
+	if (__atomic_load_n(&db->frozen, __ATOMIC_ACQUIRE)) {
+		http_error(req, 503, "mirror frozen after a refused checkpoint: "
+		    "see sumdbd unfreeze");
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -133,12 +164,14 @@ serve_lookup(struct worker *w, struct db *db, struct evhttp_request *req,
 		serve_record(w, db, req, id);
 		return;
 	}
-	privlog_miss(w, req, path, version);
+	if (db->kind == DB_MIRROR && mirror_refuse(w, db, req, path) != 0)
+		return;
+	privlog_miss(w, db, req, MISS_LOOKUP, path, version);
 }
 
 static void
 serve_tile(struct worker *w, struct db *db, struct evhttp_request *req,
-    const char *path)
+    const char *path, int may_miss)
 {
 	struct dbview	*v;
 	struct tile	 t;
@@ -172,8 +205,14 @@ serve_tile(struct worker *w, struct db *db, struct evhttp_request *req,
 		return;
 	}
 	if (t.l < 0) {
-		if (store_data_tile(w->st, db->log, t.n << t.h, t.w, body) !=
-		    0) {
+		r = store_data_tile(w->st, db->log, t.n << t.h, t.w, body);
+		if (r != 0 && db->kind == DB_MIRROR && may_miss) {
+			if (mirror_refuse(w, db, req, NULL) == 0)
+				privlog_miss(w, db, req, MISS_TILE, path, NULL);
+		} else if (r != 0 && db->kind == DB_MIRROR)
+			http_error(req, 502, "data tile not available from the "
+			    "upstream");
+		else if (r != 0) {
 			log_warnx("data tile '%s' of '%s': %s", path, db->name,
 			    store_errmsg(w->st));
 			http_error(req, 500, "internal error");
@@ -183,6 +222,18 @@ serve_tile(struct worker *w, struct db *db, struct evhttp_request *req,
 		goto done;
 	}
 	r = store_tile(w->st, db->log, t.l, t.n, body);
+	if (r >= 0 && evbuffer_get_length(body) <
+	    (size_t)t.w * SUMDB_HASH_SIZE && db->kind == DB_MIRROR &&
+	    may_miss) {
+		if (mirror_refuse(w, db, req, NULL) == 0)
+			privlog_miss(w, db, req, MISS_TILE, path, NULL);
+		goto done;
+	}
+	if (r >= 0 && db->kind == DB_MIRROR && evbuffer_get_length(body) <
+	    (size_t)t.w * SUMDB_HASH_SIZE) {
+		http_error(req, 502, "tile not available from the upstream");
+		goto done;
+	}
 	if (r != 1 || evbuffer_get_length(body) <
 	    (size_t)t.w * SUMDB_HASH_SIZE) {
 		log_warnx("tile '%s' of '%s': %s", path, db->name,
@@ -218,7 +269,15 @@ serve_db(struct worker *w, struct db *db, struct evhttp_request *req,
 	else if (strncmp(path, "lookup/", 7) == 0)
 		serve_lookup(w, db, req, path + 7);
 	else if (strncmp(path, "tile/", 5) == 0)
-		serve_tile(w, db, req, path);
+		serve_tile(w, db, req, path, 1);
 	else
 		http_error(req, 404, "not found");
+}
+
+/* After the main thread fetched and stored a tile: serve it, or fail. */
+void
+serve_tile_stored(struct worker *w, struct db *db, struct evhttp_request *req,
+    const char *path)
+{
+	serve_tile(w, db, req, path, 0);
 }

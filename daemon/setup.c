@@ -124,10 +124,17 @@ env_open_log(struct env *env)
 	}
 	TAILQ_INIT(&db->fetching);
 	TAILQ_INIT(&db->ready);
+	TAILQ_INIT(&db->jobs);
+	TAILQ_INIT(&db->fulljobs);
+	db->kind = DB_PRIVATE;
+	db->env = env;
+	db->idx = env->ndbs;
+	env->dbs[env->ndbs++] = db;
 	env->log = db;
 	if ((db->signer = load_key(env->conf.log_key)) == NULL)
 		return -1;
 	note_signer_verifier(db->signer, &v);
+	db->vkey = v;
 	if (strcmp(v.name, db->name) != 0) {
 		log_warnx("signing key '%s' is for '%s', not for [log] name "
 		    "'%s'", env->conf.log_key, v.name, db->name);
@@ -172,8 +179,9 @@ env_client_tls(struct env *env)
 void
 env_free(struct env *env)
 {
+	privlog_free(env);
+	mirror_free(env);
 	if (env->log != NULL) {
-		privlog_free(env);
 		note_signer_free(env->log->signer);
 		free(env->log->name);
 		free(env->log);

@@ -16,7 +16,7 @@
 
 #include "store.h"
 
-#define SCHEMA_VERSION	1
+#define SCHEMA_VERSION	2
 
 static const char schema[] =
     "CREATE TABLE log ("
@@ -50,6 +50,28 @@ static const char schema[] =
     "  created INTEGER NOT NULL,"
     "  PRIMARY KEY (log, size)) WITHOUT ROWID;";
 
+/*
+ * Version 2: checkpoints become trust bases, each with the consistency
+ * proof from the one before and where it came from; mirrors can be
+ * frozen; refusals keep their evidence.
+ */
+static const char schema2[] =
+    "ALTER TABLE checkpoint ADD COLUMN prev INTEGER;"
+    "ALTER TABLE checkpoint ADD COLUMN proof BLOB;"
+    "ALTER TABLE checkpoint ADD COLUMN source TEXT;"
+    "ALTER TABLE log ADD COLUMN frozen TEXT;"
+    "ALTER TABLE log ADD COLUMN full_next INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE evidence ("
+    "  id INTEGER PRIMARY KEY,"
+    "  log INTEGER NOT NULL REFERENCES log(id),"
+    "  kind TEXT NOT NULL,"
+    "  source TEXT NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  detail TEXT NOT NULL,"
+    "  old BLOB,"
+    "  new BLOB,"
+    "  material BLOB);";
+
 enum {
 	Q_BEGIN,
 	Q_COMMIT,
@@ -67,6 +89,11 @@ enum {
 	Q_PUT_TILE,
 	Q_LATEST,
 	Q_ADD_CHECKPOINT,
+	Q_ADD_EVIDENCE,
+	Q_GET_FROZEN,
+	Q_SET_FROZEN,
+	Q_GET_FULL,
+	Q_SET_FULL,
 	Q_MAX
 };
 
@@ -88,12 +115,22 @@ static const char *queries[Q_MAX] = {
 	[Q_ADD_HASH] = "INSERT INTO hash (log, idx, hash) VALUES (?1, ?2, ?3)",
 	[Q_TILE] = "SELECT data FROM tile WHERE log = ?1 AND level = ?2 "
 	    "AND n = ?3",
-	[Q_PUT_TILE] = "INSERT OR REPLACE INTO tile (log, level, n, data) "
-	    "VALUES (?1, ?2, ?3, ?4)",
+	[Q_PUT_TILE] = "INSERT INTO tile (log, level, n, data) "
+	    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (log, level, n) DO UPDATE "
+	    "SET data = excluded.data "
+	    "WHERE length(excluded.data) > length(tile.data)",
 	[Q_LATEST] = "SELECT size, root, note FROM checkpoint WHERE log = ?1 "
 	    "ORDER BY size DESC LIMIT 1",
 	[Q_ADD_CHECKPOINT] = "INSERT INTO checkpoint "
-	    "(log, size, root, note, created) VALUES (?1, ?2, ?3, ?4, ?5)",
+	    "(log, size, root, note, created, prev, proof, source) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[Q_ADD_EVIDENCE] = "INSERT INTO evidence "
+	    "(log, kind, source, created, detail, old, new, material) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[Q_GET_FROZEN] = "SELECT frozen FROM log WHERE id = ?1",
+	[Q_SET_FROZEN] = "UPDATE log SET frozen = ?2 WHERE id = ?1",
+	[Q_GET_FULL] = "SELECT full_next FROM log WHERE id = ?1",
+	[Q_SET_FULL] = "UPDATE log SET full_next = ?2 WHERE id = ?1",
 };
 
 struct store {
@@ -171,12 +208,14 @@ store_open(const char *path, char *err, size_t errsize)
 	    == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
 		version = sqlite3_column_int(q, 0);
 	sqlite3_finalize(q);
-	if (version == 0) {
+	if (version >= 0 && version < SCHEMA_VERSION) {
 		if (exec(st, "BEGIN IMMEDIATE") != 0 ||
-		    exec(st, schema) != 0 ||
-		    exec(st, "PRAGMA user_version = 1") != 0 ||
+		    (version < 1 && exec(st, schema) != 0) ||
+		    (version < 2 && exec(st, schema2) != 0) ||
+		    exec(st, "PRAGMA user_version = 2") != 0 ||
 		    exec(st, "COMMIT") != 0) {
 			snprintf(err, errsize, "creating schema: %s", st->err);
+			exec(st, "ROLLBACK");
 			goto bad;
 		}
 	} else if (version != SCHEMA_VERSION) {
@@ -493,7 +532,8 @@ store_latest(struct store *st, int64_t log, struct evbuffer *note,
 
 int
 store_add_checkpoint(struct store *st, int64_t log, int64_t size,
-    const uint8_t root[STORE_HASH_SIZE], const uint8_t *note, size_t len)
+    const uint8_t root[STORE_HASH_SIZE], const uint8_t *note, size_t len,
+    int64_t prev, const uint8_t *proof, size_t prooflen, const char *source)
 {
 	sqlite3_stmt	*q = prep(st, Q_ADD_CHECKPOINT);
 
@@ -502,5 +542,84 @@ store_add_checkpoint(struct store *st, int64_t log, int64_t size,
 	sqlite3_bind_blob(q, 3, root, STORE_HASH_SIZE, SQLITE_STATIC);
 	sqlite3_bind_blob(q, 4, note, (int)len, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 5, (int64_t)time(NULL));
+	if (prev >= 0) {
+		sqlite3_bind_int64(q, 6, prev);
+		sqlite3_bind_blob(q, 7, proof != NULL ? proof : (const uint8_t *)"",
+		    (int)prooflen, SQLITE_STATIC);
+	}
+	if (source != NULL)
+		sqlite3_bind_text(q, 8, source, -1, SQLITE_STATIC);
+	return done(st, q, sqlite3_step(q));
+}
+
+int
+store_add_evidence(struct store *st, int64_t log, const char *kind,
+    const char *source, const char *detail, const uint8_t *old, size_t oldlen,
+    const uint8_t *new, size_t newlen, const uint8_t *material,
+    size_t matlen)
+{
+	sqlite3_stmt	*q = prep(st, Q_ADD_EVIDENCE);
+
+	sqlite3_bind_int64(q, 1, log);
+	sqlite3_bind_text(q, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, source, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, (int64_t)time(NULL));
+	sqlite3_bind_text(q, 5, detail, -1, SQLITE_STATIC);
+	if (old != NULL)
+		sqlite3_bind_blob(q, 6, old, (int)oldlen, SQLITE_STATIC);
+	if (new != NULL)
+		sqlite3_bind_blob(q, 7, new, (int)newlen, SQLITE_STATIC);
+	if (material != NULL)
+		sqlite3_bind_blob(q, 8, material, (int)matlen, SQLITE_STATIC);
+	return done(st, q, sqlite3_step(q));
+}
+
+int
+store_frozen(struct store *st, int64_t log, char *reason, size_t size)
+{
+	sqlite3_stmt	*q = prep(st, Q_GET_FROZEN);
+	int		 rc, frozen = 0;
+
+	sqlite3_bind_int64(q, 1, log);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW &&
+	    sqlite3_column_type(q, 0) != SQLITE_NULL) {
+		frozen = 1;
+		snprintf(reason, size, "%s", sqlite3_column_text(q, 0));
+	}
+	if (done(st, q, rc) != 0)
+		return -1;
+	return frozen;
+}
+
+int
+store_set_frozen(struct store *st, int64_t log, const char *reason)
+{
+	sqlite3_stmt	*q = prep(st, Q_SET_FROZEN);
+
+	sqlite3_bind_int64(q, 1, log);
+	if (reason != NULL)
+		sqlite3_bind_text(q, 2, reason, -1, SQLITE_STATIC);
+	return done(st, q, sqlite3_step(q));
+}
+
+int
+store_full_next(struct store *st, int64_t log, int64_t *next)
+{
+	sqlite3_stmt	*q = prep(st, Q_GET_FULL);
+	int		 rc;
+
+	sqlite3_bind_int64(q, 1, log);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		*next = sqlite3_column_int64(q, 0);
+	return done(st, q, rc == SQLITE_ROW ? rc : SQLITE_ERROR);
+}
+
+int
+store_set_full_next(struct store *st, int64_t log, int64_t next)
+{
+	sqlite3_stmt	*q = prep(st, Q_SET_FULL);
+
+	sqlite3_bind_int64(q, 1, log);
+	sqlite3_bind_int64(q, 2, next);
 	return done(st, q, sqlite3_step(q));
 }

@@ -66,7 +66,10 @@ int	store_read_hashes(struct store *st, int64_t log, const int64_t *index,
 int	store_add_hashes(struct store *st, int64_t log, int64_t first,
 	    const uint8_t (*h)[STORE_HASH_SIZE], size_t n);
 
-/* A hash tile (level >= 0) as stored: full, or the widest partial. */
+/*
+ * A hash tile (level >= 0) as stored: full, or the widest partial; a
+ * narrower put never replaces a wider tile.
+ */
 int	store_tile(struct store *st, int64_t log, int level, int64_t n,
 	    struct evbuffer *out);
 int	store_put_tile(struct store *st, int64_t log, int level, int64_t n,
@@ -78,8 +81,31 @@ int	store_put_tile(struct store *st, int64_t log, int level, int64_t n,
  */
 int	store_latest(struct store *st, int64_t log, struct evbuffer *note,
 	    int64_t *size, uint8_t root[STORE_HASH_SIZE]);
+/*
+ * Add a checkpoint (a trust base): its note, and unless prev is -1 the
+ * consistency proof (hashes, prooflen bytes) from checkpoint prev, and
+ * where it came from (NULL: signed here).
+ */
 int	store_add_checkpoint(struct store *st, int64_t log, int64_t size,
 	    const uint8_t root[STORE_HASH_SIZE], const uint8_t *note,
-	    size_t len);
+	    size_t len, int64_t prev, const uint8_t *proof, size_t prooflen,
+	    const char *source);
+
+/* Keep the evidence of a refusal: raw bytes, source, time. */
+int	store_add_evidence(struct store *st, int64_t log, const char *kind,
+	    const char *source, const char *detail, const uint8_t *old,
+	    size_t oldlen, const uint8_t *new, size_t newlen,
+	    const uint8_t *material, size_t matlen);
+
+/*
+ * Whether log is frozen (1, with its reason), 0, or -1.  Setting a NULL
+ * reason thaws it.
+ */
+int	store_frozen(struct store *st, int64_t log, char *reason, size_t size);
+int	store_set_frozen(struct store *st, int64_t log, const char *reason);
+
+/* A full mirror's progress: the first record not yet stored. */
+int	store_full_next(struct store *st, int64_t log, int64_t *next);
+int	store_set_full_next(struct store *st, int64_t log, int64_t next);
 
 #endif /* STORE_H */

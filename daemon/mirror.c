@@ -1,0 +1,1262 @@
+/*
+ * mirror.c: verifying mirrors of other checksum databases.  Nothing
+ * from an upstream is stored or served before it is verified: the note
+ * signature under the configured key, the consistency of every new
+ * checkpoint with the newest trust base (stored with its proof in the
+ * same transaction), every tile against the signed root, every
+ * record's inclusion, and that no other hash is stored for the same
+ * module@version.  A refusal keeps the evidence; a fork also freezes the
+ * mirror until `sumdbd unfreeze`.
+ *
+ * Verification is synchronous code over a tile reader that knows only
+ * what is stored or already fetched; when it lacks tiles it says which,
+ * the job fetches them (from each upstream URL in turn) and runs again.
+ * Everything here runs in the main thread.
+ */
+
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon.h"
+#include "store.h"
+
+#define V_OK		0
+#define V_MISSING	1	/* tiles to fetch, then run again */
+#define V_REFUSED	-1	/* upstream misbehaved; evidence kept */
+#define V_ERROR		-2	/* our own failure */
+#define V_UPSTREAM	-3	/* the upstream could not be read */
+#define V_NOTFOUND	-4	/* the upstream does not have it */
+#define MAX_ROUNDS	4
+#define LOOKUP_MAX	(64 << 10)
+
+enum mkind { J_SYNC, J_LOOKUP, J_TILE };
+
+/* A tile fetched from the upstream, not yet authenticated. */
+struct memtile {
+	struct tile	 t;
+	uint8_t		*data;
+	size_t		 len;
+};
+
+struct mjob {
+	TAILQ_ENTRY(mjob)	 entry;
+	struct env		*env;
+	struct db		*db;
+	enum mkind		 kind;
+	char			 key[2200];	/* what it is about */
+	struct misslist		 waiters;
+	char			 path[1024];	/* lookup: module path */
+	char			 version[1024];
+	struct tile		 want;		/* tile job */
+	struct evbuffer		*answer;	/* lookup or /latest body */
+	char			 source[4096];	/* URL it came from */
+	struct memtile		*mem;
+	size_t			 nmem;
+	struct tile		*missing;
+	size_t			 nmissing;
+	struct evbuffer		*scratch[64];	/* stored tiles read */
+	size_t			 nscratch;
+	int			 outstanding;
+	int			 rounds;
+	int			 failed;
+	int			 storeerr;
+	char			 err[8192];
+};
+
+/* One upstream GET, with fallback to the next URL on failure. */
+struct uget {
+	struct mjob	*j;
+	char		 path[256 + 2100];
+	int		 urlidx;
+	size_t		 maxlen;
+	struct tile	 t;		/* a tile fetch */
+	int		 full;		/* fetching the full tile for a .p/W */
+	void		(*done)(struct uget *, int, struct evbuffer *);
+};
+
+static void	job_run(struct mjob *);
+static void	job_finish(struct mjob *, int);
+static void	uget_start(struct uget *);
+static void	answer_got(struct uget *, int, struct evbuffer *);
+static void	sync_done(struct env *, struct db *, int);
+static void	job_start(struct mjob *);
+
+const char *
+refusal_name(enum refusal r)
+{
+	static const char *names[R_MAX] = {
+		[R_SIGNATURE] = "signature", [R_MALFORMED] = "malformed",
+		[R_FORK] = "fork", [R_ROLLBACK] = "rollback",
+		[R_TILE] = "tile", [R_UNRELATED] = "unrelated",
+		[R_NOT_IN_TREE] = "not_in_tree", [R_CONFLICT] = "conflict",
+		[R_UPSTREAM] = "upstream",
+	};
+
+	return r < R_MAX ? names[r] : "unknown";
+}
+
+/* Client addresses that asked a mirror for private paths, and how often. */
+#define PRIVCOUNT_MAX	256
+static struct {
+	char		 addr[64];
+	uint64_t	 n;
+} privcount[PRIVCOUNT_MAX];
+static pthread_mutex_t privmu = PTHREAD_MUTEX_INITIALIZER;
+
+void
+mirror_count_private(struct env *env, struct evhttp_request *req)
+{
+	struct evhttp_connection	*c = evhttp_request_get_connection(req);
+	char				*peer = NULL;
+	const char			*addr;
+	uint16_t			 port;
+	int				 i;
+
+	(void)env;
+	if (c != NULL)
+		evhttp_connection_get_peer(c, &peer, &port);
+	addr = peer != NULL ? peer : "?";
+	pthread_mutex_lock(&privmu);
+	for (i = 0; i < PRIVCOUNT_MAX && privcount[i].addr[0] != '\0'; i++)
+		if (strcmp(privcount[i].addr, addr) == 0)
+			break;
+	if (i < PRIVCOUNT_MAX) {
+		snprintf(privcount[i].addr, sizeof(privcount[i].addr), "%s",
+		    addr);
+		privcount[i].n++;
+	}
+	pthread_mutex_unlock(&privmu);
+	log_info("private module path asked of a mirror by %s", addr);
+}
+
+/* Keep the evidence of a refusal, outside any open transaction. */
+static void
+evidence(struct mjob *j, enum refusal kind, const char *old, size_t oldlen,
+    const char *new, size_t newlen, const uint8_t *material, size_t matlen,
+    const char *fmt, ...)
+{
+	struct env	*env = j->env;
+	struct db	*db = j->db;
+	char		 detail[1024];
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	store_rollback(env->st);
+	__atomic_add_fetch(&db->refusals[kind], 1, __ATOMIC_RELAXED);
+	snprintf(j->err, sizeof(j->err), "refused: %s", detail);
+	log_warnx("mirror '%s': refused from '%s': %s", db->name,
+	    j->source[0] ? j->source : "upstream", detail);
+	if (old != NULL)
+		log_warnx("mirror '%s': our note:\n%.*s", db->name,
+		    (int)oldlen, old);
+	if (new != NULL)
+		log_warnx("mirror '%s': their note:\n%.*s", db->name,
+		    (int)newlen, new);
+	if (store_add_evidence(env->st, db->log, refusal_name(kind),
+	    j->source[0] ? j->source : "upstream", detail,
+	    (const uint8_t *)old, oldlen, (const uint8_t *)new, newlen,
+	    material, matlen) != 0)
+		log_warnx("mirror '%s': storing evidence: %s", db->name,
+		    store_errmsg(env->st));
+}
+
+static void
+freeze(struct mjob *j, const char *why)
+{
+	struct db	*db = j->db;
+
+	snprintf(db->frozen_why, sizeof(db->frozen_why), "%s", why);
+	if (store_set_frozen(j->env->st, db->log, why) != 0)
+		log_warnx("mirror '%s': %s", db->name,
+		    store_errmsg(j->env->st));
+	__atomic_store_n(&db->frozen, 1, __ATOMIC_RELEASE);
+	log_warnx("mirror '%s' frozen: %s; it keeps serving tree %lld; "
+	    "'sumdbd unfreeze %s' resumes it", db->name, why,
+	    (long long)db->size, db->name);
+}
+
+/* Tile reader: what was fetched this job, else what is stored. */
+static int
+job_read_tiles(void *arg, const struct tile *t, size_t n,
+    const uint8_t **data, size_t *len)
+{
+	struct mjob	*j = arg;
+	struct evbuffer	*b;
+	size_t		 i, k, need;
+	int		 miss = 0, r;
+
+	for (i = 0; i < n; i++) {
+		need = (size_t)t[i].w * SUMDB_HASH_SIZE;
+		data[i] = NULL;
+		for (k = 0; k < j->nmem; k++)
+			if (j->mem[k].t.l == t[i].l && j->mem[k].t.n == t[i].n &&
+			    j->mem[k].t.w >= t[i].w && j->mem[k].len >= need) {
+				data[i] = j->mem[k].data;
+				len[i] = need;
+				break;
+			}
+		if (data[i] != NULL)
+			continue;
+		if (j->nscratch < sizeof(j->scratch) / sizeof(j->scratch[0]) &&
+		    (b = evbuffer_new()) != NULL) {
+			j->scratch[j->nscratch++] = b;
+			r = store_tile(j->env->st, j->db->log, t[i].l, t[i].n, b);
+			if (r == 1 && evbuffer_get_length(b) >= need) {
+				data[i] = evbuffer_pullup(b, -1);
+				len[i] = need;
+				continue;
+			}
+		}
+		miss = 1;
+		for (k = 0; k < j->nmissing; k++)
+			if (j->missing[k].l == t[i].l &&
+			    j->missing[k].n == t[i].n &&
+			    j->missing[k].w >= t[i].w)
+				break;
+		if (k == j->nmissing && (j->missing = reallocarray(j->missing,
+		    j->nmissing + 1, sizeof(*j->missing))) != NULL)
+			j->missing[j->nmissing++] = t[i];
+		else if (j->missing == NULL)
+			return -1;
+	}
+	return miss ? -1 : 0;
+}
+
+/* Authenticated tiles are stored, in the job's transaction. */
+static void
+job_save_tiles(void *arg, const struct tile *t, size_t n,
+    const uint8_t **data, const size_t *len)
+{
+	struct mjob	*j = arg;
+	size_t		 i;
+
+	for (i = 0; i < n; i++)
+		if (store_put_tile(j->env->st, j->db->log, t[i].l, t[i].n,
+		    data[i], len[i]) != 0)
+			j->storeerr = 1;
+}
+
+static void
+scratch_free(struct mjob *j)
+{
+	size_t	 i;
+
+	for (i = 0; i < j->nscratch; i++)
+		evbuffer_free(j->scratch[i]);
+	j->nscratch = 0;
+}
+
+/* Read hashes at index[] of tree through the job's tiles. */
+static int
+job_hashes(struct mjob *j, const struct tlog_tree *tree, const int64_t *index,
+    size_t n, uint8_t (*out)[SUMDB_HASH_SIZE])
+{
+	struct tile_reader	 tr = { SUMDB_TILE_HEIGHT, job_read_tiles,
+				    job_save_tiles, j };
+	int			 r;
+
+	r = tile_read_hashes(tree, &tr, index, n, out);
+	if (r == SUMDB_EREAD && j->nmissing > 0)
+		return V_MISSING;
+	if (r == SUMDB_EPROOF)
+		return V_REFUSED;
+	return r == 0 && !j->storeerr ? V_OK : V_ERROR;
+}
+
+/* A tlog_hash_reader over the job's tiles for one tree. */
+struct jobhr {
+	struct mjob		*j;
+	struct tlog_tree	 tree;
+	int			 r;
+};
+
+static int
+jobhr_read(void *arg, const int64_t *index, size_t n,
+    uint8_t (*out)[SUMDB_HASH_SIZE])
+{
+	struct jobhr	*h = arg;
+
+	h->r = job_hashes(h->j, &h->tree, index, n, out);
+	return h->r == V_OK ? 0 : -1;
+}
+
+/*
+ * Take the checkpoint (tree, note) into the trust base chain, inside the
+ * caller's transaction: first one, same, older (must be contained in
+ * the newest), or newer (must extend it; stored with its proof).
+ * *newest is the newest trust base afterwards.  latest: it came from
+ * /latest, where an older tree is a rollback.
+ */
+static int
+advance(struct mjob *j, const struct tlog_tree *tree, const uint8_t *note,
+    size_t notelen, int latest, struct tlog_tree *newest)
+{
+	struct env		*env = j->env;
+	struct db		*db = j->db;
+	struct evbuffer		*old = NULL;
+	struct jobhr		 h = { j, { 0, { 0 } }, V_OK };
+	struct tlog_hash_reader	 hr = { jobhr_read, &h };
+	struct tlog_tree	 tb;
+	uint8_t			 proof[SUMDB_PROOF_MAX][SUMDB_HASH_SIZE];
+	size_t			 np = 0;
+	int			 r, rv = V_ERROR;
+
+	if ((old = evbuffer_new()) == NULL)
+		return V_ERROR;
+	if ((r = store_latest(env->st, db->log, old, &tb.n, tb.hash)) < 0)
+		goto done;
+	if (r == 0) {
+		/* The first trust base: its signature is all we can check. */
+		if (store_add_checkpoint(env->st, db->log, tree->n, tree->hash,
+		    note, notelen, -1, NULL, 0, j->source) != 0)
+			goto done;
+		*newest = *tree;
+		rv = V_OK;
+		goto done;
+	}
+	if (tree->n == tb.n) {
+		if (memcmp(tree->hash, tb.hash, SUMDB_HASH_SIZE) == 0) {
+			*newest = tb;
+			rv = V_OK;
+			goto done;
+		}
+		evidence(j, R_FORK, (char *)evbuffer_pullup(old, -1),
+		    evbuffer_get_length(old), (const char *)note, notelen, NULL,
+		    0, "fork: tree %lld with another root", (long long)tree->n);
+		freeze(j, "fork: a checkpoint of the same size with another "
+		    "root");
+		rv = V_REFUSED;
+		goto done;
+	}
+	if (tree->n < tb.n) {
+		/* Older: it must be contained in the newest trust base. */
+		h.tree = tb;
+		if (tree->n > 0 && ((r = tlog_prove_tree(tb.n, tree->n, &hr,
+		    proof, &np)) != 0 || tlog_check_tree(
+		    (const uint8_t (*)[SUMDB_HASH_SIZE])proof, np, tb.n,
+		    tb.hash, tree->n, tree->hash) != 0)) {
+			if (h.r == V_MISSING || h.r == V_ERROR) {
+				rv = h.r;
+				goto done;
+			}
+			evidence(j, R_FORK, (char *)evbuffer_pullup(old, -1),
+			    evbuffer_get_length(old), (const char *)note,
+			    notelen, (uint8_t *)proof, np * SUMDB_HASH_SIZE,
+			    "fork: tree %lld is not contained in our tree "
+			    "%lld", (long long)tree->n, (long long)tb.n);
+			freeze(j, "fork: an older checkpoint that our trust "
+			    "base does not contain");
+			rv = V_REFUSED;
+			goto done;
+		}
+		if (latest) {
+			evidence(j, R_ROLLBACK, (char *)evbuffer_pullup(old, -1),
+			    evbuffer_get_length(old), (const char *)note,
+			    notelen, NULL, 0, "rollback: /latest is tree %lld, "
+			    "older than our trust base %lld",
+			    (long long)tree->n, (long long)tb.n);
+			rv = V_REFUSED;
+			goto done;
+		}
+		*newest = tb;
+		rv = V_OK;
+		goto done;
+	}
+	/* Newer: it must extend the newest trust base, provably. */
+	h.tree = *tree;
+	if ((r = tlog_prove_tree(tree->n, tb.n, &hr, proof, &np)) != 0 ||
+	    tlog_check_tree((const uint8_t (*)[SUMDB_HASH_SIZE])proof, np,
+	    tree->n, tree->hash, tb.n, tb.hash) != 0) {
+		if (r != 0 && (h.r == V_MISSING || h.r == V_ERROR)) {
+			rv = h.r;
+			goto done;
+		}
+		if (r != 0 && h.r == V_REFUSED) {
+			evidence(j, R_TILE, NULL, 0, (const char *)note,
+			    notelen, NULL, 0, "tiles for tree %lld do not "
+			    "match its signed root", (long long)tree->n);
+			rv = V_REFUSED;
+			goto done;
+		}
+		evidence(j, R_FORK, (char *)evbuffer_pullup(old, -1),
+		    evbuffer_get_length(old), (const char *)note, notelen,
+		    (uint8_t *)proof, np * SUMDB_HASH_SIZE,
+		    "fork: tree %lld does not extend our tree %lld",
+		    (long long)tree->n, (long long)tb.n);
+		freeze(j, "fork: a newer checkpoint that does not extend our "
+		    "trust base");
+		rv = V_REFUSED;
+		goto done;
+	}
+	if (store_add_checkpoint(env->st, db->log, tree->n, tree->hash, note,
+	    notelen, tb.n, (const uint8_t *)proof, np * SUMDB_HASH_SIZE,
+	    j->source) != 0)
+		goto done;
+	log_info("mirror '%s': trust base %lld -> %lld from '%s'", db->name,
+	    (long long)tb.n, (long long)tree->n, j->source);
+	*newest = *tree;
+	rv = V_OK;
+ done:
+	evbuffer_free(old);
+	return rv;
+}
+
+/* Open a note from the upstream: signature, then tree. */
+static int
+open_note(struct mjob *j, const uint8_t *msg, size_t len,
+    struct tlog_tree *tree)
+{
+	struct note	 n;
+	int		 r;
+
+	if ((r = note_open(msg, len, &j->db->vkey, 1, &n)) != 0) {
+		evidence(j, r == SUMDB_ESIG ? R_SIGNATURE : R_MALFORMED, NULL,
+		    0, (const char *)msg, len, NULL, 0, "note: %s",
+		    r == SUMDB_ESIG ? "no valid signature by our key" :
+		    sumdb_strerror(r));
+		return V_REFUSED;
+	}
+	if (tlog_parse_tree(n.text, n.textlen, tree) != 0) {
+		evidence(j, R_MALFORMED, NULL, 0, (const char *)msg, len, NULL,
+		    0, "malformed tree note");
+		return V_REFUSED;
+	}
+	return V_OK;
+}
+
+static int
+verify_sync(struct mjob *j)
+{
+	struct tlog_tree	 tree, newest;
+	const uint8_t		*msg = evbuffer_pullup(j->answer, -1);
+	size_t			 len = evbuffer_get_length(j->answer);
+	int			 r;
+
+	if ((r = open_note(j, msg, len, &tree)) != V_OK)
+		return r;
+	if (store_begin(j->env->st, 1) != 0)
+		return V_ERROR;
+	if ((r = advance(j, &tree, msg, len, 1, &newest)) != V_OK) {
+		store_rollback(j->env->st);
+		return r;
+	}
+	return store_commit(j->env->st) == 0 ? V_OK : V_ERROR;
+}
+
+static int
+verify_lookup(struct mjob *j)
+{
+	struct env	*env = j->env;
+	struct db	*db = j->db;
+	struct tlog_tree tree, newest;
+	struct span	 text, note;
+	struct record	 rec;
+	struct evbuffer	*old = NULL;
+	const uint8_t	*msg = evbuffer_pullup(j->answer, -1);
+	size_t		 len = evbuffer_get_length(j->answer);
+	uint8_t		 leaf[SUMDB_HASH_SIZE], h[1][SUMDB_HASH_SIZE];
+	int64_t		 id, idx, oldid;
+	int		 r, rv = V_ERROR;
+
+	if (record_parse_lookup(msg, len, &id, &text, &note) != 0) {
+		evidence(j, R_MALFORMED, NULL, 0, NULL, 0, msg, len,
+		    "malformed lookup answer for %s@%s", j->path, j->version);
+		return V_REFUSED;
+	}
+	if (record_parse(text.p, text.len, &rec) != 0 ||
+	    rec.pathlen != strlen(j->path) ||
+	    memcmp(rec.path, j->path, rec.pathlen) != 0 ||
+	    rec.versionlen != strlen(j->version) ||
+	    memcmp(rec.version, j->version, rec.versionlen) != 0) {
+		evidence(j, R_UNRELATED, NULL, 0, NULL, 0, msg, len,
+		    "lookup of %s@%s answered with another record", j->path,
+		    j->version);
+		return V_REFUSED;
+	}
+	if ((r = open_note(j, note.p, note.len, &tree)) != V_OK)
+		return r;
+	if (store_begin(env->st, 1) != 0)
+		return V_ERROR;
+	if ((r = advance(j, &tree, note.p, note.len, 0, &newest)) != V_OK) {
+		store_rollback(env->st);
+		return r;
+	}
+	if (id >= newest.n) {
+		evidence(j, R_NOT_IN_TREE, NULL, 0, NULL, 0, msg, len,
+		    "record %lld of %s@%s is beyond tree %lld", (long long)id,
+		    j->path, j->version, (long long)newest.n);
+		return V_REFUSED;
+	}
+	/* Its inclusion, through tiles authenticated by the newest root. */
+	idx = tlog_stored_hash_index(0, id);
+	if ((r = job_hashes(j, &newest, &idx, 1, h)) != V_OK) {
+		if (r == V_REFUSED)
+			evidence(j, R_TILE, NULL, 0, NULL, 0, NULL, 0,
+			    "tiles for tree %lld do not match its signed root",
+			    (long long)newest.n);
+		store_rollback(env->st);
+		return r;
+	}
+	tlog_record_hash(text.p, text.len, leaf);
+	if (memcmp(leaf, h[0], SUMDB_HASH_SIZE) != 0) {
+		evidence(j, R_NOT_IN_TREE, NULL, 0, NULL, 0, msg, len,
+		    "record %lld (%s@%s) is not in tree %lld", (long long)id,
+		    j->path, j->version, (long long)newest.n);
+		return V_REFUSED;
+	}
+	/* First logged is final: no second hash for a module version. */
+	if ((old = evbuffer_new()) == NULL)
+		goto done;
+	if ((r = store_lookup(env->st, db->log, j->path, j->version, &oldid,
+	    old)) < 0)
+		goto done;
+	if (r == 1 && (oldid != id || evbuffer_get_length(old) != text.len ||
+	    memcmp(evbuffer_pullup(old, -1), text.p, text.len) != 0)) {
+		evidence(j, R_CONFLICT, NULL, 0, NULL, 0, msg, len,
+		    "%s@%s is stored as record %lld; the upstream now "
+		    "answers record %lld", j->path, j->version,
+		    (long long)oldid, (long long)id);
+		rv = V_REFUSED;
+		goto done;
+	}
+	if (r == 0 && (r = store_add_record(env->st, db->log, id, j->path,
+	    j->version, text.p, text.len)) != 0) {
+		if (r == 1)
+			evidence(j, R_CONFLICT, NULL, 0, NULL, 0, msg, len,
+			    "%s@%s is stored with another record", j->path,
+			    j->version);
+		rv = r == 1 ? V_REFUSED : V_ERROR;
+		goto done;
+	}
+	if (store_commit(env->st) != 0)
+		goto done;
+	j->want.n = id;		/* the answer */
+	rv = V_OK;
+ done:
+	if (rv != V_OK)
+		store_rollback(env->st);
+	if (old != NULL)
+		evbuffer_free(old);
+	return rv;
+}
+
+static int
+verify_tile(struct mjob *j)
+{
+	struct env		*env = j->env;
+	struct db		*db = j->db;
+	struct tlog_tree	 tb;
+	struct tile		 dt;
+	struct span		*recs = NULL;
+	struct record		 rec;
+	int64_t			*idx = NULL, first;
+	uint8_t			(*h)[SUMDB_HASH_SIZE] = NULL;
+	uint8_t			 leaf[SUMDB_HASH_SIZE];
+	char			 path[SUMDB_PATH_MAX], version[SUMDB_PATH_MAX];
+	size_t			 k, w = (size_t)j->want.w;
+	int			 level = j->want.l < 0 ? 0 : j->want.l;
+	int			 r, rv = V_ERROR, ndup = 0;
+	int64_t			 dup = -1;
+
+	if (store_begin(env->st, 1) != 0)
+		return V_ERROR;
+	if ((r = store_latest(env->st, db->log, NULL, &tb.n, tb.hash)) != 1)
+		goto done;
+	if ((idx = calloc(w, sizeof(*idx))) == NULL ||
+	    (h = calloc(w, sizeof(*h))) == NULL ||
+	    (recs = calloc(w, sizeof(*recs))) == NULL)
+		goto done;
+	first = j->want.n << j->want.h;
+	for (k = 0; k < w; k++)
+		idx[k] = tlog_stored_hash_index(level * j->want.h,
+		    first + (int64_t)k);
+	if ((rv = job_hashes(j, &tb, idx, w, h)) != V_OK) {
+		if (rv == V_REFUSED)
+			evidence(j, R_TILE, NULL, 0, NULL, 0, NULL, 0,
+			    "tiles for tree %lld do not match its signed root",
+			    (long long)tb.n);
+		goto done;
+	}
+	if (j->want.l >= 0) {
+		rv = store_commit(env->st) == 0 ? V_OK : V_ERROR;
+		goto done;
+	}
+	/* A data tile: each record must hash to its authenticated leaf. */
+	for (k = 0; k < j->nmem; k++)
+		if (j->mem[k].t.l == -1)
+			break;
+	if (k == j->nmem) {
+		dt = j->want;
+		if ((j->missing = reallocarray(j->missing, j->nmissing + 1,
+		    sizeof(*j->missing))) == NULL)
+			goto done;
+		j->missing[j->nmissing++] = dt;
+		rv = V_MISSING;
+		goto done;
+	}
+	if (record_split_data_tile(j->mem[k].data, j->mem[k].len,
+	    j->mem[k].t.w, recs) != 0) {
+		evidence(j, R_MALFORMED, NULL, 0, NULL, 0, j->mem[k].data,
+		    j->mem[k].len, "malformed data tile");
+		rv = V_REFUSED;
+		goto done;
+	}
+	for (k = 0; k < w; k++) {
+		tlog_record_hash(recs[k].p, recs[k].len, leaf);
+		if (memcmp(leaf, h[k], SUMDB_HASH_SIZE) != 0) {
+			evidence(j, R_NOT_IN_TREE, NULL, 0, NULL, 0, NULL, 0,
+			    "data tile record %lld is not in tree %lld",
+			    (long long)(first + (int64_t)k), (long long)tb.n);
+			rv = V_REFUSED;
+			goto done;
+		}
+		/* Authenticated records the sumdb format cannot name. */
+		if (record_parse(recs[k].p, recs[k].len, &rec) != 0 ||
+		    rec.pathlen >= sizeof(path) ||
+		    rec.versionlen >= sizeof(version)) {
+			snprintf(path, sizeof(path), "#");
+			snprintf(version, sizeof(version), "#%lld",
+			    (long long)(first + (int64_t)k));
+		} else {
+			memcpy(path, rec.path, rec.pathlen);
+			path[rec.pathlen] = '\0';
+			memcpy(version, rec.version, rec.versionlen);
+			version[rec.versionlen] = '\0';
+		}
+		if (store_record(env->st, db->log, first + (int64_t)k, NULL) ==
+		    1)
+			continue;
+		if ((r = store_add_record(env->st, db->log, first + (int64_t)k,
+		    path, version, recs[k].p, recs[k].len)) < 0)
+			goto done;
+		if (r == 1) {
+			/*
+			 * The upstream logged path@version twice: lookups
+			 * keep the first; this one is kept unnamed.
+			 */
+			if (ndup++ == 0)
+				dup = first + (int64_t)k;
+			snprintf(path, sizeof(path), "#");
+			snprintf(version, sizeof(version), "#%lld",
+			    (long long)(first + (int64_t)k));
+			if (store_add_record(env->st, db->log, first +
+			    (int64_t)k, path, version, recs[k].p,
+			    recs[k].len) != 0)
+				goto done;
+		}
+	}
+	rv = store_commit(env->st) == 0 ? V_OK : V_ERROR;
+	if (rv == V_OK && ndup > 0)
+		evidence(j, R_CONFLICT, NULL, 0, NULL, 0, NULL, 0,
+		    "record %lld and %d more name a module version logged "
+		    "before, with other hashes; lookups keep the first",
+		    (long long)dup, ndup - 1);
+ done:
+	if (rv != V_OK)
+		store_rollback(env->st);
+	free(idx);
+	free(h);
+	free(recs);
+	return rv;
+}
+
+/* Fetched data for tile t: keep it for the next run. */
+static int
+mem_add(struct mjob *j, const struct tile *t, const uint8_t *p, size_t len)
+{
+	struct memtile	*m;
+
+	if ((m = reallocarray(j->mem, j->nmem + 1, sizeof(*m))) == NULL)
+		return -1;
+	j->mem = m;
+	m = &j->mem[j->nmem];
+	if ((m->data = malloc(len > 0 ? len : 1)) == NULL)
+		return -1;
+	memcpy(m->data, p, len);
+	m->len = len;
+	m->t = *t;
+	j->nmem++;
+	return 0;
+}
+
+static void
+tile_got(struct uget *u, int status, struct evbuffer *body)
+{
+	struct mjob	*j = u->j;
+	size_t		 want = (size_t)u->t.w * SUMDB_HASH_SIZE;
+	size_t		 len = body != NULL ? evbuffer_get_length(body) : 0;
+
+	if ((status == 404 || status == 410) && !u->full &&
+	    u->t.w < (1 << u->t.h)) {
+		/* Older servers keep only full tiles: take a prefix. */
+		struct tile	 full = u->t;
+
+		full.w = 1 << full.h;
+		u->full = 1;
+		tile_format(&full, u->path, sizeof(u->path));
+		uget_start(u);
+		return;
+	}
+	if (status != 200) {
+		if (!j->failed)
+			snprintf(j->err, sizeof(j->err), "upstream: tile '%s': "
+			    "%s", u->path, status < 0 ? "unreachable" :
+			    status == 404 || status == 410 ? "not found" :
+			    "error");
+		j->failed = 1;
+	} else if (u->t.l >= 0 && (u->full ? len != (size_t)SUMDB_HASH_SIZE <<
+	    u->t.h : len != want)) {
+		if (!j->failed)
+			evidence(j, R_TILE, NULL, 0, NULL, 0,
+			    evbuffer_pullup(body, -1), len, "tile '%s': %zu "
+			    "bytes, want %zu", u->path, len, u->full ?
+			    (size_t)SUMDB_HASH_SIZE << u->t.h : want);
+		j->failed = 2;
+	} else if (u->t.l < 0 && u->full) {
+		/* A full data tile for a partial request: its prefix. */
+		struct span	 recs[256];
+		struct tile	 full = u->t;
+
+		full.w = 1 << full.h;
+		if (record_split_data_tile(evbuffer_pullup(body, -1), len,
+		    full.w, recs) != 0) {
+			evidence(j, R_MALFORMED, NULL, 0, NULL, 0,
+			    evbuffer_pullup(body, -1), len,
+			    "malformed data tile '%s'", u->path);
+			j->failed = 2;
+		} else if (mem_add(j, &u->t, recs[0].p, (size_t)(recs[u->t.w -
+		    1].p + recs[u->t.w - 1].len + 1 - recs[0].p)) != 0)
+			j->failed = 3;
+	} else if (mem_add(j, &u->t, evbuffer_pullup(body, -1), u->t.l < 0 ?
+	    len : want) != 0)
+		j->failed = 3;
+	free(u);
+	if (--j->outstanding == 0) {
+		if (j->failed == 2)
+			job_finish(j, V_REFUSED);
+		else if (j->failed)
+			job_finish(j, j->failed == 3 ? V_ERROR : V_UPSTREAM);
+		else
+			job_run(j);
+	}
+}
+
+static void
+uget_done(int status, struct evbuffer *body, const char *err, void *arg)
+{
+	struct uget	*u = arg;
+	struct mjob	*j = u->j;
+
+	/* Unreachable or failing: the next URL, if there is one. */
+	if ((status < 0 || status >= 500) &&
+	    u->urlidx + 1 < j->db->mc->nurls) {
+		u->urlidx++;
+		uget_start(u);
+		return;
+	}
+	if (status < 0 && err != NULL)
+		log_info("mirror '%s': %s", j->db->name, err);
+	if (u->done == answer_got)
+		snprintf(j->source, sizeof(j->source), "%s/%s",
+		    j->db->mc->urls[u->urlidx], u->path);
+	u->done(u, status, body);
+}
+
+static void
+uget_start(struct uget *u)
+{
+	struct mjob	*j = u->j;
+	char		 url[4096];
+	const char	*base = j->db->mc->urls[u->urlidx];
+	size_t		 blen = strlen(base);
+
+	while (blen > 0 && base[blen - 1] == '/')
+		blen--;
+	snprintf(url, sizeof(url), "%.*s/%s", (int)blen, base, u->path);
+	if (fetch_get(j->env, url, u->maxlen, j->db->mc->fetch_timeout,
+	    uget_done, u) != 0)
+		u->done(u, -1, NULL);
+}
+
+/* Fetch every missing tile at once, then run the job again. */
+static void
+fetch_missing(struct mjob *j)
+{
+	struct uget	*u;
+	size_t		 i, n = j->nmissing;
+
+	j->failed = 0;
+	j->outstanding = (int)n;
+	for (i = 0; i < n; i++) {
+		if ((u = calloc(1, sizeof(*u))) == NULL) {
+			j->failed = 3;
+			if (--j->outstanding == 0)
+				job_finish(j, V_ERROR);
+			continue;
+		}
+		u->j = j;
+		u->t = j->missing[i];
+		u->maxlen = (size_t)j->db->mc->max_response;
+		u->done = tile_got;
+		tile_format(&u->t, u->path, sizeof(u->path));
+		uget_start(u);
+	}
+	j->nmissing = 0;
+}
+
+static void
+job_run(struct mjob *j)
+{
+	int	 r;
+
+	scratch_free(j);
+	j->nmissing = 0;
+	j->storeerr = 0;
+	switch (j->kind) {
+	case J_SYNC:
+		r = verify_sync(j);
+		break;
+	case J_LOOKUP:
+		r = verify_lookup(j);
+		break;
+	default:
+		r = verify_tile(j);
+		break;
+	}
+	scratch_free(j);
+	if (r == V_MISSING && j->nmissing > 0 && ++j->rounds <= MAX_ROUNDS) {
+		fetch_missing(j);
+		return;
+	}
+	if (r == V_MISSING && j->nmissing == 0 && ++j->rounds <= MAX_ROUNDS) {
+		job_run(j);
+		return;
+	}
+	if (r == V_MISSING) {
+		snprintf(j->err, sizeof(j->err), "upstream: tiles still "
+		    "missing after %d rounds", MAX_ROUNDS);
+		r = V_UPSTREAM;
+	}
+	job_finish(j, r);
+}
+
+/* Reload the newest trust base; workers see it by the generation. */
+static void
+refresh(struct env *env, struct db *db)
+{
+	uint8_t	 root[SUMDB_HASH_SIZE];
+	int	 r;
+
+	if ((r = store_latest(env->st, db->log, NULL, &db->size, root)) < 0)
+		log_warnx("mirror '%s': %s", db->name, store_errmsg(env->st));
+	else if (r == 0)
+		db->size = 0;
+	__atomic_add_fetch(&db->gen, 1, __ATOMIC_RELEASE);
+}
+
+static void
+job_finish(struct mjob *j, int r)
+{
+	struct db	*db = j->db;
+	struct missreq	*m;
+	size_t		 i;
+	int		 status;
+
+	refresh(j->env, db);
+	if (r == V_OK)
+		status = 200;
+	else if (r == V_NOTFOUND)
+		status = 404;
+	else if (r == V_REFUSED || r == V_UPSTREAM)
+		status = 502;
+	else
+		status = 500;
+	if (r == V_UPSTREAM) {
+		__atomic_add_fetch(&db->refusals[R_UPSTREAM], 1,
+		    __ATOMIC_RELAXED);
+		log_warnx("mirror '%s': %s", db->name, j->err);
+	}
+	if (r == V_ERROR && j->err[0] == '\0')
+		snprintf(j->err, sizeof(j->err), "internal error");
+	while ((m = TAILQ_FIRST(&j->waiters)) != NULL) {
+		TAILQ_REMOVE(&j->waiters, m, entry);
+		miss_answer(m, status, j->want.n, j->err);
+	}
+	if (j->kind == J_SYNC) {
+		db->sync = NULL;
+		sync_done(j->env, db, r);
+	} else
+		TAILQ_REMOVE(&db->jobs, j, entry);
+	for (i = 0; i < j->nmem; i++)
+		free(j->mem[i].data);
+	free(j->mem);
+	free(j->missing);
+	if (j->answer != NULL)
+		evbuffer_free(j->answer);
+	free(j);
+}
+
+static struct mjob *
+job_new(struct env *env, struct db *db, enum mkind kind)
+{
+	struct mjob	*j;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (j->answer = evbuffer_new()) == NULL) {
+		free(j);
+		return NULL;
+	}
+	j->env = env;
+	j->db = db;
+	j->kind = kind;
+	TAILQ_INIT(&j->waiters);
+	return j;
+}
+
+/* The answer to a lookup or to /latest: keep it, then verify. */
+static void
+answer_got(struct uget *u, int status, struct evbuffer *body)
+{
+	struct mjob	*j = u->j;
+
+	free(u);
+	if (status == 404 || status == 410) {
+		snprintf(j->err, sizeof(j->err), "not found: %s",
+		    j->kind == J_LOOKUP ? "the upstream does not have it" :
+		    "the upstream has no /latest");
+		job_finish(j, V_NOTFOUND);
+		return;
+	}
+	if (status != 200) {
+		snprintf(j->err, sizeof(j->err), "upstream: '%s': %s",
+		    j->source, status < 0 ? "unreachable, too large or too "
+		    "slow" : "error status");
+		job_finish(j, V_UPSTREAM);
+		return;
+	}
+	evbuffer_add_buffer(j->answer, body);
+	job_run(j);
+}
+
+static void
+job_get(struct mjob *j, const char *path, size_t maxlen)
+{
+	struct uget	*u;
+
+	if ((u = calloc(1, sizeof(*u))) == NULL) {
+		job_finish(j, V_ERROR);
+		return;
+	}
+	u->j = j;
+	u->maxlen = maxlen;
+	u->done = answer_got;
+	snprintf(u->path, sizeof(u->path), "%s", path);
+	uget_start(u);
+}
+
+/*
+ * After a sync: poll again after the poll interval, or sooner after a
+ * failure (1 s, doubling); start the lookups that waited for a first
+ * trust base.
+ */
+static void
+sync_done(struct env *env, struct db *db, int r)
+{
+	struct mjob	*j;
+	struct timeval	 tv;
+	int64_t		 ms = db->mc->poll;
+
+	(void)env;
+	if (r == V_UPSTREAM || r == V_NOTFOUND || r == V_ERROR) {
+		db->backoff = db->backoff == 0 ? 1000 : db->backoff * 2;
+		if (db->backoff < ms)
+			ms = db->backoff;
+	} else
+		db->backoff = 0;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	if (db->poll_ev != NULL)
+		evtimer_add(db->poll_ev, &tv);
+	while ((j = TAILQ_FIRST(&db->waitsync)) != NULL) {
+		TAILQ_REMOVE(&db->waitsync, j, entry);
+		TAILQ_INSERT_TAIL(&db->jobs, j, entry);
+		job_start(j);
+	}
+}
+
+static void
+poll_latest(evutil_socket_t fd, short ev, void *arg)
+{
+	struct db	*db = arg;
+	struct env	*env = db->env;
+	char		 why[512];
+	int		 r;
+
+	(void)fd;
+	(void)ev;
+	/* An operator may have unfrozen it meanwhile. */
+	if ((r = store_frozen(env->st, db->log, why, sizeof(why))) == 0 &&
+	    db->frozen) {
+		log_info("mirror '%s': unfrozen by the operator", db->name);
+		__atomic_store_n(&db->frozen, 0, __ATOMIC_RELEASE);
+	}
+	if (db->frozen || db->sync != NULL) {
+		sync_done(env, db, V_OK);
+		return;
+	}
+	if ((db->sync = job_new(env, db, J_SYNC)) == NULL) {
+		sync_done(env, db, V_ERROR);
+		return;
+	}
+	snprintf(db->sync->key, sizeof(db->sync->key), "latest");
+	job_get(db->sync, "latest", 64 << 10);
+}
+
+void
+mirror_miss(struct env *env, struct db *db, struct missreq *m)
+{
+	struct mjob	*j;
+	char		 key[2200];
+
+	if (db->frozen) {
+		miss_answer(m, 503, -1, "mirror frozen after a refused "
+		    "checkpoint: see sumdbd unfreeze");
+		return;
+	}
+	if (m->kind == MISS_LOOKUP)
+		snprintf(key, sizeof(key), "lookup %s@%s", m->path, m->version);
+	else
+		snprintf(key, sizeof(key), "%s", m->tilepath);
+	TAILQ_FOREACH(j, &db->jobs, entry)
+		if (strcmp(j->key, key) == 0) {
+			TAILQ_INSERT_TAIL(&j->waiters, m, entry);
+			return;
+		}
+	TAILQ_FOREACH(j, &db->waitsync, entry)
+		if (strcmp(j->key, key) == 0) {
+			TAILQ_INSERT_TAIL(&j->waiters, m, entry);
+			return;
+		}
+	if ((j = job_new(env, db, m->kind == MISS_LOOKUP ? J_LOOKUP :
+	    J_TILE)) == NULL) {
+		miss_answer(m, 500, -1, "out of memory");
+		return;
+	}
+	snprintf(j->key, sizeof(j->key), "%s", key);
+	TAILQ_INSERT_TAIL(&j->waiters, m, entry);
+	if (m->kind == MISS_TILE &&
+	    tile_parse(m->tilepath, strlen(m->tilepath), &j->want) != 0) {
+		TAILQ_INSERT_TAIL(&db->jobs, j, entry);
+		job_finish(j, V_ERROR);
+		return;
+	}
+	snprintf(j->path, sizeof(j->path), "%s", m->path);
+	snprintf(j->version, sizeof(j->version), "%s", m->version);
+	/* Without a trust base, take the upstream's /latest first. */
+	if (db->size == 0 && db->poll_ev != NULL) {
+		TAILQ_INSERT_TAIL(&db->waitsync, j, entry);
+		if (db->sync == NULL) {
+			event_del(db->poll_ev);
+			poll_latest(-1, 0, db);
+		}
+		return;
+	}
+	TAILQ_INSERT_TAIL(&db->jobs, j, entry);
+	job_start(j);
+}
+
+/* A job on the jobs list: fetch its lookup answer, or verify its tile. */
+static void
+job_start(struct mjob *j)
+{
+	char	 ep[SUMDB_PATH_MAX * 2], ev[SUMDB_PATH_MAX * 2];
+	char	 path[4600];
+
+	if (j->kind == J_TILE) {
+		job_run(j);
+		return;
+	}
+	if (modpath_escape_path(j->path, strlen(j->path), ep, sizeof(ep)) < 0 ||
+	    modpath_escape_version(j->version, strlen(j->version), ev,
+	    sizeof(ev)) < 0) {
+		job_finish(j, V_ERROR);
+		return;
+	}
+	snprintf(path, sizeof(path), "lookup/%s@%s", ep, ev);
+	job_get(j, path, LOOKUP_MAX);
+}
+
+int
+mirror_open(struct env *env)
+{
+	struct config_mirror	*mc;
+	struct db		*db;
+	int			 i, r;
+
+	for (i = 0; i < env->conf.nmirrors; i++) {
+		mc = &env->conf.mirrors[i];
+		if ((db = calloc(1, sizeof(*db))) == NULL ||
+		    (db->name = strdup(mc->name)) == NULL) {
+			log_warn("calloc");
+			free(db);
+			return -1;
+		}
+		TAILQ_INIT(&db->fetching);
+		TAILQ_INIT(&db->ready);
+		TAILQ_INIT(&db->jobs);
+		TAILQ_INIT(&db->fulljobs);
+		TAILQ_INIT(&db->waitsync);
+		db->kind = DB_MIRROR;
+		db->mc = mc;
+		db->idx = env->ndbs;
+		db->env = env;
+		env->dbs[env->ndbs++] = db;
+		if (note_verifier_parse(mc->key, strlen(mc->key),
+		    &db->vkey) != 0) {
+			log_warnx("%s:%d: [mirror %s] key: not a verifier key",
+			    env->confpath, mc->line, mc->name);
+			return -1;
+		}
+		if (strcmp(db->vkey.name, mc->name) != 0) {
+			log_warnx("%s:%d: [mirror %s]: the key is for '%s'",
+			    env->confpath, mc->line, mc->name,
+			    db->vkey.name);
+			return -1;
+		}
+		if (store_log(env->st, db->name, "mirror", &db->log) != 0 ||
+		    (r = store_frozen(env->st, db->log, db->frozen_why,
+		    sizeof(db->frozen_why))) < 0) {
+			log_warnx("mirror '%s': %s", db->name,
+			    store_errmsg(env->st));
+			return -1;
+		}
+		db->frozen = r;
+		if (r)
+			log_warnx("mirror '%s' is frozen: %s; 'sumdbd unfreeze "
+			    "%s' resumes it", db->name, db->frozen_why,
+			    db->name);
+		refresh(env, db);
+	}
+	return 0;
+}
+
+void
+mirror_start(struct env *env)
+{
+	struct db	*db;
+	struct timeval	 now = { 0, 0 };
+	int		 i;
+
+	for (i = 0; i < env->ndbs; i++) {
+		db = env->dbs[i];
+		if (db->kind != DB_MIRROR)
+			continue;
+		log_info("mirror '%s': %s, %s, trust base %lld", db->name,
+		    db->mc->mode, db->mc->offline ? "offline" : "online",
+		    (long long)db->size);
+		if (db->mc->offline)
+			continue;
+		if ((db->poll_ev = evtimer_new(env->base, poll_latest, db)) ==
+		    NULL)
+			fatalx("mirror: out of memory");
+		evtimer_add(db->poll_ev, &now);
+	}
+}
+
+void
+mirror_free(struct env *env)
+{
+	struct db	*db;
+	int		 i;
+
+	for (i = 0; i < env->ndbs; i++) {
+		db = env->dbs[i];
+		if (db->kind != DB_MIRROR)
+			continue;
+		/* Jobs in flight die with the event loop. */
+		if (db->poll_ev != NULL)
+			event_free(db->poll_ev);
+		free(db->name);
+		free(db);
+		env->dbs[i] = NULL;
+	}
+}
+
+static void
+unfreeze_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: sumdbd unfreeze [-c FILE] NAME\n"
+	    "  Let mirror NAME, frozen after it refused a fork, verify and\n"
+	    "  advance again.  The evidence stays.  A running daemon sees it\n"
+	    "  at its next poll.\n");
+}
+
+int
+cmd_unfreeze(int argc, char **argv)
+{
+	struct env	 env;
+	const char	*conf = "/etc/sumdbd/sumdbd.conf";
+	char		 why[512];
+	int64_t		 log;
+	int		 ch, i, r, rv = 2;
+
+	memset(&env, 0, sizeof(env));
+	while ((ch = getopt(argc, argv, "c:h")) != -1) {
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'h':
+			unfreeze_usage(stdout);
+			return 0;
+		default:
+			unfreeze_usage(stderr);
+			return 2;
+		}
+	}
+	if (argc - optind != 1) {
+		unfreeze_usage(stderr);
+		return 2;
+	}
+	if (env_load_config(&env, conf) != 0)
+		return 2;
+	for (i = 0; i < env.conf.nmirrors; i++)
+		if (strcmp(env.conf.mirrors[i].name, argv[optind]) == 0)
+			break;
+	if (i == env.conf.nmirrors) {
+		fprintf(stderr, "sumdbd unfreeze: no [mirror %s] in %s\n",
+		    argv[optind], conf);
+		goto done;
+	}
+	if (env_open_store(&env) != 0)
+		goto done;
+	if (store_log(env.st, argv[optind], "mirror", &log) != 0 ||
+	    (r = store_frozen(env.st, log, why, sizeof(why))) < 0 ||
+	    (r == 1 && store_set_frozen(env.st, log, NULL) != 0)) {
+		log_warnx("%s", store_errmsg(env.st));
+		goto done;
+	}
+	if (r == 1)
+		printf("mirror '%s' unfrozen (it was: %s)\n", argv[optind],
+		    why);
+	else
+		printf("mirror '%s' was not frozen\n", argv[optind]);
+	rv = 0;
+ done:
+	env_free(&env);
+	return rv;
+}
