@@ -109,8 +109,12 @@ $(O)/refserver: tests/refserver/main.go
 	@mkdir -p $(O)
 	$(GO) build -o $@ ./tests/refserver
 
+$(O)/upstream: tests/upstream/main.go
+	@mkdir -p $(O)
+	$(GO) build -o $@ ./tests/upstream
+
 check: testdeps
-	$(MAKE) $(O)/sumdbd $(TESTS) $(TOOLS) $(O)/xmodref
+	$(MAKE) $(O)/sumdbd $(TESTS) $(TOOLS) $(O)/xmodref $(O)/upstream
 	sh tests/run.sh $(O)
 
 run: deps sumdbd

@@ -200,6 +200,8 @@ void	serve_db(struct worker *w, struct db *db, struct evhttp_request *req,
 	    const char *path);
 void	serve_tile_stored(struct worker *w, struct db *db,
 	    struct evhttp_request *req, const char *path);
+void	serve_healthz(struct worker *w, struct evhttp_request *req);
+void	serve_metrics(struct worker *w, struct evhttp_request *req);
 
 /* privlog.c: lookup misses of the private log */
 void	privlog_miss(struct worker *w, struct db *db,
@@ -218,6 +220,7 @@ void	mirror_start(struct env *env);
 void	mirror_miss(struct env *env, struct db *db, struct missreq *m);
 void	mirror_free(struct env *env);
 void	mirror_count_private(struct env *env, struct evhttp_request *req);
+void	mirror_metrics(struct evbuffer *out);
 void	miss_answer(struct missreq *m, int status, int64_t id,
 	    const char *err);
 int	cmd_unfreeze(int argc, char **argv);

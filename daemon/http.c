@@ -140,6 +140,14 @@ route(struct evhttp_request *req, void *arg)
 	}
 	log_debug("%s %s", evhttp_request_get_command(req) == EVHTTP_REQ_HEAD ?
 	    "HEAD" : "GET", path);
+	if (strcmp(path, "/healthz") == 0) {
+		serve_healthz(w, req);
+		goto done;
+	}
+	if (strcmp(path, "/metrics") == 0) {
+		serve_metrics(w, req);
+		goto done;
+	}
 	if (strncmp(path, "/sumdb/", 7) == 0) {
 		if ((db = match_db(env, path + 7, &rest)) == NULL) {
 			http_error(req, 404, "not found: unknown checksum "

@@ -224,7 +224,7 @@ logw_sign(struct env *env, struct db *db)
 	rv = logw_refresh(env, db);
 	goto done;
  frozen:
-	db->broken = 1;
+	__atomic_store_n(&db->broken, 1, __ATOMIC_RELEASE);
 	store_rollback(env->st);
 	goto done;
  bad:

@@ -71,6 +71,7 @@ struct mjob {
 	int			 rounds;
 	int			 failed;
 	int			 storeerr;
+	int			 nostore;	/* read tiles from upstream only */
 	char			 err[8192];
 };
 
@@ -138,6 +139,22 @@ mirror_count_private(struct env *env, struct evhttp_request *req)
 	}
 	pthread_mutex_unlock(&privmu);
 	log_info("private module path asked of a mirror by %s", addr);
+}
+
+void
+mirror_metrics(struct evbuffer *out)
+{
+	int	 i;
+
+	evbuffer_add_printf(out, "# HELP sumdbd_private_lookups_total "
+	    "Lookups of private module paths that reached a mirror, by "
+	    "client.\n# TYPE sumdbd_private_lookups_total counter\n");
+	pthread_mutex_lock(&privmu);
+	for (i = 0; i < PRIVCOUNT_MAX && privcount[i].addr[0] != '\0'; i++)
+		evbuffer_add_printf(out, "sumdbd_private_lookups_total{client="
+		    "\"%s\"} %llu\n", privcount[i].addr,
+		    (unsigned long long)privcount[i].n);
+	pthread_mutex_unlock(&privmu);
 }
 
 /* Keep the evidence of a refusal, outside any open transaction. */
@@ -210,8 +227,8 @@ job_read_tiles(void *arg, const struct tile *t, size_t n,
 			}
 		if (data[i] != NULL)
 			continue;
-		if (j->nscratch < sizeof(j->scratch) / sizeof(j->scratch[0]) &&
-		    (b = evbuffer_new()) != NULL) {
+		if (!j->nostore && j->nscratch < sizeof(j->scratch) /
+		    sizeof(j->scratch[0]) && (b = evbuffer_new()) != NULL) {
 			j->scratch[j->nscratch++] = b;
 			r = store_tile(j->env->st, j->db->log, t[i].l, t[i].n, b);
 			if (r == 1 && evbuffer_get_length(b) >= need) {
@@ -382,6 +399,16 @@ advance(struct mjob *j, const struct tlog_tree *tree, const uint8_t *note,
 	    tree->n, tree->hash, tb.n, tb.hash) != 0) {
 		if (r != 0 && (h.r == V_MISSING || h.r == V_ERROR)) {
 			rv = h.r;
+			goto done;
+		}
+		if (r != 0 && h.r == V_REFUSED && !j->nostore) {
+			/*
+			 * With our stored tiles the new root does not come
+			 * out: a fork, or forged tiles.  The upstream's own
+			 * tiles tell which.
+			 */
+			j->nostore = 1;
+			rv = V_MISSING;
 			goto done;
 		}
 		if (r != 0 && h.r == V_REFUSED) {

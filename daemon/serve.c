@@ -281,3 +281,87 @@ serve_tile_stored(struct worker *w, struct db *db, struct evhttp_request *req,
 {
 	serve_tile(w, db, req, path, 0);
 }
+
+/* 200 when every database serves verified data, else 503 and why. */
+void
+serve_healthz(struct worker *w, struct evhttp_request *req)
+{
+	struct env	*env = w->env;
+	struct evbuffer	*body;
+	struct db	*db;
+	int		 i, bad = 0;
+
+	if ((body = evbuffer_new()) == NULL) {
+		http_error(req, 500, "out of memory");
+		return;
+	}
+	for (i = 0; i < env->ndbs; i++) {
+		db = env->dbs[i];
+		if (__atomic_load_n(&db->frozen, __ATOMIC_ACQUIRE) ||
+		    (db->kind == DB_PRIVATE && __atomic_load_n(&db->broken, __ATOMIC_ACQUIRE))) {
+			evbuffer_add_printf(body, "%s%s frozen: it refused a "
+			    "checkpoint", bad++ ? "; " : "", db->name);
+		}
+	}
+	if (bad) {
+		evbuffer_add(body, "\n", 1);
+		http_reply(req, 503, "text/plain; charset=utf-8", "no-store",
+		    body);
+	} else {
+		evbuffer_add_printf(body, "ok\n");
+		http_reply(req, 200, "text/plain; charset=utf-8", "no-store",
+		    body);
+	}
+	evbuffer_free(body);
+}
+
+/* Prometheus text format. */
+void
+serve_metrics(struct worker *w, struct evhttp_request *req)
+{
+	struct env	*env = w->env;
+	struct evbuffer	*body;
+	struct dbview	*v;
+	struct db	*db;
+	int		 i, k;
+
+	if ((body = evbuffer_new()) == NULL) {
+		http_error(req, 500, "out of memory");
+		return;
+	}
+	evbuffer_add_printf(body, "# HELP sumdbd_tree_size Records in the "
+	    "newest checkpoint (trust base) served.\n"
+	    "# TYPE sumdbd_tree_size gauge\n");
+	for (i = 0; i < env->ndbs; i++) {
+		db = env->dbs[i];
+		v = view(w, db, 0);
+		evbuffer_add_printf(body, "sumdbd_tree_size{db=\"%s\"} %lld\n",
+		    db->name, v != NULL ? (long long)v->size : 0LL);
+	}
+	evbuffer_add_printf(body, "# HELP sumdbd_frozen 1 when a database "
+	    "refused a fork and stopped advancing.\n"
+	    "# TYPE sumdbd_frozen gauge\n");
+	for (i = 0; i < env->ndbs; i++) {
+		db = env->dbs[i];
+		evbuffer_add_printf(body, "sumdbd_frozen{db=\"%s\"} %d\n",
+		    db->name, __atomic_load_n(&db->frozen, __ATOMIC_ACQUIRE) ||
+		    __atomic_load_n(&db->broken, __ATOMIC_ACQUIRE));
+	}
+	evbuffer_add_printf(body, "# HELP sumdbd_refusals_total Upstream "
+	    "answers refused, by kind.\n"
+	    "# TYPE sumdbd_refusals_total counter\n");
+	for (i = 0; i < env->ndbs; i++) {
+		db = env->dbs[i];
+		if (db->kind != DB_MIRROR)
+			continue;
+		for (k = 0; k < R_MAX; k++)
+			evbuffer_add_printf(body, "sumdbd_refusals_total{db="
+			    "\"%s\",kind=\"%s\"} %llu\n", db->name,
+			    refusal_name(k), (unsigned long long)
+			    __atomic_load_n(&db->refusals[k], __ATOMIC_RELAXED));
+	}
+	mirror_metrics(body);
+	http_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8",
+	    "no-store", body);
+	evbuffer_free(body);
+}

@@ -14,6 +14,9 @@
 //	                            each signed NOTE verifies and the tree at
 //	                            URL/latest extends it, proven through
 //	                            tiles fetched from URL
+//	xmodref client VKEY URL M@V...
+//	                            x/mod's sumdb.Client looks each module
+//	                            version up at URL and prints its lines
 package main
 
 import (
@@ -31,6 +34,7 @@ import (
 
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/semver"
+	"golang.org/x/mod/sumdb"
 	"golang.org/x/mod/sumdb/dirhash"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -73,6 +77,8 @@ func main() {
 		modtree(os.Args[2], os.Args[3:])
 	case "consistent":
 		consistent(os.Args[2], os.Args[3], os.Args[4:])
+	case "client":
+		client(os.Args[2], os.Args[3], os.Args[4:])
 	default:
 		die("unknown command %q", os.Args[1])
 	}
@@ -848,4 +854,57 @@ func consistent(vkey, base string, notes []string) {
 		}
 	}
 	fmt.Printf("ok %d notes consistent with tree %d\n", len(notes), latest.N)
+}
+
+// clientOps is sumdb.ClientOps over HTTP with state in memory.
+type clientOps struct {
+	base, vkey string
+	latest     []byte
+	security   string
+}
+
+func (c *clientOps) ReadRemote(path string) ([]byte, error) { return get(c.base + path) }
+
+func (c *clientOps) ReadConfig(file string) ([]byte, error) {
+	if file == "key" {
+		return []byte(c.vkey), nil
+	}
+	if strings.HasSuffix(file, "/latest") {
+		return c.latest, nil
+	}
+	return nil, fmt.Errorf("unknown config %s", file)
+}
+
+func (c *clientOps) WriteConfig(file string, old, new []byte) error {
+	if !bytes.Equal(old, c.latest) {
+		return sumdb.ErrWriteConflict
+	}
+	c.latest = new
+	return nil
+}
+
+func (c *clientOps) ReadCache(file string) ([]byte, error) { return nil, fmt.Errorf("no cache") }
+func (c *clientOps) WriteCache(file string, data []byte)    {}
+func (c *clientOps) Log(msg string)                         {}
+func (c *clientOps) SecurityError(msg string)               { c.security = msg }
+
+func client(vkey, base string, mods []string) {
+	ops := &clientOps{base: strings.TrimSuffix(base, "/"), vkey: vkey}
+	c := sumdb.NewClient(ops)
+	for _, mv := range mods {
+		i := strings.LastIndex(mv, "@")
+		for _, v := range []string{mv[i+1:], mv[i+1:] + "/go.mod"} {
+			lines, err := c.Lookup(mv[:i], v)
+			if ops.security != "" {
+				die("%s: SECURITY ERROR: %s", mv, ops.security)
+			}
+			if err != nil {
+				die("%s: %v", mv, err)
+			}
+			if len(lines) != 1 {
+				die("%s %s: %d lines", mv[:i], v, len(lines))
+			}
+			fmt.Println(lines[0])
+		}
+	}
 }

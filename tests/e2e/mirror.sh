@@ -1,0 +1,181 @@
+#!/bin/sh
+# The verifying mirror against an independent upstream (tests/upstream,
+# on golang.org/x/mod's tlog and note): the go command verifies through
+# it, directly and through the GOPROXY route; then every attack is
+# refused with nothing bad stored or served and the evidence kept.
+# Acceptance 1 and 3 of the mirror issue.
+. "$(dirname "$0")/lib.sh"
+
+UP=sumdb.upstream.example
+mkdir -p "$T/home"
+"$B/xmodref" modtree "$T/proxy" example.com/hello@v1.0.0 \
+    example.com/Upper/Mixed@v1.0.0 example.com/legacy@v2.0.0+incompatible \
+    >"$T/hashes" || fail "module tree"
+upkey=$("$B/sumdbd" keygen -o "$T/up.key" $UP 2>/dev/null) || fail "keygen"
+"$B/sumdbd" keygen -o "$T/other.key" evil.example >/dev/null 2>&1
+"$B/sumdbd" keygen -o "$T/log.key" sumdb.test.example >/dev/null 2>&1
+GEN=2000
+UPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
+start_upstream() {
+	"$B/upstream" -gen "$GEN" -mods "$T/hashes" -other "$T/other.key" \
+	    "127.0.0.1:$UPORT" "$T/up.key" >>"$T/upstream.log" 2>&1 &
+	UPID=$!
+	PIDS="$PIDS $UPID"
+	i=0
+	until curl -sf -o /dev/null "http://127.0.0.1:$UPORT/latest"; do
+		i=$((i + 1)); [ $i -lt 100 ] || fail "upstream did not start"
+		sleep 0.1
+	done
+}
+start_upstream
+start_daemon "[mirror $UP]" "key = $upkey" "url = http://127.0.0.1:$UPORT" \
+    "poll = 1s" "fetch_timeout = 1s" "max_response = 1M"
+M=$URL/sumdb/$UP
+attack() { curl -sf -o /dev/null "http://127.0.0.1:$UPORT/admin/attack?kind=$1" || fail "attack $1"; }
+grow() { curl -sf -o /dev/null "http://127.0.0.1:$UPORT/admin/grow?n=$1" || fail "grow"; GEN=$((GEN + $1)); }
+evidence() { sqlite3 "$T/sumdbd.db" "SELECT count(*) FROM evidence WHERE kind = '$1'"; }
+mlatest() { curl -s "$M/latest" | sed -n 2p; }
+# wait_for CMD...: up to 5 s for CMD to succeed
+wait_for() {
+	i=0
+	until "$@"; do
+		i=$((i + 1)); [ $i -lt 50 ] || return 1
+		sleep 0.1
+	done
+}
+
+# 1. The go command through the mirror, with the upstream's key.
+mkdir -p "$T/c1"
+cat >"$T/c1/go.mod" <<EOG
+module example.com/c
+
+go 1.19
+
+require (
+	example.com/hello v1.0.0
+	example.com/Upper/Mixed v1.0.0
+	example.com/legacy v2.0.0+incompatible
+)
+EOG
+(cd "$T/c1" && goenv "$T/gp1" GOPROXY="file://$T/proxy" \
+    GOSUMDB="$upkey $M" go mod download all) >"$T/out" 2>&1 ||
+    fail "go mod download through the mirror: $(cat "$T/out")"
+while read -r p v zh mh; do
+	grep -qxF "$p $v $zh" "$T/c1/go.sum" || fail "go.sum: no '$p $v $zh'"
+	grep -qxF "$p $v/go.mod $mh" "$T/c1/go.sum" || fail "go.sum: no go.mod line of $p"
+done <"$T/hashes"
+cp "$T/c1/go.mod" "$T/c2.mod"; mkdir -p "$T/c2"; cp "$T/c2.mod" "$T/c2/go.mod"
+(cd "$T/c2" && goenv "$T/gp2" GOPROXY="$URL,file://$T/proxy" \
+    GOSUMDB="$upkey" go mod download all) >"$T/out" 2>&1 ||
+    fail "go mod download through the GOPROXY route: $(cat "$T/out")"
+cmp -s "$T/c1/go.sum" "$T/c2/go.sum" || fail "the two routes wrote different go.sum"
+[ "$(curl -s "$M/latest")" = "$(curl -s "http://127.0.0.1:$UPORT/latest")" ] ||
+    fail "the mirror's checkpoint is not the upstream's"
+echo "$NAME: the go command verifies through the mirror, directly and through GOPROXY: ok"
+
+# The upstream grows: the mirror follows, proving each step.
+cp "$T/gp1/pkg/sumdb/$UP/latest" "$T/note.old"
+grow 300
+wait_for sh -c "[ \"\$(curl -s $M/latest | sed -n 2p)\" = $((GEN + 3)) ]" ||
+    fail "the mirror did not follow the upstream to $((GEN + 3))"
+"$B/xmodref" consistent "$upkey" "$M" "$T/note.old" >/dev/null || fail "new tree inconsistent"
+"$B/xmodref" client "$upkey" "$M" example.com/gen/m5@v1.0.5 example.com/gen/m200@v1.0.2200 >/dev/null ||
+    fail "x/mod's client through the mirror"
+[ "$(sqlite3 "$T/sumdbd.db" "SELECT count(*) FROM checkpoint c JOIN log l ON c.log = l.id WHERE l.name = '$UP' AND c.prev IS NOT NULL AND length(c.proof) > 0")" -ge 1 ] ||
+    fail "no trust base stored with its consistency proof"
+echo "$NAME: the mirror follows a growing upstream, trust bases stored with proofs: ok"
+
+# 3. Attacks.  sync_attack KIND EVIDENCE: a refused /latest.
+sync_attack() {
+	wait_for sh -c "[ \"\$(curl -s $M/latest | sed -n 2p)\" = $((GEN + 3)) ]" ||
+	    fail "$1: the mirror is not at the upstream's tree"
+	before=$(mlatest)
+	n0=$(evidence "$2")
+	attack "$1"
+	wait_for sh -c "[ \$(sqlite3 $T/sumdbd.db \"SELECT count(*) FROM evidence WHERE kind = '$2'\") -gt $n0 ]" ||
+	    fail "$1: no '$2' evidence"
+	[ "$(mlatest)" = "$before" ] || fail "$1: the mirror moved to $(mlatest)"
+	attack none
+}
+grow 10
+sync_attack badsig signature
+grow 10
+sync_attack wrongkey signature
+sync_attack rollback rollback
+grow 10
+attack forgedtile
+n0=$(evidence tile)
+wait_for sh -c "[ \$(sqlite3 $T/sumdbd.db \"SELECT count(*) FROM evidence WHERE kind = 'tile'\") -gt $n0 ]" ||
+    fail "forgedtile: no 'tile' evidence"
+[ "$(mlatest)" = $((GEN + 3 - 10)) ] || fail "forgedtile: the mirror moved to $(mlatest)"
+attack none
+[ "$(status "$URL/healthz")" = 200 ] || fail "healthz after refusals that do not freeze"
+sync_attack forksame fork
+sleep 1.5	# let a poll in flight finish
+[ "$(status "$URL/healthz")" = 503 ] || fail "healthz while frozen"
+curl -s "$URL/healthz" | grep -q "$UP frozen" || fail "healthz reason"
+curl -s "$URL/metrics" | grep -q "sumdbd_frozen{db=\"$UP\"} 1" || fail "metrics frozen"
+[ "$(status "$M/lookup/example.com/gen/m7@v1.0.7")" = 503 ] || fail "lookups while frozen"
+[ "$(status "$M/lookup/example.com/hello@v1.0.0")" = 200 ] || fail "stored lookups while frozen"
+sqlite3 "$T/sumdbd.db" "SELECT count(*) FROM evidence WHERE kind = 'fork' AND old IS NOT NULL AND new IS NOT NULL AND length(source) > 0" | grep -qv '^0$' ||
+    fail "fork evidence lacks the notes or the source"
+grep -q 'our note' "$T/daemon.log" && grep -q 'their note' "$T/daemon.log" ||
+    fail "the fork's notes were not logged"
+"$B/sumdbd" unfreeze -c "$T/sumdbd.conf" $UP >/dev/null || fail "unfreeze"
+wait_for sh -c "[ \$(curl -s -o /dev/null -w '%{http_code}' $URL/healthz) = 200 ]" || fail "not unfrozen"
+sync_attack forklarger fork
+sleep 1.5	# let a poll in flight finish
+"$B/sumdbd" unfreeze -c "$T/sumdbd.conf" $UP >/dev/null || fail "unfreeze"
+wait_for sh -c "[ \$(curl -s -o /dev/null -w '%{http_code}' $URL/healthz) = 200 ]" || fail "not unfrozen"
+wait_for sh -c "[ \"\$(curl -s $M/latest | sed -n 2p)\" = $((GEN + 3)) ]" ||
+    fail "the mirror did not advance after unfreeze"
+echo "$NAME: bad signature, wrong key, rollback, forged tile, forks refused, evidence kept, frozen and unfrozen: ok"
+
+# lookup_attack KIND EXPECT EVIDENCE MODULE: a refused lookup.
+lookup_attack() {
+	n0=$(evidence "$3")
+	attack "$1"
+	s=$(status "$M/lookup/$4")
+	[ "$s" = "$2" ] || fail "$1: lookup got $s, want $2"
+	[ -z "$3" ] || [ "$(evidence "$3")" -gt "$n0" ] || fail "$1: no '$3' evidence"
+	attack none
+	[ "$(sqlite3 "$T/sumdbd.db" "SELECT count(*) FROM record WHERE path || '@' || version = '$4'")" = 0 ] ||
+	    fail "$1: $4 was stored"
+}
+lookup_attack lookupother 502 unrelated example.com/gen/m11@v1.0.11
+lookup_attack lookupempty 502 malformed example.com/gen/m12@v1.0.12
+lookup_attack notintree 502 not_in_tree example.com/gen/m13@v1.0.13
+lookup_attack oversized 502 "" example.com/gen/m14@v1.0.14
+lookup_attack slow 502 "" example.com/gen/m15@v1.0.15
+lookup_attack truncated 502 "" example.com/gen/m16@v1.0.16
+lookup_attack close 502 "" example.com/gen/m17@v1.0.17
+for m in 11 12 13 14 15 16 17; do
+	[ "$(status "$M/lookup/example.com/gen/m$m@v1.0.$m")" = 200 ] || fail "m$m after the attack"
+done
+echo "$NAME: unrelated, empty, not-in-tree, oversized, slow, truncated and cut answers refused, nothing stored: ok"
+
+# A second hash for a stored module version, in the upstream's log.
+n0=$(evidence conflict)
+attack duplicate
+GEN=$((GEN + 1))
+grow 0
+wait_for sh -c "[ \"\$(curl -s $M/latest | sed -n 2p)\" = $((GEN + 3)) ]" || fail "duplicate: no sync"
+n=$((GEN + 3))
+s=$(status "$M/tile/8/data/$(printf '%03d' $(( (n - 1) / 256 ))).p/$(( n % 256 ))")
+[ "$s" = 200 ] || fail "data tile with the duplicate: $s"
+[ "$(evidence conflict)" -gt "$n0" ] || fail "duplicate: no conflict evidence"
+[ "$(curl -s "$M/lookup/example.com/hello@v1.0.0" | head -1)" = 0 ] || fail "duplicate replaced the first record"
+attack none
+echo "$NAME: a second hash for a stored module version refused, the first kept: ok"
+
+# The upstream goes away (stops answering), then comes back.
+kill -STOP "$UPID"
+[ "$(status "$M/lookup/example.com/hello@v1.0.0")" = 200 ] || fail "stored lookups without the upstream"
+[ "$(status "$M/lookup/example.com/gen/m30@v1.0.30")" = 502 ] || fail "a miss without the upstream"
+[ "$(status "$URL/healthz")" = 200 ] || fail "healthz without the upstream"
+kill -CONT "$UPID"
+wait_for sh -c "[ \$(curl -s -o /dev/null -w '%{http_code}' $M/lookup/example.com/gen/m30@v1.0.30) = 200 ]" ||
+    fail "the mirror did not recover"
+"$B/xmodref" client "$upkey" "$M" example.com/hello@v1.0.0 example.com/gen/m30@v1.0.30 >/dev/null ||
+    fail "x/mod's client after recovery"
+echo "$NAME: the upstream going away and coming back: ok"

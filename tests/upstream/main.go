@@ -1,0 +1,370 @@
+// Command upstream is a test-only checksum database for the mirror's
+// tests: a log built with golang.org/x/mod's tlog and note packages,
+// served over HTTP with our own data-tile handler (x/mod 0.7.0 writes
+// data tiles wrongly), and able to misbehave on request.
+//
+//	upstream ADDR SKEYFILE [-gen N] [-mods FILE] [-other SKEYFILE]
+//
+// -mods takes xmodref modtree's output ("path version ziph1 modh1") and
+// logs those modules first; -gen adds N synthetic records.  The admin
+// endpoints change it while it runs:
+//
+//	/admin/grow?n=K       append K synthetic records and sign again
+//	/admin/attack?kind=K  misbehave: none badsig wrongkey forksame
+//	                      forklarger rollback forgedtile lookupother
+//	                      lookupempty notintree duplicate oversized slow
+//	                      truncated close
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"log"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/mod/module"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+type logState struct {
+	records [][]byte
+	hashes  []tlog.Hash
+	index   map[string]int64
+}
+
+func (l *logState) ReadHashes(idx []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(idx))
+	for i, x := range idx {
+		if x < 0 || x >= int64(len(l.hashes)) {
+			return nil, fmt.Errorf("hash %d not stored", x)
+		}
+		out[i] = l.hashes[x]
+	}
+	return out, nil
+}
+
+func (l *logState) add(text []byte) {
+	id := int64(len(l.records))
+	h, err := tlog.StoredHashes(id, text, l)
+	if err != nil {
+		log.Fatal(err)
+	}
+	l.hashes = append(l.hashes, h...)
+	l.records = append(l.records, text)
+	f := strings.Fields(string(text))
+	key := f[0] + "@" + f[1]
+	if _, ok := l.index[key]; !ok {
+		l.index[key] = id
+	}
+}
+
+func (l *logState) clone() *logState {
+	c := &logState{index: make(map[string]int64)}
+	c.records = append([][]byte(nil), l.records...)
+	c.hashes = append([]tlog.Hash(nil), l.hashes...)
+	for k, v := range l.index {
+		c.index[k] = v
+	}
+	return c
+}
+
+type server struct {
+	mu      sync.Mutex
+	l       *logState
+	signer  note.Signer
+	other   note.Signer
+	signed  []byte
+	first   []byte // an older checkpoint, for rollbacks
+	attack  string
+	gen     int
+	alt     *logState // a forked history
+	altNote []byte
+}
+
+func synth(i int) []byte {
+	return []byte(fmt.Sprintf("example.com/gen/m%d v1.0.%d h1:%s\nexample.com/gen/m%d v1.0.%d/go.mod h1:%s\n",
+		i%1000, i, fakeHash(i, 0), i%1000, i, fakeHash(i, 1)))
+}
+
+func fakeHash(i, k int) string {
+	s := fmt.Sprintf("%043d", i*2+k)
+	return s[len(s)-43:] + "="
+}
+
+func (s *server) sign(l *logState, signer note.Signer) []byte {
+	n := int64(len(l.records))
+	th, err := tlog.TreeHash(n, l)
+	if err != nil {
+		log.Fatal(err)
+	}
+	msg, err := note.Sign(&note.Note{Text: string(tlog.FormatTree(tlog.Tree{N: n, Hash: th}))}, signer)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return msg
+}
+
+// badSigner signs under the real key's name and hash with another key.
+type badSigner struct{ real, other note.Signer }
+
+func (b badSigner) Name() string                    { return b.real.Name() }
+func (b badSigner) KeyHash() uint32                 { return b.real.KeyHash() }
+func (b badSigner) Sign(msg []byte) ([]byte, error) { return b.other.Sign(msg) }
+
+func (s *server) note() []byte {
+	switch s.attack {
+	case "badsig":
+		return s.sign(s.l, badSigner{s.signer, s.other})
+	case "wrongkey":
+		return s.sign(s.l, s.other)
+	case "forksame", "forklarger":
+		return s.altNote
+	case "rollback":
+		return s.first
+	}
+	return s.signed
+}
+
+func (s *server) setAttack(kind string) {
+	s.attack = kind
+	switch kind {
+	case "forksame":
+		s.alt = s.l.clone()
+		n := len(s.alt.records)
+		s.alt.records = s.alt.records[:n-1]
+		s.alt.hashes = s.alt.hashes[:tlog.StoredHashCount(int64(n-1))]
+		s.alt.add(synth(1000000 + n))
+		s.altNote = s.sign(s.alt, s.signer)
+	case "forklarger":
+		s.alt = &logState{index: make(map[string]int64)}
+		s.alt.add(synth(2000000))
+		for _, r := range s.l.records[1:] {
+			s.alt.add(r)
+		}
+		for i := 0; i < 5; i++ {
+			s.alt.add(synth(2000001 + i))
+		}
+		s.altNote = s.sign(s.alt, s.signer)
+	case "duplicate":
+		// A second record for the first module version, other hashes.
+		f := strings.Fields(string(s.l.records[0]))
+		s.l.records = s.l.records // keep the index of the first
+		dup := []byte(fmt.Sprintf("%s %s h1:%s\n%s %s/go.mod h1:%s\n", f[0], f[1], fakeHash(7, 7), f[0], f[1], fakeHash(7, 8)))
+		s.l.add(dup)
+		s.signed = s.sign(s.l, s.signer)
+	}
+}
+
+func (s *server) hijack(w http.ResponseWriter, body []byte) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		return
+	}
+	c, buf, err := hj.Hijack()
+	if err != nil {
+		return
+	}
+	if body != nil {
+		fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", len(body))
+		buf.Write(body[:len(body)/2])
+		buf.Flush()
+	}
+	c.Close()
+}
+
+// misbehave handles the attacks that concern the whole answer.
+func (s *server) misbehave(w http.ResponseWriter, body []byte) bool {
+	switch s.attack {
+	case "oversized":
+		w.WriteHeader(200)
+		chunk := bytes.Repeat([]byte("x"), 1<<20)
+		for i := 0; i < 64; i++ {
+			if _, err := w.Write(chunk); err != nil {
+				break
+			}
+		}
+		return true
+	case "slow":
+		time.Sleep(5 * time.Second)
+		w.Write(body)
+		return true
+	case "truncated":
+		s.hijack(w, body)
+		return true
+	case "close":
+		s.hijack(w, nil)
+		return true
+	}
+	return false
+}
+
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := strings.TrimPrefix(r.URL.Path, "/")
+	switch {
+	case p == "admin/attack":
+		s.setAttack(r.URL.Query().Get("kind"))
+		fmt.Fprintf(w, "attack %s\n", s.attack)
+	case p == "admin/grow":
+		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+		for i := 0; i < n; i++ {
+			s.l.add(synth(s.gen))
+			s.gen++
+		}
+		s.signed = s.sign(s.l, s.signer)
+		fmt.Fprintf(w, "tree %d\n", len(s.l.records))
+	case p == "latest":
+		body := s.note()
+		if !s.misbehave(w, body) {
+			w.Write(body)
+		}
+	case strings.HasPrefix(p, "lookup/"):
+		s.lookup(w, strings.TrimPrefix(p, "lookup/"))
+	case strings.HasPrefix(p, "tile/"):
+		s.tile(w, p)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func (s *server) lookup(w http.ResponseWriter, arg string) {
+	i := strings.Index(arg, "@")
+	if i < 0 {
+		http.Error(w, "bad request", 400)
+		return
+	}
+	path, err1 := module.UnescapePath(arg[:i])
+	vers, err2 := module.UnescapeVersion(arg[i+1:])
+	if err1 != nil || err2 != nil {
+		http.Error(w, "bad request", 400)
+		return
+	}
+	id, ok := s.l.index[path+"@"+vers]
+	if s.attack == "duplicate" {
+		id, ok = int64(len(s.l.records)-1), true
+	}
+	if !ok {
+		http.NotFound(w, nil)
+		return
+	}
+	text := s.l.records[id]
+	switch s.attack {
+	case "lookupother":
+		id = (id + 1) % int64(len(s.l.records))
+		text = s.l.records[id]
+	case "lookupempty":
+		w.WriteHeader(200)
+		return
+	case "notintree":
+		text = []byte(fmt.Sprintf("%s %s h1:%s\n%s %s/go.mod h1:%s\n", path, vers, fakeHash(9, 9), path, vers, fakeHash(9, 10)))
+	}
+	body := append([]byte(fmt.Sprintf("%d\n", id)), text...)
+	body = append(body, '\n')
+	body = append(body, s.note()...)
+	if !s.misbehave(w, body) {
+		w.Write(body)
+	}
+}
+
+func (s *server) tile(w http.ResponseWriter, p string) {
+	t, err := tlog.ParseTilePath(p)
+	if err != nil || t.H != 8 {
+		http.Error(w, "invalid tile", 400)
+		return
+	}
+	l := s.l
+	if s.attack == "forksame" || s.attack == "forklarger" {
+		l = s.alt
+	}
+	n := int64(len(l.records))
+	level := t.L
+	if level < 0 {
+		level = 0
+	}
+	if (t.N<<8+int64(t.W))<<(8*uint(level)) > n {
+		http.NotFound(w, nil)
+		return
+	}
+	var body []byte
+	if t.L < 0 {
+		for i := int64(0); i < int64(t.W); i++ {
+			body = append(body, l.records[t.N<<8+i]...)
+			body = append(body, '\n')
+		}
+	} else {
+		body, err = tlog.ReadTileData(t, l)
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		if s.attack == "forgedtile" {
+			body[len(body)/2] ^= 1
+		}
+	}
+	if !s.misbehave(w, body) {
+		w.Write(body)
+	}
+}
+
+func loadSigner(file string) note.Signer {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		log.Fatal(err)
+	}
+	s, err := note.NewSigner(strings.TrimSpace(string(b)))
+	if err != nil {
+		log.Fatal(err)
+	}
+	return s
+}
+
+func main() {
+	gen := flag.Int("gen", 0, "synthetic records")
+	mods := flag.String("mods", "", "modtree output to log first")
+	other := flag.String("other", "", "another signer key, for attacks")
+	flag.Parse()
+	if flag.NArg() != 2 {
+		log.Fatal("usage: upstream [-gen N] [-mods FILE] [-other SKEY] ADDR SKEYFILE")
+	}
+	s := &server{l: &logState{index: make(map[string]int64)}, signer: loadSigner(flag.Arg(1))}
+	if *other != "" {
+		s.other = loadSigner(*other)
+	}
+	if *mods != "" {
+		b, err := os.ReadFile(*mods)
+		if err != nil {
+			log.Fatal(err)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			f := strings.Fields(line)
+			if len(f) != 4 {
+				continue
+			}
+			s.l.add([]byte(fmt.Sprintf("%s %s %s\n%s %s/go.mod %s\n", f[0], f[1], f[2], f[0], f[1], f[3])))
+		}
+	}
+	for i := 0; i < *gen; i++ {
+		s.l.add(synth(s.gen))
+		s.gen++
+	}
+	if len(s.l.records) < 20 {
+		log.Fatal("upstream: want at least 20 records")
+	}
+	// An older checkpoint for rollbacks, then the current one.
+	old := s.l.clone()
+	m := len(old.records) - 10
+	old.records = old.records[:m]
+	old.hashes = old.hashes[:tlog.StoredHashCount(int64(m))]
+	s.first = s.sign(old, s.signer)
+	s.signed = s.sign(s.l, s.signer)
+	log.Printf("upstream: %d records on %s", len(s.l.records), flag.Arg(0))
+	log.Fatal(http.ListenAndServe(flag.Arg(0), s))
+}
