@@ -365,8 +365,16 @@ advance(struct mjob *j, const struct tlog_tree *tree, const uint8_t *note,
 		    proof, &np)) != 0 || tlog_check_tree(
 		    (const uint8_t (*)[SUMDB_HASH_SIZE])proof, np, tb.n,
 		    tb.hash, tree->n, tree->hash) != 0)) {
-			if (h.r == V_MISSING || h.r == V_ERROR) {
+			if (r != 0 && (h.r == V_MISSING || h.r == V_ERROR)) {
 				rv = h.r;
+				goto done;
+			}
+			if (r != 0 && h.r == V_REFUSED) {
+				/* Our trust base is trusted: the tiles lie. */
+				evidence(j, R_TILE, NULL, 0, NULL, 0, NULL, 0,
+				    "tiles do not match our trust base %lld",
+				    (long long)tb.n);
+				rv = V_REFUSED;
 				goto done;
 			}
 			evidence(j, R_FORK, (char *)evbuffer_pullup(old, -1),

@@ -153,6 +153,14 @@ serve_lookup(struct worker *w, struct db *db, struct evhttp_request *req,
 		http_error(req, 400, "invalid module@version syntax");
 		return;
 	}
+	/* A mirror never answers for private paths, stored or not. */
+	if (db->kind == DB_MIRROR && config_match_patterns(
+	    w->env->conf.log_private, path)) {
+		mirror_count_private(w->env, req);
+		http_error(req, 404, "not found: %s is a private module path: "
+		    "not forwarded to the upstream", path);
+		return;
+	}
 	if ((r = store_lookup(w->st, db->log, path, version, &id, NULL)) <
 	    0) {
 		log_warnx("lookup %s@%s: %s", path, version,

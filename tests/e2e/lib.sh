@@ -52,6 +52,7 @@ name = sumdb.test.example
 key = $T/log.key
 goproxy = file://$T/proxy
 EOC
+	[ -z "${PRIVATE:-}" ] || echo "private = $PRIVATE" >>"$conf"
 	for line in "$@"; do echo "$line" >>"$conf"; done
 }
 
@@ -93,7 +94,14 @@ restart_daemon() {
 	fail "sumdbd did not restart"
 }
 
+# restart_daemon_with LINES...: the same port, a new config.
+restart_daemon_with() {
+	write_config "$T/sumdbd.conf" "$PORT" "$@"
+	restart_daemon
+}
+
 stop_daemon() {
+	[ -n "${DPID:-}" ] || return 0
 	kill "$DPID" 2>/dev/null
 	wait "$DPID" 2>/dev/null
 }
