@@ -54,7 +54,7 @@ TESTDEBS = libcmocka-dev golang-go golang-golang-x-mod-dev curl sqlite3 python3
 GO	= GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE=$(CURDIR)/$(O)/gocache \
 	  GOFLAGS= go
 
-.PHONY: all deps testdeps check run bench bench-core install clean
+.PHONY: all deps testdeps check run bench bench-core bench-sync install clean
 
 all: deps sumdbd
 
@@ -122,6 +122,10 @@ run: deps sumdbd
 
 bench-core: deps $(O)/tests/bench_core
 	$(O)/tests/bench_core
+
+bench-sync: testdeps
+	$(MAKE) $(O)/sumdbd $(O)/upstream $(O)/tests/bench_core
+	sh tests/bench-sync.sh $(O)
 
 bench: testdeps
 	@sh tests/deps.sh wrk

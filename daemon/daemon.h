@@ -92,8 +92,11 @@ struct db {
 	int64_t			 backoff;	/* ms; after failed polls */
 	uint64_t		 refusals[R_MAX];
 	int64_t			 full_next;	/* full mode: next record */
-	int			 full_busy;
+	struct mjob		*full_job;	/* the segment in flight */
+	int			 full_checked;	/* resumed tile re-verified */
 	struct mjoblist		 fulljobs;
+	double			 full_t0, full_log;
+	int64_t			 full_n0;
 	double			 full_rate;	/* records/s */
 };
 

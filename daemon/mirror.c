@@ -40,7 +40,9 @@
 #define MAX_ROUNDS	4
 #define LOOKUP_MAX	(64 << 10)
 
-enum mkind { J_SYNC, J_LOOKUP, J_TILE };
+enum mkind { J_SYNC, J_LOOKUP, J_TILE, J_FULL };
+
+#define FULL_SEGMENT	64	/* data tiles verified and stored at once */
 
 /* A tile fetched from the upstream, not yet authenticated. */
 struct memtile {
@@ -92,6 +94,8 @@ static void	uget_start(struct uget *);
 static void	answer_got(struct uget *, int, struct evbuffer *);
 static void	sync_done(struct env *, struct db *, int);
 static void	job_start(struct mjob *);
+static void	full_start(struct db *);
+static void	full_done(struct db *, int);
 
 const char *
 refusal_name(enum refusal r)
@@ -708,6 +712,208 @@ verify_tile(struct mjob *j)
 	return rv;
 }
 
+/* Split data tile k of j's memory into n records, or NULL. */
+static const struct memtile *
+mem_data(struct mjob *j, int64_t k)
+{
+	size_t	 i;
+
+	for (i = 0; i < j->nmem; i++)
+		if (j->mem[i].t.l == -1 && j->mem[i].t.n == k)
+			return &j->mem[i];
+	return NULL;
+}
+
+static int
+need_tile(struct mjob *j, const struct tile *t)
+{
+	if ((j->missing = reallocarray(j->missing, j->nmissing + 1,
+	    sizeof(*j->missing))) == NULL)
+		return V_ERROR;
+	j->missing[j->nmissing++] = *t;
+	return V_MISSING;
+}
+
+/*
+ * Full mode: a segment of data tiles from record db->full_next, each
+ * verified against its subtree hash authenticated by the newest trust
+ * base (or, for the last partial tile, against its authenticated
+ * leaves), then stored with its level-0 hash tile in one transaction.
+ */
+static int
+verify_full(struct mjob *j)
+{
+	struct env		*env = j->env;
+	struct db		*db = j->db;
+	struct tlog_tree	 tb;
+	struct tile		 dt = { SUMDB_TILE_HEIGHT, -1, 0, 0 };
+	const struct memtile	*m;
+	struct span		 recs[256];
+	struct record		 rec;
+	int64_t			 idx[FULL_SEGMENT + 1], k0, k, id, next;
+	int64_t			 nfull, leafidx[256];
+	uint8_t			 h[FULL_SEGMENT + 1][SUMDB_HASH_SIZE];
+	uint8_t			 leaves[256][SUMDB_HASH_SIZE];
+	uint8_t			 lh[256][SUMDB_HASH_SIZE];
+	uint8_t			 root[SUMDB_HASH_SIZE];
+	char			 path[SUMDB_PATH_MAX], version[SUMDB_PATH_MAX];
+	int			 i, n, w, r, rv = V_ERROR, miss = 0, resume;
+
+	if (store_begin(env->st, 1) != 0)
+		return V_ERROR;
+	if (store_latest(env->st, db->log, NULL, &tb.n, tb.hash) != 1 ||
+	    store_full_next(env->st, db->log, &next) != 0)
+		goto done;
+	k0 = next >> SUMDB_TILE_HEIGHT;
+	nfull = (tb.n >> SUMDB_TILE_HEIGHT) - k0;
+	if (nfull > FULL_SEGMENT)
+		nfull = FULL_SEGMENT;
+	/* After a restart, check the last stored tile again first. */
+	resume = !db->full_checked && k0 > 0 && (next & 255) == 0;
+	n = 0;
+	if (resume)
+		idx[n++] = tlog_stored_hash_index(SUMDB_TILE_HEIGHT, k0 - 1);
+	for (k = 0; k < nfull; k++)
+		idx[n++] = tlog_stored_hash_index(SUMDB_TILE_HEIGHT, k0 + k);
+	if (n > 0 && (rv = job_hashes(j, &tb, idx, n, h)) != V_OK) {
+		if (rv == V_REFUSED)
+			evidence(j, R_TILE, NULL, 0, NULL, 0, NULL, 0,
+			    "tiles for tree %lld do not match its signed root",
+			    (long long)tb.n);
+		goto done;
+	}
+	rv = V_ERROR;
+	if (resume) {
+		struct evbuffer	*b = evbuffer_new();
+
+		if (b == NULL)
+			goto done;
+		r = store_tile(env->st, db->log, 0, k0 - 1, b);
+		if (r == 1 && evbuffer_get_length(b) == 256 * SUMDB_HASH_SIZE)
+			tile_data_hash(evbuffer_pullup(b, -1), 256 *
+			    SUMDB_HASH_SIZE, root);
+		if (r != 1 || evbuffer_get_length(b) != 256 * SUMDB_HASH_SIZE ||
+		    memcmp(root, h[0], SUMDB_HASH_SIZE) != 0) {
+			evbuffer_free(b);
+			log_warnx("mirror '%s': stored tile %lld does not match "
+			    "the signed tree: the store is damaged; run sumdbd "
+			    "fsck", db->name, (long long)(k0 - 1));
+			goto done;
+		}
+		evbuffer_free(b);
+		db->full_checked = 1;
+	}
+	/* The data tiles, all fetched before anything is stored. */
+	for (k = 0; k < nfull; k++)
+		if (mem_data(j, k0 + k) == NULL) {
+			dt.n = k0 + k;
+			dt.w = 256;
+			if (need_tile(j, &dt) != V_MISSING)
+				goto done;
+			miss = 1;
+		}
+	w = 0;
+	if (nfull < FULL_SEGMENT && (tb.n & 255) != 0 &&
+	    k0 + nfull == tb.n >> SUMDB_TILE_HEIGHT) {
+		/* The right edge: a partial tile of w records. */
+		w = (int)(tb.n & 255);
+		for (i = 0; i < w; i++)
+			leafidx[i] = tlog_stored_hash_index(0,
+			    ((k0 + nfull) << 8) + i);
+		if ((rv = job_hashes(j, &tb, leafidx, w, lh)) != V_OK) {
+			if (rv == V_REFUSED)
+				evidence(j, R_TILE, NULL, 0, NULL, 0, NULL, 0,
+				    "tiles for tree %lld do not match its "
+				    "signed root", (long long)tb.n);
+			goto done;
+		}
+		rv = V_ERROR;
+		if ((m = mem_data(j, k0 + nfull)) == NULL || m->t.w != w) {
+			dt.n = k0 + nfull;
+			dt.w = w;
+			if (need_tile(j, &dt) != V_MISSING)
+				goto done;
+			miss = 1;
+		}
+	}
+	if (miss) {
+		rv = V_MISSING;
+		goto done;
+	}
+	for (k = 0; k <= nfull; k++) {
+		int	 tw = k < nfull ? 256 : w;
+
+		if (tw == 0)
+			break;
+		m = mem_data(j, k0 + k);
+		if (record_split_data_tile(m->data, m->len, tw, recs) != 0) {
+			evidence(j, R_MALFORMED, NULL, 0, NULL, 0, m->data,
+			    m->len, "malformed data tile %lld",
+			    (long long)(k0 + k));
+			rv = V_REFUSED;
+			goto done;
+		}
+		for (i = 0; i < tw; i++)
+			tlog_record_hash(recs[i].p, recs[i].len, leaves[i]);
+		if (k < nfull) {
+			tile_data_hash((uint8_t *)leaves, sizeof(leaves), root);
+			r = memcmp(root, h[resume + k], SUMDB_HASH_SIZE);
+		} else
+			r = memcmp(leaves, lh, (size_t)tw * SUMDB_HASH_SIZE);
+		if (r != 0) {
+			evidence(j, R_NOT_IN_TREE, NULL, 0, NULL, 0, m->data,
+			    m->len, "data tile %lld does not match tree %lld",
+			    (long long)(k0 + k), (long long)tb.n);
+			rv = V_REFUSED;
+			goto done;
+		}
+		for (i = 0; i < tw; i++) {
+			id = ((k0 + k) << 8) + i;
+			if (id < next)
+				continue;
+			if (record_parse(recs[i].p, recs[i].len, &rec) != 0 ||
+			    rec.pathlen >= sizeof(path) ||
+			    rec.versionlen >= sizeof(version)) {
+				snprintf(path, sizeof(path), "#");
+				snprintf(version, sizeof(version), "#%lld",
+				    (long long)id);
+			} else {
+				memcpy(path, rec.path, rec.pathlen);
+				path[rec.pathlen] = '\0';
+				memcpy(version, rec.version, rec.versionlen);
+				version[rec.versionlen] = '\0';
+			}
+			r = store_add_record(env->st, db->log, id, path,
+			    version, recs[i].p, recs[i].len);
+			if (r == 1) {
+				/* Logged twice upstream: kept unnamed. */
+				snprintf(path, sizeof(path), "#");
+				snprintf(version, sizeof(version), "#%lld",
+				    (long long)id);
+				r = store_add_record(env->st, db->log, id, path,
+				    version, recs[i].p, recs[i].len);
+				__atomic_add_fetch(&db->refusals[R_CONFLICT], 1,
+				    __ATOMIC_RELAXED);
+			}
+			if (r < 0 || r == 1)
+				goto done;
+		}
+		if (store_put_tile(env->st, db->log, 0, k0 + k,
+		    (uint8_t *)leaves, (size_t)tw * SUMDB_HASH_SIZE) != 0)
+			goto done;
+	}
+	next = ((k0 + nfull) << 8) + w;
+	if (store_set_full_next(env->st, db->log, next) != 0 ||
+	    store_commit(env->st) != 0)
+		goto done;
+	db->full_next = next;
+	rv = V_OK;
+ done:
+	if (rv != V_OK)
+		store_rollback(env->st);
+	return rv;
+}
+
 /* Fetched data for tile t: keep it for the next run. */
 static int
 mem_add(struct mjob *j, const struct tile *t, const uint8_t *p, size_t len)
@@ -867,6 +1073,9 @@ job_run(struct mjob *j)
 	case J_LOOKUP:
 		r = verify_lookup(j);
 		break;
+	case J_FULL:
+		r = verify_full(j);
+		break;
 	default:
 		r = verify_tile(j);
 		break;
@@ -933,7 +1142,9 @@ job_finish(struct mjob *j, int r)
 	if (j->kind == J_SYNC) {
 		db->sync = NULL;
 		sync_done(j->env, db, r);
-	} else
+	} else if (j->kind == J_FULL)
+		full_done(db, r);
+	else
 		TAILQ_REMOVE(&db->jobs, j, entry);
 	for (i = 0; i < j->nmem; i++)
 		free(j->mem[i].data);
@@ -1030,6 +1241,77 @@ sync_done(struct env *env, struct db *db, int r)
 		TAILQ_INSERT_TAIL(&db->jobs, j, entry);
 		job_start(j);
 	}
+	if (strcmp(db->mc->mode, "full") == 0)
+		full_start(db);
+}
+
+static double
+now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Full mode: the next segment, unless one runs or all is stored. */
+static void
+full_start(struct db *db)
+{
+	struct mjob	*j;
+
+	if (db->full_job != NULL || db->frozen || db->full_next >= db->size)
+		return;
+	if ((j = job_new(db->env, db, J_FULL)) == NULL)
+		return;
+	snprintf(j->key, sizeof(j->key), "full");
+	db->full_job = j;
+	if (db->full_t0 == 0) {
+		db->full_t0 = now();
+		db->full_n0 = db->full_next;
+		db->full_log = db->full_t0;
+	}
+	job_run(j);
+}
+
+static void
+full_next_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	full_start(arg);
+}
+
+static void
+full_done(struct db *db, int r)
+{
+	struct timeval	 tv = { 0, 0 };
+	double		 t = now(), dt = t - db->full_t0;
+
+	db->full_job = NULL;
+	if (dt > 0)
+		db->full_rate = (db->full_next - db->full_n0) / dt;
+	if (r != V_OK) {
+		log_warnx("mirror '%s': full sync stopped at record %lld; it "
+		    "resumes at the next poll", db->name,
+		    (long long)db->full_next);
+		db->full_t0 = 0;
+		return;
+	}
+	if (db->full_next >= db->size || t - db->full_log >= 5) {
+		db->full_log = t;
+		log_info("mirror '%s': full: %lld of %lld records, %.0f "
+		    "records/s, ETA %.0f s", db->name,
+		    (long long)db->full_next, (long long)db->size,
+		    db->full_rate, db->full_rate > 0 ?
+		    (db->size - db->full_next) / db->full_rate : 0.0);
+	}
+	if (db->full_next >= db->size) {
+		db->full_t0 = 0;
+		return;
+	}
+	event_base_once(db->env->base, -1, EV_TIMEOUT, full_next_cb, db,
+	    &tv);
 }
 
 static void
@@ -1069,6 +1351,14 @@ mirror_miss(struct env *env, struct db *db, struct missreq *m)
 	if (db->frozen) {
 		miss_answer(m, 503, -1, "mirror frozen after a refused "
 		    "checkpoint: see sumdbd unfreeze");
+		return;
+	}
+	/* A full mirror that holds the whole tree has nothing to ask. */
+	if (m->kind == MISS_LOOKUP && strcmp(db->mc->mode, "full") == 0 &&
+	    db->size > 0 && db->full_next >= db->size) {
+		snprintf(key, sizeof(key), "not found: not in mirrored log at "
+		    "tree %lld", (long long)db->size);
+		miss_answer(m, 404, -1, key);
 		return;
 	}
 	if (m->kind == MISS_LOOKUP)
@@ -1179,6 +1469,11 @@ mirror_open(struct env *env)
 			return -1;
 		}
 		db->frozen = r;
+		if (store_full_next(env->st, db->log, &db->full_next) != 0) {
+			log_warnx("mirror '%s': %s", db->name,
+			    store_errmsg(env->st));
+			return -1;
+		}
 		if (r)
 			log_warnx("mirror '%s' is frozen: %s; 'sumdbd unfreeze "
 			    "%s' resumes it", db->name, db->frozen_why,

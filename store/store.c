@@ -200,7 +200,8 @@ store_open(const char *path, char *err, size_t errsize)
 	sqlite3_busy_timeout(st->db, 5000);
 	if (exec(st, "PRAGMA journal_mode=WAL") != 0 ||
 	    exec(st, "PRAGMA synchronous=NORMAL") != 0 ||
-	    exec(st, "PRAGMA foreign_keys=ON") != 0) {
+	    exec(st, "PRAGMA foreign_keys=ON") != 0 ||
+	    exec(st, "PRAGMA cache_size=-65536") != 0) {
 		snprintf(err, errsize, "%s", st->err);
 		goto bad;
 	}
@@ -427,6 +428,11 @@ store_add_record(struct store *st, int64_t log, int64_t id, const char *path,
 	    sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_UNIQUE) {
 		done(st, q, SQLITE_DONE);
 		return 1;
+	}
+	if (rc == SQLITE_CONSTRAINT &&
+	    sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_PRIMARYKEY) {
+		done(st, q, SQLITE_DONE);
+		return 2;
 	}
 	return done(st, q, rc);
 }

@@ -53,8 +53,8 @@ int	store_data_tile(struct store *st, int64_t log, int64_t first,
 	    int64_t n, struct evbuffer *out);
 
 /*
- * Add record id.  Returns 0, 1 if path@version is already recorded
- * (nothing added), or -1.
+ * Add record id.  Returns 0, 1 if path@version is already recorded, 2
+ * if record id already is (nothing added either way), or -1.
  */
 int	store_add_record(struct store *st, int64_t log, int64_t id,
 	    const char *path, const char *version, const uint8_t *text,

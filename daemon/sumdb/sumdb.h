@@ -301,6 +301,13 @@ int	tile_hash_from_tile(const struct tile *t, const uint8_t *data,
 	    size_t len, int64_t index, uint8_t out[SUMDB_HASH_SIZE]);
 
 /*
+ * The hash of the complete subtree whose hashes are data[0..len-1]:
+ * len must be a power of two times SUMDB_HASH_SIZE (a full tile).
+ */
+void	tile_data_hash(const uint8_t *data, size_t len,
+	    uint8_t out[SUMDB_HASH_SIZE]);
+
+/*
  * The tiles to publish when a tree grows from oldn to newn: new full
  * tiles and one partial tile per level at the new size (x/mod >=
  * v0.17.0).  Calls fn for each; stops and returns fn's non-zero value.

@@ -175,6 +175,12 @@ tile_hash(const uint8_t *data, size_t len, uint8_t out[SUMDB_HASH_SIZE])
 	tlog_node_hash(l, r, out);
 }
 
+void
+tile_data_hash(const uint8_t *data, size_t len, uint8_t out[SUMDB_HASH_SIZE])
+{
+	tile_hash(data, len, out);
+}
+
 int
 tile_hash_from_tile(const struct tile *t, const uint8_t *data, size_t len,
     int64_t index, uint8_t out[SUMDB_HASH_SIZE])

@@ -1,0 +1,94 @@
+#!/bin/sh
+# A full mirror of a 1,000,000-record upstream, killed with SIGKILL
+# midway and restarted, finishes with the upstream's exact tree; then,
+# offline and with the upstream stopped, the go command still verifies
+# modules through it.  Acceptance 4 of the mirror issue.
+. "$(dirname "$0")/lib.sh"
+
+UP=sumdb.upstream.example
+N=${SUMDB_FULL_RECORDS:-1000000}
+mkdir -p "$T/home"
+"$B/xmodref" modtree "$T/proxy" example.com/hello@v1.0.0 \
+    example.com/Upper/Mixed@v1.0.0 example.com/legacy@v2.0.0+incompatible \
+    >"$T/hashes" || fail "module tree"
+upkey=$("$B/sumdbd" keygen -o "$T/up.key" $UP 2>/dev/null) || fail "keygen"
+"$B/sumdbd" keygen -o "$T/log.key" sumdb.test.example >/dev/null 2>&1
+UPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
+"$B/upstream" -gen $((N - 3)) -mods "$T/hashes" "127.0.0.1:$UPORT" \
+    "$T/up.key" >"$T/upstream.log" 2>&1 &
+UPID=$!
+PIDS="$PIDS $UPID"
+i=0
+until curl -sf -o /dev/null "http://127.0.0.1:$UPORT/latest"; do
+	i=$((i + 1)); [ $i -lt 600 ] || fail "upstream did not start"
+	sleep 0.1
+done
+U=http://127.0.0.1:$UPORT
+start_daemon "[mirror $UP]" "key = $upkey" "url = $U" "mode = full" "poll = 1s"
+M=$URL/sumdb/$UP
+next() { sqlite3 "$T/sumdbd.db" "SELECT full_next FROM log WHERE name = '$UP'" 2>/dev/null || echo 0; }
+
+# Kill it midway.
+i=0
+until [ "$(next)" -ge $((N / 4)) ]; do
+	i=$((i + 1)); [ $i -lt 1200 ] || fail "full sync made no progress: $(next)"
+	sleep 0.1
+done
+kill -9 "$DPID"
+wait "$DPID" 2>/dev/null
+killed_at=$(next)
+[ "$killed_at" -lt "$N" ] || fail "the kill came too late to test a resume"
+restart_daemon
+i=0
+until [ "$(next)" = "$N" ]; do
+	i=$((i + 1)); [ $i -lt 1800 ] || fail "full sync did not finish: $(next) of $N"
+	sleep 0.1
+done
+grep -q "full: $N of $N records" "$T/daemon.log" || fail "no progress line"
+[ "$(curl -s "$M/latest")" = "$(curl -s "$U/latest")" ] || fail "not the upstream's checkpoint"
+[ "$(sqlite3 "$T/sumdbd.db" "SELECT count(*) FROM record r JOIN log l ON r.log = l.id WHERE l.name = '$UP'")" = "$N" ] ||
+    fail "not $N records stored"
+# The stored tree is the upstream's, tile for tile.
+for k in 000 001 $(printf '%03d' $(( (N / 256 / 2) % 1000 ))) \
+    "x$(printf '%03d' $(( N / 256 / 1000 )))/$(printf '%03d' $(( (N / 256 - 1) % 1000 )))"; do
+	for p in "tile/8/0/$k" "tile/8/data/$k"; do
+		curl -s "$M/$p" | cmp -s - "$T/u" 2>/dev/null
+		curl -s "$U/$p" >"$T/u"
+		curl -s "$M/$p" | cmp -s - "$T/u" || fail "$p differs from the upstream's"
+	done
+done
+for p in tile/8/1/000 tile/8/1/001 "tile/8/2/000.p/$(( N >> 16 ))"; do
+	curl -s "$U/$p" >"$T/u"
+	curl -s "$M/$p" | cmp -s - "$T/u" || fail "$p differs from the upstream's"
+done
+echo "$NAME: full mirror of $N records, SIGKILL at record $killed_at, resumed to the upstream's exact tree: ok"
+
+# Offline, the upstream gone: the go command verifies through it.
+kill "$UPID"
+stop_daemon
+restart_daemon_with "[mirror $UP]" "key = $upkey" "url = $U" "mode = full" \
+    "offline = yes"
+mkdir -p "$T/c"
+cat >"$T/c/go.mod" <<EOG
+module example.com/c
+
+go 1.19
+
+require (
+	example.com/hello v1.0.0
+	example.com/Upper/Mixed v1.0.0
+	example.com/legacy v2.0.0+incompatible
+)
+EOG
+(cd "$T/c" && goenv "$T/gp" GOPROXY="file://$T/proxy" \
+    GOSUMDB="$upkey $M" go mod download all) >"$T/out" 2>&1 ||
+    fail "go mod download through the offline mirror: $(cat "$T/out")"
+while read -r p v zh mh; do
+	grep -qxF "$p $v $zh" "$T/c/go.sum" || fail "go.sum: no '$p $v $zh'"
+done <"$T/hashes"
+"$B/xmodref" client "$upkey" "$M" example.com/gen/m7@v1.0.7 \
+    "example.com/gen/m$(( (N - 4) % 1000 ))@v1.0.$((N - 4))" >/dev/null ||
+    fail "x/mod's client through the offline mirror"
+curl -s "$M/lookup/example.com/none@v1.0.0" | grep -q "not in mirrored log at tree $N" ||
+    fail "offline miss"
+echo "$NAME: offline with the upstream stopped, the go command verifies through the full mirror: ok"
