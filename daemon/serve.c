@@ -368,6 +368,20 @@ serve_metrics(struct worker *w, struct evhttp_request *req)
 			    refusal_name(k), (unsigned long long)
 			    __atomic_load_n(&db->refusals[k], __ATOMIC_RELAXED));
 	}
+	evbuffer_add_printf(body, "# HELP sumdbd_full_records Records a full "
+	    "mirror has verified and stored.\n"
+	    "# TYPE sumdbd_full_records gauge\n"
+	    "# HELP sumdbd_full_records_per_second Rate of the full sync in "
+	    "progress.\n# TYPE sumdbd_full_records_per_second gauge\n");
+	for (i = 0; i < env->ndbs; i++) {
+		db = env->dbs[i];
+		if (db->kind != DB_MIRROR || strcmp(db->mc->mode, "full") != 0)
+			continue;
+		evbuffer_add_printf(body, "sumdbd_full_records{db=\"%s\"} "
+		    "%lld\nsumdbd_full_records_per_second{db=\"%s\"} %.0f\n",
+		    db->name, (long long)__atomic_load_n(&db->full_next,
+		    __ATOMIC_RELAXED), db->name, db->full_rate);
+	}
 	mirror_metrics(body);
 	http_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8",
 	    "no-store", body);

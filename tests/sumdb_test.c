@@ -1440,6 +1440,8 @@ test_bad_lookups(void **state)
 	    &id, &t, &n), SUMDB_EFORMAT);
 	assert_int_equal(record_parse_lookup((const uint8_t *)"+1\na\n\nn", 7,
 	    &id, &t, &n), SUMDB_EFORMAT);
+	assert_int_equal(record_parse_lookup(NULL, 0, &id, &t, &n),
+	    SUMDB_EFORMAT);
 	assert_int_equal(record_parse_lookup((const uint8_t *)"1\na\n\n", 5,
 	    &id, &t, &n), 0);
 	assert_int_equal(n.len, 0);

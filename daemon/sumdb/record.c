@@ -117,7 +117,7 @@ record_parse_lookup(const uint8_t *msg, size_t len, int64_t *id,
 {
 	const uint8_t	*nl, *p, *end = msg + len;
 
-	if ((nl = memchr(msg, '\n', len)) == NULL ||
+	if (len == 0 || (nl = memchr(msg, '\n', len)) == NULL ||
 	    sumdb_parse_int64((const char *)msg, nl - msg, id) != 0)
 		return SUMDB_EFORMAT;
 	for (p = nl + 1; p + 1 < end; p++)
