@@ -38,11 +38,12 @@
 #define V_UPSTREAM	-3	/* the upstream could not be read */
 #define V_NOTFOUND	-4	/* the upstream does not have it */
 #define MAX_ROUNDS	4
+#define MAX_FETCHES	16	/* upstream requests in flight per job */
 #define LOOKUP_MAX	(64 << 10)
 
 enum mkind { J_SYNC, J_LOOKUP, J_TILE, J_FULL };
 
-#define FULL_SEGMENT	64	/* data tiles verified and stored at once */
+#define FULL_SEGMENT	256	/* data tiles verified and stored at once */
 
 /* A tile fetched from the upstream, not yet authenticated. */
 struct memtile {
@@ -74,6 +75,8 @@ struct mjob {
 	int			 failed;
 	int			 storeerr;
 	int			 nostore;	/* read tiles from upstream only */
+	struct tile		*fetchq;	/* tiles being fetched */
+	size_t			 nfetchq, fetchnext;
 	char			 err[8192];
 };
 
@@ -92,6 +95,7 @@ static void	job_run(struct mjob *);
 static void	job_finish(struct mjob *, int);
 static void	uget_start(struct uget *);
 static void	answer_got(struct uget *, int, struct evbuffer *);
+static int	fetch_next(struct mjob *);
 static void	sync_done(struct env *, struct db *, int);
 static void	job_start(struct mjob *);
 static void	full_start(struct db *);
@@ -759,7 +763,12 @@ verify_full(struct mjob *j)
 	char			 path[SUMDB_PATH_MAX], version[SUMDB_PATH_MAX];
 	int			 i, n, w, r, rv = V_ERROR, miss = 0, resume;
 
-	if (store_begin(env->st, 1) != 0)
+	/*
+	 * Not synced to disk at each segment: WAL keeps the store
+	 * consistent through a crash, the progress is in the same
+	 * transaction, and a lost segment is fetched again.
+	 */
+	if (store_begin(env->st, 0) != 0)
 		return V_ERROR;
 	if (store_latest(env->st, db->log, NULL, &tb.n, tb.hash) != 1 ||
 	    store_full_next(env->st, db->log, &next) != 0)
@@ -985,7 +994,10 @@ tile_got(struct uget *u, int status, struct evbuffer *body)
 	    len : want) != 0)
 		j->failed = 3;
 	free(u);
-	if (--j->outstanding == 0) {
+	j->outstanding--;
+	if (!j->failed && fetch_next(j) == 0)
+		return;
+	if (j->outstanding == 0) {
 		if (j->failed == 2)
 			job_finish(j, V_REFUSED);
 		else if (j->failed)
@@ -1032,30 +1044,45 @@ uget_start(struct uget *u)
 		u->done(u, -1, NULL);
 }
 
-/* Fetch every missing tile at once, then run the job again. */
+/* Start the next queued tile fetch; 0, or -1 if none could start. */
+static int
+fetch_next(struct mjob *j)
+{
+	struct uget	*u;
+
+	if (j->fetchnext == j->nfetchq)
+		return -1;
+	if ((u = calloc(1, sizeof(*u))) == NULL) {
+		j->failed = 3;
+		j->fetchnext = j->nfetchq;
+		return -1;
+	}
+	u->j = j;
+	u->t = j->fetchq[j->fetchnext++];
+	u->maxlen = (size_t)j->db->mc->max_response;
+	u->done = tile_got;
+	tile_format(&u->t, u->path, sizeof(u->path));
+	j->outstanding++;
+	uget_start(u);
+	return 0;
+}
+
+/* Fetch the missing tiles, a few at a time, then run the job again. */
 static void
 fetch_missing(struct mjob *j)
 {
-	struct uget	*u;
-	size_t		 i, n = j->nmissing;
-
-	j->failed = 0;
-	j->outstanding = (int)n;
-	for (i = 0; i < n; i++) {
-		if ((u = calloc(1, sizeof(*u))) == NULL) {
-			j->failed = 3;
-			if (--j->outstanding == 0)
-				job_finish(j, V_ERROR);
-			continue;
-		}
-		u->j = j;
-		u->t = j->missing[i];
-		u->maxlen = (size_t)j->db->mc->max_response;
-		u->done = tile_got;
-		tile_format(&u->t, u->path, sizeof(u->path));
-		uget_start(u);
-	}
+	free(j->fetchq);
+	j->fetchq = j->missing;
+	j->nfetchq = j->nmissing;
+	j->fetchnext = 0;
+	j->missing = NULL;
 	j->nmissing = 0;
+	j->failed = 0;
+	j->outstanding = 0;
+	while (j->outstanding < MAX_FETCHES && fetch_next(j) == 0)
+		;
+	if (j->outstanding == 0)
+		job_finish(j, V_ERROR);
 }
 
 static void
@@ -1150,6 +1177,7 @@ job_finish(struct mjob *j, int r)
 		free(j->mem[i].data);
 	free(j->mem);
 	free(j->missing);
+	free(j->fetchq);
 	if (j->answer != NULL)
 		evbuffer_free(j->answer);
 	free(j);

@@ -44,7 +44,11 @@ until [ "$(next)" = "$N" ]; do
 	i=$((i + 1)); [ $i -lt 1800 ] || fail "full sync did not finish: $(next) of $N"
 	sleep 0.1
 done
-grep -q "full: $N of $N records" "$T/daemon.log" || fail "no progress line"
+i=0
+until grep -q "full: $N of $N records" "$T/daemon.log"; do
+	i=$((i + 1)); [ $i -lt 50 ] || fail "no progress line"
+	sleep 0.1
+done
 [ "$(curl -s "$M/latest")" = "$(curl -s "$U/latest")" ] || fail "not the upstream's checkpoint"
 [ "$(sqlite3 "$T/sumdbd.db" "SELECT count(*) FROM record r JOIN log l ON r.log = l.id WHERE l.name = '$UP'")" = "$N" ] ||
     fail "not $N records stored"
