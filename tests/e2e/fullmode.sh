@@ -24,13 +24,24 @@ until curl -sf -o /dev/null "http://127.0.0.1:$UPORT/latest"; do
 	sleep 0.1
 done
 U=http://127.0.0.1:$UPORT
-start_daemon "[mirror $UP]" "key = $upkey" "url = $U" "mode = full" "poll = 1s"
+start_daemon "[mirror $UP]" "key = $upkey" "url = $U" "mode = full" "poll = 1s" \
+    "fetch_timeout = 1s"
 M=$URL/sumdb/$UP
 next() { sqlite3 "$T/sumdbd.db" "SELECT full_next FROM log WHERE name = '$UP'" 2>/dev/null || echo 0; }
 
+# The upstream goes away mid-sync, and comes back.
+i=0
+until [ "$(next)" -ge $((N / 8)) ]; do
+	i=$((i + 1)); [ $i -lt 1200 ] || fail "full sync made no progress: $(next)"
+	sleep 0.1
+done
+kill -STOP "$UPID"
+sleep 2.5
+stalled_at=$(next)
+kill -CONT "$UPID"
 # Kill it midway.
 i=0
-until [ "$(next)" -ge $((N / 4)) ]; do
+until [ "$(next)" -ge $((N / 4)) ] && [ "$(next)" -gt "$stalled_at" ]; do
 	i=$((i + 1)); [ $i -lt 1200 ] || fail "full sync made no progress: $(next)"
 	sleep 0.1
 done
@@ -65,7 +76,7 @@ for p in tile/8/1/000 tile/8/1/001 "tile/8/2/000.p/$(( N >> 16 ))"; do
 	curl -s "$U/$p" >"$T/u"
 	curl -s "$M/$p" | cmp -s - "$T/u" || fail "$p differs from the upstream's"
 done
-echo "$NAME: full mirror of $N records, SIGKILL at record $killed_at, resumed to the upstream's exact tree: ok"
+echo "$NAME: full mirror of $N records, upstream gone at record $stalled_at, SIGKILL at record $killed_at, resumed to the upstream's exact tree: ok"
 
 # Offline, the upstream gone: the go command verifies through it.
 kill "$UPID"

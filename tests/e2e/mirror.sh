@@ -28,8 +28,10 @@ start_upstream() {
 	done
 }
 start_upstream
-start_daemon "[mirror $UP]" "key = $upkey" "url = http://127.0.0.1:$UPORT" \
-    "poll = 1s" "fetch_timeout = 1s" "max_response = 1M"
+# The first URL is dead: every request falls through to the second.
+start_daemon "[mirror $UP]" "key = $upkey" "url = http://127.0.0.1:1" \
+    "url = http://127.0.0.1:$UPORT" "poll = 1s" "fetch_timeout = 1s" \
+    "max_response = 1M"
 M=$URL/sumdb/$UP
 attack() { curl -sf -o /dev/null "http://127.0.0.1:$UPORT/admin/attack?kind=$1" || fail "attack $1"; }
 grow() { curl -sf -o /dev/null "http://127.0.0.1:$UPORT/admin/grow?n=$1" || fail "grow"; GEN=$((GEN + $1)); }
