@@ -48,6 +48,8 @@ done
 kill -9 "$DPID"
 wait "$DPID" 2>/dev/null
 killed_at=$(next)
+grep -q 'full sync stopped at record' "$T/daemon.log" ||
+    fail "the absence of the upstream did not stop the sync"
 [ "$killed_at" -lt "$N" ] || fail "the kill came too late to test a resume"
 restart_daemon
 i=0
