@@ -43,7 +43,7 @@ CONFIG_OBJS = $(CONFIG_SRCS:%.c=$(O)/%.o)
 DAEMON_OBJS = $(DAEMON_SRCS:%.c=$(O)/%.o)
 HEADERS	= daemon/sumdb/sumdb.h daemon/daemon.h store/store.h config/config.h
 
-TESTS	= $(O)/tests/sumdb_test
+TESTS	= $(O)/tests/sumdb_test $(O)/tests/store_test $(O)/tests/config_test
 TOOLS	= $(O)/tests/notetool
 
 # Debian packages: to build, to test, to benchmark.
@@ -92,6 +92,12 @@ $(O)/sumdbd: $(DAEMON_OBJS) $(O)/libstore.a $(O)/libconfig.a $(O)/libsumdb.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(O)/tests/sumdb_test: $(O)/tests/sumdb_test.o $(O)/libsumdb.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs $(TESTPKGS))
+
+$(O)/tests/store_test: $(O)/tests/store_test.o $(O)/libstore.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs $(TESTPKGS))
+
+$(O)/tests/config_test: $(O)/tests/config_test.o $(O)/libconfig.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs $(TESTPKGS))
 
 $(O)/tests/notetool: $(O)/tests/notetool.o $(O)/libsumdb.a

@@ -427,6 +427,10 @@ match_glob(const char *glob, size_t globlen, const char *path)
 	g[globlen] = '\0';
 	while (globlen > 0 && g[globlen - 1] == '/')
 		g[--globlen] = '\0';
+	/* Malformed globs never match, as with Go's path.Match. */
+	for (i = 0; i < globlen; i++)
+		if (g[i] == '[' && strchr(g + i, ']') == NULL)
+			return 0;
 	for (i = 0; i < globlen; i++)
 		if (g[i] == '/')
 			slashes++;

@@ -22,7 +22,7 @@
 /* A [mirror NAME] section: a sumdb mirrored under its own key. */
 struct config_mirror {
 	char		*name;			/* from the section header */
-	int		 line;			/* of the section header */
+	int		 line;			/* of the section's first key */
 	char		*key;			/* the upstream's verifier key */
 	char		*urls[CONFIG_URLS_MAX];	/* upstreams, tried in order */
 	int		 nurls;

@@ -1,0 +1,188 @@
+/*
+ * config_test.c: unit tests of config/: every key, defaults, units,
+ * bounds, [mirror NAME] sections, and errors reported with their line;
+ * and GOPRIVATE-style pattern matching.
+ */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+
+/* Load text as a config file; returns the code, fills line and err. */
+static int
+load(const char *text, struct config *c, int *line, char *err, size_t len)
+{
+	char	 path[] = "/tmp/config_test.XXXXXX";
+	FILE	*f;
+	int	 fd, r;
+
+	assert_true((fd = mkstemp(path)) != -1);
+	assert_non_null(f = fdopen(fd, "w"));
+	fputs(text, f);
+	fclose(f);
+	r = config_load(path, c, line, err, len);
+	unlink(path);
+	return r;
+}
+
+static void
+test_defaults_and_keys(void **state)
+{
+	struct config	 c;
+	char		 err[256];
+	int		 line;
+
+	(void)state;
+	assert_int_equal(load("", &c, &line, err, sizeof(err)), 0);
+	assert_string_equal(c.listen, "127.0.0.1:8080");
+	assert_int_equal(c.idle_timeout, 30000);
+	assert_int_equal(c.max_header_size, 8192);
+	assert_null(c.log_name);
+	assert_int_equal(c.nmirrors, 0);
+	config_free(&c);
+	assert_int_equal(load("[server]\nlisten = [::1]:9\n"
+	    "idle_timeout = 250ms\nmax_header_size = 64k\nworkers = 3\n"
+	    "[log]\nname = a.example\nkey = /k\ngoproxy = file:///p\n"
+	    "private = corp.example/*\nbatch_delay = 0\n"
+	    "[mirror sum.golang.org]\nkey = sum.golang.org+1+2\n"
+	    "url = https://a\nurl = https://b\nmode = full\noffline = yes\n"
+	    "poll = 2m\n", &c, &line, err, sizeof(err)), 0);
+	assert_string_equal(c.listen, "[::1]:9");
+	assert_int_equal(c.idle_timeout, 250);
+	assert_int_equal(c.max_header_size, 65536);
+	assert_int_equal(c.workers, 3);
+	assert_string_equal(c.log_private, "corp.example/*");
+	assert_int_equal(c.log_batch_delay, 0);
+	assert_int_equal(c.nmirrors, 1);
+	assert_string_equal(c.mirrors[0].name, "sum.golang.org");
+	assert_int_equal(c.mirrors[0].nurls, 2);
+	assert_string_equal(c.mirrors[0].urls[1], "https://b");
+	assert_string_equal(c.mirrors[0].mode, "full");
+	assert_int_equal(c.mirrors[0].offline, 1);
+	assert_int_equal(c.mirrors[0].poll, 120000);
+	config_free(&c);
+}
+
+static void
+test_errors(void **state)
+{
+	const struct {
+		const char	*text;
+		int		 code, line;
+		const char	*msg;
+	} cases[] = {
+		{ "[server]\nbogus = 1\n", CONFIG_EKEY, 2, "unknown key" },
+		{ "[nope]\nx = 1\n", CONFIG_EKEY, 2, "unknown key" },
+		{ "[server]\nlisten = a:1\nlisten = b:2\n", CONFIG_EKEY, 3,
+		    "set twice" },
+		{ "[server]\nidle_timeout = 5x\n", CONFIG_EVALUE, 2,
+		    "malformed duration" },
+		{ "[server]\nidle_timeout = 99ms\n", CONFIG_EVALUE, 2,
+		    "out of range" },
+		{ "[server]\nidle_timeout = 3601s\n", CONFIG_EVALUE, 2,
+		    "out of range" },
+		{ "[server]\nmax_header_size = -1\n", CONFIG_EVALUE, 2,
+		    "malformed size" },
+		{ "[server]\nworkers = 65\n", CONFIG_EVALUE, 2, "out of range" },
+		{ "[server]\nworkers = 1x\n", CONFIG_EVALUE, 2, "malformed" },
+		{ "[log]\nname = a\n", CONFIG_EMISSING, 0, "needs a key" },
+		{ "[log]\nkey = /k\n", CONFIG_EMISSING, 0, "needs a name" },
+		/* A section is reported at its first key. */
+		{ "\n[mirror x]\nurl = https://x\n", CONFIG_EMISSING, 3,
+		    "needs a key" },
+		{ "[mirror x]\nkey = k\n", CONFIG_EMISSING, 2, "needs a url" },
+		{ "[mirror x]\nkey = k\nurl = ftp://x\n", CONFIG_EVALUE, 3,
+		    "not an http" },
+		{ "[mirror x]\nkey = k\nmode = half\n", CONFIG_EVALUE, 3,
+		    "not lazy or full" },
+		{ "[mirror x]\nkey = k\noffline = maybe\n", CONFIG_EVALUE, 3,
+		    "not yes or no" },
+		{ "[mirror x]\nkey = k\nkey = j\n", CONFIG_EKEY, 3,
+		    "set twice" },
+		{ "[mirror]\nkey = k\n", CONFIG_EKEY, 2, "unknown key" },
+		{ "[log]\nname = x\nkey = /k\n[mirror x]\nkey = k\n"
+		    "offline = yes\n", CONFIG_EVALUE, 5, "name of the [log]" },
+		{ "[server\n", CONFIG_ESYNTAX, 1, "syntax" },
+	};
+	struct config	 c;
+	char		 err[256];
+	size_t		 i;
+	int		 line, r;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		r = load(cases[i].text, &c, &line, err, sizeof(err));
+		if (r != cases[i].code || line != cases[i].line ||
+		    strstr(err, cases[i].msg) == NULL)
+			fail_msg("case %zu: got %d line %d '%s'", i, r, line,
+			    err);
+		config_free(&c);
+	}
+	assert_int_equal(config_load("/nonexistent/x.conf", &c, &line, err,
+	    sizeof(err)), CONFIG_EOPEN);
+	config_free(&c);
+}
+
+static void
+test_units(void **state)
+{
+	int64_t	 v;
+
+	(void)state;
+	assert_int_equal(config_duration("0", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(config_duration("90", &v), 0);
+	assert_int_equal(v, 90000);
+	assert_int_equal(config_duration("2h", &v), 0);
+	assert_int_equal(v, 7200000);
+	assert_int_equal(config_duration("", &v), -1);
+	assert_int_equal(config_duration("s", &v), -1);
+	assert_int_equal(config_duration("+5s", &v), -1);
+	assert_int_equal(config_duration("5 s", &v), -1);
+	assert_int_equal(config_duration("9223372036854775807h", &v), -1);
+	assert_int_equal(config_size("1G", &v), 0);
+	assert_int_equal(v, 1 << 30);
+	assert_int_equal(config_size("10kb", &v), -1);
+}
+
+static void
+test_patterns(void **state)
+{
+	(void)state;
+	assert_true(config_match_patterns("corp.example/*",
+	    "corp.example/a/b"));
+	assert_true(config_match_patterns("*.corp.example",
+	    "git.corp.example/a/b"));
+	assert_true(config_match_patterns("rsc.io/private",
+	    "rsc.io/private/x"));
+	assert_false(config_match_patterns("rsc.io/private",
+	    "rsc.io/privateer"));
+	assert_true(config_match_patterns("a.example, ,b.example/",
+	    "b.example/x"));
+	assert_false(config_match_patterns("a.example", "b.example"));
+	assert_false(config_match_patterns("[", "["));
+	assert_false(config_match_patterns(NULL, "a.example"));
+	assert_false(config_match_patterns("", "a.example"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults_and_keys),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_units),
+		cmocka_unit_test(test_patterns),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
