@@ -372,15 +372,24 @@ serve_metrics(struct worker *w, struct evhttp_request *req)
 	    "mirror has verified and stored.\n"
 	    "# TYPE sumdbd_full_records gauge\n"
 	    "# HELP sumdbd_full_records_per_second Rate of the full sync in "
-	    "progress.\n# TYPE sumdbd_full_records_per_second gauge\n");
+	    "progress.\n# TYPE sumdbd_full_records_per_second gauge\n"
+	    "# HELP sumdbd_full_eta_seconds Time left in the full sync at "
+	    "that rate.\n# TYPE sumdbd_full_eta_seconds gauge\n");
 	for (i = 0; i < env->ndbs; i++) {
 		db = env->dbs[i];
 		if (db->kind != DB_MIRROR || strcmp(db->mc->mode, "full") != 0)
 			continue;
+		int64_t	 done = __atomic_load_n(&db->full_next,
+			    __ATOMIC_RELAXED);
+		double	 rate = db->full_rate;
+
+		v = view(w, db, 0);
 		evbuffer_add_printf(body, "sumdbd_full_records{db=\"%s\"} "
-		    "%lld\nsumdbd_full_records_per_second{db=\"%s\"} %.0f\n",
-		    db->name, (long long)__atomic_load_n(&db->full_next,
-		    __ATOMIC_RELAXED), db->name, db->full_rate);
+		    "%lld\nsumdbd_full_records_per_second{db=\"%s\"} %.0f\n"
+		    "sumdbd_full_eta_seconds{db=\"%s\"} %.0f\n", db->name,
+		    (long long)done, db->name, rate, db->name,
+		    rate > 0 && v != NULL && v->size > done ?
+		    (v->size - done) / rate : 0.0);
 	}
 	mirror_metrics(body);
 	http_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8",

@@ -63,6 +63,8 @@ until grep -q "full: $N of $N records" "$T/daemon.log"; do
 	sleep 0.1
 done
 [ "$(curl -s "$M/latest")" = "$(curl -s "$U/latest")" ] || fail "not the upstream's checkpoint"
+curl -s "$URL/metrics" | grep -q "sumdbd_full_records{db=\"$UP\"} $N" || fail "metrics progress"
+curl -s "$URL/metrics" | grep -q "sumdbd_full_eta_seconds{db=\"$UP\"} 0" || fail "metrics ETA"
 [ "$(sqlite3 "$T/sumdbd.db" "SELECT count(*) FROM record r JOIN log l ON r.log = l.id WHERE l.name = '$UP'")" = "$N" ] ||
     fail "not $N records stored"
 # The stored tree is the upstream's, tile for tile.
