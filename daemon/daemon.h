@@ -90,6 +90,7 @@ struct db {
 	struct mjoblist		 jobs;		/* lookups and tiles in flight */
 	struct mjoblist		 waitsync;	/* waiting for a trust base */
 	int64_t			 backoff;	/* ms; after failed polls */
+	double			 last_poll;	/* when /latest was last asked */
 	uint64_t		 refusals[R_MAX];
 	int64_t			 full_next;	/* full mode: next record */
 	struct mjob		*full_job;	/* the segment in flight */

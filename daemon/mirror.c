@@ -99,6 +99,8 @@ static int	fetch_next(struct mjob *);
 static void	sync_done(struct env *, struct db *, int);
 static void	job_start(struct mjob *);
 static void	full_start(struct db *);
+static double	now(void);
+static int	tile_in_tree(const struct tile *, int64_t);
 static void	full_done(struct db *, int);
 
 const char *
@@ -618,6 +620,12 @@ verify_tile(struct mjob *j)
 		return V_ERROR;
 	if ((r = store_latest(env->st, db->log, NULL, &tb.n, tb.hash)) != 1)
 		goto done;
+	if (!tile_in_tree(&j->want, tb.n)) {
+		snprintf(j->err, sizeof(j->err), "not found: tile beyond tree "
+		    "size %lld", (long long)tb.n);
+		rv = V_NOTFOUND;
+		goto done;
+	}
 	if ((idx = calloc(w, sizeof(*idx))) == NULL ||
 	    (h = calloc(w, sizeof(*h))) == NULL ||
 	    (recs = calloc(w, sizeof(*recs))) == NULL)
@@ -1362,6 +1370,7 @@ poll_latest(evutil_socket_t fd, short ev, void *arg)
 		sync_done(env, db, V_OK);
 		return;
 	}
+	db->last_poll = now();
 	if ((db->sync = job_new(env, db, J_SYNC)) == NULL) {
 		sync_done(env, db, V_ERROR);
 		return;
@@ -1418,7 +1427,26 @@ mirror_miss(struct env *env, struct db *db, struct missreq *m)
 	}
 	snprintf(j->path, sizeof(j->path), "%s", m->path);
 	snprintf(j->version, sizeof(j->version), "%s", m->version);
-	/* Without a trust base, take the upstream's /latest first. */
+	/*
+	 * Without a trust base, or for a tile beyond it, take the
+	 * upstream's /latest first (a tile: at most once a second).
+	 */
+	if (m->kind == MISS_TILE && !tile_in_tree(&j->want, db->size)) {
+		if (db->poll_ev == NULL || (db->sync == NULL &&
+		    now() - db->last_poll < 1)) {
+			snprintf(j->err, sizeof(j->err), "not found: tile "
+			    "beyond tree size %lld", (long long)db->size);
+			TAILQ_INSERT_TAIL(&db->jobs, j, entry);
+			job_finish(j, V_NOTFOUND);
+			return;
+		}
+		TAILQ_INSERT_TAIL(&db->waitsync, j, entry);
+		if (db->sync == NULL) {
+			event_del(db->poll_ev);
+			poll_latest(-1, 0, db);
+		}
+		return;
+	}
 	if (db->size == 0 && db->poll_ev != NULL) {
 		TAILQ_INSERT_TAIL(&db->waitsync, j, entry);
 		if (db->sync == NULL) {
@@ -1429,6 +1457,16 @@ mirror_miss(struct env *env, struct db *db, struct missreq *m)
 	}
 	TAILQ_INSERT_TAIL(&db->jobs, j, entry);
 	job_start(j);
+}
+
+/* Whether the tree of n records completes tile t. */
+static int
+tile_in_tree(const struct tile *t, int64_t n)
+{
+	int	 level = t->l < 0 ? 0 : t->l;
+	int64_t	 avail = level * t->h >= 63 ? 0 : n >> (level * t->h);
+
+	return t->n <= (avail >> t->h) && (t->n << t->h) + t->w <= avail;
 }
 
 /* A job on the jobs list: fetch its lookup answer, or verify its tile. */

@@ -204,6 +204,15 @@ serve_tile(struct worker *w, struct db *db, struct evhttp_request *req,
 	level = t.l < 0 ? 0 : t.l;
 	avail = level * t.h >= 63 ? 0 : v->size >> (level * t.h);
 	if (t.n > (avail >> t.h) || (t.n << t.h) + t.w > avail) {
+		/*
+		 * A client ahead of this mirror (it also talked to the
+		 * upstream) needs the right edge of a newer tree: sync first.
+		 */
+		if (db->kind == DB_MIRROR && may_miss && t.n <= (avail >> t.h) +
+		    1 && mirror_refuse(w, db, req, NULL) == 0) {
+			privlog_miss(w, db, req, MISS_TILE, path, NULL);
+			return;
+		}
 		http_error(req, 404, "not found: tile beyond tree size %lld",
 		    (long long)v->size);
 		return;

@@ -17,6 +17,9 @@
 //	xmodref client VKEY URL M@V...
 //	                            x/mod's sumdb.Client looks each module
 //	                            version up at URL and prints its lines
+//	xmodref lagclient VKEY URL1 M1@V1 URL2 M2@V2
+//	                            one client looks M1 up at URL1, then M2
+//	                            at URL2 (a mirror behind URL1)
 package main
 
 import (
@@ -79,6 +82,8 @@ func main() {
 		consistent(os.Args[2], os.Args[3], os.Args[4:])
 	case "client":
 		client(os.Args[2], os.Args[3], os.Args[4:])
+	case "lagclient":
+		lagclient(os.Args[2], os.Args[3:])
 	default:
 		die("unknown command %q", os.Args[1])
 	}
@@ -906,5 +911,28 @@ func client(vkey, base string, mods []string) {
 			}
 			fmt.Println(lines[0])
 		}
+	}
+}
+
+func lagclient(vkey string, args []string) {
+	if len(args) != 4 {
+		die("usage: xmodref lagclient VKEY URL1 M1@V1 URL2 M2@V2")
+	}
+	ops := &clientOps{base: strings.TrimSuffix(args[0], "/"), vkey: vkey}
+	for k := 0; k < 4; k += 2 {
+		// A new client keeps the checkpoint but not the tiles, like
+		// the go command after go clean -modcache.
+		c := sumdb.NewClient(ops)
+		ops.base = strings.TrimSuffix(args[k], "/")
+		mv := args[k+1]
+		i := strings.LastIndex(mv, "@")
+		lines, err := c.Lookup(mv[:i], mv[i+1:])
+		if ops.security != "" {
+			die("%s: SECURITY ERROR: %s", mv, ops.security)
+		}
+		if err != nil {
+			die("%s at %s: %v", mv, ops.base, err)
+		}
+		fmt.Println(lines[0])
 	}
 }
