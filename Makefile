@@ -14,7 +14,7 @@ TESTPKGS = cmocka
 
 WARN	= -Wall -Wextra -Wshadow -Wpointer-arith -Wsign-compare \
 	  -Wstrict-prototypes -Wmissing-prototypes -Werror=implicit
-CPPFLAGS += -D_GNU_SOURCE -Idaemon -Idaemon/sumdb -Istore -Iconfig $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CPPFLAGS += -D_GNU_SOURCE -Idaemon -Idaemon/sumdb -Istore -Iconfig -Ituf $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS	= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
 ifeq ($(SAN),1)
@@ -35,15 +35,19 @@ DAEMON_SRCS = daemon/main.c daemon/log.c daemon/keygen.c daemon/setup.c \
 	  daemon/logw.c daemon/fetch.c daemon/modfetch.c daemon/http.c \
 	  daemon/serve.c daemon/privlog.c daemon/add.c daemon/mirror.c
 STORE_SRCS = store/store.c
+TUF_SRCS = tuf/json.c tuf/tuf.c
 CONFIG_SRCS = config/config.c
 
 SUMDB_OBJS = $(SUMDB_SRCS:%.c=$(O)/%.o)
 STORE_OBJS = $(STORE_SRCS:%.c=$(O)/%.o)
+TUF_OBJS = $(TUF_SRCS:%.c=$(O)/%.o)
 CONFIG_OBJS = $(CONFIG_SRCS:%.c=$(O)/%.o)
 DAEMON_OBJS = $(DAEMON_SRCS:%.c=$(O)/%.o)
-HEADERS	= daemon/sumdb/sumdb.h daemon/daemon.h store/store.h config/config.h
+HEADERS	= daemon/sumdb/sumdb.h daemon/daemon.h store/store.h config/config.h \
+	  tuf/tuf.h
 
-TESTS	= $(O)/tests/sumdb_test $(O)/tests/store_test $(O)/tests/config_test
+TESTS	= $(O)/tests/sumdb_test $(O)/tests/store_test $(O)/tests/config_test \
+	  $(O)/tests/tuf_test
 TOOLS	= $(O)/tests/notetool
 
 # Debian packages: to build, to test, to benchmark.
@@ -83,6 +87,13 @@ $(O)/libsumdb.a: $(SUMDB_OBJS)
 $(O)/libstore.a: $(STORE_OBJS)
 	rm -f $@
 	ar rcs $@ $^
+
+$(O)/libtuf.a: $(TUF_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(O)/tests/tuf_test: $(O)/tests/tuf_test.o $(O)/libtuf.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs $(TESTPKGS))
 
 $(O)/libconfig.a: $(CONFIG_OBJS)
 	rm -f $@

@@ -20,6 +20,7 @@ SUMDB_TESTDATA=tests/testdata SUMDB_RANDOM="$T/random.txt" \
     SUMDB_ZIPS="$T/zips" "$B/tests/sumdb_test"
 "$B/tests/store_test"
 "$B/tests/config_test"
+"$B/tests/tuf_test"
 sh tests/keys.sh "$B"
 
 pass=0
