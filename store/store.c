@@ -16,7 +16,7 @@
 
 #include "store.h"
 
-#define SCHEMA_VERSION	2
+#define SCHEMA_VERSION	3
 
 static const char schema[] =
     "CREATE TABLE log ("
@@ -72,6 +72,24 @@ static const char schema2[] =
     "  new BLOB,"
     "  material BLOB);";
 
+/*
+ * Version 3: the TUF repository: every metadata file ever published,
+ * byte for byte, and every target file, by path and sha256.
+ */
+static const char schema3[] =
+    "CREATE TABLE tuf ("
+    "  role TEXT NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  bytes BLOB NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  PRIMARY KEY (role, version)) WITHOUT ROWID;"
+    "CREATE TABLE tuf_target ("
+    "  path TEXT NOT NULL,"
+    "  sha256 TEXT NOT NULL,"
+    "  bytes BLOB NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  PRIMARY KEY (path, sha256)) WITHOUT ROWID;";
+
 enum {
 	Q_BEGIN,
 	Q_COMMIT,
@@ -94,6 +112,11 @@ enum {
 	Q_SET_FROZEN,
 	Q_GET_FULL,
 	Q_SET_FULL,
+	Q_TUF_PUT,
+	Q_TUF_GET,
+	Q_TUF_NEWEST,
+	Q_TARGET_PUT,
+	Q_TARGET_GET,
 	Q_MAX
 };
 
@@ -131,6 +154,16 @@ static const char *queries[Q_MAX] = {
 	[Q_SET_FROZEN] = "UPDATE log SET frozen = ?2 WHERE id = ?1",
 	[Q_GET_FULL] = "SELECT full_next FROM log WHERE id = ?1",
 	[Q_SET_FULL] = "UPDATE log SET full_next = ?2 WHERE id = ?1",
+	[Q_TUF_PUT] = "INSERT INTO tuf (role, version, bytes, created) "
+	    "VALUES (?1, ?2, ?3, ?4)",
+	[Q_TUF_GET] = "SELECT version, bytes FROM tuf WHERE role = ?1 AND "
+	    "version = ?2",
+	[Q_TUF_NEWEST] = "SELECT version, bytes FROM tuf WHERE role = ?1 "
+	    "ORDER BY version DESC LIMIT 1",
+	[Q_TARGET_PUT] = "INSERT OR IGNORE INTO tuf_target "
+	    "(path, sha256, bytes, created) VALUES (?1, ?2, ?3, ?4)",
+	[Q_TARGET_GET] = "SELECT bytes FROM tuf_target WHERE path = ?1 AND "
+	    "sha256 = ?2",
 };
 
 struct store {
@@ -215,7 +248,8 @@ store_open(const char *path, char *err, size_t errsize)
 		if (exec(st, "BEGIN IMMEDIATE") != 0 ||
 		    (version < 1 && exec(st, schema) != 0) ||
 		    (version < 2 && exec(st, schema2) != 0) ||
-		    exec(st, "PRAGMA user_version = 2") != 0 ||
+		    (version < 3 && exec(st, schema3) != 0) ||
+		    exec(st, "PRAGMA user_version = 3") != 0 ||
 		    exec(st, "COMMIT") != 0) {
 			snprintf(err, errsize, "creating schema: %s", st->err);
 			exec(st, "ROLLBACK");
@@ -630,4 +664,63 @@ store_set_full_next(struct store *st, int64_t log, int64_t next)
 	sqlite3_bind_int64(q, 1, log);
 	sqlite3_bind_int64(q, 2, next);
 	return done(st, q, sqlite3_step(q));
+}
+
+int
+store_tuf_put(struct store *st, const char *role, int64_t version,
+    const uint8_t *p, size_t len)
+{
+	sqlite3_stmt	*q = prep(st, Q_TUF_PUT);
+
+	sqlite3_bind_text(q, 1, role, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, version);
+	sqlite3_bind_blob(q, 3, p, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, (int64_t)time(NULL));
+	return done(st, q, sqlite3_step(q));
+}
+
+int
+store_tuf_get(struct store *st, const char *role, int64_t version,
+    struct evbuffer *out, int64_t *got)
+{
+	sqlite3_stmt	*q = prep(st, version < 0 ? Q_TUF_NEWEST : Q_TUF_GET);
+	int		 rc, found = 0;
+
+	sqlite3_bind_text(q, 1, role, -1, SQLITE_STATIC);
+	if (version >= 0)
+		sqlite3_bind_int64(q, 2, version);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (got != NULL)
+			*got = sqlite3_column_int64(q, 0);
+		if (add_blob(st, q, 1, out) != 0)
+			rc = SQLITE_NOMEM;
+		found = 1;
+	}
+	if (done(st, q, rc) != 0)
+		return -1;
+	return found;
+}
+
+int
+store_target_put(struct store *st, const char *path, const char *sha256,
+    const uint8_t *p, size_t len)
+{
+	sqlite3_stmt	*q = prep(st, Q_TARGET_PUT);
+
+	sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 3, p, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, (int64_t)time(NULL));
+	return done(st, q, sqlite3_step(q));
+}
+
+int
+store_target_get(struct store *st, const char *path, const char *sha256,
+    struct evbuffer *out)
+{
+	sqlite3_stmt	*q = prep(st, Q_TARGET_GET);
+
+	sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, sha256, -1, SQLITE_STATIC);
+	return one_blob(st, q, 0, out);
 }

@@ -108,4 +108,19 @@ int	store_set_frozen(struct store *st, int64_t log, const char *reason);
 int	store_full_next(struct store *st, int64_t log, int64_t *next);
 int	store_set_full_next(struct store *st, int64_t log, int64_t next);
 
+/*
+ * The TUF repository: metadata files by (role, version), immutable once
+ * put; version -1 gets the newest, whose version goes to *got.
+ */
+int	store_tuf_put(struct store *st, const char *role, int64_t version,
+	    const uint8_t *p, size_t len);
+int	store_tuf_get(struct store *st, const char *role, int64_t version,
+	    struct evbuffer *out, int64_t *got);
+
+/* Target files by path and hex sha256; putting one again is a no-op. */
+int	store_target_put(struct store *st, const char *path,
+	    const char *sha256, const uint8_t *p, size_t len);
+int	store_target_get(struct store *st, const char *path,
+	    const char *sha256, struct evbuffer *out);
+
 #endif /* STORE_H */

@@ -156,6 +156,36 @@ test_checkpoints_evidence(void **state)
 	store_close(st);
 }
 
+static void
+test_tuf(void **state)
+{
+	struct store	*st = open_mem();
+	struct evbuffer	*b = evbuffer_new();
+	int64_t		 v;
+
+	(void)state;
+	assert_int_equal(store_tuf_get(st, "root", -1, b, &v), 0);
+	assert_int_equal(store_tuf_put(st, "root", 1, (uint8_t *)"r1", 2), 0);
+	assert_int_equal(store_tuf_put(st, "root", 2, (uint8_t *)"r2", 2), 0);
+	/* Published versions never change. */
+	assert_int_equal(store_tuf_put(st, "root", 2, (uint8_t *)"xx", 2), -1);
+	assert_int_equal(store_tuf_get(st, "root", -1, b, &v), 1);
+	assert_int_equal(v, 2);
+	assert_memory_equal(evbuffer_pullup(b, -1), "r2", 2);
+	evbuffer_drain(b, 2);
+	assert_int_equal(store_tuf_get(st, "root", 1, b, &v), 1);
+	assert_memory_equal(evbuffer_pullup(b, -1), "r1", 2);
+	assert_int_equal(store_tuf_get(st, "root", 3, b, &v), 0);
+	assert_int_equal(store_target_put(st, "a/key", "00", (uint8_t *)"k",
+	    1), 0);
+	assert_int_equal(store_target_put(st, "a/key", "00", (uint8_t *)"k",
+	    1), 0);
+	assert_int_equal(store_target_get(st, "a/key", "00", b), 1);
+	assert_int_equal(store_target_get(st, "a/key", "01", b), 0);
+	evbuffer_free(b);
+	store_close(st);
+}
+
 /* A version-1 database gains version 2's tables and keeps its rows. */
 static void
 test_migration(void **state)
@@ -197,6 +227,7 @@ test_migration(void **state)
 	assert_int_equal(store_full_next(st, log, &next), 0);
 	assert_int_equal(store_add_evidence(st, log, "k", "s", "d", NULL, 0,
 	    NULL, 0, NULL, 0), 0);
+	assert_int_equal(store_tuf_put(st, "root", 1, (uint8_t *)"r", 1), 0);
 	store_close(st);
 	/* And a newer schema than ours is refused. */
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
@@ -217,6 +248,7 @@ main(void)
 		cmocka_unit_test(test_records),
 		cmocka_unit_test(test_hashes_tiles),
 		cmocka_unit_test(test_checkpoints_evidence),
+		cmocka_unit_test(test_tuf),
 		cmocka_unit_test(test_migration),
 	};
 
