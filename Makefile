@@ -33,7 +33,8 @@ SUMDB_SRCS = daemon/sumdb/encode.c daemon/sumdb/note.c daemon/sumdb/tlog.c \
 	  daemon/sumdb/dirhash.c
 DAEMON_SRCS = daemon/main.c daemon/log.c daemon/keygen.c daemon/setup.c \
 	  daemon/logw.c daemon/fetch.c daemon/modfetch.c daemon/http.c \
-	  daemon/serve.c daemon/privlog.c daemon/add.c daemon/mirror.c
+	  daemon/serve.c daemon/privlog.c daemon/add.c daemon/mirror.c \
+	  daemon/tufrepo.c
 STORE_SRCS = store/store.c
 TUF_SRCS = tuf/json.c tuf/tuf.c
 CONFIG_SRCS = config/config.c
@@ -53,7 +54,8 @@ TOOLS	= $(O)/tests/notetool
 # Debian packages: to build, to test, to benchmark.
 DEBS	= gcc make pkg-config python3 libevent-dev libssl-dev libsodium-dev \
 	  libsqlite3-dev libjansson-dev libinih-dev libzip-dev libsystemd-dev
-TESTDEBS = libcmocka-dev golang-go golang-golang-x-mod-dev curl sqlite3 python3
+TESTDEBS = libcmocka-dev golang-go golang-golang-x-mod-dev curl sqlite3 python3 \
+	  nodejs
 
 GO	= GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE=$(CURDIR)/$(O)/gocache \
 	  GOFLAGS= go
@@ -99,7 +101,8 @@ $(O)/libconfig.a: $(CONFIG_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(O)/sumdbd: $(DAEMON_OBJS) $(O)/libstore.a $(O)/libconfig.a $(O)/libsumdb.a
+$(O)/sumdbd: $(DAEMON_OBJS) $(O)/libstore.a $(O)/libconfig.a $(O)/libtuf.a \
+	  $(O)/libsumdb.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(O)/tests/sumdb_test: $(O)/tests/sumdb_test.o $(O)/libsumdb.a

@@ -49,6 +49,15 @@ static const struct key keys[] = {
 	    1024, (int64_t)500 << 20 },
 	{ "log", "batch_delay", T_DURATION, OFF(log_batch_delay), "10ms",
 	    0, MS(10) },
+	{ "tuf", "keys", T_STR, OFF(tuf_keys), NULL, 0, 0 },
+	{ "tuf", "timestamp_expiry", T_DURATION, OFF(tuf_timestamp_expiry),
+	    "24h", MS(60), MS(86400 * 30) },
+	{ "tuf", "snapshot_expiry", T_DURATION, OFF(tuf_snapshot_expiry),
+	    "168h", MS(60), MS(86400 * 365) },
+	{ "tuf", "targets_expiry", T_DURATION, OFF(tuf_targets_expiry),
+	    "168h", MS(60), MS(86400 * 365) },
+	{ "tuf", "resign", T_DURATION, OFF(tuf_resign), "1h", 1000,
+	    MS(86400) },
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
@@ -366,6 +375,11 @@ config_load(const char *path, struct config *c, int *line, char *err,
 	    c->log_goproxy != NULL)) {
 		snprintf(err, errsize, "[log] needs a name");
 		return CONFIG_EMISSING;
+	}
+	if (c->tuf_keys != NULL && c->tuf_resign >= c->tuf_timestamp_expiry) {
+		snprintf(err, errsize, "[tuf] resign must be shorter than "
+		    "timestamp_expiry");
+		return CONFIG_EVALUE;
 	}
 	for (i = 0; i < (size_t)c->nmirrors; i++) {
 		*line = c->mirrors[i].line;

@@ -49,6 +49,12 @@ struct config {
 	int64_t		 log_fetch_timeout;	/* milliseconds */
 	int64_t		 log_max_module_size;	/* bytes, zip or go.mod */
 	int64_t		 log_batch_delay;	/* milliseconds */
+	/* [tuf]: the TUF repository, if keys is set */
+	char		*tuf_keys;		/* online keys file */
+	int64_t		 tuf_timestamp_expiry;	/* milliseconds */
+	int64_t		 tuf_snapshot_expiry;
+	int64_t		 tuf_targets_expiry;
+	int64_t		 tuf_resign;		/* timestamp re-sign interval */
 	/* [mirror NAME] sections */
 	struct config_mirror mirrors[CONFIG_MIRRORS_MAX];
 	int		 nmirrors;

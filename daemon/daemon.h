@@ -26,6 +26,7 @@ struct evhttp_request;
 struct note_signer;
 struct store;
 struct ssl_ctx_st;
+struct tufrepo;
 
 /* A lookup miss of the private log, waiting for its module. */
 struct pending;
@@ -139,6 +140,7 @@ struct env {
 	pthread_mutex_t		 missmu;	/* guards misses */
 	struct misslist		 misses;	/* from workers to main */
 	struct event		*miss_ev;
+	struct tufrepo		*tuf;		/* the TUF repository, or NULL */
 };
 
 /* log.c */
@@ -205,6 +207,8 @@ void	serve_db(struct worker *w, struct db *db, struct evhttp_request *req,
 void	serve_tile_stored(struct worker *w, struct db *db,
 	    struct evhttp_request *req, const char *path);
 void	serve_healthz(struct worker *w, struct evhttp_request *req);
+void	serve_tuf(struct worker *w, struct evhttp_request *req,
+	    const char *path);
 void	serve_metrics(struct worker *w, struct evhttp_request *req);
 
 /* privlog.c: lookup misses of the private log */
@@ -228,6 +232,13 @@ void	mirror_metrics(struct evbuffer *out);
 void	miss_answer(struct missreq *m, int status, int64_t id,
 	    const char *err);
 int	cmd_unfreeze(int argc, char **argv);
+
+/* tufrepo.c: the TUF repository, main thread */
+int	tufrepo_open(struct env *env);
+void	tufrepo_start(struct env *env);
+void	tufrepo_changed(struct env *env);
+void	tufrepo_free(struct env *env);
+int	cmd_tuf(int argc, char **argv);
 const char *refusal_name(enum refusal r);
 
 #endif /* DAEMON_H */

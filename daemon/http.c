@@ -144,6 +144,10 @@ route(struct evhttp_request *req, void *arg)
 		serve_healthz(w, req);
 		goto done;
 	}
+	if (strncmp(path, "/tuf/", 5) == 0) {
+		serve_tuf(w, req, path + 5);
+		goto done;
+	}
 	if (strcmp(path, "/metrics") == 0) {
 		serve_metrics(w, req);
 		goto done;

@@ -253,5 +253,6 @@ logw_refresh(struct env *env, struct db *db)
 		db->size = 0;
 	/* Workers reload their copies when they see a new generation. */
 	__atomic_add_fetch(&db->gen, 1, __ATOMIC_RELEASE);
+	tufrepo_changed(env);
 	return 0;
 }

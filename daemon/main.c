@@ -30,6 +30,7 @@ usage(FILE *f)
 	    "       sumdbd keygen [-o FILE] NAME\n"
 	    "       sumdbd add [-c FILE] [-p GOPROXY] MODULE@VERSION...\n"
 	    "       sumdbd unfreeze [-c FILE] NAME\n"
+	    "       sumdbd tuf init|rotate ...\n"
 	    "Options:\n"
 	    "  -c FILE  configuration file (default " DEFAULT_CONFIG ")\n"
 	    "  -d       stay in the foreground (the default under systemd)\n"
@@ -76,7 +77,7 @@ run_daemon(struct env *env)
 		goto done;
 	}
 	if (env_open_store(env) != 0 || env_open_log(env) != 0 ||
-	    mirror_open(env) != 0)
+	    mirror_open(env) != 0 || tufrepo_open(env) != 0)
 		goto done;
 	if ((env->base = event_base_new()) == NULL ||
 	    (env->dns = evdns_base_new(env->base,
@@ -91,6 +92,7 @@ run_daemon(struct env *env)
 	    http_start(env) != 0)
 		goto done;
 	mirror_start(env);
+	tufrepo_start(env);
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		env->sigev[i] = evsignal_new(env->base, sigs[i], on_signal,
 		    env);
@@ -132,6 +134,8 @@ main(int argc, char **argv)
 		return cmd_add(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "unfreeze") == 0)
 		return cmd_unfreeze(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "tuf") == 0)
+		return cmd_tuf(argc - 1, argv + 1);
 	while ((ch = getopt(argc, argv, "c:dhnv")) != -1) {
 		switch (ch) {
 		case 'c':

@@ -1144,6 +1144,7 @@ refresh(struct env *env, struct db *db)
 	else if (r == 0)
 		db->size = 0;
 	__atomic_add_fetch(&db->gen, 1, __ATOMIC_RELEASE);
+	tufrepo_changed(env);
 }
 
 static void

@@ -181,6 +181,7 @@ env_free(struct env *env)
 {
 	privlog_free(env);
 	mirror_free(env);
+	tufrepo_free(env);
 	if (env->log != NULL) {
 		note_signer_free(env->log->signer);
 		free(env->log->name);

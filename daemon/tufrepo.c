@@ -1,0 +1,721 @@
+/*
+ * tufrepo.c: the TUF repository sumdbd publishes under /tuf/: for each
+ * database its verifier key and its newest trust base as targets.
+ * Root keys stay offline: `sumdbd tuf init` makes them and the first
+ * root, `sumdbd tuf rotate` writes root N+1 signed by the old and the
+ * new root keys.  The targets, snapshot and timestamp keys are online:
+ * the daemon signs targets and snapshot when a trust base changes, and
+ * timestamp on a timer, every version strictly increasing and every
+ * published file kept byte for byte.  Main thread only.
+ */
+
+#include <sys/stat.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <sodium.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "store.h"
+#include "tuf.h"
+
+#define ROOT_EXPIRY	(365 * 86400)
+#define ROOT_KEYS_MAX	16
+
+static const char *online_roles[3] = { "targets", "snapshot", "timestamp" };
+
+struct tufrepo {
+	struct tuf_signer	*key[3];	/* targets, snapshot, timestamp */
+	struct event		*resign_ev;
+	struct event		*publish_ev;
+};
+
+/* Read one hex seed per line ("ROLE HEX" or "HEX"), mode 0600 only. */
+static int
+read_seeds(const char *path, char roles[][16], uint8_t (*seeds)[32], int max)
+{
+	struct stat	 sb;
+	FILE		*f;
+	char		 line[256], *sp, *hex;
+	int		 n = 0, fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		log_warn("TUF keys '%s'", path);
+		return -1;
+	}
+	if (fstat(fd, &sb) == -1 || (sb.st_mode & (S_IRWXG | S_IRWXO))) {
+		log_warnx("TUF keys '%s': readable by group or others; run "
+		    "chmod 600 '%s'", path, path);
+		close(fd);
+		return -1;
+	}
+	if ((f = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL && n < max) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '\0' || line[0] == '#')
+			continue;
+		roles[n][0] = '\0';
+		hex = line;
+		if ((sp = strchr(line, ' ')) != NULL) {
+			*sp = '\0';
+			snprintf(roles[n], sizeof(roles[n]), "%.15s", line);
+			hex = sp + 1;
+		}
+		if (sodium_hex2bin(seeds[n], 32, hex, strlen(hex), NULL, NULL,
+		    NULL) != 0 || strlen(hex) != 64) {
+			log_warnx("TUF keys '%s': malformed line", path);
+			sodium_memzero(line, sizeof(line));
+			fclose(f);
+			return -1;
+		}
+		n++;
+	}
+	sodium_memzero(line, sizeof(line));
+	fclose(f);
+	return n;
+}
+
+/* Write seeds to a new file of mode 0600 (never over an old one). */
+static int
+write_seeds(const char *path, const char *const *roles,
+    struct tuf_signer *const *s, int n)
+{
+	uint8_t	 seed[32];
+	char	 hex[65];
+	FILE	*f;
+	int	 fd, i, rv = -1;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) ==
+	    -1) {
+		log_warn("'%s'", path);
+		return -1;
+	}
+	if ((f = fdopen(fd, "w")) == NULL) {
+		close(fd);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		tuf_signer_seed(s[i], seed);
+		sodium_bin2hex(hex, sizeof(hex), seed, sizeof(seed));
+		fprintf(f, "%s%s%s\n", roles != NULL ? roles[i] : "",
+		    roles != NULL ? " " : "", hex);
+	}
+	sodium_memzero(seed, sizeof(seed));
+	sodium_memzero(hex, sizeof(hex));
+	if (fflush(f) == 0 && fsync(fd) == 0)
+		rv = 0;
+	if (fclose(f) != 0)
+		rv = -1;
+	if (rv != 0)
+		log_warn("writing '%s'", path);
+	return rv;
+}
+
+static json_t *
+expires(time_t from, int64_t seconds)
+{
+	char	 buf[21];
+
+	if (tuf_format_time(from + (time_t)seconds, buf) != 0)
+		return NULL;
+	return json_string(buf);
+}
+
+/* The newest metadata of role as parsed JSON, or NULL; *v its version. */
+static json_t *
+newest(struct store *st, const char *role, int64_t *v)
+{
+	struct evbuffer	*b;
+	json_t		*md = NULL;
+
+	*v = 0;
+	if ((b = evbuffer_new()) == NULL)
+		return NULL;
+	if (store_tuf_get(st, role, -1, b, v) == 1)
+		md = tuf_parse(evbuffer_pullup(b, -1), evbuffer_get_length(b));
+	evbuffer_free(b);
+	return md;
+}
+
+/* Sign signed_ with s and store it as role's version v; 0 or -1. */
+static int
+publish_role(struct store *st, const char *role, int64_t v, json_t *signed_,
+    struct tuf_signer *const *s, size_t n, struct tuf_meta *meta)
+{
+	char	*out = NULL;
+	size_t	 len;
+	int	 r;
+
+	if ((r = tuf_sign(signed_, s, n, &out, &len)) != 0) {
+		log_warnx("TUF %s: %s", role, tuf_strerror(r));
+		return -1;
+	}
+	if (store_tuf_put(st, role, v, (uint8_t *)out, len) != 0) {
+		log_warnx("TUF %s: %s", role, store_errmsg(st));
+		free(out);
+		return -1;
+	}
+	if (meta != NULL) {
+		meta->version = v;
+		meta->length = (int64_t)len;
+		crypto_hash_sha256(meta->sha256, (uint8_t *)out, len);
+		meta->has_sha256 = 1;
+	}
+	free(out);
+	return 0;
+}
+
+static json_t *
+meta_json(const struct tuf_meta *m)
+{
+	char	 hex[65];
+
+	sodium_bin2hex(hex, sizeof(hex), m->sha256, sizeof(m->sha256));
+	return json_pack("{s:I, s:I, s:{s:s}}", "version",
+	    (json_int_t)m->version, "length", (json_int_t)m->length, "hashes",
+	    "sha256", hex);
+}
+
+/* Add target path with bytes p to targets (and to the store). */
+static int
+add_target(struct store *st, json_t *targets, const char *path,
+    const uint8_t *p, size_t len, json_t *custom)
+{
+	uint8_t	 h[32];
+	char	 hex[65];
+
+	crypto_hash_sha256(h, p, len);
+	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	if (store_target_put(st, path, hex, p, len) != 0)
+		return -1;
+	return json_object_set_new(targets, path, json_pack("{s:I, s:{s:s}, "
+	    "s:o}", "length", (json_int_t)len, "hashes", "sha256", hex,
+	    "custom", custom != NULL ? custom : json_object()));
+}
+
+/* The targets of every database: its verifier key and newest note. */
+static json_t *
+build_targets(struct env *env)
+{
+	struct evbuffer	*b = NULL;
+	json_t		*t = NULL;
+	struct db	*db;
+	char		 path[1100];
+	uint8_t		 root[32];
+	int64_t		 size;
+	int		 i, r;
+
+	if ((t = json_object()) == NULL || (b = evbuffer_new()) == NULL)
+		goto bad;
+	for (i = 0; i < env->ndbs; i++) {
+		db = env->dbs[i];
+		evbuffer_drain(b, evbuffer_get_length(b));
+		if (note_verifier_format(&db->vkey, b) != 0 ||
+		    evbuffer_add(b, "\n", 1) != 0)
+			goto bad;
+		snprintf(path, sizeof(path), "%s/key", db->name);
+		if (add_target(env->st, t, path, evbuffer_pullup(b, -1),
+		    evbuffer_get_length(b), NULL) != 0)
+			goto bad;
+		evbuffer_drain(b, evbuffer_get_length(b));
+		if ((r = store_latest(env->st, db->log, b, &size, root)) < 0)
+			goto bad;
+		if (r == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/latest", db->name);
+		if (add_target(env->st, t, path, evbuffer_pullup(b, -1),
+		    evbuffer_get_length(b), json_pack("{s:I}", "tree_size",
+		    (json_int_t)size)) != 0)
+			goto bad;
+	}
+	evbuffer_free(b);
+	return t;
+ bad:
+	log_warnx("TUF targets: %s", store_errmsg(env->st));
+	if (b != NULL)
+		evbuffer_free(b);
+	json_decref(t);
+	return NULL;
+}
+
+/* The meta entry of the stored role version v: length and sha256. */
+static int
+stored_meta(struct store *st, const char *role, int64_t v,
+    struct tuf_meta *m)
+{
+	struct evbuffer	*b;
+	int		 r;
+
+	if ((b = evbuffer_new()) == NULL)
+		return -1;
+	if ((r = store_tuf_get(st, role, v, b, NULL)) == 1) {
+		m->version = v;
+		m->length = (int64_t)evbuffer_get_length(b);
+		crypto_hash_sha256(m->sha256, evbuffer_pullup(b, -1),
+		    evbuffer_get_length(b));
+		m->has_sha256 = 1;
+	}
+	evbuffer_free(b);
+	return r == 1 ? 0 : -1;
+}
+
+/* Whether md expires within seconds of now (or cannot say). */
+static int
+expiring(const json_t *md, time_t now, int64_t seconds)
+{
+	const char	*e;
+	time_t		 exp;
+
+	if ((e = json_string_value(json_object_get(json_object_get(md,
+	    "signed"), "expires"))) == NULL || tuf_parse_time(e, &exp) != 0)
+		return 1;
+	return exp - now < seconds;
+}
+
+/*
+ * Publish what changed: targets if their list differs (or half their
+ * life is gone), snapshot if targets changed (or likewise), and always a
+ * new timestamp.  One transaction.
+ */
+static int
+publish(struct env *env)
+{
+	struct tufrepo	*tr = env->tuf;
+	struct tuf_meta	 tm, sm;
+	json_t		*targets = NULL, *oldt = NULL, *olds = NULL;
+	json_t		*signed_ = NULL;
+	time_t		 now = time(NULL);
+	int64_t		 tv, sv, tsv;
+	int		 newt, rv = -1;
+
+	if (store_begin(env->st, 1) != 0)
+		return -1;
+	if ((targets = build_targets(env)) == NULL)
+		goto done;
+	oldt = newest(env->st, "targets", &tv);
+	olds = newest(env->st, "snapshot", &sv);
+	json_decref(newest(env->st, "timestamp", &tsv));
+	newt = oldt == NULL || !json_equal(targets, json_object_get(
+	    json_object_get(oldt, "signed"), "targets")) ||
+	    expiring(oldt, now, env->conf.tuf_targets_expiry / 2000);
+	if (newt) {
+		signed_ = json_pack("{s:s, s:s, s:I, s:o, s:O}", "_type",
+		    "targets", "spec_version", TUF_SPEC_VERSION, "version",
+		    (json_int_t)(tv + 1), "expires", expires(now,
+		    env->conf.tuf_targets_expiry / 1000), "targets", targets);
+		if (signed_ == NULL || publish_role(env->st, "targets",
+		    tv + 1, signed_, &tr->key[0], 1, &tm) != 0)
+			goto done;
+		json_decref(signed_);
+		signed_ = NULL;
+	} else if (stored_meta(env->st, "targets", tv, &tm) != 0)
+		goto done;
+	if (newt || olds == NULL ||
+	    expiring(olds, now, env->conf.tuf_snapshot_expiry / 2000)) {
+		signed_ = json_pack("{s:s, s:s, s:I, s:o, s:{s:o}}", "_type",
+		    "snapshot", "spec_version", TUF_SPEC_VERSION, "version",
+		    (json_int_t)(sv + 1), "expires", expires(now,
+		    env->conf.tuf_snapshot_expiry / 1000), "meta",
+		    "targets.json", meta_json(&tm));
+		if (signed_ == NULL || publish_role(env->st, "snapshot",
+		    sv + 1, signed_, &tr->key[1], 1, &sm) != 0)
+			goto done;
+		json_decref(signed_);
+		signed_ = NULL;
+	} else if (stored_meta(env->st, "snapshot", sv, &sm) != 0)
+		goto done;
+	signed_ = json_pack("{s:s, s:s, s:I, s:o, s:{s:o}}", "_type",
+	    "timestamp", "spec_version", TUF_SPEC_VERSION, "version",
+	    (json_int_t)(tsv + 1), "expires", expires(now,
+	    env->conf.tuf_timestamp_expiry / 1000), "meta", "snapshot.json",
+	    meta_json(&sm));
+	if (signed_ == NULL || publish_role(env->st, "timestamp", tsv + 1,
+	    signed_, &tr->key[2], 1, NULL) != 0)
+		goto done;
+	if (store_commit(env->st) != 0)
+		goto done;
+	log_debug("TUF: timestamp %lld", (long long)(tsv + 1));
+	rv = 0;
+ done:
+	if (rv != 0)
+		store_rollback(env->st);
+	json_decref(signed_);
+	json_decref(targets);
+	json_decref(oldt);
+	json_decref(olds);
+	return rv;
+}
+
+static void
+resign_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct env	*env = arg;
+	struct timeval	 tv;
+
+	(void)fd;
+	(void)ev;
+	if (publish(env) != 0)
+		log_warnx("TUF: publishing failed; retrying in a minute");
+	tv.tv_sec = env->conf.tuf_resign / 1000;
+	tv.tv_usec = (env->conf.tuf_resign % 1000) * 1000;
+	evtimer_add(env->tuf->resign_ev, &tv);
+}
+
+static void
+publish_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct env	*env = arg;
+
+	(void)fd;
+	(void)ev;
+	if (publish(env) != 0)
+		log_warnx("TUF: publishing failed");
+}
+
+void
+tufrepo_changed(struct env *env)
+{
+	struct timeval	 tv = { 1, 0 };
+
+	if (env->tuf != NULL && env->tuf->publish_ev != NULL &&
+	    !evtimer_pending(env->tuf->publish_ev, NULL))
+		evtimer_add(env->tuf->publish_ev, &tv);
+}
+
+int
+tufrepo_open(struct env *env)
+{
+	struct tufrepo	*tr;
+	struct tuf_role	 role;
+	json_t		*root;
+	uint8_t		 seeds[3][32];
+	char		 roles[3][16];
+	int64_t		 v;
+	int		 n, i, k;
+
+	if (env->conf.tuf_keys == NULL)
+		return 0;
+	if ((root = newest(env->st, "root", &v)) == NULL) {
+		log_warnx("TUF: no root in the store; run sumdbd tuf init");
+		return -1;
+	}
+	if ((tr = calloc(1, sizeof(*tr))) == NULL)
+		return -1;
+	env->tuf = tr;
+	n = read_seeds(env->conf.tuf_keys, roles, seeds, 3);
+	for (i = 0; i < n; i++)
+		for (k = 0; k < 3; k++)
+			if (strcmp(roles[i], online_roles[k]) == 0)
+				tr->key[k] = tuf_signer_new(seeds[i]);
+	sodium_memzero(seeds, sizeof(seeds));
+	for (k = 0; k < 3; k++) {
+		if (tr->key[k] == NULL) {
+			log_warnx("TUF keys '%s': no %s key", env->conf.tuf_keys,
+			    online_roles[k]);
+			goto bad;
+		}
+		if (tuf_root_role(json_object_get(root, "signed"),
+		    online_roles[k], &role) != 0)
+			goto bad;
+		for (i = 0; i < (int)role.nkeys; i++)
+			if (strcmp(role.keys[i].keyid,
+			    tuf_signer_key(tr->key[k])->keyid) == 0)
+				break;
+		if (i == (int)role.nkeys) {
+			log_warnx("TUF: root %lld does not list our %s key",
+			    (long long)v, online_roles[k]);
+			goto bad;
+		}
+	}
+	json_decref(root);
+	return 0;
+ bad:
+	json_decref(root);
+	return -1;
+}
+
+void
+tufrepo_start(struct env *env)
+{
+	if (env->tuf == NULL)
+		return;
+	if ((env->tuf->resign_ev = evtimer_new(env->base, resign_cb, env)) ==
+	    NULL || (env->tuf->publish_ev = evtimer_new(env->base, publish_cb,
+	    env)) == NULL)
+		fatalx("TUF: out of memory");
+	resign_cb(-1, 0, env);
+}
+
+void
+tufrepo_free(struct env *env)
+{
+	int	 k;
+
+	if (env->tuf == NULL)
+		return;
+	for (k = 0; k < 3; k++)
+		tuf_signer_free(env->tuf->key[k]);
+	if (env->tuf->resign_ev != NULL)
+		event_free(env->tuf->resign_ev);
+	if (env->tuf->publish_ev != NULL)
+		event_free(env->tuf->publish_ev);
+	free(env->tuf);
+	env->tuf = NULL;
+}
+
+/* Build and sign root version v; the keys' seeds are the callers'. */
+static int
+make_root(struct store *st, int64_t v, struct tuf_signer **rootk, int nroot,
+    int threshold, struct tuf_signer **online, struct tuf_signer **signers,
+    int nsigners)
+{
+	json_t	*keys, *roles, *ids, *signed_;
+	int	 i, k, rv;
+
+	keys = json_object();
+	roles = json_object();
+	ids = json_array();
+	for (i = 0; i < nroot; i++) {
+		json_object_set_new(keys, tuf_signer_key(rootk[i])->keyid,
+		    tuf_key_json(tuf_signer_key(rootk[i])));
+		json_array_append_new(ids,
+		    json_string(tuf_signer_key(rootk[i])->keyid));
+	}
+	json_object_set_new(roles, "root", json_pack("{s:o, s:i}", "keyids",
+	    ids, "threshold", threshold));
+	for (k = 0; k < 3; k++) {
+		json_object_set_new(keys, tuf_signer_key(online[k])->keyid,
+		    tuf_key_json(tuf_signer_key(online[k])));
+		json_object_set_new(roles, online_roles[k], json_pack(
+		    "{s:[s], s:i}", "keyids", tuf_signer_key(online[k])->keyid,
+		    "threshold", 1));
+	}
+	signed_ = json_pack("{s:s, s:s, s:I, s:o, s:b, s:o, s:o}", "_type",
+	    "root", "spec_version", TUF_SPEC_VERSION, "version",
+	    (json_int_t)v, "expires", expires(time(NULL), ROOT_EXPIRY),
+	    "consistent_snapshot", 1, "keys", keys, "roles", roles);
+	if (signed_ == NULL)
+		return -1;
+	rv = publish_role(st, "root", v, signed_, signers, nsigners, NULL);
+	json_decref(signed_);
+	return rv;
+}
+
+/* Load every root key seed file in dir. */
+static int
+load_root_keys(const char *dir, struct tuf_signer **k, int max)
+{
+	DIR		*d;
+	struct dirent	*e;
+	char		 path[1100], roles[1][16];
+	uint8_t		 seed[1][32];
+	int		 n = 0;
+
+	if ((d = opendir(dir)) == NULL) {
+		log_warn("'%s'", dir);
+		return -1;
+	}
+	while ((e = readdir(d)) != NULL && n < max) {
+		if (strncmp(e->d_name, "root-", 5) != 0 ||
+		    strstr(e->d_name, ".key") == NULL)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (read_seeds(path, roles, seed, 1) != 1 ||
+		    (k[n] = tuf_signer_new(seed[0])) == NULL) {
+			closedir(d);
+			return -1;
+		}
+		n++;
+	}
+	sodium_memzero(seed, sizeof(seed));
+	closedir(d);
+	return n;
+}
+
+/* New root keys, written to dir as root-<keyid>.key. */
+static int
+new_root_keys(const char *dir, struct tuf_signer **k, int n)
+{
+	char	 path[1100];
+	int	 i;
+
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		log_warn("'%s'", dir);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if ((k[i] = tuf_signer_new(NULL)) == NULL)
+			return -1;
+		snprintf(path, sizeof(path), "%s/root-%.16s.key", dir,
+		    tuf_signer_key(k[i])->keyid);
+		if (write_seeds(path, NULL, &k[i], 1) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+tuf_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: sumdbd tuf init [-c FILE] [-n KEYS] [-t THRESHOLD] DIR\n"
+	    "       sumdbd tuf rotate [-c FILE] [-n KEYS] [-t THRESHOLD] "
+	    "OLDDIR NEWDIR\n"
+	    "  init makes KEYS (default 1) root keys in DIR, which should be\n"
+	    "  offline media, the online targets, snapshot and timestamp keys\n"
+	    "  in the [tuf] keys file, and signs the first root with\n"
+	    "  THRESHOLD (default KEYS) of the root keys.  rotate makes new\n"
+	    "  root keys in NEWDIR and signs root N+1 with the old keys in\n"
+	    "  OLDDIR and the new ones; all published roots stay served.\n");
+}
+
+int
+cmd_tuf(int argc, char **argv)
+{
+	struct env		 env;
+	struct tuf_signer	*rootk[ROOT_KEYS_MAX] = { NULL };
+	struct tuf_signer	*oldk[ROOT_KEYS_MAX] = { NULL };
+	struct tuf_signer	*online[3] = { NULL }, *all[2 * ROOT_KEYS_MAX];
+	struct tuf_role		 oldrole;
+	const char		*conf = "/etc/sumdbd/sumdbd.conf", *verb;
+	json_t			*root = NULL;
+	uint8_t			 seeds[3][32];
+	char			 roles[3][16];
+	int64_t			 v;
+	int			 ch, nkeys = 1, threshold = 0, nold = 0, i, k;
+	int			 nall = 0, rv = 2;
+
+	memset(&env, 0, sizeof(env));
+	if (argc < 2) {
+		tuf_usage(stderr);
+		return 2;
+	}
+	verb = argv[1];
+	argc--;
+	argv++;
+	while ((ch = getopt(argc, argv, "c:hn:t:")) != -1) {
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'n':
+			nkeys = atoi(optarg);
+			break;
+		case 't':
+			threshold = atoi(optarg);
+			break;
+		case 'h':
+			tuf_usage(stdout);
+			return 0;
+		default:
+			tuf_usage(stderr);
+			return 2;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (threshold == 0)
+		threshold = nkeys;
+	if (nkeys < 1 || nkeys > ROOT_KEYS_MAX || threshold < 1 ||
+	    threshold > nkeys || (strcmp(verb, "init") == 0 ? argc != 1 :
+	    strcmp(verb, "rotate") == 0 ? argc != 2 : 1)) {
+		tuf_usage(stderr);
+		return 2;
+	}
+	if (env_load_config(&env, conf) != 0)
+		return 2;
+	if (env.conf.tuf_keys == NULL) {
+		fprintf(stderr, "%s: no [tuf] keys\n", conf);
+		goto done;
+	}
+	if (env_open_store(&env) != 0)
+		goto done;
+	if (strcmp(verb, "init") == 0) {
+		if ((root = newest(env.st, "root", &v)) != NULL) {
+			fprintf(stderr, "sumdbd tuf init: root %lld exists; "
+			    "use rotate\n", (long long)v);
+			goto done;
+		}
+		for (k = 0; k < 3; k++)
+			if ((online[k] = tuf_signer_new(NULL)) == NULL)
+				goto done;
+		if (new_root_keys(argv[0], rootk, nkeys) != 0 ||
+		    write_seeds(env.conf.tuf_keys, online_roles, online, 3) != 0)
+			goto done;
+		if (make_root(env.st, 1, rootk, nkeys, threshold, online,
+		    rootk, threshold) != 0) {
+			unlink(env.conf.tuf_keys);
+			goto done;
+		}
+		printf("TUF root 1 signed by %d of %d root keys in '%s'; "
+		    "online keys in '%s'\n", threshold, nkeys, argv[0],
+		    env.conf.tuf_keys);
+		rv = 0;
+		goto done;
+	}
+	/* rotate */
+	if ((root = newest(env.st, "root", &v)) == NULL) {
+		fprintf(stderr, "sumdbd tuf rotate: no root; run tuf init\n");
+		goto done;
+	}
+	if (tuf_root_role(json_object_get(root, "signed"), "root", &oldrole) !=
+	    0 || (nold = load_root_keys(argv[0], oldk, ROOT_KEYS_MAX)) < 0)
+		goto done;
+	for (i = 0; i < nold; i++)
+		for (k = 0; k < (int)oldrole.nkeys; k++)
+			if (strcmp(oldrole.keys[k].keyid,
+			    tuf_signer_key(oldk[i])->keyid) == 0)
+				all[nall++] = oldk[i];
+	if (nall < oldrole.threshold) {
+		fprintf(stderr, "sumdbd tuf rotate: '%s' holds %d of root "
+		    "%lld's keys; it needs %lld\n", argv[0], nall,
+		    (long long)v, (long long)oldrole.threshold);
+		goto done;
+	}
+	if (read_seeds(env.conf.tuf_keys, roles, seeds, 3) != 3)
+		goto done;
+	for (i = 0; i < 3; i++)
+		for (k = 0; k < 3; k++)
+			if (strcmp(roles[i], online_roles[k]) == 0)
+				online[k] = tuf_signer_new(seeds[i]);
+	sodium_memzero(seeds, sizeof(seeds));
+	for (k = 0; k < 3; k++)
+		if (online[k] == NULL)
+			goto done;
+	if (new_root_keys(argv[1], rootk, nkeys) != 0)
+		goto done;
+	for (i = 0; i < threshold; i++)
+		all[nall++] = rootk[i];
+	if (store_begin(env.st, 1) != 0 ||
+	    make_root(env.st, v + 1, rootk, nkeys, threshold, online, all,
+	    nall) != 0 || store_commit(env.st) != 0) {
+		store_rollback(env.st);
+		goto done;
+	}
+	printf("TUF root %lld signed by the old and the new root keys; new "
+	    "keys in '%s'\n", (long long)(v + 1), argv[1]);
+	rv = 0;
+ done:
+	json_decref(root);
+	for (i = 0; i < ROOT_KEYS_MAX; i++) {
+		tuf_signer_free(rootk[i]);
+		tuf_signer_free(oldk[i]);
+	}
+	for (k = 0; k < 3; k++)
+		tuf_signer_free(online[k]);
+	env_free(&env);
+	return rv;
+}

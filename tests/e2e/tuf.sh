@@ -1,0 +1,61 @@
+#!/bin/sh
+# tuf-js (from npm, the independent TUF client) refreshes sumdbd's /tuf/
+# from its first root, downloads and verifies each target, then again
+# with the same trusted state after a root rotation and after the
+# daemon re-signed the timestamp.  Acceptance 1 of the TUF issue.
+. "$(dirname "$0")/lib.sh"
+
+command -v node >/dev/null || fail "node is not installed"
+J=$B/tufjs
+if [ ! -d "$J/node_modules/tuf-js" ]; then
+	mkdir -p "$J"
+	npm install --no-audit --no-fund --silent --prefix "$J" tuf-js@5.0.1 \
+	    >"$T/npm.log" 2>&1 || fail "npm install tuf-js: $(tail -5 "$T/npm.log")"
+fi
+cp tests/tuf/client.mjs "$J/client.mjs"
+tufjs() {
+	node "$J/client.mjs" "$URL/tuf/" "$URL/tuf/targets/" "$T/meta" \
+	    "$T/targets" "$T/1.root.json" sumdb.test.example/key \
+	    sumdb.test.example/latest
+}
+
+"$B/xmodref" modtree "$T/proxy" example.com/hello@v1.0.0 >/dev/null || fail "modtree"
+vkey=$("$B/sumdbd" keygen -o "$T/log.key" sumdb.test.example 2>/dev/null) || fail "keygen"
+write_config "$T/sumdbd.conf" 1 "[tuf]" "keys = $T/tuf.keys"
+"$B/sumdbd" tuf init -c "$T/sumdbd.conf" -n 2 -t 2 "$T/root1" >/dev/null ||
+    fail "tuf init"
+[ "$(stat -c %a "$T/tuf.keys")" = 600 ] || fail "online keys file mode"
+[ "$(ls "$T/root1" | wc -l)" = 2 ] || fail "root keys"
+"$B/sumdbd" add -c "$T/sumdbd.conf" example.com/hello@v1.0.0 >/dev/null || fail "add"
+start_daemon "[tuf]" "keys = $T/tuf.keys" "resign = 2s"
+curl -sf "$URL/tuf/1.root.json" >"$T/1.root.json" || fail "1.root.json"
+[ "$(status "$URL/tuf/2.root.json")" = 404 ] || fail "2.root.json before rotation"
+
+tufjs >"$T/out" 2>&1 || fail "tuf-js: $(cat "$T/out")"
+grep -q "^sumdb.test.example/key " "$T/out" || fail "tuf-js: $(cat "$T/out")"
+[ "$(cat "$T/targets/sumdb.test.example_key")" = "$vkey" ] || fail "key target"
+curl -s "$URL/latest" | cmp -s - "$T/targets/sumdb.test.example_latest" ||
+    fail "latest target"
+echo "$NAME: tuf-js refreshes from root 1 and verifies every target: ok"
+
+# A root rotation, with the daemon running: the client follows it.
+"$B/sumdbd" tuf rotate -c "$T/sumdbd.conf" -n 1 "$T/root1" "$T/root2" \
+    >/dev/null || fail "tuf rotate"
+[ "$(status "$URL/tuf/2.root.json")" = 200 ] || fail "2.root.json"
+[ "$(status "$URL/tuf/1.root.json")" = 200 ] || fail "1.root.json is gone"
+tufjs >"$T/out" 2>&1 || fail "tuf-js after rotation: $(cat "$T/out")"
+grep -q '"version":2' "$T/meta/root.json" || fail "tuf-js did not take root 2"
+echo "$NAME: tuf-js follows a root rotation signed by old and new keys: ok"
+
+# The timestamp is re-signed on a timer, and the log grows.
+ts=$(curl -s "$URL/tuf/timestamp.json" | sed 's/.*"_type":"timestamp".*"version":\([0-9]*\)}.*/\1/')
+sleep 2.5
+ts2=$(curl -s "$URL/tuf/timestamp.json" | sed 's/.*"_type":"timestamp".*"version":\([0-9]*\)}.*/\1/')
+[ "$ts2" -gt "$ts" ] || fail "timestamp not re-signed ($ts, $ts2)"
+"$B/xmodref" modtree "$T/proxy" example.com/hello@v1.1.0 >/dev/null
+[ "$(status "$URL/lookup/example.com/hello@v1.1.0")" = 200 ] || fail "lookup"
+sleep 1.5
+tufjs >"$T/out" 2>&1 || fail "tuf-js after re-signing: $(cat "$T/out")"
+curl -s "$URL/latest" | cmp -s - "$T/targets/sumdb.test.example_latest" ||
+    fail "latest target after growth"
+echo "$NAME: tuf-js after timestamp re-signs and a new trust base: ok"
