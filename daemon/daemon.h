@@ -239,6 +239,10 @@ void	tufrepo_start(struct env *env);
 void	tufrepo_changed(struct env *env);
 void	tufrepo_free(struct env *env);
 int	cmd_tuf(int argc, char **argv);
+
+/* bundle.c: differential bundles */
+int	cmd_export(int argc, char **argv);
+int	cmd_import(int argc, char **argv);
 const char *refusal_name(enum refusal r);
 
 #endif /* DAEMON_H */

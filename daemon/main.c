@@ -31,6 +31,8 @@ usage(FILE *f)
 	    "       sumdbd add [-c FILE] [-p GOPROXY] MODULE@VERSION...\n"
 	    "       sumdbd unfreeze [-c FILE] NAME\n"
 	    "       sumdbd tuf init|rotate ...\n"
+	    "       sumdbd export [-c FILE] --db NAME [--from N] [--to M] OUT\n"
+	    "       sumdbd import [-c FILE] BUNDLE\n"
 	    "Options:\n"
 	    "  -c FILE  configuration file (default " DEFAULT_CONFIG ")\n"
 	    "  -d       stay in the foreground (the default under systemd)\n"
@@ -136,6 +138,10 @@ main(int argc, char **argv)
 		return cmd_unfreeze(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "tuf") == 0)
 		return cmd_tuf(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "export") == 0)
+		return cmd_export(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "import") == 0)
+		return cmd_import(argc - 1, argv + 1);
 	while ((ch = getopt(argc, argv, "c:dhnv")) != -1) {
 		switch (ch) {
 		case 'c':

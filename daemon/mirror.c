@@ -1433,7 +1433,7 @@ mirror_miss(struct env *env, struct db *db, struct missreq *m)
 	 * upstream's /latest first (a tile: at most once a second).
 	 */
 	if (m->kind == MISS_TILE && !tile_in_tree(&j->want, db->size)) {
-		if (db->poll_ev == NULL || (db->sync == NULL &&
+		if (db->mc->offline || (db->sync == NULL &&
 		    now() - db->last_poll < 1)) {
 			snprintf(j->err, sizeof(j->err), "not found: tile "
 			    "beyond tree size %lld", (long long)db->size);
@@ -1448,7 +1448,7 @@ mirror_miss(struct env *env, struct db *db, struct missreq *m)
 		}
 		return;
 	}
-	if (db->size == 0 && db->poll_ev != NULL) {
+	if (db->size == 0 && !db->mc->offline) {
 		TAILQ_INSERT_TAIL(&db->waitsync, j, entry);
 		if (db->sync == NULL) {
 			event_del(db->poll_ev);
@@ -1550,6 +1550,25 @@ mirror_open(struct env *env)
 	return 0;
 }
 
+/* Offline: what `sumdbd import` stored since, every second. */
+static void
+reload(evutil_socket_t fd, short ev, void *arg)
+{
+	struct db	*db = arg;
+	struct timeval	 tv = { 1, 0 };
+	int64_t		 size = db->size;
+
+	(void)fd;
+	(void)ev;
+	if (store_latest(db->env->st, db->log, NULL, &size, (uint8_t[32]){ 0 }) ==
+	    1 && size != db->size) {
+		log_info("mirror '%s': trust base %lld from an import",
+		    db->name, (long long)size);
+		refresh(db->env, db);
+	}
+	evtimer_add(db->poll_ev, &tv);
+}
+
 void
 mirror_start(struct env *env)
 {
@@ -1564,8 +1583,14 @@ mirror_start(struct env *env)
 		log_info("mirror '%s': %s, %s, trust base %lld", db->name,
 		    db->mc->mode, db->mc->offline ? "offline" : "online",
 		    (long long)db->size);
-		if (db->mc->offline)
+		if (db->mc->offline) {
+			/* Imports change the store under us: look again. */
+			if ((db->poll_ev = evtimer_new(env->base, reload, db)) ==
+			    NULL)
+				fatalx("mirror: out of memory");
+			evtimer_add(db->poll_ev, &now);
 			continue;
+		}
 		if ((db->poll_ev = evtimer_new(env->base, poll_latest, db)) ==
 		    NULL)
 			fatalx("mirror: out of memory");

@@ -112,6 +112,7 @@ enum {
 	Q_SET_FROZEN,
 	Q_GET_FULL,
 	Q_SET_FULL,
+	Q_CHECKPOINT,
 	Q_TUF_PUT,
 	Q_TUF_GET,
 	Q_TUF_NEWEST,
@@ -154,6 +155,8 @@ static const char *queries[Q_MAX] = {
 	[Q_SET_FROZEN] = "UPDATE log SET frozen = ?2 WHERE id = ?1",
 	[Q_GET_FULL] = "SELECT full_next FROM log WHERE id = ?1",
 	[Q_SET_FULL] = "UPDATE log SET full_next = ?2 WHERE id = ?1",
+	[Q_CHECKPOINT] = "SELECT root, note FROM checkpoint WHERE log = ?1 "
+	    "AND size = ?2",
 	[Q_TUF_PUT] = "INSERT INTO tuf (role, version, bytes, created) "
 	    "VALUES (?1, ?2, ?3, ?4)",
 	[Q_TUF_GET] = "SELECT version, bytes FROM tuf WHERE role = ?1 AND "
@@ -723,4 +726,25 @@ store_target_get(struct store *st, const char *path, const char *sha256,
 	sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, sha256, -1, SQLITE_STATIC);
 	return one_blob(st, q, 0, out);
+}
+
+int
+store_checkpoint(struct store *st, int64_t log, int64_t size,
+    struct evbuffer *note, uint8_t root[STORE_HASH_SIZE])
+{
+	sqlite3_stmt	*q = prep(st, Q_CHECKPOINT);
+	int		 rc, found = 0;
+
+	sqlite3_bind_int64(q, 1, log);
+	sqlite3_bind_int64(q, 2, size);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW &&
+	    sqlite3_column_bytes(q, 0) == STORE_HASH_SIZE) {
+		memcpy(root, sqlite3_column_blob(q, 0), STORE_HASH_SIZE);
+		if (add_blob(st, q, 1, note) != 0)
+			rc = SQLITE_NOMEM;
+		found = 1;
+	}
+	if (done(st, q, rc) != 0)
+		return -1;
+	return found;
 }

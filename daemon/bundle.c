@@ -1,0 +1,755 @@
+/*
+ * bundle.c: differential bundles, everything between two trust bases of
+ * one log in one file, so that an offline site can take it across an
+ * air gap and verify every byte: `sumdbd export` writes one, `sumdbd
+ * import` checks it against the importer's own newest trust base and
+ * stores it in one transaction, or writes nothing.
+ *
+ * The format (also in README.md): a text header, then length-prefixed
+ * sections, then the SHA-256 of all that precedes it:
+ *
+ *	sumdbd bundle 1\n
+ *	db NAME\n
+ *	from N\n		to M\n
+ *	note LEN\n<from note>	(LEN 0 when N is 0)
+ *	note LEN\n<to note>
+ *	proof K\n<K base64 hashes, one per line>
+ *	records FIRST COUNT\n	then COUNT times: LEN\n<record text>
+ *	tiles COUNT\n		then COUNT times: PATH LEN\n<tile bytes>
+ *	end <hex sha256>\n
+ */
+
+#include <event2/buffer.h>
+#include <sodium.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "store.h"
+
+#define BUNDLE_MAGIC	"sumdbd bundle 1\n"
+#define BUNDLE_MAX	((size_t)4 << 30)
+
+/* Tiles held in memory (from a bundle), then the store's. */
+struct btiles {
+	struct store	*st;
+	int64_t		 log;
+	struct tile	*t;
+	struct span	*data;
+	size_t		 n;
+	struct evbuffer	*scratch[64];
+	size_t		 nscratch;
+	int		 storeerr;
+	int		 save;		/* store authenticated bundle tiles */
+};
+
+static int
+btiles_read(void *arg, const struct tile *t, size_t n, const uint8_t **data,
+    size_t *len)
+{
+	struct btiles	*bt = arg;
+	struct evbuffer	*b;
+	size_t		 i, k, need;
+
+	for (i = 0; i < n; i++) {
+		need = (size_t)t[i].w * SUMDB_HASH_SIZE;
+		data[i] = NULL;
+		for (k = 0; k < bt->n; k++)
+			if (bt->t[k].l == t[i].l && bt->t[k].n == t[i].n &&
+			    bt->data[k].len >= need) {
+				data[i] = bt->data[k].p;
+				len[i] = need;
+				break;
+			}
+		if (data[i] != NULL)
+			continue;
+		if (bt->nscratch == sizeof(bt->scratch) / sizeof(bt->scratch[0]))
+			return -1;
+		if ((b = evbuffer_new()) == NULL)
+			return -1;
+		bt->scratch[bt->nscratch++] = b;
+		if (store_tile(bt->st, bt->log, t[i].l, t[i].n, b) != 1 ||
+		    evbuffer_get_length(b) < need)
+			return -1;
+		data[i] = evbuffer_pullup(b, -1);
+		len[i] = need;
+	}
+	return 0;
+}
+
+static void
+btiles_save(void *arg, const struct tile *t, size_t n, const uint8_t **data,
+    const size_t *len)
+{
+	struct btiles	*bt = arg;
+	size_t		 i;
+
+	if (!bt->save)
+		return;
+	for (i = 0; i < n; i++)
+		if (store_put_tile(bt->st, bt->log, t[i].l, t[i].n, data[i],
+		    len[i]) != 0)
+			bt->storeerr = 1;
+}
+
+static void
+btiles_release(struct btiles *bt)
+{
+	size_t	 i;
+
+	for (i = 0; i < bt->nscratch; i++)
+		evbuffer_free(bt->scratch[i]);
+	bt->nscratch = 0;
+}
+
+static int
+btiles_hashes(struct btiles *bt, const struct tlog_tree *tree,
+    const int64_t *idx, size_t n, uint8_t (*out)[SUMDB_HASH_SIZE])
+{
+	struct tile_reader	 tr = { SUMDB_TILE_HEIGHT, btiles_read,
+				    btiles_save, bt };
+	int			 r;
+
+	r = tile_read_hashes(tree, &tr, idx, n, out);
+	btiles_release(bt);
+	return r;
+}
+
+struct bhr {
+	struct btiles		*bt;
+	struct tlog_tree	 tree;
+};
+
+static int
+bhr_read(void *arg, const int64_t *idx, size_t n,
+    uint8_t (*out)[SUMDB_HASH_SIZE])
+{
+	struct bhr	*h = arg;
+
+	return btiles_hashes(h->bt, &h->tree, idx, n, out) == 0 ? 0 : -1;
+}
+
+/* The database called name, without the daemon: its log id and key. */
+static int
+find_db(struct env *env, const char *name, int64_t *log,
+    struct note_verifier *v)
+{
+	int	 i;
+
+	for (i = 0; i < env->conf.nmirrors; i++)
+		if (strcmp(env->conf.mirrors[i].name, name) == 0) {
+			if (note_verifier_parse(env->conf.mirrors[i].key,
+			    strlen(env->conf.mirrors[i].key), v) != 0)
+				return -1;
+			return store_log(env->st, name, "mirror", log);
+		}
+	if (env->conf.log_name != NULL && strcmp(env->conf.log_name, name) ==
+	    0) {
+		if (env_open_log(env) != 0)
+			return -1;
+		*v = env->log->vkey;
+		*log = env->log->log;
+		return 0;
+	}
+	return -1;
+}
+
+/* Append a stored tile to the bundle being written. */
+struct addtile {
+	struct evbuffer	*out, *tmp;
+	struct store	*st;
+	int64_t		 log;
+};
+
+static int
+add_tile(void *arg, const struct tile *t)
+{
+	struct addtile	*a = arg;
+	char		 path[SUMDB_TILE_PATH_MAX];
+	size_t		 need = (size_t)t->w * SUMDB_HASH_SIZE;
+
+	evbuffer_drain(a->tmp, evbuffer_get_length(a->tmp));
+	if (tile_format(t, path, sizeof(path)) < 0 ||
+	    store_tile(a->st, a->log, t->l, t->n, a->tmp) != 1 ||
+	    evbuffer_get_length(a->tmp) < need)
+		return -1;
+	if (evbuffer_add_printf(a->out, "%s %zu\n", path, need) < 0 ||
+	    evbuffer_add(a->out, evbuffer_pullup(a->tmp, -1), need) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+count_tile(void *arg, const struct tile *t)
+{
+	(void)t;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+static void
+export_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: sumdbd export [-c FILE] --db NAME [--from N] [--to M] "
+	    "OUT\n"
+	    "  Write the differential bundle of database NAME between its\n"
+	    "  trust bases N (default 0: everything) and M (default the\n"
+	    "  newest): both checkpoints, the consistency proof, the records\n"
+	    "  and the tiles added.  It needs every record in between: the\n"
+	    "  private log, or a full mirror.\n");
+}
+
+int
+cmd_export(int argc, char **argv)
+{
+	static struct option	 longopts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct env		 env;
+	struct note_verifier	 v;
+	struct btiles		 bt;
+	struct bhr		 h;
+	struct tlog_hash_reader	 hr = { bhr_read, &h };
+	struct tlog_tree	 to, from;
+	struct evbuffer		*out = NULL, *tmp = NULL, *note = NULL;
+	struct addtile		 at;
+	const char		*conf = "/etc/sumdbd/sumdbd.conf", *name = NULL;
+	uint8_t			 proof[SUMDB_PROOF_MAX][SUMDB_HASH_SIZE];
+	uint8_t			 sum[32];
+	char			 b64[SUMDB_B64_SIZE(32)], hex[65];
+	int64_t			 log, id;
+	size_t			 np = 0, ntiles = 0, i;
+	int			 ch, fd = -1, rv = 2;
+
+	memset(&env, 0, sizeof(env));
+	memset(&bt, 0, sizeof(bt));
+	from.n = 0;
+	to.n = -1;
+	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'd':
+			name = optarg;
+			break;
+		case 'f':
+			from.n = strtoll(optarg, NULL, 10);
+			break;
+		case 't':
+			to.n = strtoll(optarg, NULL, 10);
+			break;
+		case 'h':
+			export_usage(stdout);
+			return 0;
+		default:
+			export_usage(stderr);
+			return 2;
+		}
+	}
+	if (name == NULL || argc - optind != 1 || from.n < 0) {
+		export_usage(stderr);
+		return 2;
+	}
+	if (env_load_config(&env, conf) != 0 || env_open_store(&env) != 0)
+		goto done;
+	if (find_db(&env, name, &log, &v) != 0) {
+		fprintf(stderr, "sumdbd export: no database '%s' in %s\n", name,
+		    conf);
+		goto done;
+	}
+	if ((out = evbuffer_new()) == NULL || (tmp = evbuffer_new()) ==
+	    NULL || (note = evbuffer_new()) == NULL)
+		goto done;
+	if (to.n < 0 && store_latest(env.st, log, NULL, &to.n, to.hash) != 1) {
+		fprintf(stderr, "sumdbd export: '%s' has no trust base\n", name);
+		goto done;
+	}
+	if (store_checkpoint(env.st, log, to.n, note, to.hash) != 1 ||
+	    (from.n > 0 && store_checkpoint(env.st, log, from.n, tmp,
+	    from.hash) != 1) || from.n > to.n) {
+		fprintf(stderr, "sumdbd export: %lld and %lld must be trust "
+		    "bases of '%s', in order\n", (long long)from.n,
+		    (long long)to.n, name);
+		goto done;
+	}
+	bt.st = env.st;
+	bt.log = log;
+	h.bt = &bt;
+	h.tree = to;
+	if (from.n > 0 && from.n < to.n &&
+	    tlog_prove_tree(to.n, from.n, &hr, proof, &np) != 0) {
+		fprintf(stderr, "sumdbd export: the tiles for the proof from "
+		    "%lld to %lld are not stored\n", (long long)from.n,
+		    (long long)to.n);
+		goto done;
+	}
+	evbuffer_add_printf(out, BUNDLE_MAGIC "db %s\nfrom %lld\nto %lld\n"
+	    "note %zu\n", name, (long long)from.n, (long long)to.n,
+	    evbuffer_get_length(tmp));
+	evbuffer_add_buffer(out, tmp);
+	evbuffer_add_printf(out, "note %zu\n", evbuffer_get_length(note));
+	evbuffer_add_buffer(out, note);
+	evbuffer_add_printf(out, "proof %zu\n", np);
+	for (i = 0; i < np; i++) {
+		sumdb_b64_encode(proof[i], SUMDB_HASH_SIZE, b64);
+		evbuffer_add_printf(out, "%s\n", b64);
+	}
+	evbuffer_add_printf(out, "records %lld %lld\n", (long long)from.n,
+	    (long long)(to.n - from.n));
+	for (id = from.n; id < to.n; id++) {
+		evbuffer_drain(tmp, evbuffer_get_length(tmp));
+		if (store_record(env.st, log, id, tmp) != 1) {
+			fprintf(stderr, "sumdbd export: record %lld of '%s' is "
+			    "not stored: a bundle needs every record (the "
+			    "private log or a full mirror)\n", (long long)id,
+			    name);
+			goto done;
+		}
+		evbuffer_add_printf(out, "%zu\n", evbuffer_get_length(tmp));
+		evbuffer_add_buffer(out, tmp);
+	}
+	tile_new_tiles(SUMDB_TILE_HEIGHT, from.n, to.n, count_tile, &ntiles);
+	evbuffer_add_printf(out, "tiles %zu\n", ntiles);
+	at.out = out;
+	at.tmp = tmp;
+	at.st = env.st;
+	at.log = log;
+	if (tile_new_tiles(SUMDB_TILE_HEIGHT, from.n, to.n, add_tile, &at) !=
+	    0) {
+		fprintf(stderr, "sumdbd export: a tile between %lld and %lld "
+		    "is not stored\n", (long long)from.n, (long long)to.n);
+		goto done;
+	}
+	crypto_hash_sha256(sum, evbuffer_pullup(out, -1),
+	    evbuffer_get_length(out));
+	sodium_bin2hex(hex, sizeof(hex), sum, sizeof(sum));
+	evbuffer_add_printf(out, "end %s\n", hex);
+	if ((fd = open(argv[optind], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0644)) == -1) {
+		log_warn("'%s'", argv[optind]);
+		goto done;
+	}
+	while (evbuffer_get_length(out) > 0)
+		if (evbuffer_write(out, fd) <= 0) {
+			log_warn("writing '%s'", argv[optind]);
+			goto done;
+		}
+	if (fsync(fd) != 0) {
+		log_warn("'%s'", argv[optind]);
+		goto done;
+	}
+	printf("%s: %s from %lld to %lld, %lld records, %zu tiles\n",
+	    argv[optind], name, (long long)from.n, (long long)to.n,
+	    (long long)(to.n - from.n), ntiles);
+	rv = 0;
+ done:
+	if (fd != -1)
+		close(fd);
+	if (out != NULL)
+		evbuffer_free(out);
+	if (tmp != NULL)
+		evbuffer_free(tmp);
+	if (note != NULL)
+		evbuffer_free(note);
+	btiles_release(&bt);
+	env_free(&env);
+	return rv;
+}
+
+/* A cursor over the bundle's bytes. */
+struct cur {
+	const uint8_t	*p, *end;
+};
+
+/* The next line (without '\n') as a NUL-terminated copy in buf. */
+static int
+cur_line(struct cur *c, char *buf, size_t size)
+{
+	const uint8_t	*nl;
+	size_t		 len;
+
+	if ((nl = memchr(c->p, '\n', c->end - c->p)) == NULL ||
+	    (len = nl - c->p) >= size || memchr(c->p, '\0', len) != NULL)
+		return -1;
+	memcpy(buf, c->p, len);
+	buf[len] = '\0';
+	c->p = nl + 1;
+	return 0;
+}
+
+static int
+cur_bytes(struct cur *c, size_t len, struct span *s)
+{
+	if ((size_t)(c->end - c->p) < len)
+		return -1;
+	s->p = c->p;
+	s->len = len;
+	c->p += len;
+	return 0;
+}
+
+/* "KEY N\n": N in *n. */
+static int
+cur_num(struct cur *c, const char *key, int64_t *n)
+{
+	char	 line[128], *sp;
+
+	if (cur_line(c, line, sizeof(line)) != 0 ||
+	    (sp = strchr(line, ' ')) == NULL)
+		return -1;
+	*sp = '\0';
+	if (strcmp(line, key) != 0 || sumdb_parse_int64(sp + 1,
+	    strlen(sp + 1), n) != 0)
+		return -1;
+	return 0;
+}
+
+static void
+import_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: sumdbd import [-c FILE] BUNDLE\n"
+	    "  Verify a differential bundle against this store's newest trust\n"
+	    "  base of its database and store it: the to-checkpoint must verify\n"
+	    "  under the configured key and extend our trust base, and every\n"
+	    "  record and tile must authenticate.  Any failure writes nothing\n"
+	    "  and exits 1 with the reason.\n");
+}
+
+static int
+refuse(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	fprintf(stderr, "sumdbd import: refused: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	return 1;
+}
+
+int
+cmd_import(int argc, char **argv)
+{
+	struct env		 env;
+	struct note_verifier	 v;
+	struct note		 n;
+	struct btiles		 bt;
+	struct bhr		 h;
+	struct tlog_hash_reader	 hr = { bhr_read, &h };
+	struct tlog_tree	 from, to, tb;
+	struct cur		 c;
+	struct span		 fromnote, tonote, *recs = NULL;
+	struct record		 rec;
+	struct evbuffer		*file = NULL;
+	const char		*conf = "/etc/sumdbd/sumdbd.conf";
+	uint8_t			 proof[SUMDB_PROOF_MAX][SUMDB_HASH_SIZE];
+	uint8_t			 tbproof[SUMDB_PROOF_MAX][SUMDB_HASH_SIZE];
+	uint8_t			 sum[32], leaf[SUMDB_HASH_SIZE];
+	uint8_t			(*leaves)[SUMDB_HASH_SIZE] = NULL;
+	int64_t			*idx = NULL, log, first, count, k, ntiles;
+	char			 line[2200], name[2200], hex[65];
+	char			 path[SUMDB_PATH_MAX], version[SUMDB_PATH_MAX];
+	size_t			 np = 0, ntb = 0, i, flen;
+	int			 ch, fd = -1, r, found, rv = 2, txn = 0;
+
+	memset(&env, 0, sizeof(env));
+	memset(&bt, 0, sizeof(bt));
+	while ((ch = getopt(argc, argv, "c:h")) != -1) {
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'h':
+			import_usage(stdout);
+			return 0;
+		default:
+			import_usage(stderr);
+			return 2;
+		}
+	}
+	if (argc - optind != 1) {
+		import_usage(stderr);
+		return 2;
+	}
+	if (env_load_config(&env, conf) != 0 || env_open_store(&env) != 0)
+		goto done;
+	if ((fd = open(argv[optind], O_RDONLY | O_CLOEXEC)) == -1) {
+		log_warn("'%s'", argv[optind]);
+		goto done;
+	}
+	if ((file = evbuffer_new()) == NULL)
+		goto done;
+	while ((r = evbuffer_read(file, fd, 1 << 20)) > 0)
+		if (evbuffer_get_length(file) > BUNDLE_MAX) {
+			rv = refuse("bundle larger than %zu bytes", BUNDLE_MAX);
+			goto done;
+		}
+	if (r < 0) {
+		log_warn("'%s'", argv[optind]);
+		goto done;
+	}
+	flen = evbuffer_get_length(file);
+	c.p = evbuffer_pullup(file, -1);
+	c.end = c.p + flen;
+	rv = 1;
+
+	/* The envelope: magic, database, sizes, notes, proof. */
+	if (flen < strlen(BUNDLE_MAGIC) + 70 ||
+	    memcmp(c.p, BUNDLE_MAGIC, strlen(BUNDLE_MAGIC)) != 0) {
+		refuse("not a sumdbd bundle");
+		goto done;
+	}
+	/* The trailer: the sha256 of everything before it. */
+	if (c.end[-1] != '\n' || memcmp(c.end - 69, "end ", 4) != 0) {
+		refuse("truncated bundle");
+		goto done;
+	}
+	crypto_hash_sha256(sum, c.p, flen - 69);
+	sodium_bin2hex(hex, sizeof(hex), sum, sizeof(sum));
+	if (memcmp(c.end - 65, hex, 64) != 0) {
+		refuse("the bundle's checksum does not match: damaged");
+		goto done;
+	}
+	c.end -= 69;		/* "end " HEX "\n" */
+	c.p += strlen(BUNDLE_MAGIC);
+	if (cur_line(&c, line, sizeof(line)) != 0 ||
+	    strncmp(line, "db ", 3) != 0) {
+		refuse("malformed bundle header");
+		goto done;
+	}
+	snprintf(name, sizeof(name), "%s", line + 3);
+	if (find_db(&env, name, &log, &v) != 0) {
+		refuse("the bundle is for database '%s', which %s does not "
+		    "have", name, conf);
+		goto done;
+	}
+	if (cur_num(&c, "from", &from.n) != 0 || cur_num(&c, "to", &to.n) !=
+	    0 || from.n > to.n || cur_num(&c, "note", &k) != 0 ||
+	    cur_bytes(&c, (size_t)k, &fromnote) != 0 ||
+	    cur_num(&c, "note", &k) != 0 ||
+	    cur_bytes(&c, (size_t)k, &tonote) != 0 ||
+	    cur_num(&c, "proof", &k) != 0 || k > SUMDB_PROOF_MAX) {
+		refuse("malformed bundle header");
+		goto done;
+	}
+	np = (size_t)k;
+	for (i = 0; i < np; i++)
+		if (cur_line(&c, line, sizeof(line)) != 0 ||
+		    sumdb_b64_decode(line, strlen(line), proof[i],
+		    SUMDB_HASH_SIZE) != SUMDB_HASH_SIZE) {
+			refuse("malformed proof");
+			goto done;
+		}
+	/* Both checkpoints verify under our key, and are consistent. */
+	if (note_open(tonote.p, tonote.len, &v, 1, &n) != 0 ||
+	    tlog_parse_tree(n.text, n.textlen, &to) != 0 || to.n == 0) {
+		refuse("the to-checkpoint does not verify under %s's key",
+		    name);
+		goto done;
+	}
+	if (from.n > 0 && (note_open(fromnote.p, fromnote.len, &v, 1, &n) != 0 ||
+	    tlog_parse_tree(n.text, n.textlen, &from) != 0)) {
+		refuse("the from-checkpoint does not verify under %s's key",
+		    name);
+		goto done;
+	}
+	if (from.n > 0 && tlog_check_tree((const uint8_t (*)[32])proof, np,
+	    to.n, to.hash, from.n, from.hash) != 0) {
+		refuse("the to-checkpoint does not extend the from-checkpoint");
+		goto done;
+	}
+	/* The records and tiles. */
+	if (cur_line(&c, line, sizeof(line)) != 0 ||
+	    sscanf(line, "records %lld %lld", (long long *)&first,
+	    (long long *)&count) != 2 || first != from.n ||
+	    count != to.n - from.n || count > 100000000) {
+		refuse("malformed records section");
+		goto done;
+	}
+	if (count > 0 && ((recs = calloc(count, sizeof(*recs))) == NULL ||
+	    (leaves = calloc(count, sizeof(*leaves))) == NULL ||
+	    (idx = calloc(count, sizeof(*idx))) == NULL)) {
+		rv = 2;
+		goto done;
+	}
+	for (k = 0; k < count; k++) {
+		int64_t	 len;
+
+		if (cur_line(&c, line, sizeof(line)) != 0 ||
+		    sumdb_parse_int64(line, strlen(line), &len) != 0 ||
+		    cur_bytes(&c, (size_t)len, &recs[k]) != 0 ||
+		    !record_text_valid(recs[k].p, recs[k].len)) {
+			refuse("malformed record %lld", (long long)(first + k));
+			goto done;
+		}
+	}
+	if (cur_num(&c, "tiles", &ntiles) != 0 || ntiles > 100000000) {
+		refuse("malformed tiles section");
+		goto done;
+	}
+	if (ntiles > 0 && ((bt.t = calloc(ntiles, sizeof(*bt.t))) == NULL ||
+	    (bt.data = calloc(ntiles, sizeof(*bt.data))) == NULL)) {
+		rv = 2;
+		goto done;
+	}
+	for (k = 0; k < ntiles; k++) {
+		char	*sp;
+		int64_t	 len;
+
+		if (cur_line(&c, line, sizeof(line)) != 0 ||
+		    (sp = strchr(line, ' ')) == NULL ||
+		    tile_parse(line, sp - line, &bt.t[k]) != 0 ||
+		    bt.t[k].l < 0 || bt.t[k].h != SUMDB_TILE_HEIGHT ||
+		    sumdb_parse_int64(sp + 1, strlen(sp + 1), &len) != 0 ||
+		    len != (int64_t)bt.t[k].w * SUMDB_HASH_SIZE ||
+		    cur_bytes(&c, (size_t)len, &bt.data[k]) != 0) {
+			refuse("malformed tile %lld", (long long)k);
+			goto done;
+		}
+	}
+	bt.n = (size_t)ntiles;
+	if (c.p != c.end) {
+		refuse("trailing bytes in the bundle");
+		goto done;
+	}
+
+	/* Against our own newest trust base, in one transaction. */
+	if (store_begin(env.st, 1) != 0) {
+		rv = 2;
+		goto done;
+	}
+	txn = 1;
+	bt.st = env.st;
+	bt.log = log;
+	bt.save = 1;
+	h.bt = &bt;
+	h.tree = to;
+	if ((found = store_latest(env.st, log, NULL, &tb.n, tb.hash)) < 0) {
+		rv = 2;
+		goto done;
+	}
+	if (found && tb.n > to.n) {
+		refuse("the bundle ends at %lld, before our trust base %lld",
+		    (long long)to.n, (long long)tb.n);
+		goto done;
+	}
+	if (found && from.n > tb.n) {
+		refuse("the bundle starts at %lld, after our trust base %lld: "
+		    "import the bundles before it first", (long long)from.n,
+		    (long long)tb.n);
+		goto done;
+	}
+	if (found && tb.n > 0 && (tlog_prove_tree(to.n, tb.n, &hr, tbproof,
+	    &ntb) != 0 || tlog_check_tree((const uint8_t (*)[32])tbproof, ntb,
+	    to.n, to.hash, tb.n, tb.hash) != 0)) {
+		refuse("the to-checkpoint %lld forks from our trust base "
+		    "%lld (or its tiles do not match it)", (long long)to.n,
+		    (long long)tb.n);
+		goto done;
+	}
+	/* Every tile of the bundle authenticates against the to-tree. */
+	for (k = 0; k < ntiles; k++) {
+		int64_t	 ti[256];
+		uint8_t	 th[256][SUMDB_HASH_SIZE];
+		int	 w;
+
+		for (w = 0; w < bt.t[k].w; w++)
+			ti[w] = tlog_stored_hash_index(SUMDB_TILE_HEIGHT *
+			    bt.t[k].l, (bt.t[k].n << SUMDB_TILE_HEIGHT) + w);
+		if (btiles_hashes(&bt, &to, ti, bt.t[k].w, th) != 0 ||
+		    memcmp(th, bt.data[k].p, bt.data[k].len) != 0) {
+			refuse("tile %lld does not authenticate against tree "
+			    "%lld", (long long)k, (long long)to.n);
+			goto done;
+		}
+	}
+	/* And every record against its authenticated leaf. */
+	for (k = 0; k < count; k++)
+		idx[k] = tlog_stored_hash_index(0, first + k);
+	if (count > 0 && btiles_hashes(&bt, &to, idx, count, leaves) != 0) {
+		refuse("the records' tiles do not authenticate");
+		goto done;
+	}
+	for (k = 0; k < count; k++) {
+		tlog_record_hash(recs[k].p, recs[k].len, leaf);
+		if (memcmp(leaf, leaves[k], SUMDB_HASH_SIZE) != 0) {
+			refuse("record %lld is not in tree %lld",
+			    (long long)(first + k), (long long)to.n);
+			goto done;
+		}
+		if (record_parse(recs[k].p, recs[k].len, &rec) != 0 ||
+		    rec.pathlen >= sizeof(path) ||
+		    rec.versionlen >= sizeof(version)) {
+			snprintf(path, sizeof(path), "#");
+			snprintf(version, sizeof(version), "#%lld",
+			    (long long)(first + k));
+		} else {
+			memcpy(path, rec.path, rec.pathlen);
+			path[rec.pathlen] = '\0';
+			memcpy(version, rec.version, rec.versionlen);
+			version[rec.versionlen] = '\0';
+		}
+		r = store_add_record(env.st, log, first + k, path, version,
+		    recs[k].p, recs[k].len);
+		if (r == 1) {
+			refuse("%s@%s is stored with another hash", path,
+			    version);
+			goto done;
+		}
+		if (r < 0) {
+			rv = 2;
+			goto done;
+		}
+	}
+	if (bt.storeerr || (to.n > tb.n && store_add_checkpoint(env.st, log,
+	    to.n, to.hash, tonote.p, tonote.len, found ? tb.n : -1,
+	    (const uint8_t *)tbproof, ntb * SUMDB_HASH_SIZE, argv[optind]) !=
+	    0)) {
+		rv = 2;
+		goto done;
+	}
+	if (env.log == NULL && store_set_full_next(env.st, log, to.n) != 0) {
+		rv = 2;
+		goto done;
+	}
+	if (store_commit(env.st) != 0) {
+		rv = 2;
+		goto done;
+	}
+	txn = 0;
+	printf("imported %s: trust base %lld -> %lld, %lld records, %lld "
+	    "tiles\n", name, found ? (long long)tb.n : 0LL, (long long)to.n,
+	    (long long)count, (long long)ntiles);
+	rv = 0;
+ done:
+	if (rv == 2 && env.st != NULL)
+		log_warnx("import: %s", store_errmsg(env.st));
+	if (txn)
+		store_rollback(env.st);
+	if (fd != -1)
+		close(fd);
+	if (file != NULL)
+		evbuffer_free(file);
+	btiles_release(&bt);
+	free(bt.t);
+	free(bt.data);
+	free(recs);
+	free(leaves);
+	free(idx);
+	env_free(&env);
+	return rv;
+}

@@ -1,0 +1,145 @@
+#!/bin/sh
+# Differential bundles across an air gap: instance A (a private log)
+# exports; instance B, an offline mirror of it with no route to A,
+# imports, and the go command verifies through B; a later bundle
+# advances B.  Bundles that fork from B's trust base, carry an altered
+# record or tile, or are for another database are refused with nothing
+# written.  Acceptance 3 and 4 of the TUF issue (bundle files).
+. "$(dirname "$0")/lib.sh"
+
+NAME_DB=sumdb.test.example
+mkdir -p "$T/home"
+"$B/xmodref" modtree "$T/proxy" example.com/hello@v1.0.0 \
+    example.com/Upper/Mixed@v1.0.0 example.com/legacy@v2.0.0+incompatible \
+    >"$T/hashes" || fail "modtree"
+vkey=$("$B/sumdbd" keygen -o "$T/log.key" $NAME_DB 2>/dev/null) || fail "keygen"
+write_config "$T/a.conf" 1
+"$B/sumdbd" add -c "$T/a.conf" example.com/hello@v1.0.0 \
+    example.com/Upper/Mixed@v1.0.0 example.com/legacy@v2.0.0+incompatible \
+    >/dev/null 2>&1 || fail "add"
+"$B/sumdbd" export -c "$T/a.conf" --db $NAME_DB "$T/b1" >"$T/out" ||
+    fail "export: $(cat "$T/out")"
+
+# B: its own store, offline, the same name and key.
+mv "$T/sumdbd.db" "$T/a.db"
+sed -i "s|$T/sumdbd.db|$T/a.db|" "$T/a.conf"
+bconf() {
+	cat >"$T/b.conf" <<EOC
+[server]
+listen = 127.0.0.1:1
+database = $T/sumdbd.db
+[mirror $NAME_DB]
+key = $vkey
+offline = yes
+EOC
+}
+bconf
+"$B/sumdbd" import -c "$T/b.conf" "$T/b1" >"$T/out" 2>&1 || fail "import: $(cat "$T/out")"
+grep -q 'trust base 0 -> 3' "$T/out" || fail "import: $(cat "$T/out")"
+start_daemon_b() {
+	for try in 1 2 3 4 5; do
+		PORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
+		sed -i "s|^listen = .*|listen = 127.0.0.1:$PORT|" "$T/b.conf"
+		"$B/sumdbd" -d -c "$T/b.conf" >>"$T/daemon.log" 2>&1 &
+		DPID=$!
+		PIDS="$PIDS $DPID"
+		URL=http://127.0.0.1:$PORT
+		i=0
+		while [ $i -lt 100 ]; do
+			kill -0 "$DPID" 2>/dev/null || break
+			curl -sf -o /dev/null "$URL/sumdb/$NAME_DB/latest" && return 0
+			sleep 0.05
+			i=$((i + 1))
+		done
+		kill -9 "$DPID" 2>/dev/null
+	done
+	fail "B did not start"
+}
+start_daemon_b
+M=$URL/sumdb/$NAME_DB
+mkdir -p "$T/c"
+cat >"$T/c/go.mod" <<EOG
+module example.com/c
+
+go 1.19
+
+require (
+	example.com/hello v1.0.0
+	example.com/Upper/Mixed v1.0.0
+	example.com/legacy v2.0.0+incompatible
+)
+EOG
+(cd "$T/c" && goenv "$T/gp" GOPROXY="file://$T/proxy" \
+    GOSUMDB="$vkey $M" go mod download all) >"$T/out" 2>&1 ||
+    fail "go mod download through B: $(cat "$T/out")"
+echo "$NAME: B, offline, imports A's bundle; the go command verifies through B: ok"
+
+# A later bundle advances B incrementally, while B serves.
+"$B/xmodref" modtree "$T/proxy" example.com/hello@v1.1.0 >/dev/null
+"$B/sumdbd" add -c "$T/a.conf" example.com/hello@v1.1.0 >/dev/null 2>&1 || fail "add 2"
+"$B/sumdbd" export -c "$T/a.conf" --db $NAME_DB --from 3 "$T/b2" >/dev/null ||
+    fail "export 2"
+"$B/sumdbd" import -c "$T/b.conf" "$T/b2" >"$T/out" 2>&1 || fail "import 2: $(cat "$T/out")"
+grep -q 'trust base 3 -> 4, 1 records' "$T/out" || fail "import 2: $(cat "$T/out")"
+i=0
+until [ "$(curl -s "$M/latest" | sed -n 2p)" = 4 ]; do
+	i=$((i + 1)); [ $i -lt 50 ] || fail "B does not serve the new trust base"
+	sleep 0.1
+done
+printf 'module example.com/c2\n\ngo 1.19\n\nrequire example.com/hello v1.1.0\n' >"$T/c/go.mod"
+rm -f "$T/c/go.sum"
+(cd "$T/c" && goenv "$T/gp" GOPROXY="file://$T/proxy" \
+    GOSUMDB="$vkey $M" go mod download all) >"$T/out" 2>&1 ||
+    fail "go mod download after the second bundle: $(cat "$T/out")"
+echo "$NAME: a second bundle advances B incrementally: ok"
+
+# Refusals: nothing written, exit 1, the reason on stderr.
+state() { sqlite3 "$T/sumdbd.db" "SELECT (SELECT count(*) FROM record) || ' ' || (SELECT max(size) FROM checkpoint)"; }
+before=$(state)
+refused() {
+	"$B/sumdbd" import -c "$T/b.conf" "$1" >"$T/out" 2>&1
+	[ $? = 1 ] || fail "$2: not refused with exit 1: $(cat "$T/out")"
+	grep -q "$3" "$T/out" || fail "$2: $(cat "$T/out")"
+	[ "$(state)" = "$before" ] || fail "$2: B's store changed"
+}
+# Re-seal a bundle after editing it, as a forger would.
+reseal() {
+	head -c -69 "$1" >"$1.body"
+	printf 'end %s\n' "$(sha256sum "$1.body" | cut -c1-64)" | cat "$1.body" - >"$1"
+	rm -f "$1.body"
+}
+# A fork: the same key, another history.
+mkdir -p "$T/fork"
+cp "$T/log.key" "$T/fork/log.key"
+sed "s|$T/a.db|$T/fork/f.db|; s|key = $T/log.key|key = $T/fork/log.key|" "$T/a.conf" >"$T/fork/f.conf"
+"$B/xmodref" modtree "$T/proxy" example.com/other@v1.0.0 >/dev/null
+"$B/sumdbd" add -c "$T/fork/f.conf" example.com/other@v1.0.0 example.com/hello@v1.0.0 \
+    example.com/legacy@v2.0.0+incompatible example.com/Upper/Mixed@v1.0.0 \
+    example.com/hello@v1.1.0 >/dev/null 2>&1 || fail "fork add"
+"$B/sumdbd" export -c "$T/fork/f.conf" --db $NAME_DB "$T/bfork" >/dev/null || fail "fork export"
+refused "$T/bfork" fork "forks from our trust base"
+# An altered record inside a validly sealed bundle.
+sed 's/^example.com\/hello v1.1.0 h1:./example.com\/hello v1.1.0 h1:0/' "$T/b2" >"$T/brec"
+cmp -s "$T/b2" "$T/brec" && sed -i 's/^example.com\/hello v1.1.0 h1:0/example.com\/hello v1.1.0 h1:1/' "$T/brec"
+reseal "$T/brec"
+refused "$T/brec" "altered record" "is not in tree"
+# An altered tile.
+python3 - "$T/b2" "$T/btile" <<'EOP'
+import sys
+b = bytearray(open(sys.argv[1], 'rb').read())
+i = b.index(b'\ntiles ')
+j = b.index(b'\n', b.index(b'tile/8/0/', i)) + 1
+b[j + 5] ^= 1
+open(sys.argv[2], 'wb').write(b)
+EOP
+reseal "$T/btile"
+refused "$T/btile" "altered tile" "does not authenticate"
+# Damaged without resealing.
+cp "$T/b2" "$T/bdmg"
+printf 'x' | dd of="$T/bdmg" bs=1 seek=200 conv=notrunc 2>/dev/null
+refused "$T/bdmg" "damaged" "checksum does not match"
+# Another database.
+sed "s/^db $NAME_DB$/db sumdb.other.example/" "$T/b2" >"$T/bdb"
+reseal "$T/bdb"
+refused "$T/bdb" "another database" "which .* does not have"
+echo "$NAME: forked, altered, damaged and foreign bundles refused, nothing written: ok"
