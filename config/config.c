@@ -58,6 +58,9 @@ static const struct key keys[] = {
 	    "168h", MS(60), MS(86400 * 365) },
 	{ "tuf", "resign", T_DURATION, OFF(tuf_resign), "1h", 1000,
 	    MS(86400) },
+	{ "tuf", "bundle_step", T_INT, OFF(tuf_bundle_step), "1", 1,
+	    INT64_C(1) << 40 },
+	{ "tuf", "bundle_keep", T_INT, OFF(tuf_bundle_keep), "16", 1, 4096 },
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 

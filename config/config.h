@@ -55,6 +55,8 @@ struct config {
 	int64_t		 tuf_snapshot_expiry;
 	int64_t		 tuf_targets_expiry;
 	int64_t		 tuf_resign;		/* timestamp re-sign interval */
+	int64_t		 tuf_bundle_step;	/* records between bundles */
+	int64_t		 tuf_bundle_keep;	/* bundles listed per database */
 	/* [mirror NAME] sections */
 	struct config_mirror mirrors[CONFIG_MIRRORS_MAX];
 	int		 nmirrors;

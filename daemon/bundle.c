@@ -193,6 +193,98 @@ count_tile(void *arg, const struct tile *t)
 	return 0;
 }
 
+int
+bundle_write(struct store *st, int64_t log, const char *name, int64_t fromn,
+    int64_t ton, struct evbuffer *out, char *err, size_t errsize)
+{
+	struct btiles		 bt;
+	struct bhr		 h;
+	struct tlog_hash_reader	 hr = { bhr_read, &h };
+	struct tlog_tree	 to, from;
+	struct evbuffer		*tmp = NULL, *note = NULL;
+	struct addtile		 at;
+	uint8_t			 proof[SUMDB_PROOF_MAX][SUMDB_HASH_SIZE];
+	uint8_t			 sum[32];
+	char			 b64[SUMDB_B64_SIZE(32)], hex[65];
+	int64_t			 id;
+	size_t			 np = 0, ntiles = 0, i;
+	int			 rv = -1;
+
+	memset(&bt, 0, sizeof(bt));
+	from.n = fromn;
+	to.n = ton;
+	if ((tmp = evbuffer_new()) == NULL || (note = evbuffer_new()) ==
+	    NULL) {
+		snprintf(err, errsize, "out of memory");
+		goto done;
+	}
+	if (store_checkpoint(st, log, to.n, note, to.hash) != 1 ||
+	    (from.n > 0 && store_checkpoint(st, log, from.n, tmp,
+	    from.hash) != 1) || from.n > to.n || from.n < 0) {
+		snprintf(err, errsize, "%lld and %lld must be trust bases of "
+		    "'%s', in order", (long long)from.n, (long long)to.n, name);
+		goto done;
+	}
+	bt.st = st;
+	bt.log = log;
+	h.bt = &bt;
+	h.tree = to;
+	if (from.n > 0 && from.n < to.n &&
+	    tlog_prove_tree(to.n, from.n, &hr, proof, &np) != 0) {
+		snprintf(err, errsize, "the tiles for the proof from %lld to "
+		    "%lld are not stored", (long long)from.n, (long long)to.n);
+		goto done;
+	}
+	evbuffer_add_printf(out, BUNDLE_MAGIC "db %s\nfrom %lld\nto %lld\n"
+	    "note %zu\n", name, (long long)from.n, (long long)to.n,
+	    evbuffer_get_length(tmp));
+	evbuffer_add_buffer(out, tmp);
+	evbuffer_add_printf(out, "note %zu\n", evbuffer_get_length(note));
+	evbuffer_add_buffer(out, note);
+	evbuffer_add_printf(out, "proof %zu\n", np);
+	for (i = 0; i < np; i++) {
+		sumdb_b64_encode(proof[i], SUMDB_HASH_SIZE, b64);
+		evbuffer_add_printf(out, "%s\n", b64);
+	}
+	evbuffer_add_printf(out, "records %lld %lld\n", (long long)from.n,
+	    (long long)(to.n - from.n));
+	for (id = from.n; id < to.n; id++) {
+		evbuffer_drain(tmp, evbuffer_get_length(tmp));
+		if (store_record(st, log, id, tmp) != 1) {
+			snprintf(err, errsize, "record %lld of '%s' is not "
+			    "stored: a bundle needs every record (the private "
+			    "log or a full mirror)", (long long)id, name);
+			goto done;
+		}
+		evbuffer_add_printf(out, "%zu\n", evbuffer_get_length(tmp));
+		evbuffer_add_buffer(out, tmp);
+	}
+	tile_new_tiles(SUMDB_TILE_HEIGHT, from.n, to.n, count_tile, &ntiles);
+	evbuffer_add_printf(out, "tiles %zu\n", ntiles);
+	at.out = out;
+	at.tmp = tmp;
+	at.st = st;
+	at.log = log;
+	if (tile_new_tiles(SUMDB_TILE_HEIGHT, from.n, to.n, add_tile, &at) !=
+	    0) {
+		snprintf(err, errsize, "a tile between %lld and %lld is not "
+		    "stored", (long long)from.n, (long long)to.n);
+		goto done;
+	}
+	crypto_hash_sha256(sum, evbuffer_pullup(out, -1),
+	    evbuffer_get_length(out));
+	sodium_bin2hex(hex, sizeof(hex), sum, sizeof(sum));
+	evbuffer_add_printf(out, "end %s\n", hex);
+	rv = 0;
+ done:
+	if (tmp != NULL)
+		evbuffer_free(tmp);
+	if (note != NULL)
+		evbuffer_free(note);
+	btiles_release(&bt);
+	return rv;
+}
+
 static void
 export_usage(FILE *f)
 {
@@ -218,24 +310,14 @@ cmd_export(int argc, char **argv)
 	};
 	struct env		 env;
 	struct note_verifier	 v;
-	struct btiles		 bt;
-	struct bhr		 h;
-	struct tlog_hash_reader	 hr = { bhr_read, &h };
-	struct tlog_tree	 to, from;
-	struct evbuffer		*out = NULL, *tmp = NULL, *note = NULL;
-	struct addtile		 at;
+	struct evbuffer		*out = NULL;
 	const char		*conf = "/etc/sumdbd/sumdbd.conf", *name = NULL;
-	uint8_t			 proof[SUMDB_PROOF_MAX][SUMDB_HASH_SIZE];
-	uint8_t			 sum[32];
-	char			 b64[SUMDB_B64_SIZE(32)], hex[65];
-	int64_t			 log, id;
-	size_t			 np = 0, ntiles = 0, i;
+	uint8_t			 root[32];
+	char			 err[1024];
+	int64_t			 log, from = 0, to = -1;
 	int			 ch, fd = -1, rv = 2;
 
 	memset(&env, 0, sizeof(env));
-	memset(&bt, 0, sizeof(bt));
-	from.n = 0;
-	to.n = -1;
 	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -245,10 +327,10 @@ cmd_export(int argc, char **argv)
 			name = optarg;
 			break;
 		case 'f':
-			from.n = strtoll(optarg, NULL, 10);
+			from = strtoll(optarg, NULL, 10);
 			break;
 		case 't':
-			to.n = strtoll(optarg, NULL, 10);
+			to = strtoll(optarg, NULL, 10);
 			break;
 		case 'h':
 			export_usage(stdout);
@@ -258,7 +340,7 @@ cmd_export(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (name == NULL || argc - optind != 1 || from.n < 0) {
+	if (name == NULL || argc - optind != 1 || from < 0) {
 		export_usage(stderr);
 		return 2;
 	}
@@ -269,73 +351,17 @@ cmd_export(int argc, char **argv)
 		    conf);
 		goto done;
 	}
-	if ((out = evbuffer_new()) == NULL || (tmp = evbuffer_new()) ==
-	    NULL || (note = evbuffer_new()) == NULL)
-		goto done;
-	if (to.n < 0 && store_latest(env.st, log, NULL, &to.n, to.hash) != 1) {
+	if (to < 0 && store_latest(env.st, log, NULL, &to, root) != 1) {
 		fprintf(stderr, "sumdbd export: '%s' has no trust base\n", name);
 		goto done;
 	}
-	if (store_checkpoint(env.st, log, to.n, note, to.hash) != 1 ||
-	    (from.n > 0 && store_checkpoint(env.st, log, from.n, tmp,
-	    from.hash) != 1) || from.n > to.n) {
-		fprintf(stderr, "sumdbd export: %lld and %lld must be trust "
-		    "bases of '%s', in order\n", (long long)from.n,
-		    (long long)to.n, name);
+	if ((out = evbuffer_new()) == NULL)
+		goto done;
+	if (bundle_write(env.st, log, name, from, to, out, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "sumdbd export: %s\n", err);
 		goto done;
 	}
-	bt.st = env.st;
-	bt.log = log;
-	h.bt = &bt;
-	h.tree = to;
-	if (from.n > 0 && from.n < to.n &&
-	    tlog_prove_tree(to.n, from.n, &hr, proof, &np) != 0) {
-		fprintf(stderr, "sumdbd export: the tiles for the proof from "
-		    "%lld to %lld are not stored\n", (long long)from.n,
-		    (long long)to.n);
-		goto done;
-	}
-	evbuffer_add_printf(out, BUNDLE_MAGIC "db %s\nfrom %lld\nto %lld\n"
-	    "note %zu\n", name, (long long)from.n, (long long)to.n,
-	    evbuffer_get_length(tmp));
-	evbuffer_add_buffer(out, tmp);
-	evbuffer_add_printf(out, "note %zu\n", evbuffer_get_length(note));
-	evbuffer_add_buffer(out, note);
-	evbuffer_add_printf(out, "proof %zu\n", np);
-	for (i = 0; i < np; i++) {
-		sumdb_b64_encode(proof[i], SUMDB_HASH_SIZE, b64);
-		evbuffer_add_printf(out, "%s\n", b64);
-	}
-	evbuffer_add_printf(out, "records %lld %lld\n", (long long)from.n,
-	    (long long)(to.n - from.n));
-	for (id = from.n; id < to.n; id++) {
-		evbuffer_drain(tmp, evbuffer_get_length(tmp));
-		if (store_record(env.st, log, id, tmp) != 1) {
-			fprintf(stderr, "sumdbd export: record %lld of '%s' is "
-			    "not stored: a bundle needs every record (the "
-			    "private log or a full mirror)\n", (long long)id,
-			    name);
-			goto done;
-		}
-		evbuffer_add_printf(out, "%zu\n", evbuffer_get_length(tmp));
-		evbuffer_add_buffer(out, tmp);
-	}
-	tile_new_tiles(SUMDB_TILE_HEIGHT, from.n, to.n, count_tile, &ntiles);
-	evbuffer_add_printf(out, "tiles %zu\n", ntiles);
-	at.out = out;
-	at.tmp = tmp;
-	at.st = env.st;
-	at.log = log;
-	if (tile_new_tiles(SUMDB_TILE_HEIGHT, from.n, to.n, add_tile, &at) !=
-	    0) {
-		fprintf(stderr, "sumdbd export: a tile between %lld and %lld "
-		    "is not stored\n", (long long)from.n, (long long)to.n);
-		goto done;
-	}
-	crypto_hash_sha256(sum, evbuffer_pullup(out, -1),
-	    evbuffer_get_length(out));
-	sodium_bin2hex(hex, sizeof(hex), sum, sizeof(sum));
-	evbuffer_add_printf(out, "end %s\n", hex);
 	if ((fd = open(argv[optind], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0644)) == -1) {
 		log_warn("'%s'", argv[optind]);
@@ -350,20 +376,14 @@ cmd_export(int argc, char **argv)
 		log_warn("'%s'", argv[optind]);
 		goto done;
 	}
-	printf("%s: %s from %lld to %lld, %lld records, %zu tiles\n",
-	    argv[optind], name, (long long)from.n, (long long)to.n,
-	    (long long)(to.n - from.n), ntiles);
+	printf("%s: %s from %lld to %lld\n", argv[optind], name,
+	    (long long)from, (long long)to);
 	rv = 0;
  done:
 	if (fd != -1)
 		close(fd);
 	if (out != NULL)
 		evbuffer_free(out);
-	if (tmp != NULL)
-		evbuffer_free(tmp);
-	if (note != NULL)
-		evbuffer_free(note);
-	btiles_release(&bt);
 	env_free(&env);
 	return rv;
 }

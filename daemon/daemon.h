@@ -241,6 +241,9 @@ void	tufrepo_free(struct env *env);
 int	cmd_tuf(int argc, char **argv);
 
 /* bundle.c: differential bundles */
+int	bundle_write(struct store *st, int64_t log, const char *name,
+	    int64_t from, int64_t to, struct evbuffer *out, char *err,
+	    size_t errsize);
 int	cmd_export(int argc, char **argv);
 int	cmd_import(int argc, char **argv);
 const char *refusal_name(enum refusal r);

@@ -206,9 +206,88 @@ add_target(struct store *st, json_t *targets, const char *path,
 	    "custom", custom != NULL ? custom : json_object()));
 }
 
-/* The targets of every database: its verifier key and newest note. */
+/*
+ * The differential bundles of db: those listed in the old targets are
+ * kept (the newest bundle_keep of them), and a new one from the last
+ * bundle's end to the newest trust base is written when that is
+ * bundle_step records or more.  Only a database with every record has
+ * bundles: the private log, or a full mirror that finished.
+ */
+static int
+add_bundles(struct env *env, struct db *db, json_t *targets,
+    const json_t *old, int64_t size)
+{
+	struct evbuffer	*b;
+	const char	*path;
+	json_t		*e, *keep = NULL;
+	char		 prefix[1100], tpath[1200], err[1024];
+	int64_t		 last = 0, f, t, oldest;
+	size_t		 n = 0, plen;
+	int		 rv = -1;
+
+	if (db->kind == DB_MIRROR && (strcmp(db->mc->mode, "full") != 0 ||
+	    db->full_next < size))
+		return 0;
+	snprintf(prefix, sizeof(prefix), "%s/bundles/", db->name);
+	plen = strlen(prefix);
+	if ((keep = json_object()) == NULL)
+		return -1;
+	json_object_foreach((json_t *)old, path, e) {
+		if (strncmp(path, prefix, plen) != 0 ||
+		    sscanf(path + plen, "%lld-%lld", (long long *)&f,
+		    (long long *)&t) != 2)
+			continue;
+		json_object_set(keep, path, e);
+		if (t > last)
+			last = t;
+		n++;
+	}
+	if (size > last && size - last >= env->conf.tuf_bundle_step) {
+		if ((b = evbuffer_new()) == NULL)
+			goto done;
+		snprintf(tpath, sizeof(tpath), "%s%lld-%lld", prefix,
+		    (long long)last, (long long)size);
+		if (bundle_write(env->st, db->log, db->name, last, size, b, err,
+		    sizeof(err)) != 0) {
+			log_warnx("TUF: bundle '%s': %s", tpath, err);
+			evbuffer_free(b);
+			goto done;
+		}
+		if (add_target(env->st, keep, tpath, evbuffer_pullup(b, -1),
+		    evbuffer_get_length(b), json_pack("{s:I, s:I}", "from",
+		    (json_int_t)last, "to", (json_int_t)size)) != 0) {
+			evbuffer_free(b);
+			goto done;
+		}
+		evbuffer_free(b);
+		n++;
+	}
+	/* Prune: only the newest bundle_keep stay listed. */
+	while (n > (size_t)env->conf.tuf_bundle_keep) {
+		const char	*victim = NULL;
+
+		oldest = INT64_MAX;
+		json_object_foreach(keep, path, e)
+			if (sscanf(path + plen, "%lld-", (long long *)&f) == 1 &&
+			    f < oldest) {
+				oldest = f;
+				victim = path;
+			}
+		if (victim == NULL)
+			break;
+		json_object_del(keep, victim);
+		n--;
+	}
+	json_object_update(targets, keep);
+	rv = 0;
+ done:
+	json_decref(keep);
+	return rv;
+}
+
+/* The targets of every database: its key, newest note and bundles. */
 static json_t *
-build_targets(struct env *env)
+build_targets(struct env *env, const json_t *old)
 {
 	struct evbuffer	*b = NULL;
 	json_t		*t = NULL;
@@ -238,7 +317,8 @@ build_targets(struct env *env)
 		snprintf(path, sizeof(path), "%s/latest", db->name);
 		if (add_target(env->st, t, path, evbuffer_pullup(b, -1),
 		    evbuffer_get_length(b), json_pack("{s:I}", "tree_size",
-		    (json_int_t)size)) != 0)
+		    (json_int_t)size)) != 0 ||
+		    add_bundles(env, db, t, old, size) != 0)
 			goto bad;
 	}
 	evbuffer_free(b);
@@ -303,9 +383,10 @@ publish(struct env *env)
 
 	if (store_begin(env->st, 1) != 0)
 		return -1;
-	if ((targets = build_targets(env)) == NULL)
-		goto done;
 	oldt = newest(env->st, "targets", &tv);
+	if ((targets = build_targets(env, json_object_get(json_object_get(oldt,
+	    "signed"), "targets"))) == NULL)
+		goto done;
 	olds = newest(env->st, "snapshot", &sv);
 	json_decref(newest(env->st, "timestamp", &tsv));
 	newt = oldt == NULL || !json_equal(targets, json_object_get(

@@ -16,7 +16,7 @@ cp tests/tuf/client.mjs "$J/client.mjs"
 tufjs() {
 	node "$J/client.mjs" "$URL/tuf/" "$URL/tuf/targets/" "$T/meta" \
 	    "$T/targets" "$T/1.root.json" sumdb.test.example/key \
-	    sumdb.test.example/latest
+	    sumdb.test.example/latest "$@"
 }
 
 "$B/xmodref" modtree "$T/proxy" example.com/hello@v1.0.0 >/dev/null || fail "modtree"
@@ -31,7 +31,7 @@ start_daemon "[tuf]" "keys = $T/tuf.keys" "resign = 2s"
 curl -sf "$URL/tuf/1.root.json" >"$T/1.root.json" || fail "1.root.json"
 [ "$(status "$URL/tuf/2.root.json")" = 404 ] || fail "2.root.json before rotation"
 
-tufjs >"$T/out" 2>&1 || fail "tuf-js: $(cat "$T/out")"
+tufjs sumdb.test.example/bundles/0-1 >"$T/out" 2>&1 || fail "tuf-js: $(cat "$T/out")"
 grep -q "^sumdb.test.example/key " "$T/out" || fail "tuf-js: $(cat "$T/out")"
 [ "$(cat "$T/targets/sumdb.test.example_key")" = "$vkey" ] || fail "key target"
 curl -s "$URL/latest" | cmp -s - "$T/targets/sumdb.test.example_latest" ||
@@ -55,7 +55,25 @@ ts2=$(curl -s "$URL/tuf/timestamp.json" | sed 's/.*"_type":"timestamp".*"version
 "$B/xmodref" modtree "$T/proxy" example.com/hello@v1.1.0 >/dev/null
 [ "$(status "$URL/lookup/example.com/hello@v1.1.0")" = 200 ] || fail "lookup"
 sleep 1.5
-tufjs >"$T/out" 2>&1 || fail "tuf-js after re-signing: $(cat "$T/out")"
+tufjs sumdb.test.example/bundles/1-2 >"$T/out" 2>&1 ||
+    fail "tuf-js after re-signing: $(cat "$T/out")"
 curl -s "$URL/latest" | cmp -s - "$T/targets/sumdb.test.example_latest" ||
     fail "latest target after growth"
 echo "$NAME: tuf-js after timestamp re-signs and a new trust base: ok"
+
+# The published bundles, downloaded by tuf-js, import into an offline
+# mirror that then holds the same tree.
+cat >"$T/b.conf" <<EOC
+[server]
+database = $T/b.db
+[mirror sumdb.test.example]
+key = $vkey
+offline = yes
+EOC
+for b in 0-1 1-2; do
+	"$B/sumdbd" import -c "$T/b.conf" "$T/targets/sumdb.test.example_bundles_$b" \
+	    >"$T/out" 2>&1 || fail "import of bundle $b: $(cat "$T/out")"
+done
+[ "$(sqlite3 "$T/b.db" "SELECT note FROM checkpoint ORDER BY size DESC LIMIT 1")" = \
+    "$(curl -s "$URL/latest")" ] || fail "the imported tree differs"
+echo "$NAME: the daemon publishes bundles per trust base; imported offline: ok"
