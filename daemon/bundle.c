@@ -441,6 +441,12 @@ import_usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: sumdbd import [-c FILE] BUNDLE\n"
+	    "       sumdbd import [-c FILE] --root ROOT.json [--state DIR] URL\n"
+	    "  With a URL (http, https or file) of a TUF repository, run the\n"
+	    "  TUF client workflow from the pinned ROOT (then from DIR, which\n"
+	    "  keeps the trusted metadata between runs; default: the\n"
+	    "  database's path with .tuf) and import every published bundle\n"
+	    "  of our databases that extends our trust base, in order.\n"
 	    "  Verify a differential bundle against this store's newest trust\n"
 	    "  base of its database and store it: the to-checkpoint must verify\n"
 	    "  under the configured key and extend our trust base, and every\n"
@@ -461,10 +467,15 @@ refuse(const char *fmt, ...)
 	return 1;
 }
 
+/*
+ * Verify bundle bytes against our newest trust base of their database
+ * and store them, in one transaction or not at all.  Returns 0, 1 when
+ * refused (the reason on stderr) or 2 on errors.
+ */
 int
-cmd_import(int argc, char **argv)
+bundle_import(struct env *env, const uint8_t *data, size_t flen,
+    const char *source)
 {
-	struct env		 env;
 	struct note_verifier	 v;
 	struct note		 n;
 	struct btiles		 bt;
@@ -474,8 +485,6 @@ cmd_import(int argc, char **argv)
 	struct cur		 c;
 	struct span		 fromnote, tonote, *recs = NULL;
 	struct record		 rec;
-	struct evbuffer		*file = NULL;
-	const char		*conf = "/etc/sumdbd/sumdbd.conf";
 	uint8_t			 proof[SUMDB_PROOF_MAX][SUMDB_HASH_SIZE];
 	uint8_t			 tbproof[SUMDB_PROOF_MAX][SUMDB_HASH_SIZE];
 	uint8_t			 sum[32], leaf[SUMDB_HASH_SIZE];
@@ -483,50 +492,12 @@ cmd_import(int argc, char **argv)
 	int64_t			*idx = NULL, log, first, count, k, ntiles;
 	char			 line[2200], name[2200], hex[65];
 	char			 path[SUMDB_PATH_MAX], version[SUMDB_PATH_MAX];
-	size_t			 np = 0, ntb = 0, i, flen;
-	int			 ch, fd = -1, r, found, rv = 2, txn = 0;
+	size_t			 np = 0, ntb = 0, i;
+	int			 r, found, rv = 1, txn = 0;
 
-	memset(&env, 0, sizeof(env));
 	memset(&bt, 0, sizeof(bt));
-	while ((ch = getopt(argc, argv, "c:h")) != -1) {
-		switch (ch) {
-		case 'c':
-			conf = optarg;
-			break;
-		case 'h':
-			import_usage(stdout);
-			return 0;
-		default:
-			import_usage(stderr);
-			return 2;
-		}
-	}
-	if (argc - optind != 1) {
-		import_usage(stderr);
-		return 2;
-	}
-	if (env_load_config(&env, conf) != 0 || env_open_store(&env) != 0)
-		goto done;
-	if ((fd = open(argv[optind], O_RDONLY | O_CLOEXEC)) == -1) {
-		log_warn("'%s'", argv[optind]);
-		goto done;
-	}
-	if ((file = evbuffer_new()) == NULL)
-		goto done;
-	while ((r = evbuffer_read(file, fd, 1 << 20)) > 0)
-		if (evbuffer_get_length(file) > BUNDLE_MAX) {
-			rv = refuse("bundle larger than %zu bytes", BUNDLE_MAX);
-			goto done;
-		}
-	if (r < 0) {
-		log_warn("'%s'", argv[optind]);
-		goto done;
-	}
-	flen = evbuffer_get_length(file);
-	c.p = evbuffer_pullup(file, -1);
+	c.p = data;
 	c.end = c.p + flen;
-	rv = 1;
-
 	/* The envelope: magic, database, sizes, notes, proof. */
 	if (flen < strlen(BUNDLE_MAGIC) + 70 ||
 	    memcmp(c.p, BUNDLE_MAGIC, strlen(BUNDLE_MAGIC)) != 0) {
@@ -552,9 +523,9 @@ cmd_import(int argc, char **argv)
 		goto done;
 	}
 	snprintf(name, sizeof(name), "%s", line + 3);
-	if (find_db(&env, name, &log, &v) != 0) {
+	if (find_db(env, name, &log, &v) != 0) {
 		refuse("the bundle is for database '%s', which %s does not "
-		    "have", name, conf);
+		    "have", name, env->confpath);
 		goto done;
 	}
 	if (cur_num(&c, "from", &from.n) != 0 || cur_num(&c, "to", &to.n) !=
@@ -648,17 +619,17 @@ cmd_import(int argc, char **argv)
 	}
 
 	/* Against our own newest trust base, in one transaction. */
-	if (store_begin(env.st, 1) != 0) {
+	if (store_begin(env->st, 1) != 0) {
 		rv = 2;
 		goto done;
 	}
 	txn = 1;
-	bt.st = env.st;
+	bt.st = env->st;
 	bt.log = log;
 	bt.save = 1;
 	h.bt = &bt;
 	h.tree = to;
-	if ((found = store_latest(env.st, log, NULL, &tb.n, tb.hash)) < 0) {
+	if ((found = store_latest(env->st, log, NULL, &tb.n, tb.hash)) < 0) {
 		rv = 2;
 		goto done;
 	}
@@ -723,7 +694,7 @@ cmd_import(int argc, char **argv)
 			memcpy(version, rec.version, rec.versionlen);
 			version[rec.versionlen] = '\0';
 		}
-		r = store_add_record(env.st, log, first + k, path, version,
+		r = store_add_record(env->st, log, first + k, path, version,
 		    recs[k].p, recs[k].len);
 		if (r == 1) {
 			refuse("%s@%s is stored with another hash", path,
@@ -735,18 +706,18 @@ cmd_import(int argc, char **argv)
 			goto done;
 		}
 	}
-	if (bt.storeerr || (to.n > tb.n && store_add_checkpoint(env.st, log,
+	if (bt.storeerr || (to.n > tb.n && store_add_checkpoint(env->st, log,
 	    to.n, to.hash, tonote.p, tonote.len, found ? tb.n : -1,
-	    (const uint8_t *)tbproof, ntb * SUMDB_HASH_SIZE, argv[optind]) !=
+	    (const uint8_t *)tbproof, ntb * SUMDB_HASH_SIZE, source) !=
 	    0)) {
 		rv = 2;
 		goto done;
 	}
-	if (env.log == NULL && store_set_full_next(env.st, log, to.n) != 0) {
+	if (env->log == NULL && store_set_full_next(env->st, log, to.n) != 0) {
 		rv = 2;
 		goto done;
 	}
-	if (store_commit(env.st) != 0) {
+	if (store_commit(env->st) != 0) {
 		rv = 2;
 		goto done;
 	}
@@ -756,20 +727,88 @@ cmd_import(int argc, char **argv)
 	    (long long)count, (long long)ntiles);
 	rv = 0;
  done:
-	if (rv == 2 && env.st != NULL)
-		log_warnx("import: %s", store_errmsg(env.st));
+	if (rv == 2)
+		log_warnx("import: %s", store_errmsg(env->st));
 	if (txn)
-		store_rollback(env.st);
-	if (fd != -1)
-		close(fd);
-	if (file != NULL)
-		evbuffer_free(file);
+		store_rollback(env->st);
 	btiles_release(&bt);
 	free(bt.t);
 	free(bt.data);
 	free(recs);
 	free(leaves);
 	free(idx);
+	return rv;
+}
+
+int
+cmd_import(int argc, char **argv)
+{
+	static struct option	 longopts[] = {
+		{ "root", required_argument, NULL, 'r' },
+		{ "state", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct env		 env;
+	struct evbuffer		*file = NULL;
+	const char		*conf = "/etc/sumdbd/sumdbd.conf";
+	const char		*root = NULL, *state = NULL;
+	int			 ch, fd = -1, r, rv = 2;
+
+	memset(&env, 0, sizeof(env));
+	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'r':
+			root = optarg;
+			break;
+		case 's':
+			state = optarg;
+			break;
+		case 'h':
+			import_usage(stdout);
+			return 0;
+		default:
+			import_usage(stderr);
+			return 2;
+		}
+	}
+	if (argc - optind != 1) {
+		import_usage(stderr);
+		return 2;
+	}
+	if (env_load_config(&env, conf) != 0 || env_open_store(&env) != 0)
+		goto done;
+	if (strncmp(argv[optind], "http://", 7) == 0 ||
+	    strncmp(argv[optind], "https://", 8) == 0 ||
+	    strncmp(argv[optind], "file://", 7) == 0) {
+		rv = import_tuf(&env, argv[optind], root, state);
+		goto done;
+	}
+	if ((fd = open(argv[optind], O_RDONLY | O_CLOEXEC)) == -1) {
+		log_warn("'%s'", argv[optind]);
+		goto done;
+	}
+	if ((file = evbuffer_new()) == NULL)
+		goto done;
+	while ((r = evbuffer_read(file, fd, 1 << 20)) > 0)
+		if (evbuffer_get_length(file) > BUNDLE_MAX) {
+			rv = refuse("bundle larger than %zu bytes", BUNDLE_MAX);
+			goto done;
+		}
+	if (r < 0) {
+		log_warn("'%s'", argv[optind]);
+		goto done;
+	}
+	rv = bundle_import(&env, evbuffer_pullup(file, -1),
+	    evbuffer_get_length(file), argv[optind]);
+ done:
+	if (fd != -1)
+		close(fd);
+	if (file != NULL)
+		evbuffer_free(file);
 	env_free(&env);
 	return rv;
 }

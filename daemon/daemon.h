@@ -240,10 +240,16 @@ void	tufrepo_changed(struct env *env);
 void	tufrepo_free(struct env *env);
 int	cmd_tuf(int argc, char **argv);
 
+/* tufclient.c: the TUF client workflow, for sumdbd import */
+int	import_tuf(struct env *env, const char *url, const char *root,
+	    const char *state);
+
 /* bundle.c: differential bundles */
 int	bundle_write(struct store *st, int64_t log, const char *name,
 	    int64_t from, int64_t to, struct evbuffer *out, char *err,
 	    size_t errsize);
+int	bundle_import(struct env *env, const uint8_t *p, size_t len,
+	    const char *source);
 int	cmd_export(int argc, char **argv);
 int	cmd_import(int argc, char **argv);
 const char *refusal_name(enum refusal r);

@@ -77,3 +77,17 @@ done
 [ "$(sqlite3 "$T/b.db" "SELECT note FROM checkpoint ORDER BY size DESC LIMIT 1")" = \
     "$(curl -s "$URL/latest")" ] || fail "the imported tree differs"
 echo "$NAME: the daemon publishes bundles per trust base; imported offline: ok"
+
+# sumdbd import from the TUF repository itself, from the pinned root:
+# the whole client workflow, then every bundle in order.
+sed "s|$T/b.db|$T/c.db|" "$T/b.conf" >"$T/c.conf"
+"$B/sumdbd" import -c "$T/c.conf" --root "$T/1.root.json" --state "$T/cstate" \
+    "$URL/tuf/" >"$T/out" 2>&1 || fail "import from TUF: $(cat "$T/out")"
+grep -q 'root 2, .*2 bundles imported' "$T/out" || fail "import from TUF: $(cat "$T/out")"
+[ "$(sqlite3 "$T/c.db" "SELECT note FROM checkpoint ORDER BY size DESC LIMIT 1")" = \
+    "$(curl -s "$URL/latest")" ] || fail "the TUF-imported tree differs"
+# Again: nothing new, and the trusted state carries over.
+"$B/sumdbd" import -c "$T/c.conf" --state "$T/cstate" "$URL/tuf/" >"$T/out" 2>&1 ||
+    fail "second import from TUF: $(cat "$T/out")"
+grep -q '0 bundles imported' "$T/out" || fail "second import: $(cat "$T/out")"
+echo "$NAME: sumdbd import runs the TUF workflow from a pinned root and imports the bundles: ok"

@@ -1,0 +1,451 @@
+/*
+ * tufclient.c: `sumdbd import URL`: the TUF client workflow of the
+ * specification (section 5) against a repository such as another
+ * sumdbd's /tuf/, from a pinned root: the root chain (each N+1 signed by
+ * the old and the new root, versions without gaps), timestamp, snapshot
+ * and targets (thresholds, rollback, freeze, mix-and-match, lengths and
+ * hashes), then every bundle of our databases that extends our trust
+ * base, verified as a target before it is imported.  The trusted
+ * metadata is kept byte for byte in a state directory between runs, so
+ * rollbacks are caught across them.
+ */
+
+#include <sys/stat.h>
+
+#include <event2/buffer.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <sodium.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "store.h"
+#include "tuf.h"
+
+#define ROOT_MAX	512000
+#define TIMESTAMP_MAX	16384
+#define SNAPSHOT_MAX	2000000
+#define TARGETS_MAX	5000000
+#define ROTATIONS_MAX	256
+
+struct sget {
+	struct env	*env;
+	int		 status;
+	int		 done;
+	struct evbuffer	*out;
+};
+
+static void
+sget_done(int status, struct evbuffer *body, const char *err, void *arg)
+{
+	struct sget	*g = arg;
+
+	(void)err;
+	g->status = status;
+	if (status == 200)
+		evbuffer_add_buffer(g->out, body);
+	g->done = 1;
+	event_base_loopexit(g->env->base, NULL);
+}
+
+/* GET url into out, waiting for it: the status, or -1. */
+static int
+get(struct env *env, const char *url, size_t maxlen, struct evbuffer *out)
+{
+	struct sget	 g = { env, -1, 0, out };
+
+	evbuffer_drain(out, evbuffer_get_length(out));
+	if (fetch_get(env, url, maxlen, 60000, sget_done, &g) != 0)
+		return -1;
+	while (!g.done)
+		event_base_dispatch(env->base);
+	return g.status;
+}
+
+static int
+refuse(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	fprintf(stderr, "sumdbd import: refused: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	return 1;
+}
+
+/* The trusted copy of role in state, parsed, with its bytes in b. */
+static json_t *
+load(const char *state, const char *role, struct evbuffer *b)
+{
+	char	 path[2048];
+	int	 fd;
+
+	snprintf(path, sizeof(path), "%s/%s.json", state, role);
+	evbuffer_drain(b, evbuffer_get_length(b));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	while (evbuffer_read(b, fd, 65536) > 0)
+		;
+	close(fd);
+	return tuf_parse(evbuffer_pullup(b, -1), evbuffer_get_length(b));
+}
+
+/* Keep b as the trusted copy of role, atomically. */
+static int
+save(const char *state, const char *role, struct evbuffer *b)
+{
+	char	 path[2048], tmp[2100];
+	size_t	 len = evbuffer_get_length(b);
+	int	 fd;
+
+	snprintf(path, sizeof(path), "%s/%s.json", state, role);
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) ==
+	    -1 || write(fd, evbuffer_pullup(b, -1), len) != (ssize_t)len ||
+	    fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+		log_warn("'%s'", path);
+		return -1;
+	}
+	return 0;
+}
+
+static json_t *
+signed_part(const json_t *md)
+{
+	return json_object_get(md, "signed");
+}
+
+static int64_t
+version_of(const json_t *md)
+{
+	return json_integer_value(json_object_get(signed_part(md), "version"));
+}
+
+/* Verify md as role under root, with the common checks. */
+static int
+check_role(const json_t *root, const json_t *md, const char *role,
+    time_t now, int64_t *v, const char *what)
+{
+	struct tuf_role	 r;
+	int		 e;
+
+	if (md == NULL)
+		return refuse("%s: malformed metadata", what);
+	if (tuf_root_role(signed_part(root), role, &r) != 0)
+		return refuse("the root has no %s role", role);
+	if ((e = tuf_verify(md, &r)) != 0)
+		return refuse("%s: %s", what, tuf_strerror(e));
+	if ((e = tuf_check(md, role, now, v)) != 0)
+		return refuse("%s: %s", what, tuf_strerror(e));
+	return 0;
+}
+
+int
+import_tuf(struct env *env, const char *url, const char *rootfile,
+    const char *statedir)
+{
+	struct evbuffer	*b = NULL, *tb = NULL;
+	struct tuf_role	 oldr, newr;
+	struct tuf_meta	 m, om;
+	json_t		*root = NULL, *next = NULL, *ts = NULL, *ots = NULL;
+	json_t		*snap = NULL, *osnap = NULL, *targets = NULL, *e;
+	const char	*key, *tpath;
+	char		 state[2048], base[2048], u[4096], prefix[1100];
+	char		 hex[65], *slash;
+	time_t		 now = time(NULL);
+	int64_t		 v, nv, from, to, size, log;
+	uint8_t		 rootsum[32];
+	size_t		 blen;
+	int		 i, k, e2, rv = 2, imported = 0, rc;
+
+	if ((env->base = event_base_new()) == NULL ||
+	    (env->dns = evdns_base_new(env->base,
+	    EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL ||
+	    env_client_tls(env) != 0 || (b = evbuffer_new()) == NULL ||
+	    (tb = evbuffer_new()) == NULL)
+		goto done;
+	blen = strlen(url);
+	while (blen > 0 && url[blen - 1] == '/')
+		blen--;
+	snprintf(base, sizeof(base), "%.*s", (int)blen, url);
+	if (statedir != NULL)
+		snprintf(state, sizeof(state), "%s", statedir);
+	else
+		snprintf(state, sizeof(state), "%s.tuf", env->conf.database);
+	if (mkdir(state, 0700) == -1 && errno != EEXIST) {
+		log_warn("'%s'", state);
+		goto done;
+	}
+	rv = 1;
+
+	/* 5.2: the trusted root, else the pinned one, which signs itself. */
+	if ((root = load(state, "root", b)) == NULL) {
+		int	 fd;
+
+		if (rootfile == NULL) {
+			refuse("no trusted root in '%s': pin one with --root",
+			    state);
+			goto done;
+		}
+		if ((fd = open(rootfile, O_RDONLY | O_CLOEXEC)) == -1) {
+			log_warn("'%s'", rootfile);
+			rv = 2;
+			goto done;
+		}
+		evbuffer_drain(b, evbuffer_get_length(b));
+		while (evbuffer_read(b, fd, 65536) > 0)
+			;
+		close(fd);
+		if ((root = tuf_parse(evbuffer_pullup(b, -1),
+		    evbuffer_get_length(b))) == NULL ||
+		    tuf_root_role(signed_part(root), "root", &oldr) != 0 ||
+		    tuf_verify(root, &oldr) != 0) {
+			refuse("the pinned root does not verify itself");
+			goto done;
+		}
+		if (save(state, "root", b) != 0)
+			goto done;
+	}
+	crypto_hash_sha256(rootsum, evbuffer_pullup(b, -1),
+	    evbuffer_get_length(b));
+
+	/* 5.3: the root chain, N+1 signed by both N and N+1. */
+	for (k = 0; k < ROTATIONS_MAX; k++) {
+		v = version_of(root);
+		snprintf(u, sizeof(u), "%s/%lld.root.json", base,
+		    (long long)(v + 1));
+		if ((rc = get(env, u, ROOT_MAX, b)) == 404 || rc == 403)
+			break;
+		if (rc != 200) {
+			refuse("'%s': unreachable or too large", u);
+			goto done;
+		}
+		next = tuf_parse(evbuffer_pullup(b, -1), evbuffer_get_length(b));
+		if (next == NULL || tuf_root_role(signed_part(root), "root",
+		    &oldr) != 0 || tuf_root_role(signed_part(next), "root",
+		    &newr) != 0) {
+			refuse("root %lld: malformed", (long long)(v + 1));
+			goto done;
+		}
+		if ((e2 = tuf_verify(next, &oldr)) != 0 ||
+		    (e2 = tuf_verify(next, &newr)) != 0) {
+			refuse("root %lld: not signed by a threshold of root "
+			    "%lld and of itself: %s", (long long)(v + 1),
+			    (long long)v, tuf_strerror(e2));
+			goto done;
+		}
+		e2 = tuf_check(next, "root", now, &nv);
+		if ((e2 != 0 && e2 != TUF_EEXPIRED) || nv != v + 1) {
+			refuse("root chain: '%s' is version %lld, not %lld",
+			    u, (long long)nv, (long long)(v + 1));
+			goto done;
+		}
+		json_decref(root);
+		root = next;
+		next = NULL;
+		if (save(state, "root", b) != 0)
+			goto done;
+	}
+	if ((e2 = tuf_check(root, "root", now, &v)) != 0) {
+		refuse("root %lld: %s", (long long)version_of(root),
+		    tuf_strerror(e2));
+		goto done;
+	}
+
+	/* 5.4: timestamp. */
+	snprintf(u, sizeof(u), "%s/timestamp.json", base);
+	if (get(env, u, TIMESTAMP_MAX, b) != 200) {
+		refuse("'%s': unreachable or too large", u);
+		goto done;
+	}
+	ts = tuf_parse(evbuffer_pullup(b, -1), evbuffer_get_length(b));
+	if (check_role(root, ts, "timestamp", now, &v, "timestamp") != 0)
+		goto done;
+	if ((ots = load(state, "timestamp", tb)) != NULL &&
+	    check_role(root, ots, "timestamp", 0, &nv, "trusted timestamp") ==
+	    0) {
+		if (v < nv) {
+			refuse("timestamp rollback: version %lld, we trust "
+			    "%lld", (long long)v, (long long)nv);
+			goto done;
+		}
+		if (tuf_meta_get(ts, "snapshot.json", &m) != 0 ||
+		    tuf_meta_get(ots, "snapshot.json", &om) != 0 ||
+		    m.version < om.version) {
+			refuse("snapshot rollback in the timestamp: version "
+			    "%lld, we trust %lld", (long long)m.version,
+			    (long long)om.version);
+			goto done;
+		}
+	}
+	if (tuf_meta_get(ts, "snapshot.json", &m) != 0) {
+		refuse("timestamp: no snapshot.json");
+		goto done;
+	}
+	if (save(state, "timestamp", b) != 0)
+		goto done;
+
+	/* 5.5: snapshot, exactly as the timestamp says. */
+	snprintf(u, sizeof(u), "%s/%lld.snapshot.json", base,
+	    (long long)m.version);
+	if (get(env, u, m.length >= 0 ? (size_t)m.length : SNAPSHOT_MAX, b) !=
+	    200) {
+		refuse("'%s': unreachable or too large", u);
+		goto done;
+	}
+	if (tuf_meta_match(&m, evbuffer_pullup(b, -1), evbuffer_get_length(b))
+	    != 0) {
+		refuse("snapshot %lld: length or hash differs from the "
+		    "timestamp's (mix-and-match)", (long long)m.version);
+		goto done;
+	}
+	snap = tuf_parse(evbuffer_pullup(b, -1), evbuffer_get_length(b));
+	if (check_role(root, snap, "snapshot", now, &v, "snapshot") != 0)
+		goto done;
+	if (v != m.version) {
+		refuse("snapshot: version %lld, the timestamp says %lld",
+		    (long long)v, (long long)m.version);
+		goto done;
+	}
+	if ((osnap = load(state, "snapshot", tb)) != NULL)
+		json_object_foreach(json_object_get(signed_part(osnap),
+		    "meta"), key, e) {
+			if (tuf_meta_get(snap, key, &m) != 0 ||
+			    tuf_meta_get(osnap, key, &om) != 0 ||
+			    m.version < om.version) {
+				refuse("snapshot rollback of '%s'", key);
+				goto done;
+			}
+		}
+	if (tuf_meta_get(snap, "targets.json", &m) != 0) {
+		refuse("snapshot: no targets.json");
+		goto done;
+	}
+	if (save(state, "snapshot", b) != 0)
+		goto done;
+
+	/* 5.6: targets. */
+	snprintf(u, sizeof(u), "%s/%lld.targets.json", base,
+	    (long long)m.version);
+	if (get(env, u, m.length >= 0 ? (size_t)m.length : TARGETS_MAX, b) !=
+	    200) {
+		refuse("'%s': unreachable or too large", u);
+		goto done;
+	}
+	if (tuf_meta_match(&m, evbuffer_pullup(b, -1), evbuffer_get_length(b))
+	    != 0) {
+		refuse("targets %lld: length or hash differs from the "
+		    "snapshot's (mix-and-match)", (long long)m.version);
+		goto done;
+	}
+	targets = tuf_parse(evbuffer_pullup(b, -1), evbuffer_get_length(b));
+	if (check_role(root, targets, "targets", now, &v, "targets") != 0)
+		goto done;
+	if (v != m.version) {
+		refuse("targets: version %lld, the snapshot says %lld",
+		    (long long)v, (long long)m.version);
+		goto done;
+	}
+	if (save(state, "targets", b) != 0)
+		goto done;
+
+	/* 5.7: the bundles of our databases, in order, each verified. */
+	for (i = 0; i < env->conf.nmirrors + 1; i++) {
+		const char	*name = i < env->conf.nmirrors ?
+				    env->conf.mirrors[i].name :
+				    env->conf.log_name;
+		uint8_t		 r32[32];
+
+		if (name == NULL || store_log(env->st, name, i <
+		    env->conf.nmirrors ? "mirror" : "private", &log) != 0)
+			continue;
+		snprintf(prefix, sizeof(prefix), "%s/bundles/", name);
+		for (;;) {
+			json_t	*best = NULL;
+			int64_t	 bestto = -1;
+
+			if ((rc = store_latest(env->st, log, NULL, &size,
+			    r32)) < 0)
+				goto done;
+			if (rc == 0)
+				size = 0;
+			/* The bundle from our size that goes furthest. */
+			json_object_foreach(json_object_get(signed_part(targets),
+			    "targets"), tpath, e) {
+				if (strncmp(tpath, prefix, strlen(prefix)) != 0 ||
+				    sscanf(tpath + strlen(prefix), "%lld-%lld",
+				    (long long *)&from, (long long *)&to) != 2)
+					continue;
+				if (from <= size && to > size && to > bestto) {
+					best = e;
+					bestto = to;
+				}
+			}
+			if (best == NULL)
+				break;
+			json_object_foreach(json_object_get(signed_part(targets),
+			    "targets"), tpath, e)
+				if (e == best)
+					break;
+			memset(&m, 0, sizeof(m));
+			m.length = json_integer_value(json_object_get(best,
+			    "length"));
+			if (sodium_hex2bin(m.sha256, 32, json_string_value(
+			    json_object_get(json_object_get(best, "hashes"),
+			    "sha256")), 64, NULL, NULL, NULL) != 0) {
+				refuse("target '%s': no sha256", tpath);
+				goto done;
+			}
+			m.has_sha256 = 1;
+			sodium_bin2hex(hex, sizeof(hex), m.sha256, 32);
+			slash = strrchr(tpath, '/');
+			snprintf(u, sizeof(u), "%s/targets/%.*s%s.%s", base,
+			    (int)(slash + 1 - tpath), tpath, hex, slash + 1);
+			if (get(env, u, (size_t)m.length, b) != 200 ||
+			    tuf_meta_match(&m, evbuffer_pullup(b, -1),
+			    evbuffer_get_length(b)) != 0) {
+				refuse("target '%s': its length or hash differs "
+				    "from the signed targets", tpath);
+				goto done;
+			}
+			if ((rc = bundle_import(env, evbuffer_pullup(b, -1),
+			    evbuffer_get_length(b), u)) != 0) {
+				rv = rc;
+				goto done;
+			}
+			imported++;
+		}
+	}
+	printf("TUF: root %lld, targets %lld: %d bundle%s imported\n",
+	    (long long)version_of(root), (long long)version_of(targets),
+	    imported, imported == 1 ? "" : "s");
+	rv = 0;
+ done:
+	if (b != NULL)
+		evbuffer_free(b);
+	if (tb != NULL)
+		evbuffer_free(tb);
+	json_decref(root);
+	json_decref(next);
+	json_decref(ts);
+	json_decref(ots);
+	json_decref(snap);
+	json_decref(osnap);
+	json_decref(targets);
+	if (env->dns != NULL)
+		evdns_base_free(env->dns, 0);
+	env->dns = NULL;
+	if (env->base != NULL)
+		event_base_free(env->base);
+	env->base = NULL;
+	return rv;
+}
