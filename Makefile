@@ -49,7 +49,7 @@ HEADERS	= daemon/sumdb/sumdb.h daemon/daemon.h store/store.h config/config.h \
 
 TESTS	= $(O)/tests/sumdb_test $(O)/tests/store_test $(O)/tests/config_test \
 	  $(O)/tests/tuf_test
-TOOLS	= $(O)/tests/notetool
+TOOLS	= $(O)/tests/notetool $(O)/tests/tuftool
 
 # Debian packages: to build, to test, to benchmark.
 DEBS	= gcc make pkg-config python3 libevent-dev libssl-dev libsodium-dev \
@@ -113,6 +113,9 @@ $(O)/tests/store_test: $(O)/tests/store_test.o $(O)/libstore.a
 
 $(O)/tests/config_test: $(O)/tests/config_test.o $(O)/libconfig.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs $(TESTPKGS))
+
+$(O)/tests/tuftool: $(O)/tests/tuftool.o $(O)/libtuf.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(O)/tests/notetool: $(O)/tests/notetool.o $(O)/libsumdb.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
