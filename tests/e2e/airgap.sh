@@ -1,0 +1,96 @@
+#!/bin/sh
+# Air gap, end to end: instance A fully mirrors an upstream (on x/mod's
+# tlog and note) and exports bundles; instance B, offline and never
+# connecting anywhere, imports them, after which the real go command
+# verifies modules through B; a second, later bundle advances B
+# incrementally.  Acceptance 4 of the TUF issue.
+. "$(dirname "$0")/lib.sh"
+
+UP=sumdb.upstream.example
+mkdir -p "$T/home"
+"$B/xmodref" modtree "$T/proxy" example.com/hello@v1.0.0 \
+    example.com/Upper/Mixed@v1.0.0 example.com/legacy@v2.0.0+incompatible \
+    >"$T/hashes" || fail "modtree"
+upkey=$("$B/sumdbd" keygen -o "$T/up.key" $UP 2>/dev/null) || fail "keygen"
+"$B/sumdbd" keygen -o "$T/log.key" sumdb.test.example >/dev/null 2>&1
+UPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
+"$B/upstream" -gen 3000 -mods "$T/hashes" "127.0.0.1:$UPORT" "$T/up.key" \
+    >"$T/up.log" 2>&1 &
+PIDS="$PIDS $!"
+i=0
+until curl -sf -o /dev/null "http://127.0.0.1:$UPORT/latest"; do
+	i=$((i + 1)); [ $i -lt 100 ] || fail "upstream did not start"
+	sleep 0.1
+done
+# A: a full mirror.
+start_daemon "[mirror $UP]" "key = $upkey" "url = http://127.0.0.1:$UPORT" \
+    "mode = full" "poll = 1s"
+full() { sqlite3 "$T/sumdbd.db" "SELECT full_next FROM log WHERE name = '$UP'" 2>/dev/null || echo 0; }
+i=0
+until [ "$(full)" = 3003 ]; do
+	i=$((i + 1)); [ $i -lt 200 ] || fail "A did not finish its full mirror"
+	sleep 0.1
+done
+"$B/sumdbd" export -c "$T/sumdbd.conf" --db $UP "$T/b1" >/dev/null || fail "export"
+
+# B: offline, its own store; it only ever reads the bundle files.
+cat >"$T/b.conf" <<EOC
+[server]
+listen = 127.0.0.1:1
+database = $T/b.db
+[mirror $UP]
+key = $upkey
+offline = yes
+EOC
+"$B/sumdbd" import -c "$T/b.conf" "$T/b1" >"$T/out" 2>&1 || fail "import: $(cat "$T/out")"
+BPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
+sed -i "s|^listen = .*|listen = 127.0.0.1:$BPORT|" "$T/b.conf"
+"$B/sumdbd" -d -c "$T/b.conf" >>"$T/b.log" 2>&1 &
+BPID=$!
+PIDS="$PIDS $BPID"
+BM=http://127.0.0.1:$BPORT/sumdb/$UP
+i=0
+until curl -sf -o /dev/null "$BM/latest"; do
+	i=$((i + 1)); [ $i -lt 100 ] || fail "B did not start"
+	sleep 0.1
+done
+mkdir -p "$T/c"
+cat >"$T/c/go.mod" <<EOG
+module example.com/c
+
+go 1.19
+
+require (
+	example.com/hello v1.0.0
+	example.com/Upper/Mixed v1.0.0
+	example.com/legacy v2.0.0+incompatible
+)
+EOG
+(cd "$T/c" && goenv "$T/gp" GOPROXY="file://$T/proxy" \
+    GOSUMDB="$upkey $BM" go mod download all) >"$T/out" 2>&1 ||
+    fail "go mod download through B: $(cat "$T/out")"
+grep -q 'http://\|connect' "$T/b.log" && fail "B tried to connect somewhere"
+echo "$NAME: A's bundle carried to offline B; the go command verifies through B: ok"
+
+# The upstream grows; A follows; the second bundle advances B while it
+# serves.
+curl -sf -o /dev/null "http://127.0.0.1:$UPORT/admin/grow?n=40" || fail "grow"
+i=0
+until [ "$(full)" = 3043 ]; do
+	i=$((i + 1)); [ $i -lt 200 ] || fail "A did not follow"
+	sleep 0.1
+done
+"$B/sumdbd" export -c "$T/sumdbd.conf" --db $UP --from 3003 "$T/b2" >/dev/null || fail "export 2"
+"$B/sumdbd" import -c "$T/b.conf" "$T/b2" >"$T/out" 2>&1 || fail "import 2: $(cat "$T/out")"
+grep -q 'trust base 3003 -> 3043, 40 records' "$T/out" || fail "import 2: $(cat "$T/out")"
+i=0
+until [ "$(curl -s "$BM/latest" | sed -n 2p)" = 3043 ]; do
+	i=$((i + 1)); [ $i -lt 50 ] || fail "B does not serve the second bundle's tree"
+	sleep 0.1
+done
+"$B/xmodref" client "$upkey" "$BM" example.com/gen/m10@v1.0.3010 >/dev/null ||
+    fail "x/mod's client on a record of the second bundle"
+(cd "$T/c" && goenv "$T/gp" GOPROXY="file://$T/proxy" \
+    GOSUMDB="$upkey $BM" go mod download all) >"$T/out" 2>&1 ||
+    fail "go again through B: $(cat "$T/out")"
+echo "$NAME: a second bundle advances B incrementally; clients follow: ok"
