@@ -190,7 +190,7 @@ test_tuf(void **state)
 static void
 test_migration(void **state)
 {
-	char		 path[] = "/tmp/store_test.XXXXXX", err[256];
+	char		 path[] = "/tmp/store_test.XXXXXX", err[256], wal[64];
 	struct store	*st;
 	sqlite3		*db;
 	int64_t		 log, id, next;
@@ -237,8 +237,8 @@ test_migration(void **state)
 	assert_null(store_open(path, err, sizeof(err)));
 	assert_non_null(strstr(err, "schema version 99"));
 	unlink(path);
-	strcat(path, "-wal");
-	unlink(path);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	unlink(wal);
 }
 
 int

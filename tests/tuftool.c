@@ -77,5 +77,10 @@ main(int argc, char **argv)
 	free(out);
 	out = json_dumps(md, JSON_COMPACT | JSON_SORT_KEYS);
 	printf("%s", out);
+	free(out);
+	json_decref(md);
+	json_decref(signed_);
+	for (i = 0; i < n; i++)
+		tuf_signer_free(s[i]);
 	return 0;
 }
