@@ -13,15 +13,7 @@ mkdir -p "$T/home"
     >"$T/hashes" || fail "modtree"
 upkey=$("$B/sumdbd" keygen -o "$T/up.key" $UP 2>/dev/null) || fail "keygen"
 "$B/sumdbd" keygen -o "$T/log.key" sumdb.test.example >/dev/null 2>&1
-UPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
-"$B/upstream" -gen 3000 -mods "$T/hashes" "127.0.0.1:$UPORT" "$T/up.key" \
-    >"$T/up.log" 2>&1 &
-PIDS="$PIDS $!"
-i=0
-until curl -sf -o /dev/null "http://127.0.0.1:$UPORT/latest"; do
-	i=$((i + 1)); [ $i -lt 100 ] || fail "upstream did not start"
-	sleep 0.1
-done
+start_upstream -gen 3000 -mods "$T/hashes"
 # A: a full mirror.
 start_daemon "[mirror $UP]" "key = $upkey" "url = http://127.0.0.1:$UPORT" \
     "mode = full" "poll = 1s"
@@ -54,18 +46,7 @@ until curl -sf -o /dev/null "$BM/latest"; do
 	i=$((i + 1)); [ $i -lt 100 ] || fail "B did not start"
 	sleep 0.1
 done
-mkdir -p "$T/c"
-cat >"$T/c/go.mod" <<EOG
-module example.com/c
-
-go 1.19
-
-require (
-	example.com/hello v1.0.0
-	example.com/Upper/Mixed v1.0.0
-	example.com/legacy v2.0.0+incompatible
-)
-EOG
+consumer "$T/c"
 (cd "$T/c" && goenv "$T/gp" GOPROXY="file://$T/proxy" \
     GOSUMDB="$upkey $BM" go mod download all) >"$T/out" 2>&1 ||
     fail "go mod download through B: $(cat "$T/out")"

@@ -57,18 +57,7 @@ start_daemon_b() {
 }
 start_daemon_b
 M=$URL/sumdb/$NAME_DB
-mkdir -p "$T/c"
-cat >"$T/c/go.mod" <<EOG
-module example.com/c
-
-go 1.19
-
-require (
-	example.com/hello v1.0.0
-	example.com/Upper/Mixed v1.0.0
-	example.com/legacy v2.0.0+incompatible
-)
-EOG
+consumer "$T/c"
 (cd "$T/c" && goenv "$T/gp" GOPROXY="file://$T/proxy" \
     GOSUMDB="$vkey $M" go mod download all) >"$T/out" 2>&1 ||
     fail "go mod download through B: $(cat "$T/out")"

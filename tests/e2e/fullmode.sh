@@ -13,16 +13,7 @@ mkdir -p "$T/home"
     >"$T/hashes" || fail "module tree"
 upkey=$("$B/sumdbd" keygen -o "$T/up.key" $UP 2>/dev/null) || fail "keygen"
 "$B/sumdbd" keygen -o "$T/log.key" sumdb.test.example >/dev/null 2>&1
-UPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
-"$B/upstream" -gen $((N - 3)) -mods "$T/hashes" "127.0.0.1:$UPORT" \
-    "$T/up.key" >"$T/upstream.log" 2>&1 &
-UPID=$!
-PIDS="$PIDS $UPID"
-i=0
-until curl -sf -o /dev/null "http://127.0.0.1:$UPORT/latest"; do
-	i=$((i + 1)); [ $i -lt 600 ] || fail "upstream did not start"
-	sleep 0.1
-done
+start_upstream -gen $((N - 3)) -mods "$T/hashes"
 U=http://127.0.0.1:$UPORT
 start_daemon "[mirror $UP]" "key = $upkey" "url = $U" "mode = full" "poll = 1s" \
     "fetch_timeout = 1s"
@@ -87,18 +78,7 @@ kill "$UPID"
 stop_daemon
 restart_daemon_with "[mirror $UP]" "key = $upkey" "url = $U" "mode = full" \
     "offline = yes"
-mkdir -p "$T/c"
-cat >"$T/c/go.mod" <<EOG
-module example.com/c
-
-go 1.19
-
-require (
-	example.com/hello v1.0.0
-	example.com/Upper/Mixed v1.0.0
-	example.com/legacy v2.0.0+incompatible
-)
-EOG
+consumer "$T/c"
 (cd "$T/c" && goenv "$T/gp" GOPROXY="file://$T/proxy" \
     GOSUMDB="$upkey $M" go mod download all) >"$T/out" 2>&1 ||
     fail "go mod download through the offline mirror: $(cat "$T/out")"

@@ -17,18 +17,7 @@ start_daemon
 
 # A consumer of three modules, one upper-case, one +incompatible.
 mkconsumer() {
-	mkdir -p "$1"
-	cat >"$1/go.mod" <<EOG
-module example.com/consumer
-
-go 1.19
-
-require (
-	example.com/hello v1.1.0
-	example.com/Upper/Mixed v1.0.0
-	example.com/legacy v2.0.0+incompatible
-)
-EOG
+	consumer "$1" v1.1.0
 	cat >"$1/main.go" <<EOG
 package main
 

@@ -8,14 +8,7 @@
 UP=sumdb.upstream.example
 upkey=$("$B/sumdbd" keygen -o "$T/up.key" $UP 2>/dev/null) || fail "keygen"
 "$B/sumdbd" keygen -o "$T/log.key" sumdb.test.example >/dev/null 2>&1
-UPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
-"$B/upstream" -gen 1000 "127.0.0.1:$UPORT" "$T/up.key" >"$T/up.log" 2>&1 &
-PIDS="$PIDS $!"
-i=0
-until curl -sf -o /dev/null "http://127.0.0.1:$UPORT/latest"; do
-	i=$((i + 1)); [ $i -lt 100 ] || fail "upstream did not start"
-	sleep 0.1
-done
+start_upstream -gen 1000
 start_daemon "[mirror $UP]" "key = $upkey" "url = http://127.0.0.1:$UPORT" \
     "poll = 1h"
 M=$URL/sumdb/$UP

@@ -110,3 +110,40 @@ stop_daemon() {
 status() {
 	curl -s --path-as-is -o /dev/null -w '%{http_code}' "$@"
 }
+
+# consumer DIR [HELLO]: a module requiring the three test modules (an
+# upper-case path, a +incompatible version; hello at HELLO, v1.0.0).
+consumer() {
+	mkdir -p "$1"
+	cat >"$1/go.mod" <<EOG
+module example.com/consumer
+
+go 1.19
+
+require (
+	example.com/hello ${2:-v1.0.0}
+	example.com/Upper/Mixed v1.0.0
+	example.com/legacy v2.0.0+incompatible
+)
+EOG
+}
+
+# wait_url URL: until it answers 200, for up to a minute.
+wait_url() {
+	i=0
+	until curl -sf -o /dev/null "$1"; do
+		i=$((i + 1)); [ $i -lt 600 ] || fail "'$1' did not come up"
+		sleep 0.1
+	done
+}
+
+# start_upstream ARGS...: tests/upstream on a free port with key
+# $T/up.key; sets UPORT and UPID.
+start_upstream() {
+	UPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
+	"$B/upstream" "$@" "127.0.0.1:$UPORT" "$T/up.key" \
+	    >>"$T/upstream.log" 2>&1 &
+	UPID=$!
+	PIDS="$PIDS $UPID"
+	wait_url "http://127.0.0.1:$UPORT/latest"
+}

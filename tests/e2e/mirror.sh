@@ -15,19 +15,7 @@ upkey=$("$B/sumdbd" keygen -o "$T/up.key" $UP 2>/dev/null) || fail "keygen"
 "$B/sumdbd" keygen -o "$T/other.key" evil.example >/dev/null 2>&1
 "$B/sumdbd" keygen -o "$T/log.key" sumdb.test.example >/dev/null 2>&1
 GEN=2000
-UPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
-start_upstream() {
-	"$B/upstream" -gen "$GEN" -mods "$T/hashes" -other "$T/other.key" \
-	    "127.0.0.1:$UPORT" "$T/up.key" >>"$T/upstream.log" 2>&1 &
-	UPID=$!
-	PIDS="$PIDS $UPID"
-	i=0
-	until curl -sf -o /dev/null "http://127.0.0.1:$UPORT/latest"; do
-		i=$((i + 1)); [ $i -lt 100 ] || fail "upstream did not start"
-		sleep 0.1
-	done
-}
-start_upstream
+start_upstream -gen "$GEN" -mods "$T/hashes" -other "$T/other.key"
 # The first URL is dead: every request falls through to the second.
 start_daemon "[mirror $UP]" "key = $upkey" "url = http://127.0.0.1:1" \
     "url = http://127.0.0.1:$UPORT" "poll = 1s" "fetch_timeout = 1s" \
@@ -47,18 +35,7 @@ wait_for() {
 }
 
 # 1. The go command through the mirror, with the upstream's key.
-mkdir -p "$T/c1"
-cat >"$T/c1/go.mod" <<EOG
-module example.com/c
-
-go 1.19
-
-require (
-	example.com/hello v1.0.0
-	example.com/Upper/Mixed v1.0.0
-	example.com/legacy v2.0.0+incompatible
-)
-EOG
+consumer "$T/c1"
 (cd "$T/c1" && goenv "$T/gp1" GOPROXY="file://$T/proxy" \
     GOSUMDB="$upkey $M" go mod download all) >"$T/out" 2>&1 ||
     fail "go mod download through the mirror: $(cat "$T/out")"
