@@ -244,6 +244,9 @@ int	cmd_tuf(int argc, char **argv);
 int	import_tuf(struct env *env, const char *url, const char *root,
 	    const char *state);
 
+/* audit.c */
+int	cmd_audit(int argc, char **argv);
+
 /* bundle.c: differential bundles */
 int	bundle_write(struct store *st, int64_t log, const char *name,
 	    int64_t from, int64_t to, struct evbuffer *out, char *err,

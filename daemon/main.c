@@ -33,6 +33,7 @@ usage(FILE *f)
 	    "       sumdbd tuf init|rotate ...\n"
 	    "       sumdbd export [-c FILE] --db NAME [--from N] [--to M] OUT\n"
 	    "       sumdbd import [-c FILE] BUNDLE\n"
+	    "       sumdbd audit [-c FILE] [--db NAME] [--json] GOSUM...\n"
 	    "Options:\n"
 	    "  -c FILE  configuration file (default " DEFAULT_CONFIG ")\n"
 	    "  -d       stay in the foreground (the default under systemd)\n"
@@ -138,6 +139,8 @@ main(int argc, char **argv)
 		return cmd_unfreeze(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "tuf") == 0)
 		return cmd_tuf(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "audit") == 0)
+		return cmd_audit(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "export") == 0)
 		return cmd_export(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "import") == 0)

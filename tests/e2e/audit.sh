@@ -1,0 +1,104 @@
+#!/bin/sh
+# sumdbd audit: a go.sum made of real sum.golang.org records verifies
+# against a mirror's store; an altered hash is a mismatch with the
+# right explanation, in text and JSON; exit codes 0, 1 and 2.  Then each
+# explanation from a situation built for it.  Acceptance 1 and 2 of the
+# audit issue.
+. "$(dirname "$0")/lib.sh"
+
+KEY=sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8
+"$B/sumdbd" keygen -o "$T/log.key" sumdb.test.example >/dev/null 2>&1
+mkdir -p "$T/www"
+cp -r tests/testdata/real/cache-2022-tree9039468 "$T/www/real"
+SPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
+python3 -m http.server --bind 127.0.0.1 --directory "$T/www" "$SPORT" \
+    >/dev/null 2>&1 &
+PIDS="$PIDS $!"
+wait_url "http://127.0.0.1:$SPORT/real/latest"
+start_daemon "[mirror sum.golang.org]" "key = $KEY" \
+    "url = http://127.0.0.1:$SPORT/real"
+# The mirror stores what it verifies; go.sum is made of the real records.
+for f in $(cd "$T/www/real/lookup" && find . -type f | sed 's|^\./||'); do
+	[ "$(status "$URL/sumdb/sum.golang.org/lookup/$f")" = 200 ] || fail "lookup $f"
+	sed -n '2,3p' "$T/www/real/lookup/$f" >>"$T/go.sum"
+done
+stop_daemon
+sed -i '/^\[log\]/,/^goproxy/d' "$T/sumdbd.conf"
+A() { "$B/sumdbd" audit -c "$T/sumdbd.conf" "$@"; }
+
+A "$T/go.sum" >"$T/out" 2>&1
+[ $? = 0 ] || fail "clean go.sum: exit $?: $(cat "$T/out")"
+grep -q 'sum.golang.org at tree 9039468: 44 verified, 0 mismatch, 0 unknown, 0 skipped' "$T/out" ||
+    fail "clean go.sum: $(tail -1 "$T/out")"
+grep -q "go.sum:1: verified .* (record [0-9]*, tree 9039468)" "$T/out" || fail "record and tree"
+echo "$NAME: 44 real go.sum lines verified against the mirror's store: ok"
+
+# One zip hash altered (its go.mod line intact): a retag or repackaging.
+awk 'NR == 5 { sub(/h1:./, "h1:+") } { print }' "$T/go.sum" >"$T/bad.sum"
+cmp -s "$T/go.sum" "$T/bad.sum" && awk 'NR == 5 { sub(/h1:./, "h1:/") } { print }' "$T/go.sum" >"$T/bad.sum"
+A "$T/bad.sum" >"$T/out" 2>&1
+[ $? = 1 ] || fail "mismatch: exit code"
+grep -q "bad.sum:5: mismatch .*: go.sum has h1:.*, the log h1:.*: the zip differs while go.mod matches" "$T/out" ||
+    fail "mismatch text: $(grep ':5:' "$T/out")"
+A --json "$T/bad.sum" >"$T/out.json" 2>&1
+[ $? = 1 ] || fail "json exit code"
+python3 - "$T/out.json" <<'EOP' || fail "mismatch JSON"
+import json, sys
+d = json.load(open(sys.argv[1]))
+l = [x for x in d['lines'] if x['status'] == 'mismatch']
+assert len(l) == 1 and l[0]['line'] == 5 and l[0]['kind'] == 'zip', l
+assert 'retagged' in l[0]['explanation'] and l[0]['tree'] == 9039468
+assert d['summary'] == {'verified': 43, 'mismatch': 1, 'unknown': 0, 'skipped': 0}
+EOP
+A /nonexistent/go.sum >/dev/null 2>&1
+[ $? = 2 ] || fail "a missing file: not exit 2"
+echo "garbage" >"$T/junk.sum"
+A "$T/junk.sum" 2>"$T/err" >/dev/null
+[ $? = 2 ] || fail "a malformed line: not exit 2"
+grep -q "junk.sum:1: not a go.sum line" "$T/err" || fail "malformed: $(cat "$T/err")"
+echo "$NAME: an altered hash: mismatch with its explanation, text and JSON; exit codes 0, 1, 2: ok"
+
+# Each explanation, from its situation, against a private log (which
+# knows every version it has).
+mkdir -p "$T/p"
+"$B/xmodref" modtree "$T/proxy" example.com/hello@v1.0.0 \
+    example.com/Upper/Mixed@v1.0.0 example.com/legacy@v2.0.0+incompatible \
+    >"$T/hashes" || fail "modtree"
+cat >"$T/p.conf" <<EOC
+[server]
+database = $T/p.db
+[log]
+name = sumdb.test.example
+key = $T/log.key
+goproxy = file://$T/proxy
+private = corp.example/*
+EOC
+"$B/sumdbd" add -c "$T/p.conf" example.com/hello@v1.0.0 example.com/Upper/Mixed@v1.0.0 \
+    example.com/legacy@v2.0.0+incompatible >/dev/null 2>&1 || fail "add"
+set -- $(grep '^example.com/hello ' "$T/hashes")
+hz=$3
+set -- $(grep '^example.com/Upper/Mixed ' "$T/hashes")
+mm=$4
+X=h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=
+cat >"$T/e.sum" <<EOS
+example.com/hello v1.0.0 $hz
+example.com/hello v1.0.0/go.mod h1:G7mAYYxgmS0lVkHyy2hEOLQCFB0DlQFTMLWggykrydY=
+example.com/Upper/Mixed v1.0.0 $X
+example.com/Upper/Mixed v1.0.0/go.mod $mm
+example.com/legacy v2.0.0+incompatible $X
+example.com/legacy v2.0.0+incompatible/go.mod $X
+example.com/never v1.9.9 $X
+corp.example/secret v1.0.0 $X
+EOS
+"$B/sumdbd" audit -c "$T/p.conf" "$T/e.sum" >"$T/out" 2>&1
+[ $? = 1 ] || fail "explanations: exit code"
+grep -q "e.sum:1: verified" "$T/out" || fail "line 1: $(cat "$T/out")"
+grep -q "e.sum:2: mismatch .*that of an empty file" "$T/out" || fail "empty go.mod: $(cat "$T/out")"
+grep -q "e.sum:3: mismatch .*the zip differs while go.mod matches" "$T/out" || fail "retag: $(cat "$T/out")"
+grep -q "e.sum:4: verified" "$T/out" || fail "line 4"
+grep -q "e.sum:5: mismatch .*both the zip and go.mod differ" "$T/out" || fail "both: $(cat "$T/out")"
+grep -q "e.sum:6: mismatch .*both the zip and go.mod differ" "$T/out" || fail "both 2"
+grep -q "e.sum:7: unknown example.com/never v1.9.9: the log has never seen this version" "$T/out" ||
+    fail "never seen: $(cat "$T/out")"
+grep -q "e.sum:8: skipped corp.example/secret" "$T/out" || fail "private: $(cat "$T/out")"
+echo "$NAME: empty go.mod, retag or repackaging, both differ, never seen, private: each explained: ok"
