@@ -122,7 +122,7 @@ cmd_add(int argc, char **argv)
 			goto done;
 		}
 	}
-	if (env_open_store(&env) != 0 || env_open_log(&env) != 0)
+	if (env_open_store(&env) != 0 || env_open_log(&env, 1) != 0)
 		goto done;
 	if ((env.base = event_base_new()) == NULL ||
 	    (env.dns = evdns_base_new(env.base,

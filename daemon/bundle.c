@@ -151,7 +151,7 @@ find_db(struct env *env, const char *name, int64_t *log,
 		}
 	if (env->conf.log_name != NULL && strcmp(env->conf.log_name, name) ==
 	    0) {
-		if (env_open_log(env) != 0)
+		if (env_open_log(env, 0) != 0)
 			return -1;
 		*v = env->log->vkey;
 		*log = env->log->log;

@@ -160,7 +160,8 @@ int	cmd_keygen(int argc, char **argv);
 /* setup.c: what the daemon and the subcommands share */
 int	env_load_config(struct env *env, const char *path);
 int	env_open_store(struct env *env);
-int	env_open_log(struct env *env);
+/* The private log and its key; with sign, sign what is unsigned. */
+int	env_open_log(struct env *env, int sign);
 int	env_client_tls(struct env *env);
 void	env_free(struct env *env);
 
@@ -243,6 +244,9 @@ int	cmd_tuf(int argc, char **argv);
 /* tufclient.c: the TUF client workflow, for sumdbd import */
 int	import_tuf(struct env *env, const char *url, const char *root,
 	    const char *state);
+
+/* fsck.c */
+int	cmd_fsck(int argc, char **argv);
 
 /* audit.c */
 int	cmd_audit(int argc, char **argv);

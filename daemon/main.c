@@ -34,6 +34,7 @@ usage(FILE *f)
 	    "       sumdbd export [-c FILE] --db NAME [--from N] [--to M] OUT\n"
 	    "       sumdbd import [-c FILE] BUNDLE\n"
 	    "       sumdbd audit [-c FILE] [--db NAME] [--json] GOSUM...\n"
+	    "       sumdbd fsck [-c FILE]\n"
 	    "Options:\n"
 	    "  -c FILE  configuration file (default " DEFAULT_CONFIG ")\n"
 	    "  -d       stay in the foreground (the default under systemd)\n"
@@ -79,7 +80,7 @@ run_daemon(struct env *env)
 		log_warnx("libevent has no thread support");
 		goto done;
 	}
-	if (env_open_store(env) != 0 || env_open_log(env) != 0 ||
+	if (env_open_store(env) != 0 || env_open_log(env, 1) != 0 ||
 	    mirror_open(env) != 0 || tufrepo_open(env) != 0)
 		goto done;
 	if ((env->base = event_base_new()) == NULL ||
@@ -139,6 +140,8 @@ main(int argc, char **argv)
 		return cmd_unfreeze(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "tuf") == 0)
 		return cmd_tuf(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "fsck") == 0)
+		return cmd_fsck(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "audit") == 0)
 		return cmd_audit(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "export") == 0)

@@ -110,7 +110,7 @@ load_key(const char *path)
 }
 
 int
-env_open_log(struct env *env)
+env_open_log(struct env *env, int sign)
 {
 	struct note_verifier	 v;
 	struct db		*db;
@@ -145,7 +145,7 @@ env_open_log(struct env *env)
 		return -1;
 	}
 	/* Sign what a crash left unsigned; refuse a tree that forked. */
-	if (logw_sign(env, db) != 0)
+	if (sign && logw_sign(env, db) != 0)
 		return -1;
 	return logw_refresh(env, db);
  bad:

@@ -748,3 +748,71 @@ store_checkpoint(struct store *st, int64_t log, int64_t size,
 		return -1;
 	return found;
 }
+
+int
+store_each_checkpoint(struct store *st, int64_t log,
+    int (*fn)(void *, int64_t, const uint8_t *, const uint8_t *, size_t,
+    int64_t, const uint8_t *, size_t), void *arg)
+{
+	sqlite3_stmt	*q = NULL;
+	int		 rc, r = 0;
+
+	st->err[0] = '\0';
+	if (sqlite3_prepare_v2(st->db, "SELECT size, root, note, "
+	    "coalesce(prev, -1), proof FROM checkpoint WHERE log = ?1 "
+	    "ORDER BY size", -1, &q, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(q, 1, log);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW && r == 0)
+		r = fn(arg, sqlite3_column_int64(q, 0),
+		    sqlite3_column_bytes(q, 1) == STORE_HASH_SIZE ?
+		    sqlite3_column_blob(q, 1) : NULL,
+		    sqlite3_column_blob(q, 2), sqlite3_column_bytes(q, 2),
+		    sqlite3_column_int64(q, 3), sqlite3_column_blob(q, 4),
+		    sqlite3_column_bytes(q, 4));
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? r : -1;
+}
+
+int
+store_each_record(struct store *st, int64_t log,
+    int (*fn)(void *, int64_t, const char *, const char *, const uint8_t *,
+    size_t), void *arg)
+{
+	sqlite3_stmt	*q = NULL;
+	int		 rc, r = 0;
+
+	st->err[0] = '\0';
+	if (sqlite3_prepare_v2(st->db, "SELECT id, path, version, text FROM "
+	    "record WHERE log = ?1 ORDER BY id", -1, &q, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(q, 1, log);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW && r == 0)
+		r = fn(arg, sqlite3_column_int64(q, 0),
+		    (const char *)sqlite3_column_text(q, 1),
+		    (const char *)sqlite3_column_text(q, 2),
+		    sqlite3_column_blob(q, 3), sqlite3_column_bytes(q, 3));
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? r : -1;
+}
+
+int
+store_integrity(struct store *st, void (*fn)(void *, const char *), void *arg)
+{
+	sqlite3_stmt	*q = NULL;
+	const char	*msg;
+	int		 rc, bad = 0;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA integrity_check", -1, &q, NULL)
+	    != SQLITE_OK)
+		return -1;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		msg = (const char *)sqlite3_column_text(q, 0);
+		if (msg != NULL && strcmp(msg, "ok") != 0) {
+			fn(arg, msg);
+			bad++;
+		}
+	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? bad : -1;
+}

@@ -127,4 +127,19 @@ int	store_target_put(struct store *st, const char *path,
 int	store_target_get(struct store *st, const char *path,
 	    const char *sha256, struct evbuffer *out);
 
+/*
+ * For fsck: every checkpoint of log in size order (root NULL when
+ * malformed; prev -1 when it has no proof), every record in id order,
+ * and SQLite's own integrity check (fn called per problem; returns
+ * their count).  fn returning non-zero stops an iteration.
+ */
+int	store_each_checkpoint(struct store *st, int64_t log,
+	    int (*fn)(void *, int64_t, const uint8_t *, const uint8_t *,
+	    size_t, int64_t, const uint8_t *, size_t), void *arg);
+int	store_each_record(struct store *st, int64_t log,
+	    int (*fn)(void *, int64_t, const char *, const char *,
+	    const uint8_t *, size_t), void *arg);
+int	store_integrity(struct store *st, void (*fn)(void *, const char *),
+	    void *arg);
+
 #endif /* STORE_H */

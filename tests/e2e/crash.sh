@@ -56,6 +56,9 @@ while [ $round -lt $ROUNDS ]; do
 	kills=$((kills + 1))
 	wait 2>/dev/null
 	restart_daemon
+	# The store is whole.
+	"$B/sumdbd" fsck -c "$T/sumdbd.conf" >"$T/out" 2>&1 ||
+	    fail "round $round: fsck: $(cat "$T/out")"
 	# Nothing served before the kill is contradicted.
 	"$B/xmodref" consistent "$vkey" "$URL" "$T"/notes/* >"$T/out" 2>&1 ||
 	    fail "round $round: $(cat "$T/out")"
@@ -74,4 +77,4 @@ notes=$(ls "$T/notes" | wc -l)
     fail "final consistency"
 gomod example.com/burst "v1.0.$((ROUNDS * PER))"
 gomod example.com/later v1.0.1
-echo "$NAME: $kills kills with SIGKILL during appends, $notes checkpoints served before them all consistent, the go client's cached checkpoint still valid: ok"
+echo "$NAME: $kills kills with SIGKILL during appends, fsck clean after each, $notes checkpoints served before them all consistent, the go client's cached checkpoint still valid: ok"

@@ -71,6 +71,8 @@ for p in tile/8/1/000 tile/8/1/001 "tile/8/2/000.p/$(( N >> 16 ))"; do
 	curl -s "$U/$p" >"$T/u"
 	curl -s "$M/$p" | cmp -s - "$T/u" || fail "$p differs from the upstream's"
 done
+"$B/sumdbd" fsck -c "$T/sumdbd.conf" >"$T/out" 2>&1 || fail "fsck: $(cat "$T/out")"
+grep -q "$UP: $N records, 0 problems" "$T/out" || fail "fsck: $(cat "$T/out")"
 echo "$NAME: full mirror of $N records, upstream gone at record $stalled_at, SIGKILL at record $killed_at, resumed to the upstream's exact tree: ok"
 
 # Offline, the upstream gone: the go command verifies through it.

@@ -1,0 +1,320 @@
+/*
+ * fsck.c: "sumdbd fsck": recompute everything stored and report each
+ * problem.  Per database: SQLite's own integrity (which covers the
+ * (module, version) uniqueness index); every record against its
+ * columns and its leaf hash (in the stored hashes of the private log,
+ * in the level-0 tiles of a mirror); the private log's stored hashes
+ * and tiles recomputed from its records; every checkpoint's signature,
+ * note and root; and every consistency proof in the trust base chain.
+ */
+
+#include <event2/buffer.h>
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "store.h"
+
+struct fsck {
+	struct env		*env;
+	const char		*name;
+	int64_t			 log;
+	int			 private;
+	struct note_verifier	 v;
+	int64_t			 nrec;		/* records seen, in order */
+	int64_t			 next;		/* the id expected next */
+	uint8_t			(*h)[SUMDB_HASH_SIZE];	/* recomputed hashes */
+	int64_t			 nh, caph;
+	struct evbuffer		*buf;
+	int64_t			 prevsize;	/* previous checkpoint */
+	uint8_t			 prevroot[SUMDB_HASH_SIZE];
+	int			 problems;
+};
+
+static void
+problem(struct fsck *f, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	printf("fsck: %s: ", f->name);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	f->problems++;
+}
+
+static int
+mem_read(void *arg, const int64_t *index, size_t n,
+    uint8_t (*out)[SUMDB_HASH_SIZE])
+{
+	struct fsck	*f = arg;
+	size_t		 i;
+
+	for (i = 0; i < n; i++) {
+		if (index[i] < 0 || index[i] >= f->nh)
+			return -1;
+		memcpy(out[i], f->h[index[i]], SUMDB_HASH_SIZE);
+	}
+	return 0;
+}
+
+static int
+check_record(void *arg, int64_t id, const char *path, const char *version,
+    const uint8_t *text, size_t len)
+{
+	struct fsck		*f = arg;
+	struct tlog_hash_reader	 hr = { mem_read, f };
+	struct record		 rec;
+	uint8_t			 leaf[SUMDB_HASH_SIZE], add[65][SUMDB_HASH_SIZE];
+	uint8_t			 stored[1][SUMDB_HASH_SIZE];
+	int64_t			 idx;
+	int			 m, k;
+
+	f->nrec++;
+	if (text == NULL || !record_text_valid(text, len)) {
+		problem(f, "record %lld: malformed text", (long long)id);
+		return 0;
+	}
+	if (path[0] != '#' && (record_parse(text, len, &rec) != 0 ||
+	    rec.pathlen != strlen(path) || memcmp(rec.path, path,
+	    rec.pathlen) != 0 || rec.versionlen != strlen(version) ||
+	    memcmp(rec.version, version, rec.versionlen) != 0))
+		problem(f, "record %lld: its text is not %s@%s", (long long)id,
+		    path, version);
+	tlog_record_hash(text, len, leaf);
+	if (!f->private) {
+		/* A mirror: the leaf in its level-0 tile, when stored. */
+		evbuffer_drain(f->buf, evbuffer_get_length(f->buf));
+		if (store_tile(f->env->st, f->log, 0, id >> 8, f->buf) == 1 &&
+		    evbuffer_get_length(f->buf) >= (size_t)((id & 255) + 1) *
+		    SUMDB_HASH_SIZE && memcmp(evbuffer_pullup(f->buf, -1) +
+		    (id & 255) * SUMDB_HASH_SIZE, leaf, SUMDB_HASH_SIZE) != 0)
+			problem(f, "record %lld: its hash is not the one in "
+			    "tile 0/%lld", (long long)id, (long long)(id >> 8));
+		return 0;
+	}
+	/* The private log: records are dense, and rebuild every hash. */
+	if (id != f->next) {
+		problem(f, "records %lld to %lld are missing",
+		    (long long)f->next, (long long)id - 1);
+		return 1;	/* the hashes cannot be rebuilt past a gap */
+	}
+	f->next++;
+	if ((m = tlog_stored_hashes_for_record(id, leaf, &hr, add)) < 0)
+		return 1;
+	if (f->nh + m > f->caph) {
+		f->caph = (f->nh + m) * 2;
+		if ((f->h = reallocarray(f->h, f->caph, sizeof(*f->h))) ==
+		    NULL)
+			return 1;
+	}
+	for (k = 0; k < m; k++) {
+		memcpy(f->h[f->nh], add[k], SUMDB_HASH_SIZE);
+		idx = f->nh++;
+		if (store_read_hashes(f->env->st, f->log, &idx, 1, stored) !=
+		    0)
+			problem(f, "stored hash %lld is missing",
+			    (long long)idx);
+		else if (memcmp(stored[0], add[k], SUMDB_HASH_SIZE) != 0)
+			problem(f, "stored hash %lld differs from the one its "
+			    "records give%s", (long long)idx, k == 0 ?
+			    " (the record's own leaf)" : "");
+	}
+	return 0;
+}
+
+/* A stored-tile reader for a mirror's roots. */
+struct stiles {
+	struct store	*st;
+	int64_t		 log;
+	struct evbuffer	*b[64];
+	size_t		 n;
+};
+
+static int
+stiles_read(void *arg, const struct tile *t, size_t n, const uint8_t **data,
+    size_t *len)
+{
+	struct stiles	*s = arg;
+	size_t		 i, need;
+
+	for (i = 0; i < n; i++) {
+		need = (size_t)t[i].w * SUMDB_HASH_SIZE;
+		if (s->n == 64 || (s->b[s->n] = evbuffer_new()) == NULL)
+			return -1;
+		if (store_tile(s->st, s->log, t[i].l, t[i].n, s->b[s->n]) !=
+		    1 || evbuffer_get_length(s->b[s->n]) < need) {
+			s->n++;
+			return -1;
+		}
+		data[i] = evbuffer_pullup(s->b[s->n++], -1);
+		len[i] = need;
+	}
+	return 0;
+}
+
+static int
+check_checkpoint(void *arg, int64_t size, const uint8_t *root,
+    const uint8_t *note, size_t notelen, int64_t prev, const uint8_t *proof,
+    size_t prooflen)
+{
+	struct fsck		*f = arg;
+	struct tlog_hash_reader	 hr = { mem_read, f };
+	struct tile_reader	 tr;
+	struct stiles		 s;
+	struct note		 n;
+	struct tlog_tree	 t;
+	uint8_t			 h[SUMDB_HASH_SIZE];
+	size_t			 i;
+	int			 r;
+
+	if (root == NULL || note == NULL) {
+		problem(f, "checkpoint %lld: malformed row", (long long)size);
+		return 0;
+	}
+	if (note_open(note, notelen, &f->v, 1, &n) != 0 ||
+	    tlog_parse_tree(n.text, n.textlen, &t) != 0) {
+		problem(f, "checkpoint %lld: its note does not verify under "
+		    "%s's key", (long long)size, f->name);
+		return 0;
+	}
+	if (t.n != size || memcmp(t.hash, root, SUMDB_HASH_SIZE) != 0)
+		problem(f, "checkpoint %lld: its columns are not its note's",
+		    (long long)size);
+	if (f->private) {
+		if (size <= f->next && tlog_tree_hash(size, &hr, h) == 0 &&
+		    memcmp(h, t.hash, SUMDB_HASH_SIZE) != 0)
+			problem(f, "checkpoint %lld: its root is not the one "
+			    "its records give", (long long)size);
+	} else {
+		memset(&s, 0, sizeof(s));
+		s.st = f->env->st;
+		s.log = f->log;
+		tr.height = SUMDB_TILE_HEIGHT;
+		tr.read_tiles = stiles_read;
+		tr.save_tiles = NULL;
+		tr.arg = &s;
+		/* The root from the stored tiles, where they are all there. */
+		r = tile_read_hashes(&t, &tr, NULL, 0, NULL);
+		for (i = 0; i < s.n; i++)
+			evbuffer_free(s.b[i]);
+		if (r == SUMDB_EPROOF)
+			problem(f, "checkpoint %lld: the stored tiles do not "
+			    "give its root", (long long)size);
+	}
+	/* The chain: each trust base proven to extend the previous. */
+	if (prev >= 0) {
+		if (prev != f->prevsize)
+			problem(f, "checkpoint %lld: its proof starts at %lld, "
+			    "not at the previous checkpoint %lld",
+			    (long long)size, (long long)prev,
+			    (long long)f->prevsize);
+		else if (prev > 0 && (prooflen % SUMDB_HASH_SIZE != 0 ||
+		    tlog_check_tree((const uint8_t (*)[SUMDB_HASH_SIZE])proof,
+		    prooflen / SUMDB_HASH_SIZE, size, t.hash, prev,
+		    f->prevroot) != 0))
+			problem(f, "checkpoint %lld: the consistency proof from "
+			    "%lld does not verify", (long long)size,
+			    (long long)prev);
+	} else if (f->prevsize > 0)
+		problem(f, "checkpoint %lld: no proof links it to checkpoint "
+		    "%lld", (long long)size, (long long)f->prevsize);
+	f->prevsize = size;
+	memcpy(f->prevroot, t.hash, SUMDB_HASH_SIZE);
+	return 0;
+}
+
+static void
+integrity(void *arg, const char *msg)
+{
+	struct fsck	*f = arg;
+
+	problem(f, "SQLite: %s", msg);
+}
+
+static int
+fsck_db(struct env *env, const char *name, int private,
+    const struct note_verifier *v, int *problems)
+{
+	struct fsck	 f;
+	int		 rv = -1;
+
+	memset(&f, 0, sizeof(f));
+	f.env = env;
+	f.name = name;
+	f.private = private;
+	f.v = *v;
+	if (store_log(env->st, name, private ? "private" : "mirror", &f.log) !=
+	    0 || (f.buf = evbuffer_new()) == NULL)
+		goto done;
+	if (store_each_record(env->st, f.log, check_record, &f) < 0 ||
+	    store_each_checkpoint(env->st, f.log, check_checkpoint, &f) < 0)
+		goto done;
+	printf("fsck: %s: %lld records, %d problem%s\n", name,
+	    (long long)f.nrec, f.problems, f.problems == 1 ? "" : "s");
+	*problems += f.problems;
+	rv = 0;
+ done:
+	if (rv != 0)
+		log_warnx("fsck: %s: %s", name, store_errmsg(env->st));
+	if (f.buf != NULL)
+		evbuffer_free(f.buf);
+	free(f.h);
+	return rv;
+}
+
+int
+cmd_fsck(int argc, char **argv)
+{
+	struct env		 env;
+	struct note_verifier	 v;
+	struct fsck		 top;
+	const char		*conf = "/etc/sumdbd/sumdbd.conf";
+	int			 ch, i, problems = 0, rv = 2;
+
+	memset(&env, 0, sizeof(env));
+	while ((ch = getopt(argc, argv, "c:h")) != -1) {
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'h':
+			printf("usage: sumdbd fsck [-c FILE]\n"
+			    "  Recompute everything the store holds and report "
+			    "each problem;\n  exit 0 when there is none, 1 "
+			    "when there is one, 2 on errors.\n");
+			return 0;
+		default:
+			fprintf(stderr, "usage: sumdbd fsck [-c FILE]\n");
+			return 2;
+		}
+	}
+	if (env_load_config(&env, conf) != 0 || env_open_store(&env) != 0)
+		goto done;
+	memset(&top, 0, sizeof(top));
+	top.name = "store";
+	if (store_integrity(env.st, integrity, &top) < 0)
+		goto done;
+	problems += top.problems;
+	if (env.conf.log_name != NULL) {
+		if (env_open_log(&env, 0) != 0 ||
+		    fsck_db(&env, env.log->name, 1, &env.log->vkey,
+		    &problems) != 0)
+			goto done;
+	}
+	for (i = 0; i < env.conf.nmirrors; i++) {
+		if (note_verifier_parse(env.conf.mirrors[i].key,
+		    strlen(env.conf.mirrors[i].key), &v) != 0 ||
+		    fsck_db(&env, env.conf.mirrors[i].name, 0, &v,
+		    &problems) != 0)
+			goto done;
+	}
+	rv = problems > 0 ? 1 : 0;
+ done:
+	env_free(&env);
+	return rv;
+}
