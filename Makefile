@@ -35,7 +35,7 @@ DAEMON_SRCS = daemon/main.c daemon/log.c daemon/keygen.c daemon/setup.c \
 	  daemon/logw.c daemon/fetch.c daemon/modfetch.c daemon/http.c \
 	  daemon/serve.c daemon/privlog.c daemon/add.c daemon/mirror.c \
 	  daemon/tufrepo.c daemon/bundle.c daemon/tufclient.c daemon/audit.c \
-	  daemon/fsck.c
+	  daemon/fsck.c daemon/evidence.c
 STORE_SRCS = store/store.c
 TUF_SRCS = tuf/json.c tuf/tuf.c
 CONFIG_SRCS = config/config.c

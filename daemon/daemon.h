@@ -245,6 +245,9 @@ int	cmd_tuf(int argc, char **argv);
 int	import_tuf(struct env *env, const char *url, const char *root,
 	    const char *state);
 
+/* evidence.c */
+int	cmd_evidence(int argc, char **argv);
+
 /* fsck.c */
 int	cmd_fsck(int argc, char **argv);
 

@@ -35,6 +35,7 @@ usage(FILE *f)
 	    "       sumdbd import [-c FILE] BUNDLE\n"
 	    "       sumdbd audit [-c FILE] [--db NAME] [--json] GOSUM...\n"
 	    "       sumdbd fsck [-c FILE]\n"
+	    "       sumdbd evidence [-c FILE] list | show ID | export ID FILE\n"
 	    "Options:\n"
 	    "  -c FILE  configuration file (default " DEFAULT_CONFIG ")\n"
 	    "  -d       stay in the foreground (the default under systemd)\n"
@@ -140,6 +141,8 @@ main(int argc, char **argv)
 		return cmd_unfreeze(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "tuf") == 0)
 		return cmd_tuf(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "evidence") == 0)
+		return cmd_evidence(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "fsck") == 0)
 		return cmd_fsck(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "audit") == 0)

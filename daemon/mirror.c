@@ -327,6 +327,23 @@ jobhr_read(void *arg, const int64_t *index, size_t n,
  * *newest is the newest trust base afterwards.  latest: it came from
  * /latest, where an older tree is a rollback.
  */
+/*
+ * Fork material a third party can check: the larger tree's own hash at
+ * the smaller size n (which differs from the smaller tree's root), then
+ * the proof that it is in the larger tree.  Returns the hash count, 0 if
+ * the hash cannot be computed.
+ */
+static size_t
+fork_material(int64_t n, const struct tlog_hash_reader *hr,
+    uint8_t proof[][SUMDB_HASH_SIZE], size_t np,
+    uint8_t mat[][SUMDB_HASH_SIZE])
+{
+	if (tlog_tree_hash(n, hr, mat[0]) != 0)
+		return 0;
+	memcpy(mat[1], proof, np * SUMDB_HASH_SIZE);
+	return np + 1;
+}
+
 static int
 advance(struct mjob *j, const struct tlog_tree *tree, const uint8_t *note,
     size_t notelen, int latest, struct tlog_tree *newest)
@@ -338,7 +355,8 @@ advance(struct mjob *j, const struct tlog_tree *tree, const uint8_t *note,
 	struct tlog_hash_reader	 hr = { jobhr_read, &h };
 	struct tlog_tree	 tb;
 	uint8_t			 proof[SUMDB_PROOF_MAX][SUMDB_HASH_SIZE];
-	size_t			 np = 0;
+	uint8_t			 mat[SUMDB_PROOF_MAX + 1][SUMDB_HASH_SIZE];
+	size_t			 np = 0, nm;
 	int			 r, rv = V_ERROR;
 
 	if ((old = evbuffer_new()) == NULL)
@@ -387,9 +405,11 @@ advance(struct mjob *j, const struct tlog_tree *tree, const uint8_t *note,
 				rv = V_REFUSED;
 				goto done;
 			}
+			nm = fork_material(tree->n, &hr, proof, np, mat);
 			evidence(j, R_FORK, (char *)evbuffer_pullup(old, -1),
 			    evbuffer_get_length(old), (const char *)note,
-			    notelen, (uint8_t *)proof, np * SUMDB_HASH_SIZE,
+			    notelen, nm ? (uint8_t *)mat : NULL,
+			    nm * SUMDB_HASH_SIZE,
 			    "fork: tree %lld is not contained in our tree "
 			    "%lld", (long long)tree->n, (long long)tb.n);
 			freeze(j, "fork: an older checkpoint that our trust "
@@ -436,9 +456,10 @@ advance(struct mjob *j, const struct tlog_tree *tree, const uint8_t *note,
 			rv = V_REFUSED;
 			goto done;
 		}
+		nm = fork_material(tb.n, &hr, proof, np, mat);
 		evidence(j, R_FORK, (char *)evbuffer_pullup(old, -1),
 		    evbuffer_get_length(old), (const char *)note, notelen,
-		    (uint8_t *)proof, np * SUMDB_HASH_SIZE,
+		    nm ? (uint8_t *)mat : NULL, nm * SUMDB_HASH_SIZE,
 		    "fork: tree %lld does not extend our tree %lld",
 		    (long long)tree->n, (long long)tb.n);
 		freeze(j, "fork: a newer checkpoint that does not extend our "

@@ -816,3 +816,34 @@ store_integrity(struct store *st, void (*fn)(void *, const char *), void *arg)
 	sqlite3_finalize(q);
 	return rc == SQLITE_DONE ? bad : -1;
 }
+
+int
+store_each_evidence(struct store *st, int64_t id,
+    int (*fn)(void *, int64_t, const char *, const char *, const char *,
+    int64_t, const char *, const struct store_blob *), void *arg)
+{
+	struct store_blob	 b[3];
+	sqlite3_stmt		*q = NULL;
+	int			 rc, r = 0, k;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT e.id, l.name, e.kind, "
+	    "e.source, e.created, e.detail, e.old, e.new, e.material FROM "
+	    "evidence e JOIN log l ON e.log = l.id WHERE ?1 < 0 OR e.id = ?1 "
+	    "ORDER BY e.id", -1, &q, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(q, 1, id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW && r == 0) {
+		for (k = 0; k < 3; k++) {
+			b[k].p = sqlite3_column_blob(q, 6 + k);
+			b[k].len = (size_t)sqlite3_column_bytes(q, 6 + k);
+		}
+		r = fn(arg, sqlite3_column_int64(q, 0),
+		    (const char *)sqlite3_column_text(q, 1),
+		    (const char *)sqlite3_column_text(q, 2),
+		    (const char *)sqlite3_column_text(q, 3),
+		    sqlite3_column_int64(q, 4),
+		    (const char *)sqlite3_column_text(q, 5), b);
+	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? r : -1;
+}

@@ -142,4 +142,19 @@ int	store_each_record(struct store *st, int64_t log,
 int	store_integrity(struct store *st, void (*fn)(void *, const char *),
 	    void *arg);
 
+/* A blob column: bytes valid during the callback. */
+struct store_blob {
+	const void	*p;
+	size_t		 len;
+};
+
+/*
+ * Evidence rows (all when id < 0) in id order: id, database, kind,
+ * source, time, detail, and old note, new note, material.
+ */
+int	store_each_evidence(struct store *st, int64_t id,
+	    int (*fn)(void *, int64_t, const char *, const char *,
+	    const char *, int64_t, const char *, const struct store_blob *),
+	    void *arg);
+
 #endif /* STORE_H */

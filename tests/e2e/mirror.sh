@@ -100,10 +100,35 @@ sqlite3 "$T/sumdbd.db" "SELECT count(*) FROM evidence WHERE kind = 'fork' AND ol
     fail "fork evidence lacks the notes or the source"
 grep -q 'our note' "$T/daemon.log" && grep -q 'their note' "$T/daemon.log" ||
     fail "the fork's notes were not logged"
+checkfork() {	# the newest fork's export convinces x/mod alone
+	id=$(sqlite3 "$T/sumdbd.db" "SELECT max(id) FROM evidence WHERE kind = 'fork'")
+	"$B/sumdbd" evidence -c "$T/sumdbd.conf" list | grep -q "^$id	.*	$UP	fork	" ||
+	    fail "$1: evidence list"
+	"$B/sumdbd" evidence -c "$T/sumdbd.conf" show "$id" | grep -q '^their note:' ||
+	    fail "$1: evidence show"
+	"$B/sumdbd" evidence -c "$T/sumdbd.conf" export "$id" "$T/fork.ev" || fail "$1: export"
+	"$B/xmodref" checkevidence "$T/fork.ev" | grep -q '^proven: ' || fail "$1: not proven"
+	# The checker is not a rubber stamp: our note twice proves nothing.
+	python3 - "$T/fork.ev" "$T/nofork.ev" <<'PY' || fail "$1: rewriting the export"
+import sys
+d = open(sys.argv[1], 'rb').read()
+head, rest = d.split(b'\nold ', 1)
+n, rest = rest.split(b'\n', 1)
+old = rest[:int(n)]
+open(sys.argv[2], 'wb').write(head + b'\nold ' + n + b'\n' + old +
+    b'new ' + n + b'\n' + old + b'material 0\n')
+PY
+	! "$B/xmodref" checkevidence "$T/nofork.ev" 2>/dev/null || fail "$1: a non-fork proven"
+}
+checkfork forksame
 "$B/sumdbd" unfreeze -c "$T/sumdbd.conf" $UP >/dev/null || fail "unfreeze"
 wait_for sh -c "[ \$(curl -s -o /dev/null -w '%{http_code}' $URL/healthz) = 200 ]" || fail "not unfrozen"
 sync_attack forklarger fork
 sleep 1.5	# let a poll in flight finish
+checkfork forklarger
+[ "$(sqlite3 "$T/sumdbd.db" "SELECT length(material) FROM evidence WHERE id = $id")" -gt 32 ] ||
+    fail "forklarger: no proof material"
+! "$B/sumdbd" evidence -c "$T/sumdbd.conf" show 999999 2>/dev/null || fail "show of no evidence"
 "$B/sumdbd" unfreeze -c "$T/sumdbd.conf" $UP >/dev/null || fail "unfreeze"
 wait_for sh -c "[ \$(curl -s -o /dev/null -w '%{http_code}' $URL/healthz) = 200 ]" || fail "not unfrozen"
 wait_for sh -c "[ \"\$(curl -s $M/latest | sed -n 2p)\" = $((GEN + 3)) ]" ||

@@ -84,6 +84,8 @@ func main() {
 		client(os.Args[2], os.Args[3], os.Args[4:])
 	case "lagclient":
 		lagclient(os.Args[2], os.Args[3:])
+	case "checkevidence":
+		checkevidence(os.Args[2])
 	default:
 		die("unknown command %q", os.Args[1])
 	}
@@ -935,4 +937,89 @@ func lagclient(vkey string, args []string) {
 		}
 		fmt.Println(lines[0])
 	}
+}
+
+// checkevidence reads a "sumdbd evidence export" file and says whether
+// it proves that the database signed two trees that cannot both be in
+// one append-only log, using only the database's public key.
+func checkevidence(file string) {
+	data := readFile(file)
+	fields := map[string]string{}
+	blobs := map[string][]byte{}
+	line := func() string {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			die("%s: truncated", file)
+		}
+		l := string(data[:i])
+		data = data[i+1:]
+		return l
+	}
+	if line() != "sumdbd evidence 1" {
+		die("%s: not a sumdbd evidence file", file)
+	}
+	for _, name := range []string{"kind", "db", "key", "source", "time", "detail"} {
+		l := line()
+		if !strings.HasPrefix(l, name+" ") {
+			die("%s: want %q, have %q", file, name, l)
+		}
+		fields[name] = l[len(name)+1:]
+	}
+	for _, name := range []string{"old", "new", "material"} {
+		l := line()
+		n, err := strconv.Atoi(strings.TrimPrefix(l, name+" "))
+		if !strings.HasPrefix(l, name+" ") || err != nil || n < 0 || n > len(data) {
+			die("%s: bad %s length %q", file, name, l)
+		}
+		blobs[name], data = data[:n], data[n:]
+	}
+	if len(data) != 0 {
+		die("%s: %d bytes of trailing data", file, len(data))
+	}
+	if fields["kind"] != "fork" {
+		die("%s: kind %q is not a fork", file, fields["kind"])
+	}
+	v, err := note.NewVerifier(fields["key"])
+	if err != nil {
+		die("%s: key: %v", file, err)
+	}
+	a, err := openTree(v, blobs["old"])
+	if err != nil {
+		die("%s: our note: %v", file, err)
+	}
+	b, err := openTree(v, blobs["new"])
+	if err != nil {
+		die("%s: their note: %v", file, err)
+	}
+	if a.N == b.N {
+		if a.Hash == b.Hash {
+			die("%s: the same tree twice: no fork", file)
+		}
+		fmt.Printf("proven: %s signed two roots for tree %d\n", fields["db"], a.N)
+		return
+	}
+	big, small := a, b
+	if b.N > a.N {
+		big, small = b, a
+	}
+	m := blobs["material"]
+	if len(m) < tlog.HashSize || len(m)%tlog.HashSize != 0 {
+		die("%s: material of %d bytes", file, len(m))
+	}
+	var x tlog.Hash
+	copy(x[:], m)
+	var proof tlog.TreeProof
+	for m = m[tlog.HashSize:]; len(m) > 0; m = m[tlog.HashSize:] {
+		var h tlog.Hash
+		copy(h[:], m)
+		proof = append(proof, h)
+	}
+	if err := tlog.CheckTree(proof, big.N, big.Hash, small.N, x); err != nil {
+		die("%s: the material does not prove tree %d's prefix: %v", file, big.N, err)
+	}
+	if x == small.Hash {
+		die("%s: tree %d contains tree %d: no fork", file, big.N, small.N)
+	}
+	fmt.Printf("proven: %s signed tree %d, whose first %d records hash to %v, and tree %d with root %v\n",
+		fields["db"], big.N, small.N, x, small.N, small.Hash)
 }
