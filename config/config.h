@@ -41,6 +41,8 @@ struct config {
 	int64_t		 max_header_size;	/* bytes */
 	int64_t		 idle_timeout;		/* milliseconds */
 	int64_t		 workers;		/* threads; 0: one per CPU */
+	int64_t		 audit_max_body;	/* POST /audit body, bytes */
+	int64_t		 audit_rate;		/* POST /audit per minute per client */
 	/* [log]: the private checksum database, if name is set */
 	char		*log_name;
 	char		*log_key;		/* PRIVATE+KEY+... file */

@@ -6,13 +6,18 @@
  * against; each mismatch gets an explanation people can act on.
  */
 
+#include <sys/queue.h>
+
 #include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "daemon.h"
 #include "store.h"
@@ -104,6 +109,173 @@ explain(const struct aline *a, const struct aline *sib, int complete)
 	    "served this module and whether the version was retagged";
 }
 
+/* A set of go.sum lines and what they were checked against. */
+struct audit {
+	const char	*name;		/* database */
+	int64_t		 tree;
+	int		 complete;	/* the store has the whole log */
+	struct aline	*a;
+	size_t		 n, cap;
+	int		 counts[4];
+};
+
+/* Add line lineno of file (s, modified); 0, 1 if malformed, -1 on ENOMEM. */
+static int
+audit_add(struct audit *au, const char *file, int lineno, char *s)
+{
+	struct aline	*a;
+
+	s[strcspn(s, "\r\n")] = '\0';
+	if (s[0] == '\0')
+		return 0;
+	if (au->n == au->cap) {
+		if ((a = reallocarray(au->a, au->cap ? 2 * au->cap : 64,
+		    sizeof(*a))) == NULL)
+			return -1;
+		au->a = a;
+		au->cap = au->cap ? 2 * au->cap : 64;
+	}
+	a = &au->a[au->n];
+	memset(a, 0, sizeof(*a));
+	snprintf(a->file, sizeof(a->file), "%s", file);
+	a->line = lineno;
+	a->record = -1;
+	if (parse_line(s, a) != 0)
+		return 1;
+	au->n++;
+	return 0;
+}
+
+/*
+ * Check every line against log in st, as database name, whose mirror
+ * config is mc (NULL for the private log); 0 or -1.
+ */
+static int
+audit_check(struct audit *au, struct store *st, const struct config *conf,
+    int64_t log, const struct config_mirror *mc)
+{
+	struct evbuffer	*text;
+	struct record	 rec;
+	struct aline	*sib;
+	uint8_t		 root[SUMDB_HASH_SIZE];
+	int64_t		 id, next = 0;
+	size_t		 i, k;
+	int		 r, rv = -1;
+
+	if ((text = evbuffer_new()) == NULL)
+		return -1;
+	if ((r = store_latest(st, log, NULL, &au->tree, root)) < 0)
+		goto done;
+	if (r == 0)
+		au->tree = 0;
+	/* The private log, or a full mirror that has it all, knows all. */
+	au->complete = mc == NULL || (strcmp(mc->mode, "full") == 0 &&
+	    store_full_next(st, log, &next) == 0 && next >= au->tree &&
+	    au->tree > 0);
+	for (i = 0; i < au->n; i++) {
+		struct aline	*a = &au->a[i];
+
+		if (config_match_patterns(conf->log_private, a->path) ||
+		    modpath_check(a->path, strlen(a->path), a->version,
+		    strlen(a->version)) != 0) {
+			a->status = S_SKIPPED;
+			continue;
+		}
+		evbuffer_drain(text, evbuffer_get_length(text));
+		if ((r = store_lookup(st, log, a->path, a->version, &id,
+		    text)) < 0)
+			goto done;
+		if (r == 0 || id >= au->tree || record_parse(evbuffer_pullup(
+		    text, -1), evbuffer_get_length(text), &rec) != 0) {
+			a->status = S_UNKNOWN;
+			continue;
+		}
+		a->record = id;
+		snprintf(a->expected, sizeof(a->expected), "%.*s",
+		    (int)(a->gomod ? rec.modhashlen : rec.ziphashlen),
+		    a->gomod ? rec.modhash : rec.ziphash);
+		a->status = strcmp(a->expected, a->hash) == 0 ?
+		    S_VERIFIED : S_MISMATCH;
+	}
+	for (i = 0; i < au->n; i++) {
+		for (sib = NULL, k = 0; k < au->n; k++)
+			if (k != i && au->a[k].gomod != au->a[i].gomod &&
+			    strcmp(au->a[k].path, au->a[i].path) == 0 &&
+			    strcmp(au->a[k].version, au->a[i].version) == 0)
+				sib = &au->a[k];
+		au->a[i].why = explain(&au->a[i], sib, au->complete);
+		au->counts[au->a[i].status]++;
+	}
+	rv = 0;
+ done:
+	evbuffer_free(text);
+	return rv;
+}
+
+/* The report as one JSON object, or NULL. */
+static json_t *
+audit_json(const struct audit *au)
+{
+	json_t		*lines, *o;
+	size_t		 i;
+	const struct aline *a;
+
+	if ((lines = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < au->n; i++) {
+		a = &au->a[i];
+		o = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s}",
+		    "file", a->file, "line", a->line, "module", a->path,
+		    "version", a->version, "kind", a->gomod ? "go.mod" : "zip",
+		    "hash", a->hash, "status", status_names[a->status]);
+		if (o == NULL) {
+			json_decref(lines);
+			return NULL;
+		}
+		if (a->record >= 0) {
+			json_object_set_new(o, "record",
+			    json_integer(a->record));
+			json_object_set_new(o, "tree", json_integer(au->tree));
+			json_object_set_new(o, "logged",
+			    json_string(a->expected));
+		}
+		if (a->why != NULL)
+			json_object_set_new(o, "explanation",
+			    json_string(a->why));
+		json_array_append_new(lines, o);
+	}
+	return json_pack("{s:s, s:I, s:o, s:{s:i, s:i, s:i, s:i}}",
+	    "db", au->name, "tree", (json_int_t)au->tree, "lines", lines,
+	    "summary", "verified", au->counts[0], "mismatch", au->counts[1],
+	    "unknown", au->counts[2], "skipped", au->counts[3]);
+}
+
+static void
+audit_text(const struct audit *au)
+{
+	const struct aline	*a;
+	size_t			 i;
+
+	for (i = 0; i < au->n; i++) {
+		a = &au->a[i];
+		printf("%s:%d: %s %s %s%s", a->file, a->line,
+		    status_names[a->status], a->path, a->version,
+		    a->gomod ? "/go.mod" : "");
+		if (a->record >= 0)
+			printf(" (record %lld, tree %lld)",
+			    (long long)a->record, (long long)au->tree);
+		if (a->status == S_MISMATCH)
+			printf(": go.sum has %s, the log %s", a->hash,
+			    a->expected);
+		if (a->why != NULL)
+			printf(": %s", a->why);
+		printf("\n");
+	}
+	printf("%s at tree %lld: %d verified, %d mismatch, %d unknown, "
+	    "%d skipped\n", au->name, (long long)au->tree, au->counts[0],
+	    au->counts[1], au->counts[2], au->counts[3]);
+}
+
 int
 cmd_audit(int argc, char **argv)
 {
@@ -114,21 +286,19 @@ cmd_audit(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct env		 env;
-	struct evbuffer		*text = NULL;
-	struct aline		*a = NULL, *sib;
-	struct record		 rec;
-	json_t			*out = NULL, *lines, *o;
+	struct audit		 au;
+	const struct config_mirror *mc = NULL;
+	json_t			*out = NULL;
 	const char		*conf = "/etc/sumdbd/sumdbd.conf", *name = NULL;
 	const char		*kind = NULL;
 	char			 buf[8192];
-	uint8_t			 root[32];
 	FILE			*f;
-	int64_t			 log, id, tree = 0;
-	size_t			 n = 0, cap = 0, i, k;
-	int			 ch, json = 0, rv = 2, lineno, complete = 0;
-	int			 counts[4] = { 0, 0, 0, 0 }, r;
+	int64_t			 log;
+	size_t			 i, k;
+	int			 ch, json = 0, rv = 2, lineno, r;
 
 	memset(&env, 0, sizeof(env));
+	memset(&au, 0, sizeof(au));
 	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -161,147 +331,172 @@ cmd_audit(int argc, char **argv)
 		fprintf(stderr, "sumdbd audit: which database? use --db\n");
 		goto done;
 	}
-	if (env.conf.log_name != NULL && strcmp(name, env.conf.log_name) == 0) {
+	if (env.conf.log_name != NULL && strcmp(name, env.conf.log_name) == 0)
 		kind = "private";
-		complete = 1;
-	}
 	for (i = 0; i < (size_t)env.conf.nmirrors; i++)
-		if (strcmp(env.conf.mirrors[i].name, name) == 0)
+		if (strcmp(env.conf.mirrors[i].name, name) == 0) {
 			kind = "mirror";
+			mc = &env.conf.mirrors[i];
+		}
 	if (kind == NULL) {
 		fprintf(stderr, "sumdbd audit: no database '%s' in %s\n", name,
 		    conf);
 		goto done;
 	}
+	au.name = name;
 	if (env_open_store(&env) != 0 || store_log(env.st, name, kind,
-	    &log) != 0 || (text = evbuffer_new()) == NULL)
+	    &log) != 0)
 		goto done;
-	if ((r = store_latest(env.st, log, NULL, &tree, root)) < 0)
-		goto done;
-	if (r == 0)
-		tree = 0;
-	if (!complete) {
-		int64_t	 next = 0;
-
-		/* A full mirror that has it all knows what it lacks. */
-		for (i = 0; i < (size_t)env.conf.nmirrors; i++)
-			if (strcmp(env.conf.mirrors[i].name, name) == 0 &&
-			    strcmp(env.conf.mirrors[i].mode, "full") == 0 &&
-			    store_full_next(env.st, log, &next) == 0 &&
-			    next >= tree && tree > 0)
-				complete = 1;
-	}
 	for (k = (size_t)optind; k < (size_t)argc; k++) {
 		if ((f = fopen(argv[k], "r")) == NULL) {
 			fprintf(stderr, "sumdbd audit: '%s': %m\n", argv[k]);
 			goto done;
 		}
-		for (lineno = 1; fgets(buf, sizeof(buf), f) != NULL; lineno++) {
-			buf[strcspn(buf, "\r\n")] = '\0';
-			if (buf[0] == '\0')
-				continue;
-			if (n == cap && (a = reallocarray(a, cap = cap ? 2 * cap :
-			    64, sizeof(*a))) == NULL) {
+		for (lineno = 1; fgets(buf, sizeof(buf), f) != NULL; lineno++)
+			if ((r = audit_add(&au, argv[k], lineno, buf)) != 0) {
+				if (r > 0)
+					fprintf(stderr, "%s:%d: not a go.sum "
+					    "line\n", argv[k], lineno);
 				fclose(f);
 				goto done;
 			}
-			memset(&a[n], 0, sizeof(a[n]));
-			snprintf(a[n].file, sizeof(a[n].file), "%s", argv[k]);
-			a[n].line = lineno;
-			a[n].record = -1;
-			if (parse_line(buf, &a[n]) != 0) {
-				fprintf(stderr, "%s:%d: not a go.sum line\n",
-				    argv[k], lineno);
-				fclose(f);
-				goto done;
-			}
-			n++;
-		}
 		fclose(f);
 	}
-	for (i = 0; i < n; i++) {
-		if (config_match_patterns(env.conf.log_private, a[i].path) ||
-		    modpath_check(a[i].path, strlen(a[i].path), a[i].version,
-		    strlen(a[i].version)) != 0) {
-			a[i].status = S_SKIPPED;
-			continue;
-		}
-		evbuffer_drain(text, evbuffer_get_length(text));
-		if ((r = store_lookup(env.st, log, a[i].path, a[i].version, &id,
-		    text)) < 0)
-			goto done;
-		if (r == 0 || id >= tree || record_parse(evbuffer_pullup(text,
-		    -1), evbuffer_get_length(text), &rec) != 0) {
-			a[i].status = S_UNKNOWN;
-			continue;
-		}
-		a[i].record = id;
-		snprintf(a[i].expected, sizeof(a[i].expected), "%.*s",
-		    (int)(a[i].gomod ? rec.modhashlen : rec.ziphashlen),
-		    a[i].gomod ? rec.modhash : rec.ziphash);
-		a[i].status = strcmp(a[i].expected, a[i].hash) == 0 ?
-		    S_VERIFIED : S_MISMATCH;
-	}
-	for (i = 0; i < n; i++) {
-		for (sib = NULL, k = 0; k < n; k++)
-			if (k != i && a[k].gomod != a[i].gomod &&
-			    strcmp(a[k].path, a[i].path) == 0 &&
-			    strcmp(a[k].version, a[i].version) == 0)
-				sib = &a[k];
-		a[i].why = explain(&a[i], sib, complete);
-		counts[a[i].status]++;
-	}
+	if (audit_check(&au, env.st, &env.conf, log, mc) != 0)
+		goto done;
 	if (json) {
-		lines = json_array();
-		for (i = 0; i < n; i++) {
-			o = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s}",
-			    "file", a[i].file, "line", a[i].line, "module",
-			    a[i].path, "version", a[i].version, "kind",
-			    a[i].gomod ? "go.mod" : "zip", "hash", a[i].hash,
-			    "status", status_names[a[i].status]);
-			if (a[i].record >= 0) {
-				json_object_set_new(o, "record",
-				    json_integer(a[i].record));
-				json_object_set_new(o, "tree", json_integer(tree));
-				json_object_set_new(o, "logged",
-				    json_string(a[i].expected));
-			}
-			if (a[i].why != NULL)
-				json_object_set_new(o, "explanation",
-				    json_string(a[i].why));
-			json_array_append_new(lines, o);
-		}
-		out = json_pack("{s:s, s:I, s:o, s:{s:i, s:i, s:i, s:i}}",
-		    "db", name, "tree", (json_int_t)tree, "lines", lines,
-		    "summary", "verified", counts[0], "mismatch", counts[1],
-		    "unknown", counts[2], "skipped", counts[3]);
+		if ((out = audit_json(&au)) == NULL)
+			goto done;
 		json_dumpf(out, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
 		printf("\n");
-	} else {
-		for (i = 0; i < n; i++) {
-			printf("%s:%d: %s %s %s%s", a[i].file, a[i].line,
-			    status_names[a[i].status], a[i].path, a[i].version,
-			    a[i].gomod ? "/go.mod" : "");
-			if (a[i].record >= 0)
-				printf(" (record %lld, tree %lld)",
-				    (long long)a[i].record, (long long)tree);
-			if (a[i].status == S_MISMATCH)
-				printf(": go.sum has %s, the log %s", a[i].hash,
-				    a[i].expected);
-			if (a[i].why != NULL)
-				printf(": %s", a[i].why);
-			printf("\n");
-		}
-		printf("%s at tree %lld: %d verified, %d mismatch, %d unknown, "
-		    "%d skipped\n", name, (long long)tree, counts[0], counts[1],
-		    counts[2], counts[3]);
-	}
-	rv = counts[S_MISMATCH] > 0 ? 1 : 0;
+	} else
+		audit_text(&au);
+	rv = au.counts[S_MISMATCH] > 0 ? 1 : 0;
  done:
 	json_decref(out);
-	if (text != NULL)
-		evbuffer_free(text);
-	free(a);
+	free(au.a);
 	env_free(&env);
 	return rv;
+}
+
+/* Count one POST /audit from the request's client; 0, or 1 if over. */
+static int
+audit_limited(struct worker *w, struct evhttp_request *req, int *retry)
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	struct ratebucket	*b;
+	char			*host = NULL;
+	ev_uint16_t		 port;
+	uint64_t		 h = 14695981039346656037ULL;
+	int64_t			 now = (int64_t)time(NULL);
+	const char		*p;
+
+	if (conn != NULL)
+		evhttp_connection_get_peer(conn, &host, &port);
+	for (p = host != NULL ? host : ""; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	b = &w->audit_rl[h % AUDIT_BUCKETS];
+	if (b->addr != h || b->minute != now / 60) {
+		b->addr = h;
+		b->minute = now / 60;
+		b->count = 0;
+	}
+	*retry = (int)(60 - now % 60);
+	return ++b->count > w->env->conf.audit_rate;
+}
+
+/*
+ * POST /audit[?db=NAME]: the body is a go.sum; the answer is the JSON
+ * report of "sumdbd audit --json", against this worker's store.
+ */
+void
+serve_audit(struct worker *w, struct evhttp_request *req, const char *query)
+{
+	struct env		*env = w->env;
+	struct evbuffer		*in = evhttp_request_get_input_buffer(req);
+	struct evbuffer		*out = NULL;
+	struct evkeyvalq	 q;
+	struct audit		 au;
+	struct db		*db = NULL;
+	const char		*name;
+	char			*line = NULL, *s = NULL, retry[16];
+	size_t			 len;
+	json_t			*o = NULL;
+	int			 i, lineno, secs, r;
+
+	memset(&au, 0, sizeof(au));
+	TAILQ_INIT(&q);
+	if (audit_limited(w, req, &secs)) {
+		snprintf(retry, sizeof(retry), "%d", secs);
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Retry-After", retry);
+		http_error(req, 429, "too many audits from this address: at "
+		    "most %lld a minute", (long long)env->conf.audit_rate);
+		return;
+	}
+	if (query != NULL && evhttp_parse_query_str(query, &q) != 0) {
+		http_error(req, 400, "malformed query");
+		return;
+	}
+	if ((name = evhttp_find_header(&q, "db")) != NULL) {
+		for (i = 0; i < env->ndbs; i++)
+			if (strcmp(env->dbs[i]->name, name) == 0)
+				db = env->dbs[i];
+	} else
+		db = env->log != NULL ? env->log : env->ndbs == 1 ?
+		    env->dbs[0] : NULL;
+	if (db == NULL) {
+		http_error(req, name != NULL ? 404 : 400, name != NULL ?
+		    "no checksum database '%s'" : "which database? add ?db=NAME",
+		    name);
+		goto done;
+	}
+	au.name = db->name;
+	for (lineno = 1; (line = evbuffer_readln(in, &len,
+	    EVBUFFER_EOL_LF)) != NULL || evbuffer_get_length(in) > 0;
+	    lineno++) {
+		if (line == NULL) {	/* the last line, without a newline */
+			len = evbuffer_get_length(in);
+			if ((line = malloc(len + 1)) == NULL)
+				goto oom;
+			evbuffer_remove(in, line, len);
+			line[len] = '\0';
+		}
+		if (strlen(line) != len) {
+			http_error(req, 400, "go.sum:%d: a NUL byte", lineno);
+			goto done;
+		}
+		r = audit_add(&au, "go.sum", lineno, line);
+		free(line);
+		line = NULL;
+		if (r < 0)
+			goto oom;
+		if (r > 0) {
+			http_error(req, 400, "go.sum:%d: not a go.sum line",
+			    lineno);
+			goto done;
+		}
+	}
+	if (audit_check(&au, w->st, &env->conf, db->log, db->kind ==
+	    DB_MIRROR ? db->mc : NULL) != 0) {
+		http_error(req, 500, "audit: %s", store_errmsg(w->st));
+		goto done;
+	}
+	if ((o = audit_json(&au)) == NULL || (s = json_dumps(o,
+	    JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL ||
+	    (out = evbuffer_new()) == NULL ||
+	    evbuffer_add_printf(out, "%s\n", s) < 0)
+		goto oom;
+	http_reply(req, 200, "application/json", "no-store", out);
+	goto done;
+ oom:
+	http_error(req, 500, "out of memory");
+ done:
+	free(line);
+	free(s);
+	json_decref(o);
+	if (out != NULL)
+		evbuffer_free(out);
+	evhttp_clear_headers(&q);
+	free(au.a);
 }

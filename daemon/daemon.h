@@ -110,6 +110,14 @@ struct dbview {
 };
 
 /* A thread that serves HTTP with its own event loop and store handle. */
+/* A client address's requests in the current minute (POST /audit). */
+#define AUDIT_BUCKETS	256
+struct ratebucket {
+	uint64_t		 addr;		/* hash of the address */
+	int64_t			 minute;
+	int64_t			 count;
+};
+
 struct worker {
 	struct env		*env;
 	int			 id;
@@ -121,6 +129,7 @@ struct worker {
 	pthread_mutex_t		 mu;		/* guards done */
 	struct misslist		 done;		/* answered by the main thread */
 	struct event		*done_ev;
+	struct ratebucket	 audit_rl[AUDIT_BUCKETS];	/* POST /audit */
 };
 
 struct env {
@@ -199,6 +208,10 @@ void	http_reply(struct evhttp_request *req, int code, const char *type,
 	    const char *cache, struct evbuffer *body);
 void	http_error(struct evhttp_request *req, int code, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+
+/* audit.c */
+void	serve_audit(struct worker *w, struct evhttp_request *req,
+	    const char *query);
 
 /* serve.c: in worker threads */
 void	serve_record(struct worker *w, struct db *db,

@@ -54,6 +54,12 @@ http_reply(struct evhttp_request *req, int code, const char *type,
 	case 405:
 		reason = "Method Not Allowed";
 		break;
+	case 413:
+		reason = "Payload Too Large";
+		break;
+	case 429:
+		reason = "Too Many Requests";
+		break;
 	case 502:
 		reason = "Bad Gateway";
 		break;
@@ -117,17 +123,26 @@ route(struct evhttp_request *req, void *arg)
 	char			*path = NULL;
 	size_t			 len;
 	struct db		*db;
+	enum evhttp_cmd_type	 cmd;
+	int			 post;
 
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET &&
-	    evhttp_request_get_command(req) != EVHTTP_REQ_HEAD) {
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Allow", "GET, HEAD");
-		http_error(req, 405, "method not allowed");
-		return;
-	}
 	if (uri == NULL || (raw = evhttp_uri_get_path(uri)) == NULL ||
 	    *raw != '/') {
 		http_error(req, 400, "malformed request path");
+		return;
+	}
+	/* POST is for /audit alone; everything else is GET or HEAD. */
+	post = strcmp(raw, "/audit") == 0;
+	cmd = evhttp_request_get_command(req);
+	if (post ? cmd != EVHTTP_REQ_POST : cmd != EVHTTP_REQ_GET &&
+	    cmd != EVHTTP_REQ_HEAD) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Allow", post ? "POST" : "GET, HEAD");
+		http_error(req, 405, "method not allowed");
+		return;
+	}
+	if (post) {
+		serve_audit(w, req, evhttp_uri_get_query(uri));
 		return;
 	}
 	if ((path = evhttp_uridecode(raw, 0, &len)) == NULL) {
@@ -224,7 +239,8 @@ worker_init(struct env *env, struct worker *w, const struct addrinfo *ai)
 	    EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
 	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
 	evhttp_set_max_headers_size(w->http, env->conf.max_header_size);
-	evhttp_set_max_body_size(w->http, 0);
+	/* Bodies are for POST /audit alone; route() refuses the rest. */
+	evhttp_set_max_body_size(w->http, env->conf.audit_max_body);
 	evhttp_set_timeout(w->http, (int)((env->conf.idle_timeout + 999) /
 	    1000));
 	evhttp_set_gencb(w->http, route, w);

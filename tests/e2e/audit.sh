@@ -102,3 +102,51 @@ grep -q "e.sum:7: unknown example.com/never v1.9.9: the log has never seen this 
     fail "never seen: $(cat "$T/out")"
 grep -q "e.sum:8: skipped corp.example/secret" "$T/out" || fail "private: $(cat "$T/out")"
 echo "$NAME: empty go.mod, retag or repackaging, both differ, never seen, private: each explained: ok"
+
+# POST /audit: the same report from the daemon, size and rate limited.
+sed -i "/^database/a audit_rate = 8\naudit_max_body = 16k\nworkers = 1" "$T/sumdbd.conf"
+restart_daemon
+post() {	# post FILE [QUERY]: the status; the body in $T/post.out
+	curl -s -o "$T/post.out" -w '%{http_code}' -X POST --data-binary "@$1" \
+	    -H 'Content-Type: text/plain' "$URL/audit${2:-}"
+}
+[ "$(post "$T/go.sum")" = 200 ] || fail "POST /audit: $(cat "$T/post.out")"
+python3 - "$T/post.out" <<'EOP' || fail "POST /audit: clean report"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d['db'] == 'sum.golang.org' and d['tree'] == 9039468, d
+assert d['summary'] == {'verified': 44, 'mismatch': 0, 'unknown': 0, 'skipped': 0}
+EOP
+[ "$(post "$T/bad.sum" '?db=sum.golang.org')" = 200 ] || fail "POST /audit bad.sum"
+A --json "$T/bad.sum" >"$T/cli.json" 2>&1
+python3 - "$T/post.out" "$T/cli.json" <<'EOP' || fail "POST /audit differs from audit --json"
+import json, sys
+d, c = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+for l in d['lines'] + c['lines']:
+    del l['file']
+assert d == c, (d, c)
+assert d['summary']['mismatch'] == 1
+EOP
+[ "$(post "$T/junk.sum")" = 400 ] || fail "POST junk: not 400"
+[ "$(cat "$T/post.out")" = "go.sum:1: not a go.sum line" ] || fail "POST junk: $(cat "$T/post.out")"
+[ "$(post "$T/go.sum" '?db=nope')" = 404 ] || fail "POST unknown db: not 404"
+for i in $(seq 300); do cat "$T/go.sum"; done >"$T/big.sum"
+[ "$(post "$T/big.sum")" = 413 ] || fail "POST oversized: not 413"
+[ "$(status "$URL/audit")" = 405 ] || fail "GET /audit: not 405"
+curl -s -D - -o /dev/null "$URL/audit" | grep -qi '^Allow: POST' || fail "GET /audit: Allow"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$URL/latest")" = 405 ] || fail "POST /latest"
+# Eight a minute: the ninth is refused with a Retry-After (a minute
+# boundary may reset the count once, hence up to 17).
+got=
+for i in $(seq 17); do
+	s=$(curl -s -D "$T/post.h" -o "$T/post.out" -w '%{http_code}' -X POST \
+	    --data-binary "@$T/go.sum" "$URL/audit")
+	[ "$s" = 429 ] && { got=1; break; }
+	[ "$s" = 200 ] || fail "POST /audit under the rate: $s"
+done
+[ -n "$got" ] || fail "POST /audit: no 429 after 17 requests at 8 a minute"
+grep -qi '^Retry-After: [0-9]' "$T/post.h" || fail "429 without Retry-After"
+grep -q '^too many audits from this address' "$T/post.out" || fail "429 body: $(cat "$T/post.out")"
+[ "$(status "$URL/sumdb/sum.golang.org/latest")" = 200 ] || fail "the rest after 429"
+stop_daemon
+echo "$NAME: POST /audit: the same JSON as audit --json; 400, 404, 405, 413 and 429: ok"
