@@ -149,6 +149,7 @@ struct env {
 	pthread_mutex_t		 missmu;	/* guards misses */
 	struct misslist		 misses;	/* from workers to main */
 	struct event		*miss_ev;
+	struct event		*privacy_ev;	/* stores private-path counts */
 	struct tufrepo		*tuf;		/* the TUF repository, or NULL */
 };
 
@@ -241,7 +242,8 @@ int	mirror_open(struct env *env);
 void	mirror_start(struct env *env);
 void	mirror_miss(struct env *env, struct db *db, struct missreq *m);
 void	mirror_free(struct env *env);
-void	mirror_count_private(struct env *env, struct evhttp_request *req);
+void	mirror_count_private(struct db *db, struct evhttp_request *req,
+	    const char *path);
 void	mirror_metrics(struct evbuffer *out);
 void	miss_answer(struct missreq *m, int status, int64_t id,
 	    const char *err);

@@ -3,7 +3,8 @@
  * the mirrors refused, with the raw bytes, the source and the time.  An
  * export is self-contained: the database's key, both signed notes and
  * the proof material, so a third party can check the misbehaviour with
- * golang.org/x/mod alone (tests/xmodref checkevidence does).
+ * golang.org/x/mod alone (tests/xmodref checkevidence does).  "privacy"
+ * lists the client addresses that asked a mirror for private paths.
  *
  *	sumdbd evidence 1\n
  *	kind KIND\n	db NAME\n	key VKEY\n
@@ -26,11 +27,12 @@
 #include "store.h"
 
 static const char usage[] =
-    "usage: sumdbd evidence [-c FILE] list | show ID | export ID FILE";
+    "usage: sumdbd evidence [-c FILE] list | show ID | export ID FILE | "
+    "privacy";
 
 struct ev {
 	struct env	*env;
-	int		 mode;		/* 0 list, 1 show, 2 export */
+	int		 mode;		/* 0 list, 1 show, 2 export, 3 privacy */
 	struct evbuffer	*out;
 	int		 n;
 };
@@ -92,6 +94,25 @@ each(void *arg, int64_t id, const char *db, const char *kind,
 	return 0;
 }
 
+/* A privacy row: who asked a mirror for private paths. */
+static int
+privacy_row(void *arg, const char *db, const char *addr, int64_t count,
+    int64_t first, int64_t last, const char *path)
+{
+	char		 t0[32], t1[32];
+	time_t		 t;
+	struct tm	 tm;
+
+	(void)arg;
+	t = (time_t)first;
+	strftime(t0, sizeof(t0), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+	t = (time_t)last;
+	strftime(t1, sizeof(t1), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+	printf("%s\t%s\t%lld\t%s\t%s\t%s\n", db, addr, (long long)count,
+	    t0, t1, path);
+	return 0;
+}
+
 int
 cmd_evidence(int argc, char **argv)
 {
@@ -117,6 +138,8 @@ cmd_evidence(int argc, char **argv)
 	argv += optind;
 	if (argc == 1 && strcmp(argv[0], "list") == 0)
 		e.mode = 0;
+	else if (argc == 1 && strcmp(argv[0], "privacy") == 0)
+		e.mode = 3;
 	else if (argc == 2 && strcmp(argv[0], "show") == 0)
 		e.mode = 1;
 	else if (argc == 3 && strcmp(argv[0], "export") == 0)
@@ -125,7 +148,7 @@ cmd_evidence(int argc, char **argv)
 		fprintf(stderr, "%s\n", usage);
 		return 2;
 	}
-	if (e.mode > 0 && sumdb_parse_int64(argv[1], strlen(argv[1]), &id) !=
+	if (e.mode > 0 && e.mode < 3 && sumdb_parse_int64(argv[1], strlen(argv[1]), &id) !=
 	    0) {
 		fprintf(stderr, "sumdbd evidence: '%s' is not an id\n", argv[1]);
 		return 2;
@@ -133,6 +156,14 @@ cmd_evidence(int argc, char **argv)
 	if (env_load_config(&env, conf) != 0 || env_open_store(&env) != 0)
 		goto done;
 	e.env = &env;
+	if (e.mode == 3) {
+		if (store_each_privacy(env.st, privacy_row, NULL) != 0) {
+			log_warnx("privacy: %s", store_errmsg(env.st));
+			goto done;
+		}
+		rv = 0;
+		goto done;
+	}
 	if ((e.out = evbuffer_new()) == NULL)
 		goto done;
 	want = store_each_evidence(env.st, id, each, &e);

@@ -36,6 +36,7 @@ usage(FILE *f)
 	    "       sumdbd audit [-c FILE] [--db NAME] [--json] GOSUM...\n"
 	    "       sumdbd fsck [-c FILE]\n"
 	    "       sumdbd evidence [-c FILE] list | show ID | export ID FILE\n"
+	    "       sumdbd evidence [-c FILE] privacy\n"
 	    "Options:\n"
 	    "  -c FILE  configuration file (default " DEFAULT_CONFIG ")\n"
 	    "  -d       stay in the foreground (the default under systemd)\n"

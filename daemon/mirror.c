@@ -117,16 +117,24 @@ refusal_name(enum refusal r)
 	return r < R_MAX ? names[r] : "unknown";
 }
 
-/* Client addresses that asked a mirror for private paths, and how often. */
+/*
+ * Client addresses that asked a mirror for private paths, and how often:
+ * counted by the workers, written to the store by the main thread.
+ */
 #define PRIVCOUNT_MAX	256
 static struct {
+	struct db	*db;
 	char		 addr[64];
+	char		 path[256];	/* the last one asked */
 	uint64_t	 n;
+	uint64_t	 pending;	/* not yet in the store */
+	int64_t		 last;
 } privcount[PRIVCOUNT_MAX];
 static pthread_mutex_t privmu = PTHREAD_MUTEX_INITIALIZER;
 
 void
-mirror_count_private(struct env *env, struct evhttp_request *req)
+mirror_count_private(struct db *db, struct evhttp_request *req,
+    const char *path)
 {
 	struct evhttp_connection	*c = evhttp_request_get_connection(req);
 	char				*peer = NULL;
@@ -134,21 +142,66 @@ mirror_count_private(struct env *env, struct evhttp_request *req)
 	uint16_t			 port;
 	int				 i;
 
-	(void)env;
 	if (c != NULL)
 		evhttp_connection_get_peer(c, &peer, &port);
 	addr = peer != NULL ? peer : "?";
 	pthread_mutex_lock(&privmu);
-	for (i = 0; i < PRIVCOUNT_MAX && privcount[i].addr[0] != '\0'; i++)
-		if (strcmp(privcount[i].addr, addr) == 0)
+	for (i = 0; i < PRIVCOUNT_MAX && privcount[i].db != NULL; i++)
+		if (privcount[i].db == db &&
+		    strcmp(privcount[i].addr, addr) == 0)
 			break;
 	if (i < PRIVCOUNT_MAX) {
+		privcount[i].db = db;
 		snprintf(privcount[i].addr, sizeof(privcount[i].addr), "%s",
 		    addr);
+		snprintf(privcount[i].path, sizeof(privcount[i].path), "%s",
+		    path);
 		privcount[i].n++;
+		privcount[i].pending++;
+		privcount[i].last = (int64_t)time(NULL);
 	}
 	pthread_mutex_unlock(&privmu);
-	log_info("private module path asked of a mirror by %s", addr);
+	log_info("mirror '%s': private module path %s asked by %s", db->name,
+	    path, addr);
+}
+
+/* Main thread: add the counts not yet stored to the store. */
+static void
+privacy_flush(struct env *env)
+{
+	struct db	*db;
+	char		 addr[64], path[256];
+	uint64_t	 n;
+	int64_t		 last;
+	int		 i;
+
+	for (i = 0; i < PRIVCOUNT_MAX; i++) {
+		pthread_mutex_lock(&privmu);
+		db = privcount[i].db;
+		n = privcount[i].pending;
+		privcount[i].pending = 0;
+		memcpy(addr, privcount[i].addr, sizeof(addr));
+		memcpy(path, privcount[i].path, sizeof(path));
+		last = privcount[i].last;
+		pthread_mutex_unlock(&privmu);
+		if (db == NULL)
+			break;
+		if (n > 0 && store_add_privacy(env->st, db->log, addr,
+		    (int64_t)n, last, path) != 0) {
+			log_warnx("privacy counts: %s", store_errmsg(env->st));
+			pthread_mutex_lock(&privmu);
+			privcount[i].pending += n;	/* the next time */
+			pthread_mutex_unlock(&privmu);
+		}
+	}
+}
+
+static void
+privacy_tick(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	privacy_flush(arg);
 }
 
 void
@@ -160,10 +213,10 @@ mirror_metrics(struct evbuffer *out)
 	    "Lookups of private module paths that reached a mirror, by "
 	    "client.\n# TYPE sumdbd_private_lookups_total counter\n");
 	pthread_mutex_lock(&privmu);
-	for (i = 0; i < PRIVCOUNT_MAX && privcount[i].addr[0] != '\0'; i++)
-		evbuffer_add_printf(out, "sumdbd_private_lookups_total{client="
-		    "\"%s\"} %llu\n", privcount[i].addr,
-		    (unsigned long long)privcount[i].n);
+	for (i = 0; i < PRIVCOUNT_MAX && privcount[i].db != NULL; i++)
+		evbuffer_add_printf(out, "sumdbd_private_lookups_total{db=\"%s\","
+		    "client=\"%s\"} %llu\n", privcount[i].db->name,
+		    privcount[i].addr, (unsigned long long)privcount[i].n);
 	pthread_mutex_unlock(&privmu);
 }
 
@@ -1594,9 +1647,12 @@ void
 mirror_start(struct env *env)
 {
 	struct db	*db;
-	struct timeval	 now = { 0, 0 };
+	struct timeval	 now = { 0, 0 }, sec = { 1, 0 };
 	int		 i;
 
+	if ((env->privacy_ev = event_new(env->base, -1, EV_PERSIST,
+	    privacy_tick, env)) == NULL || event_add(env->privacy_ev, &sec))
+		fatalx("mirror: out of memory");
 	for (i = 0; i < env->ndbs; i++) {
 		db = env->dbs[i];
 		if (db->kind != DB_MIRROR)
@@ -1625,6 +1681,12 @@ mirror_free(struct env *env)
 	struct db	*db;
 	int		 i;
 
+	/* The workers are stopped: what they counted last goes in too. */
+	if (env->privacy_ev != NULL) {
+		event_free(env->privacy_ev);
+		env->privacy_ev = NULL;
+		privacy_flush(env);
+	}
 	for (i = 0; i < env->ndbs; i++) {
 		db = env->dbs[i];
 		if (db->kind != DB_MIRROR)

@@ -59,7 +59,7 @@ mirror_refuse(struct worker *w, struct db *db, struct evhttp_request *req,
 
 	if (modpath != NULL && config_match_patterns(w->env->conf.log_private,
 	    modpath)) {
-		mirror_count_private(w->env, req);
+		mirror_count_private(db, req, modpath);
 		http_error(req, 404, "not found: %s is a private module path: "
 		    "not forwarded to the upstream", modpath);
 		return -1;
@@ -156,7 +156,7 @@ serve_lookup(struct worker *w, struct db *db, struct evhttp_request *req,
 	/* A mirror never answers for private paths, stored or not. */
 	if (db->kind == DB_MIRROR && config_match_patterns(
 	    w->env->conf.log_private, path)) {
-		mirror_count_private(w->env, req);
+		mirror_count_private(db, req, path);
 		http_error(req, 404, "not found: %s is a private module path: "
 		    "not forwarded to the upstream", path);
 		return;

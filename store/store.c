@@ -16,7 +16,7 @@
 
 #include "store.h"
 
-#define SCHEMA_VERSION	3
+#define SCHEMA_VERSION	4
 
 static const char schema[] =
     "CREATE TABLE log ("
@@ -90,6 +90,20 @@ static const char schema3[] =
     "  created INTEGER NOT NULL,"
     "  PRIMARY KEY (path, sha256)) WITHOUT ROWID;";
 
+/*
+ * Version 4: lookups of private module paths that reached a mirror, per
+ * client address, so misconfigured build hosts can be found.
+ */
+static const char schema4[] =
+    "CREATE TABLE privacy ("
+    "  log INTEGER NOT NULL REFERENCES log (id),"
+    "  addr TEXT NOT NULL,"
+    "  count INTEGER NOT NULL,"
+    "  first INTEGER NOT NULL,"
+    "  last INTEGER NOT NULL,"
+    "  path TEXT NOT NULL,"
+    "  PRIMARY KEY (log, addr)) WITHOUT ROWID;";
+
 enum {
 	Q_BEGIN,
 	Q_COMMIT,
@@ -108,6 +122,7 @@ enum {
 	Q_LATEST,
 	Q_ADD_CHECKPOINT,
 	Q_ADD_EVIDENCE,
+	Q_ADD_PRIVACY,
 	Q_GET_FROZEN,
 	Q_SET_FROZEN,
 	Q_GET_FULL,
@@ -151,6 +166,10 @@ static const char *queries[Q_MAX] = {
 	[Q_ADD_EVIDENCE] = "INSERT INTO evidence "
 	    "(log, kind, source, created, detail, old, new, material) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[Q_ADD_PRIVACY] = "INSERT INTO privacy (log, addr, count, first, "
+	    "last, path) VALUES (?1, ?2, ?3, ?4, ?4, ?5) ON CONFLICT (log, "
+	    "addr) DO UPDATE SET count = count + excluded.count, "
+	    "last = excluded.last, path = excluded.path",
 	[Q_GET_FROZEN] = "SELECT frozen FROM log WHERE id = ?1",
 	[Q_SET_FROZEN] = "UPDATE log SET frozen = ?2 WHERE id = ?1",
 	[Q_GET_FULL] = "SELECT full_next FROM log WHERE id = ?1",
@@ -252,7 +271,8 @@ store_open(const char *path, char *err, size_t errsize)
 		    (version < 1 && exec(st, schema) != 0) ||
 		    (version < 2 && exec(st, schema2) != 0) ||
 		    (version < 3 && exec(st, schema3) != 0) ||
-		    exec(st, "PRAGMA user_version = 3") != 0 ||
+		    (version < 4 && exec(st, schema4) != 0) ||
+		    exec(st, "PRAGMA user_version = 4") != 0 ||
 		    exec(st, "COMMIT") != 0) {
 			snprintf(err, errsize, "creating schema: %s", st->err);
 			exec(st, "ROLLBACK");
@@ -617,6 +637,41 @@ store_add_evidence(struct store *st, int64_t log, const char *kind,
 	if (material != NULL)
 		sqlite3_bind_blob(q, 8, material, (int)matlen, SQLITE_STATIC);
 	return done(st, q, sqlite3_step(q));
+}
+
+int
+store_add_privacy(struct store *st, int64_t log, const char *addr,
+    int64_t count, int64_t when, const char *path)
+{
+	sqlite3_stmt	*q = prep(st, Q_ADD_PRIVACY);
+
+	sqlite3_bind_int64(q, 1, log);
+	sqlite3_bind_text(q, 2, addr, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, count);
+	sqlite3_bind_int64(q, 4, when);
+	sqlite3_bind_text(q, 5, path, -1, SQLITE_STATIC);
+	return done(st, q, sqlite3_step(q));
+}
+
+int
+store_each_privacy(struct store *st, int (*fn)(void *, const char *,
+    const char *, int64_t, int64_t, int64_t, const char *), void *arg)
+{
+	sqlite3_stmt	*q = NULL;
+	int		 rc, r = 0;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT l.name, p.addr, p.count, "
+	    "p.first, p.last, p.path FROM privacy p JOIN log l ON p.log = "
+	    "l.id ORDER BY p.count DESC, p.addr", -1, &q, NULL) != SQLITE_OK)
+		return -1;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW && r == 0)
+		r = fn(arg, (const char *)sqlite3_column_text(q, 0),
+		    (const char *)sqlite3_column_text(q, 1),
+		    sqlite3_column_int64(q, 2), sqlite3_column_int64(q, 3),
+		    sqlite3_column_int64(q, 4),
+		    (const char *)sqlite3_column_text(q, 5));
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? r : -1;
 }
 
 int

@@ -148,6 +148,13 @@ struct store_blob {
 	size_t		 len;
 };
 
+/* Private-path lookups that reached a mirror, per client address. */
+int	store_add_privacy(struct store *st, int64_t log, const char *addr,
+	    int64_t count, int64_t when, const char *path);
+int	store_each_privacy(struct store *st, int (*fn)(void *arg,
+	    const char *db, const char *addr, int64_t count, int64_t first,
+	    int64_t last, const char *path), void *arg);
+
 /*
  * Evidence rows (all when id < 0) in id order: id, database, kind,
  * source, time, detail, and old note, new note, material.

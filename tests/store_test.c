@@ -187,6 +187,20 @@ test_tuf(void **state)
 }
 
 /* A version-1 database gains version 2's tables and keeps its rows. */
+static int
+privacy_row(void *arg, const char *db, const char *addr, int64_t count,
+    int64_t first, int64_t last, const char *path)
+{
+	(void)arg;
+	assert_string_equal(db, "old.example");
+	assert_string_equal(addr, "10.0.0.1");
+	assert_int_equal(count, 5);
+	assert_int_equal(first, 100);
+	assert_int_equal(last, 200);
+	assert_string_equal(path, "corp.example/b");
+	return 1;
+}
+
 static void
 test_migration(void **state)
 {
@@ -228,6 +242,12 @@ test_migration(void **state)
 	assert_int_equal(store_add_evidence(st, log, "k", "s", "d", NULL, 0,
 	    NULL, 0, NULL, 0), 0);
 	assert_int_equal(store_tuf_put(st, "root", 1, (uint8_t *)"r", 1), 0);
+	/* Version 4's privacy counts add up per address. */
+	assert_int_equal(store_add_privacy(st, log, "10.0.0.1", 2, 100,
+	    "corp.example/a"), 0);
+	assert_int_equal(store_add_privacy(st, log, "10.0.0.1", 3, 200,
+	    "corp.example/b"), 0);
+	assert_int_equal(store_each_privacy(st, privacy_row, NULL), 1);
 	store_close(st);
 	/* And a newer schema than ours is refused. */
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);

@@ -39,6 +39,15 @@ goenv() {
 	    "$@"
 }
 
+# wait_for CMD...: up to 5 s for CMD to succeed
+wait_for() {
+	i=0
+	until "$@"; do
+		i=$((i + 1)); [ $i -lt 50 ] || return 1
+		sleep 0.1
+	done
+}
+
 # write_config FILE PORT [extra lines]: a config with the private log.
 write_config() {
 	conf=$1 port=$2

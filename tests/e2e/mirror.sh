@@ -25,14 +25,6 @@ attack() { curl -sf -o /dev/null "http://127.0.0.1:$UPORT/admin/attack?kind=$1" 
 grow() { curl -sf -o /dev/null "http://127.0.0.1:$UPORT/admin/grow?n=$1" || fail "grow"; GEN=$((GEN + $1)); }
 evidence() { sqlite3 "$T/sumdbd.db" "SELECT count(*) FROM evidence WHERE kind = '$1'"; }
 mlatest() { curl -s "$M/latest" | sed -n 2p; }
-# wait_for CMD...: up to 5 s for CMD to succeed
-wait_for() {
-	i=0
-	until "$@"; do
-		i=$((i + 1)); [ $i -lt 50 ] || return 1
-		sleep 0.1
-	done
-}
 
 # 1. The go command through the mirror, with the upstream's key.
 consumer "$T/c1"

@@ -102,6 +102,20 @@ curl -s "$(M)/lookup/github.com/kr/text@v0.2.0" >"$T/out"
 [ "$(status "$(M)/lookup/github.com/kr/text@v0.2.0")" = 404 ] || fail "private path served"
 grep -q 'private module path' "$T/out" || fail "private: $(cat "$T/out")"
 [ "$(status "$(M)/lookup/example.com/private@v1.0.0")" = 404 ] || fail "private path 2"
-curl -s "$URL/metrics" | grep -q 'sumdbd_private_lookups_total{client="127.0.0.1"} [3-9]' ||
+curl -s "$URL/metrics" | grep -q 'sumdbd_private_lookups_total{db="sum.golang.org",client="127.0.0.1"} [3-9]' ||
     fail "private lookups not counted: $(curl -s "$URL/metrics" | grep private)"
+# Stored within a second, listed by sumdbd evidence privacy, and kept
+# across restarts (the count goes on from the stored one).
+privacy() { "$B/sumdbd" evidence -c "$T/sumdbd.conf" privacy; }
+wait_for sh -c "\"$B/sumdbd\" evidence -c $T/sumdbd.conf privacy |
+    grep -q '^sum.golang.org	127.0.0.1	[3-9]	'" ||
+    fail "private lookups not stored: $(privacy)"
+privacy | grep -q '	example.com/private$' || fail "the last private path: $(privacy)"
+n=$(privacy | cut -f3)
+stop_daemon
+restart_daemon
+[ "$(status "$(M)/lookup/github.com/kr/pretty@v0.3.0")" = 404 ] || fail "private path 3"
+stop_daemon		# flushes what the timer has not
+[ "$(privacy | cut -f3)" = $((n + 1)) ] || fail "privacy count after a restart: $(privacy)"
+privacy | grep -q '	github.com/kr/pretty$' || fail "the newest private path: $(privacy)"
 echo "$NAME: private module paths: 404 with the reason, counted per client: ok"
