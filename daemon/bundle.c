@@ -454,16 +454,21 @@ import_usage(FILE *f)
 	    "  and exits 1 with the reason.\n");
 }
 
+/* Refused bundles up to this size are kept whole as evidence. */
+#define EVIDENCE_BUNDLE_MAX	(16 << 20)
+
+/* The last refusal's reason, kept as evidence by bundle_import(). */
+static char	refusal[512];
+
 static int
 refuse(const char *fmt, ...)
 {
 	va_list	 ap;
 
-	fprintf(stderr, "sumdbd import: refused: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(refusal, sizeof(refusal), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n");
+	fprintf(stderr, "sumdbd import: refused: %s\n", refusal);
 	return 1;
 }
 
@@ -483,13 +488,13 @@ bundle_import(struct env *env, const uint8_t *data, size_t flen,
 	struct tlog_hash_reader	 hr = { bhr_read, &h };
 	struct tlog_tree	 from, to, tb;
 	struct cur		 c;
-	struct span		 fromnote, tonote, *recs = NULL;
+	struct span		 fromnote, tonote = { NULL, 0 }, *recs = NULL;
 	struct record		 rec;
 	uint8_t			 proof[SUMDB_PROOF_MAX][SUMDB_HASH_SIZE];
 	uint8_t			 tbproof[SUMDB_PROOF_MAX][SUMDB_HASH_SIZE];
 	uint8_t			 sum[32], leaf[SUMDB_HASH_SIZE];
 	uint8_t			(*leaves)[SUMDB_HASH_SIZE] = NULL;
-	int64_t			*idx = NULL, log, first, count, k, ntiles;
+	int64_t			*idx = NULL, log = -1, first, count, k, ntiles;
 	char			 line[2200], name[2200], hex[65];
 	char			 path[SUMDB_PATH_MAX], version[SUMDB_PATH_MAX];
 	size_t			 np = 0, ntb = 0, i;
@@ -731,6 +736,17 @@ bundle_import(struct env *env, const uint8_t *data, size_t flen,
 		log_warnx("import: %s", store_errmsg(env->st));
 	if (txn)
 		store_rollback(env->st);
+	/*
+	 * A refused bundle for one of our databases is evidence: the
+	 * reason, its signed to-checkpoint, and the bundle itself when it
+	 * is not too large to keep.
+	 */
+	if (rv == 1 && log >= 0 && store_add_evidence(env->st, log, "import",
+	    source, refusal, NULL, 0, tonote.p, tonote.len,
+	    flen <= EVIDENCE_BUNDLE_MAX ? data : NULL,
+	    flen <= EVIDENCE_BUNDLE_MAX ? flen : 0) != 0)
+		log_warnx("import: keeping the evidence: %s",
+		    store_errmsg(env->st));
 	btiles_release(&bt);
 	free(bt.t);
 	free(bt.data);

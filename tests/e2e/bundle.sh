@@ -131,4 +131,13 @@ refused "$T/bdmg" "damaged" "checksum does not match"
 sed "s/^db $NAME_DB$/db sumdb.other.example/" "$T/b2" >"$T/bdb"
 reseal "$T/bdb"
 refused "$T/bdb" "another database" "which .* does not have"
-echo "$NAME: forked, altered, damaged and foreign bundles refused, nothing written: ok"
+# Each refusal for B's database is kept as evidence, bundle and all (a
+# damaged or foreign bundle names no database of B's: logged only).
+"$B/sumdbd" evidence -c "$T/b.conf" list >"$T/ev" || fail "evidence list"
+[ "$(grep -c "	$NAME_DB	import	$T/b" "$T/ev")" = 3 ] || fail "import evidence: $(cat "$T/ev")"
+grep -q "	import	$T/bfork	the to-checkpoint .* forks from our trust base" "$T/ev" ||
+    fail "fork evidence: $(cat "$T/ev")"
+id=$(grep "	$T/bfork	" "$T/ev" | cut -f1)
+[ "$(sqlite3 "$T/sumdbd.db" "SELECT length(material) = $(stat -c %s "$T/bfork") AND length(new) > 0 FROM evidence WHERE id = $id")" = 1 ] ||
+    fail "the forked bundle is not kept whole with its checkpoint"
+echo "$NAME: forked, altered, damaged and foreign bundles refused, nothing written, evidence kept: ok"
