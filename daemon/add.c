@@ -4,7 +4,6 @@
  * or a local file:// tree), in one batch signed once.
  */
 
-#include <event2/dns.h>
 #include <event2/event.h>
 
 #include <getopt.h>
@@ -124,13 +123,8 @@ cmd_add(int argc, char **argv)
 	}
 	if (env_open_store(&env) != 0 || env_open_log(&env, 1) != 0)
 		goto done;
-	if ((env.base = event_base_new()) == NULL ||
-	    (env.dns = evdns_base_new(env.base,
-	    EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL ||
-	    env_client_tls(&env) != 0) {
-		log_warnx("cannot set up the event loop");
+	if (fetch_client_init(&env) != 0)
 		goto done;
-	}
 	for (i = 0; i < n; i++) {
 		jobs[i].rec = &recs[i];
 		jobs[i].left = &left;
@@ -173,9 +167,6 @@ cmd_add(int argc, char **argv)
 	free(recs);
 	free(jobs);
 	env_free(&env);
-	if (env.dns != NULL)
-		evdns_base_free(env.dns, 0);
-	if (env.base != NULL)
-		event_base_free(env.base);
+	fetch_client_free(&env);
 	return rv;
 }

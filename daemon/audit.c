@@ -40,19 +40,23 @@ struct aline {
 	int64_t		 record;	/* -1 if none */
 	char		 expected[SUMDB_H1_SIZE];
 	const char	*why;		/* explanation, or NULL */
+	int		 absent;	/* --online: the upstream lacks it */
 };
 
 static void
 audit_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: sumdbd audit [-c FILE] [--db NAME] [--json] GOSUM...\n"
+	    "usage: sumdbd audit [-c FILE] [--db NAME] [--json] [--online] "
+	    "GOSUM...\n"
 	    "  Check every line of go.sum or go.work.sum files against the\n"
 	    "  records this store holds for database NAME (default: the\n"
 	    "  private log, or the only mirror): verified, mismatch, unknown\n"
 	    "  (not in the log) or skipped (a private pattern, or a version\n"
 	    "  the log cannot hold), with the record and tree checked\n"
-	    "  against, and an explanation for each mismatch.  Exit 0 when\n"
+	    "  against, and an explanation for each mismatch.  --online asks\n"
+	    "  the running daemon's mirror (its upstream, verified) for the\n"
+	    "  lines the store lacks.  Exit 0 when\n"
 	    "  no line mismatches, 1 when one does, 2 on errors.\n");
 }
 
@@ -85,7 +89,7 @@ static const char *
 explain(const struct aline *a, const struct aline *sib, int complete)
 {
 	if (a->status == S_UNKNOWN)
-		return complete ? "the log has never seen this version: a "
+		return complete || a->absent ? "the log has never seen this version: a "
 		    "typo, a version never published to it, or a private "
 		    "module (check the tag exists and GOPRIVATE/GONOSUMDB)" :
 		    "not in this store: a full mirror or --online would know "
@@ -107,6 +111,15 @@ explain(const struct aline *a, const struct aline *sib, int complete)
 		    "check which GOPROXY served it";
 	return "the hash differs from the logged one: check which GOPROXY "
 	    "served this module and whether the version was retagged";
+}
+
+/* Lines the log cannot hold: private patterns, invalid versions. */
+static int
+audit_skips(const struct config *conf, const struct aline *a)
+{
+	return config_match_patterns(conf->log_private, a->path) ||
+	    modpath_check(a->path, strlen(a->path), a->version,
+	    strlen(a->version)) != 0;
 }
 
 /* A set of go.sum lines and what they were checked against. */
@@ -175,9 +188,7 @@ audit_check(struct audit *au, struct store *st, const struct config *conf,
 	for (i = 0; i < au->n; i++) {
 		struct aline	*a = &au->a[i];
 
-		if (config_match_patterns(conf->log_private, a->path) ||
-		    modpath_check(a->path, strlen(a->path), a->version,
-		    strlen(a->version)) != 0) {
+		if (audit_skips(conf, a)) {
 			a->status = S_SKIPPED;
 			continue;
 		}
@@ -276,12 +287,92 @@ audit_text(const struct audit *au)
 	    au->counts[1], au->counts[2], au->counts[3]);
 }
 
+/*
+ * --online: the lines this store lacks are looked up through the
+ * running daemon's mirror, which asks its upstream and verifies and
+ * stores the answer as it does for any client; audit_check() then finds
+ * them in the store.  A 404 means the upstream does not have the
+ * version.  0, or -1 with the reason printed.
+ */
+static int
+audit_online(struct env *env, struct audit *au, int64_t log)
+{
+	struct evbuffer	*body = NULL;
+	struct aline	*a;
+	char		 base[1100], url[8192], err[256], line[256];
+	char		 ep[SUMDB_PATH_MAX], ev[SUMDB_PATH_MAX];
+	const char	*host = env->conf.listen;
+	int64_t		 id;
+	size_t		 i, k;
+	int		 r, st, rv = -1;
+
+	/* The daemon's own address; a wildcard one means this host. */
+	if (strncmp(host, "0.0.0.0:", 8) == 0)
+		snprintf(base, sizeof(base), "http://127.0.0.1%s", host + 7);
+	else if (strncmp(host, "[::]:", 5) == 0)
+		snprintf(base, sizeof(base), "http://[::1]%s", host + 4);
+	else
+		snprintf(base, sizeof(base), "http://%s", host);
+	if (fetch_client_init(env) != 0 || (body = evbuffer_new()) == NULL)
+		goto done;
+	for (i = 0; i < au->n; i++) {
+		a = &au->a[i];
+		if (audit_skips(&env->conf, a))
+			continue;
+		for (k = 0; k < i; k++)
+			if (strcmp(au->a[k].path, a->path) == 0 &&
+			    strcmp(au->a[k].version, a->version) == 0)
+				break;
+		if (k < i) {
+			a->absent = au->a[k].absent;
+			continue;
+		}
+		if ((r = store_lookup(env->st, log, a->path, a->version, &id,
+		    NULL)) < 0)
+			goto done;
+		if (r == 1)
+			continue;
+		if (modpath_escape_path(a->path, strlen(a->path), ep,
+		    sizeof(ep)) < 0 || modpath_escape_version(a->version,
+		    strlen(a->version), ev, sizeof(ev)) < 0)
+			continue;
+		snprintf(url, sizeof(url), "%s/sumdb/%s/lookup/%s@%s", base,
+		    au->name, ep, ev);
+		err[0] = '\0';
+		st = fetch_wait(env, url, 1 << 20, 60000, body, err,
+		    sizeof(err));
+		if (st == 404) {
+			a->absent = 1;
+			continue;
+		}
+		if (st != 200) {
+			evbuffer_add(body, "", 1);	/* a C string */
+			line[0] = '\0';
+			if (st > 0)
+				snprintf(line, sizeof(line), "%d %s", st,
+				    (const char *)evbuffer_pullup(body, -1));
+			line[strcspn(line, "\n")] = '\0';
+			fprintf(stderr, "sumdbd audit: --online: %s: %s\n", url,
+			    st > 0 ? line : err[0] != '\0' ? err :
+			    "no answer");
+			goto done;
+		}
+	}
+	rv = 0;
+ done:
+	if (body != NULL)
+		evbuffer_free(body);
+	fetch_client_free(env);
+	return rv;
+}
+
 int
 cmd_audit(int argc, char **argv)
 {
 	static struct option	 longopts[] = {
 		{ "db", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "online", no_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -295,7 +386,7 @@ cmd_audit(int argc, char **argv)
 	FILE			*f;
 	int64_t			 log;
 	size_t			 i, k;
-	int			 ch, json = 0, rv = 2, lineno, r;
+	int			 ch, json = 0, online = 0, rv = 2, lineno, r;
 
 	memset(&env, 0, sizeof(env));
 	memset(&au, 0, sizeof(au));
@@ -309,6 +400,9 @@ cmd_audit(int argc, char **argv)
 			break;
 		case 'j':
 			json = 1;
+			break;
+		case 'o':
+			online = 1;
 			break;
 		case 'h':
 			audit_usage(stdout);
@@ -362,6 +456,18 @@ cmd_audit(int argc, char **argv)
 			}
 		fclose(f);
 	}
+	if (online && mc == NULL) {
+		fprintf(stderr, "sumdbd audit: --online: '%s' is the private "
+		    "log, which knows every version it has\n", name);
+		goto done;
+	}
+	if (online && mc != NULL && mc->offline) {
+		fprintf(stderr, "sumdbd audit: --online: mirror '%s' is "
+		    "offline\n", name);
+		goto done;
+	}
+	if (online && audit_online(&env, &au, log) != 0)
+		goto done;
 	if (audit_check(&au, env.st, &env.conf, log, mc) != 0)
 		goto done;
 	if (json) {

@@ -195,6 +195,11 @@ typedef void (*fetch_cb)(int status, struct evbuffer *body,
     const char *err, void *arg);
 int	fetch_get(struct env *env, const char *url, size_t maxlen,
 	    int64_t timeout_ms, fetch_cb cb, void *arg);
+int	fetch_client_init(struct env *env);
+void	fetch_client_free(struct env *env);
+int	fetch_wait(struct env *env, const char *url, size_t maxlen,
+	    int64_t timeout_ms, struct evbuffer *out, char *err,
+	    size_t errsize);
 
 /* modfetch.c: a module version's h1: hashes from a GOPROXY */
 typedef void (*modfetch_cb)(int status, const char *ziphash,

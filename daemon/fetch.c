@@ -12,6 +12,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -392,4 +393,71 @@ fetch_get(struct env *env, const char *url, size_t maxlen, int64_t timeout_ms,
 	free(f->url);
 	free(f);
 	return -1;
+}
+
+/* For commands: an event loop, a resolver and TLS; 0 or -1. */
+int
+fetch_client_init(struct env *env)
+{
+	if ((env->base = event_base_new()) == NULL ||
+	    (env->dns = evdns_base_new(env->base,
+	    EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL ||
+	    env_client_tls(env) != 0) {
+		log_warnx("cannot set up the event loop");
+		return -1;
+	}
+	return 0;
+}
+
+void
+fetch_client_free(struct env *env)
+{
+	if (env->dns != NULL)
+		evdns_base_free(env->dns, 0);
+	env->dns = NULL;
+	if (env->base != NULL)
+		event_base_free(env->base);
+	env->base = NULL;
+}
+
+struct fwait {
+	struct env	*env;
+	int		 status;
+	int		 done;
+	struct evbuffer	*out;
+	char		*err;
+	size_t		 errsize;
+};
+
+static void
+fwait_done(int status, struct evbuffer *body, const char *err, void *arg)
+{
+	struct fwait	*g = arg;
+
+	g->status = status;
+	if (body != NULL)
+		evbuffer_add_buffer(g->out, body);
+	if (g->err != NULL)
+		snprintf(g->err, g->errsize, "%s", err != NULL ? err : "");
+	g->done = 1;
+	event_base_loopexit(g->env->base, NULL);
+}
+
+/*
+ * For commands: GET url into out (emptied first), running the event
+ * loop until it is answered.  The status (with err set when it is not
+ * 200), or -1 if it could not be asked.
+ */
+int
+fetch_wait(struct env *env, const char *url, size_t maxlen,
+    int64_t timeout_ms, struct evbuffer *out, char *err, size_t errsize)
+{
+	struct fwait	 g = { env, -1, 0, out, err, errsize };
+
+	evbuffer_drain(out, evbuffer_get_length(out));
+	if (fetch_get(env, url, maxlen, timeout_ms, fwait_done, &g) != 0)
+		return -1;
+	while (!g.done)
+		event_base_dispatch(env->base);
+	return g.status;
 }

@@ -13,7 +13,6 @@
 #include <sys/stat.h>
 
 #include <event2/buffer.h>
-#include <event2/dns.h>
 #include <event2/event.h>
 #include <sodium.h>
 
@@ -35,38 +34,11 @@
 #define TARGETS_MAX	5000000
 #define ROTATIONS_MAX	256
 
-struct sget {
-	struct env	*env;
-	int		 status;
-	int		 done;
-	struct evbuffer	*out;
-};
-
-static void
-sget_done(int status, struct evbuffer *body, const char *err, void *arg)
-{
-	struct sget	*g = arg;
-
-	(void)err;
-	g->status = status;
-	if (status == 200)
-		evbuffer_add_buffer(g->out, body);
-	g->done = 1;
-	event_base_loopexit(g->env->base, NULL);
-}
-
 /* GET url into out, waiting for it: the status, or -1. */
 static int
 get(struct env *env, const char *url, size_t maxlen, struct evbuffer *out)
 {
-	struct sget	 g = { env, -1, 0, out };
-
-	evbuffer_drain(out, evbuffer_get_length(out));
-	if (fetch_get(env, url, maxlen, 60000, sget_done, &g) != 0)
-		return -1;
-	while (!g.done)
-		event_base_dispatch(env->base);
-	return g.status;
+	return fetch_wait(env, url, maxlen, 60000, out, NULL, 0);
 }
 
 static int
@@ -167,10 +139,7 @@ import_tuf(struct env *env, const char *url, const char *rootfile,
 	size_t		 blen;
 	int		 i, k, e2, rv = 2, imported = 0, rc;
 
-	if ((env->base = event_base_new()) == NULL ||
-	    (env->dns = evdns_base_new(env->base,
-	    EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL ||
-	    env_client_tls(env) != 0 || (b = evbuffer_new()) == NULL ||
+	if (fetch_client_init(env) != 0 || (b = evbuffer_new()) == NULL ||
 	    (tb = evbuffer_new()) == NULL)
 		goto done;
 	blen = strlen(url);
@@ -441,11 +410,6 @@ import_tuf(struct env *env, const char *url, const char *rootfile,
 	json_decref(snap);
 	json_decref(osnap);
 	json_decref(targets);
-	if (env->dns != NULL)
-		evdns_base_free(env->dns, 0);
-	env->dns = NULL;
-	if (env->base != NULL)
-		event_base_free(env->base);
-	env->base = NULL;
+	fetch_client_free(env);
 	return rv;
 }

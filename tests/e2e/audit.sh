@@ -150,3 +150,25 @@ grep -q '^too many audits from this address' "$T/post.out" || fail "429 body: $(
 [ "$(status "$URL/sumdb/sum.golang.org/latest")" = 200 ] || fail "the rest after 429"
 stop_daemon
 echo "$NAME: POST /audit: the same JSON as audit --json; 400, 404, 405, 413 and 429: ok"
+
+# audit --online: a store that lacks the lines learns them through the
+# running daemon's mirror, verified as any lookup; what the upstream
+# lacks is a version the log has never seen.
+{ cat "$T/go.sum"; echo "example.com/never v1.0.0 $X"; } >"$T/online.sum"
+A --online "$T/online.sum" >/dev/null 2>"$T/err"
+[ $? = 2 ] || fail "--online with no daemon: not exit 2"
+grep -q "^sumdbd audit: --online: http://127.0.0.1:$PORT/sumdb/sum.golang.org/lookup/" "$T/err" ||
+    fail "--online with no daemon: $(cat "$T/err")"
+mkdir "$T/old" && mv "$T/sumdbd.db"* "$T/old/"
+restart_daemon
+A "$T/online.sum" >"$T/out" 2>&1
+grep -q ': 0 verified, 0 mismatch, 45 unknown, 0 skipped' "$T/out" || fail "a fresh store: $(tail -1 "$T/out")"
+A --online "$T/online.sum" >"$T/out" 2>&1
+[ $? = 0 ] || fail "--online: exit $?: $(tail -3 "$T/out")"
+grep -q 'sum.golang.org at tree 9039468: 44 verified, 0 mismatch, 1 unknown, 0 skipped' "$T/out" ||
+    fail "--online: $(tail -1 "$T/out")"
+grep -q "online.sum:45: unknown example.com/never v1.0.0: the log has never seen this version" "$T/out" ||
+    fail "--online: the absent version: $(tail -3 "$T/out")"
+[ "$(sqlite3 "$T/sumdbd.db" "SELECT count(*) FROM record")" -ge 22 ] || fail "--online: nothing stored"
+stop_daemon
+echo "$NAME: audit --online learns what the store lacks through the mirror, verified: ok"
