@@ -685,7 +685,7 @@ verify_tile(struct mjob *j)
 	uint8_t			(*h)[SUMDB_HASH_SIZE] = NULL;
 	uint8_t			 leaf[SUMDB_HASH_SIZE];
 	char			 path[SUMDB_PATH_MAX], version[SUMDB_PATH_MAX];
-	size_t			 k, w = (size_t)j->want.w;
+	size_t			 k, dk = 0, w = (size_t)j->want.w;
 	int			 level = j->want.l < 0 ? 0 : j->want.l;
 	int			 r, rv = V_ERROR, ndup = 0;
 	int64_t			 dup = -1;
@@ -732,17 +732,19 @@ verify_tile(struct mjob *j)
 		rv = V_MISSING;
 		goto done;
 	}
-	if (record_split_data_tile(j->mem[k].data, j->mem[k].len,
-	    j->mem[k].t.w, recs) != 0) {
-		evidence(j, R_MALFORMED, NULL, 0, NULL, 0, j->mem[k].data,
-		    j->mem[k].len, "malformed data tile");
+	dk = k;		/* the data tile's bytes, kept as evidence */
+	if (record_split_data_tile(j->mem[dk].data, j->mem[dk].len,
+	    j->mem[dk].t.w, recs) != 0) {
+		evidence(j, R_MALFORMED, NULL, 0, NULL, 0, j->mem[dk].data,
+		    j->mem[dk].len, "malformed data tile");
 		rv = V_REFUSED;
 		goto done;
 	}
 	for (k = 0; k < w; k++) {
 		tlog_record_hash(recs[k].p, recs[k].len, leaf);
 		if (memcmp(leaf, h[k], SUMDB_HASH_SIZE) != 0) {
-			evidence(j, R_NOT_IN_TREE, NULL, 0, NULL, 0, NULL, 0,
+			evidence(j, R_NOT_IN_TREE, NULL, 0, NULL, 0,
+			    j->mem[dk].data, j->mem[dk].len,
 			    "data tile record %lld is not in tree %lld",
 			    (long long)(first + (int64_t)k), (long long)tb.n);
 			rv = V_REFUSED;
@@ -785,7 +787,8 @@ verify_tile(struct mjob *j)
 	}
 	rv = store_commit(env->st) == 0 ? V_OK : V_ERROR;
 	if (rv == V_OK && ndup > 0)
-		evidence(j, R_CONFLICT, NULL, 0, NULL, 0, NULL, 0,
+		evidence(j, R_CONFLICT, NULL, 0, NULL, 0, j->mem[dk].data,
+		    j->mem[dk].len,
 		    "record %lld and %d more name a module version logged "
 		    "before, with other hashes; lookups keep the first",
 		    (long long)dup, ndup - 1);

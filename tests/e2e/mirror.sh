@@ -160,6 +160,8 @@ n=$((GEN + 3))
 s=$(status "$M/tile/8/data/$(printf '%03d' $(( (n - 1) / 256 ))).p/$(( n % 256 ))")
 [ "$s" = 200 ] || fail "data tile with the duplicate: $s"
 [ "$(evidence conflict)" -gt "$n0" ] || fail "duplicate: no conflict evidence"
+[ "$(sqlite3 "$T/sumdbd.db" "SELECT instr(CAST(material AS TEXT), 'example.com/hello v1.0.0') > 0 FROM evidence WHERE kind = 'conflict' ORDER BY id DESC LIMIT 1")" = 1 ] ||
+    fail "duplicate: the conflict's evidence lacks the data tile's bytes"
 [ "$(curl -s "$M/lookup/example.com/hello@v1.0.0" | head -1)" = 0 ] || fail "duplicate replaced the first record"
 attack none
 echo "$NAME: a second hash for a stored module version refused, the first kept: ok"
