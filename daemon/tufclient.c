@@ -41,17 +41,43 @@ get(struct env *env, const char *url, size_t maxlen, struct evbuffer *out)
 	return fetch_wait(env, url, maxlen, 60000, out, NULL, 0);
 }
 
+/* The refusal's reason, kept as evidence by import_tuf(). */
+static char	refusal[512];
+
 static int
 refuse(const char *fmt, ...)
 {
 	va_list	 ap;
 
-	fprintf(stderr, "sumdbd import: refused: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(refusal, sizeof(refusal), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n");
+	fprintf(stderr, "sumdbd import: refused: %s\n", refusal);
 	return 1;
+}
+
+/*
+ * Keep a refused TUF import as evidence of the database it feeds (the
+ * first mirror, else the private log): the reason, the URL and the last
+ * metadata fetched, which is the one refused.
+ */
+static void
+keep_refusal(struct env *env, const char *url, struct evbuffer *b)
+{
+	const char	*name = env->conf.nmirrors > 0 ?
+			    env->conf.mirrors[0].name : env->conf.log_name;
+	char		 detail[600];
+	int64_t		 log;
+
+	if (name == NULL || store_log(env->st, name, env->conf.nmirrors > 0 ?
+	    "mirror" : "private", &log) != 0)
+		return;
+	snprintf(detail, sizeof(detail), "TUF: %s", refusal);
+	if (store_add_evidence(env->st, log, "import", url, detail, NULL, 0,
+	    NULL, 0, b != NULL ? evbuffer_pullup(b, -1) : NULL,
+	    b != NULL ? evbuffer_get_length(b) : 0) != 0)
+		log_warnx("import: keeping the evidence: %s",
+		    store_errmsg(env->st));
 }
 
 /* The trusted copy of role in state, parsed, with its bytes in b. */
@@ -399,6 +425,8 @@ import_tuf(struct env *env, const char *url, const char *rootfile,
 	    imported, imported == 1 ? "" : "s");
 	rv = 0;
  done:
+	if (rv == 1 && refusal[0] != '\0')
+		keep_refusal(env, url, b);
 	if (b != NULL)
 		evbuffer_free(b);
 	if (tb != NULL)

@@ -69,7 +69,11 @@ refused() {	# refused NAME STATUS PATTERN
 	[ "$2" = 1 ] || fail "$1: import exited $2, want 1: $(cat "$T/out")"
 	grep -q "$3" "$T/out" || fail "$1: $(cat "$T/out")"
 	[ "$(state_of)" = "$before" ] || fail "$1: the store changed"
-	echo "$NAME: $1: refused: ok"
+	# Kept as evidence: the reason, the URL, the last bytes fetched.
+	nev=$(sqlite3 "$DBF" "SELECT count(*) FROM evidence WHERE kind = 'import' AND detail LIKE 'TUF: %' AND source LIKE 'file://%'")
+	[ "$nev" -gt "${nev0:-0}" ] || fail "$1: no evidence kept"
+	nev0=$nev
+	echo "$NAME: $1: refused, evidence kept: ok"
 }
 
 # The good repository imports.
@@ -130,7 +134,7 @@ for f in "$T/v/targets/sumdb.test.example/bundles/"*; do printf 'x' >>"$f"; done
 saved=$before
 sed -i "s|$T/b.db|$T/fresh.db|" "$T/b.conf"
 mv "$T/b.db" "$T/b.db.keep"
-DBF=$T/fresh.db
+DBF=$T/fresh.db nev0=0
 "$B/sumdbd" unfreeze -c "$T/b.conf" sumdb.test.example >/dev/null	# creates it
 before=$(state_of)
 refused "target bytes differ" "$(imp "$T/v")" "length or hash differs from the signed targets"
