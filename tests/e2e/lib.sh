@@ -147,12 +147,28 @@ wait_url() {
 }
 
 # start_upstream ARGS...: tests/upstream on a free port with key
-# $T/up.key; sets UPORT and UPID.
+# $T/up.key; sets UPORT and UPID.  A random port can be taken: then
+# another is tried.  A large -gen takes a while to build its tree.
 start_upstream() {
-	UPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
-	"$B/upstream" "$@" "127.0.0.1:$UPORT" "$T/up.key" \
-	    >>"$T/upstream.log" 2>&1 &
-	UPID=$!
-	PIDS="$PIDS $UPID"
-	wait_url "http://127.0.0.1:$UPORT/latest"
+	tries=0
+	while :; do
+		UPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000 ))
+		: >"$T/upstream.try"
+		"$B/upstream" "$@" "127.0.0.1:$UPORT" "$T/up.key" \
+		    >>"$T/upstream.try" 2>&1 &
+		UPID=$!
+		PIDS="$PIDS $UPID"
+		i=0
+		until curl -sf -o /dev/null "http://127.0.0.1:$UPORT/latest"; do
+			kill -0 "$UPID" 2>/dev/null || break
+			i=$((i + 1))
+			[ $i -lt 3000 ] || fail "the upstream did not come up in 300 s"
+			sleep 0.1
+		done
+		cat "$T/upstream.try" >>"$T/upstream.log"
+		kill -0 "$UPID" 2>/dev/null && return 0
+		tries=$((tries + 1))
+		grep -q 'address already in use' "$T/upstream.try" && [ $tries -lt 5 ] ||
+		    fail "the upstream exited: $(tail -3 "$T/upstream.try")"
+	done
 }
