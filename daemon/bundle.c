@@ -699,6 +699,13 @@ bundle_import(struct env *env, const uint8_t *data, size_t flen,
 			memcpy(version, rec.version, rec.versionlen);
 			version[rec.versionlen] = '\0';
 		}
+		/* Stored already (an overlapping or repeated bundle). */
+		if ((r = store_record(env->st, log, first + k, NULL)) == 1)
+			continue;
+		if (r < 0) {
+			rv = 2;
+			goto done;
+		}
 		r = store_add_record(env->st, log, first + k, path, version,
 		    recs[k].p, recs[k].len);
 		if (r == 1) {

@@ -70,6 +70,10 @@ echo "$NAME: B, offline, imports A's bundle; the go command verifies through B: 
     fail "export 2"
 "$B/sumdbd" import -c "$T/b.conf" "$T/b2" >"$T/out" 2>&1 || fail "import 2: $(cat "$T/out")"
 grep -q 'trust base 3 -> 4, 1 records' "$T/out" || fail "import 2: $(cat "$T/out")"
+# The same bundle again (a site importing everything it was handed): a
+# no-op, not a refusal.
+"$B/sumdbd" import -c "$T/b.conf" "$T/b2" >"$T/out" 2>&1 || fail "import 2 again: $(cat "$T/out")"
+grep -q 'trust base 4 -> 4' "$T/out" || fail "import 2 again: $(cat "$T/out")"
 i=0
 until [ "$(curl -s "$M/latest" | sed -n 2p)" = 4 ]; do
 	i=$((i + 1)); [ $i -lt 50 ] || fail "B does not serve the new trust base"
@@ -125,7 +129,12 @@ reseal "$T/btile"
 refused "$T/btile" "altered tile" "does not authenticate"
 # Damaged without resealing.
 cp "$T/b2" "$T/bdmg"
-printf 'x' | dd of="$T/bdmg" bs=1 seek=200 conv=notrunc 2>/dev/null
+python3 - "$T/bdmg" <<'EOP'	# one byte flipped, whatever it was
+import sys
+d = bytearray(open(sys.argv[1], 'rb').read())
+d[200] ^= 0x01
+open(sys.argv[1], 'wb').write(d)
+EOP
 refused "$T/bdmg" "damaged" "checksum does not match"
 # Another database.
 sed "s/^db $NAME_DB$/db sumdb.other.example/" "$T/b2" >"$T/bdb"
