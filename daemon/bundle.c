@@ -457,18 +457,21 @@ import_usage(FILE *f)
 /* Refused bundles up to this size are kept whole as evidence. */
 #define EVIDENCE_BUNDLE_MAX	(16 << 20)
 
-/* The last refusal's reason, kept as evidence by bundle_import(). */
-static char	refusal[512];
+/*
+ * The last refusal's reason, printed, kept as evidence by the importer
+ * that made it (bundle_import() or import_tuf()), then cleared.
+ */
+char	import_refusal[512];
 
-static int
-refuse(const char *fmt, ...)
+int
+import_refuse(const char *fmt, ...)
 {
 	va_list	 ap;
 
 	va_start(ap, fmt);
-	vsnprintf(refusal, sizeof(refusal), fmt, ap);
+	vsnprintf(import_refusal, sizeof(import_refusal), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "sumdbd import: refused: %s\n", refusal);
+	fprintf(stderr, "sumdbd import: refused: %s\n", import_refusal);
 	return 1;
 }
 
@@ -506,30 +509,30 @@ bundle_import(struct env *env, const uint8_t *data, size_t flen,
 	/* The envelope: magic, database, sizes, notes, proof. */
 	if (flen < strlen(BUNDLE_MAGIC) + 70 ||
 	    memcmp(c.p, BUNDLE_MAGIC, strlen(BUNDLE_MAGIC)) != 0) {
-		refuse("not a sumdbd bundle");
+		import_refuse("not a sumdbd bundle");
 		goto done;
 	}
 	/* The trailer: the sha256 of everything before it. */
 	if (c.end[-1] != '\n' || memcmp(c.end - 69, "end ", 4) != 0) {
-		refuse("truncated bundle");
+		import_refuse("truncated bundle");
 		goto done;
 	}
 	crypto_hash_sha256(sum, c.p, flen - 69);
 	sodium_bin2hex(hex, sizeof(hex), sum, sizeof(sum));
 	if (memcmp(c.end - 65, hex, 64) != 0) {
-		refuse("the bundle's checksum does not match: damaged");
+		import_refuse("the bundle's checksum does not match: damaged");
 		goto done;
 	}
 	c.end -= 69;		/* "end " HEX "\n" */
 	c.p += strlen(BUNDLE_MAGIC);
 	if (cur_line(&c, line, sizeof(line)) != 0 ||
 	    strncmp(line, "db ", 3) != 0) {
-		refuse("malformed bundle header");
+		import_refuse("malformed bundle header");
 		goto done;
 	}
 	snprintf(name, sizeof(name), "%s", line + 3);
 	if (find_db(env, name, &log, &v) != 0) {
-		refuse("the bundle is for database '%s', which %s does not "
+		import_refuse("the bundle is for database '%s', which %s does not "
 		    "have", name, env->confpath);
 		goto done;
 	}
@@ -539,7 +542,7 @@ bundle_import(struct env *env, const uint8_t *data, size_t flen,
 	    cur_num(&c, "note", &k) != 0 ||
 	    cur_bytes(&c, (size_t)k, &tonote) != 0 ||
 	    cur_num(&c, "proof", &k) != 0 || k > SUMDB_PROOF_MAX) {
-		refuse("malformed bundle header");
+		import_refuse("malformed bundle header");
 		goto done;
 	}
 	np = (size_t)k;
@@ -547,25 +550,25 @@ bundle_import(struct env *env, const uint8_t *data, size_t flen,
 		if (cur_line(&c, line, sizeof(line)) != 0 ||
 		    sumdb_b64_decode(line, strlen(line), proof[i],
 		    SUMDB_HASH_SIZE) != SUMDB_HASH_SIZE) {
-			refuse("malformed proof");
+			import_refuse("malformed proof");
 			goto done;
 		}
 	/* Both checkpoints verify under our key, and are consistent. */
 	if (note_open(tonote.p, tonote.len, &v, 1, &n) != 0 ||
 	    tlog_parse_tree(n.text, n.textlen, &to) != 0 || to.n == 0) {
-		refuse("the to-checkpoint does not verify under %s's key",
+		import_refuse("the to-checkpoint does not verify under %s's key",
 		    name);
 		goto done;
 	}
 	if (from.n > 0 && (note_open(fromnote.p, fromnote.len, &v, 1, &n) != 0 ||
 	    tlog_parse_tree(n.text, n.textlen, &from) != 0)) {
-		refuse("the from-checkpoint does not verify under %s's key",
+		import_refuse("the from-checkpoint does not verify under %s's key",
 		    name);
 		goto done;
 	}
 	if (from.n > 0 && tlog_check_tree((const uint8_t (*)[32])proof, np,
 	    to.n, to.hash, from.n, from.hash) != 0) {
-		refuse("the to-checkpoint does not extend the from-checkpoint");
+		import_refuse("the to-checkpoint does not extend the from-checkpoint");
 		goto done;
 	}
 	/* The records and tiles. */
@@ -573,7 +576,7 @@ bundle_import(struct env *env, const uint8_t *data, size_t flen,
 	    sscanf(line, "records %lld %lld", (long long *)&first,
 	    (long long *)&count) != 2 || first != from.n ||
 	    count != to.n - from.n || count > 100000000) {
-		refuse("malformed records section");
+		import_refuse("malformed records section");
 		goto done;
 	}
 	if (count > 0 && ((recs = calloc(count, sizeof(*recs))) == NULL ||
@@ -589,12 +592,12 @@ bundle_import(struct env *env, const uint8_t *data, size_t flen,
 		    sumdb_parse_int64(line, strlen(line), &len) != 0 ||
 		    cur_bytes(&c, (size_t)len, &recs[k]) != 0 ||
 		    !record_text_valid(recs[k].p, recs[k].len)) {
-			refuse("malformed record %lld", (long long)(first + k));
+			import_refuse("malformed record %lld", (long long)(first + k));
 			goto done;
 		}
 	}
 	if (cur_num(&c, "tiles", &ntiles) != 0 || ntiles > 100000000) {
-		refuse("malformed tiles section");
+		import_refuse("malformed tiles section");
 		goto done;
 	}
 	if (ntiles > 0 && ((bt.t = calloc(ntiles, sizeof(*bt.t))) == NULL ||
@@ -613,13 +616,13 @@ bundle_import(struct env *env, const uint8_t *data, size_t flen,
 		    sumdb_parse_int64(sp + 1, strlen(sp + 1), &len) != 0 ||
 		    len != (int64_t)bt.t[k].w * SUMDB_HASH_SIZE ||
 		    cur_bytes(&c, (size_t)len, &bt.data[k]) != 0) {
-			refuse("malformed tile %lld", (long long)k);
+			import_refuse("malformed tile %lld", (long long)k);
 			goto done;
 		}
 	}
 	bt.n = (size_t)ntiles;
 	if (c.p != c.end) {
-		refuse("trailing bytes in the bundle");
+		import_refuse("trailing bytes in the bundle");
 		goto done;
 	}
 
@@ -639,12 +642,12 @@ bundle_import(struct env *env, const uint8_t *data, size_t flen,
 		goto done;
 	}
 	if (found && tb.n > to.n) {
-		refuse("the bundle ends at %lld, before our trust base %lld",
+		import_refuse("the bundle ends at %lld, before our trust base %lld",
 		    (long long)to.n, (long long)tb.n);
 		goto done;
 	}
 	if (found && from.n > tb.n) {
-		refuse("the bundle starts at %lld, after our trust base %lld: "
+		import_refuse("the bundle starts at %lld, after our trust base %lld: "
 		    "import the bundles before it first", (long long)from.n,
 		    (long long)tb.n);
 		goto done;
@@ -652,7 +655,7 @@ bundle_import(struct env *env, const uint8_t *data, size_t flen,
 	if (found && tb.n > 0 && (tlog_prove_tree(to.n, tb.n, &hr, tbproof,
 	    &ntb) != 0 || tlog_check_tree((const uint8_t (*)[32])tbproof, ntb,
 	    to.n, to.hash, tb.n, tb.hash) != 0)) {
-		refuse("the to-checkpoint %lld forks from our trust base "
+		import_refuse("the to-checkpoint %lld forks from our trust base "
 		    "%lld (or its tiles do not match it)", (long long)to.n,
 		    (long long)tb.n);
 		goto done;
@@ -668,7 +671,7 @@ bundle_import(struct env *env, const uint8_t *data, size_t flen,
 			    bt.t[k].l, (bt.t[k].n << SUMDB_TILE_HEIGHT) + w);
 		if (btiles_hashes(&bt, &to, ti, bt.t[k].w, th) != 0 ||
 		    memcmp(th, bt.data[k].p, bt.data[k].len) != 0) {
-			refuse("tile %lld does not authenticate against tree "
+			import_refuse("tile %lld does not authenticate against tree "
 			    "%lld", (long long)k, (long long)to.n);
 			goto done;
 		}
@@ -677,13 +680,13 @@ bundle_import(struct env *env, const uint8_t *data, size_t flen,
 	for (k = 0; k < count; k++)
 		idx[k] = tlog_stored_hash_index(0, first + k);
 	if (count > 0 && btiles_hashes(&bt, &to, idx, count, leaves) != 0) {
-		refuse("the records' tiles do not authenticate");
+		import_refuse("the records' tiles do not authenticate");
 		goto done;
 	}
 	for (k = 0; k < count; k++) {
 		tlog_record_hash(recs[k].p, recs[k].len, leaf);
 		if (memcmp(leaf, leaves[k], SUMDB_HASH_SIZE) != 0) {
-			refuse("record %lld is not in tree %lld",
+			import_refuse("record %lld is not in tree %lld",
 			    (long long)(first + k), (long long)to.n);
 			goto done;
 		}
@@ -709,7 +712,7 @@ bundle_import(struct env *env, const uint8_t *data, size_t flen,
 		r = store_add_record(env->st, log, first + k, path, version,
 		    recs[k].p, recs[k].len);
 		if (r == 1) {
-			refuse("%s@%s is stored with another hash", path,
+			import_refuse("%s@%s is stored with another hash", path,
 			    version);
 			goto done;
 		}
@@ -748,12 +751,15 @@ bundle_import(struct env *env, const uint8_t *data, size_t flen,
 	 * reason, its signed to-checkpoint, and the bundle itself when it
 	 * is not too large to keep.
 	 */
-	if (rv == 1 && log >= 0 && store_add_evidence(env->st, log, "import",
-	    source, refusal, NULL, 0, tonote.p, tonote.len,
-	    flen <= EVIDENCE_BUNDLE_MAX ? data : NULL,
-	    flen <= EVIDENCE_BUNDLE_MAX ? flen : 0) != 0)
-		log_warnx("import: keeping the evidence: %s",
-		    store_errmsg(env->st));
+	if (rv == 1 && log >= 0) {
+		if (store_add_evidence(env->st, log, "import", source,
+		    import_refusal, NULL, 0, tonote.p, tonote.len,
+		    flen <= EVIDENCE_BUNDLE_MAX ? data : NULL,
+		    flen <= EVIDENCE_BUNDLE_MAX ? flen : 0) != 0)
+			log_warnx("import: keeping the evidence: %s",
+			    store_errmsg(env->st));
+		import_refusal[0] = '\0';	/* kept: not again by the caller */
+	}
 	btiles_release(&bt);
 	free(bt.t);
 	free(bt.data);
@@ -818,7 +824,7 @@ cmd_import(int argc, char **argv)
 		goto done;
 	while ((r = evbuffer_read(file, fd, 1 << 20)) > 0)
 		if (evbuffer_get_length(file) > BUNDLE_MAX) {
-			rv = refuse("bundle larger than %zu bytes", BUNDLE_MAX);
+			rv = import_refuse("bundle larger than %zu bytes", BUNDLE_MAX);
 			goto done;
 		}
 	if (r < 0) {

@@ -278,6 +278,9 @@ int	cmd_audit(int argc, char **argv);
 int	bundle_write(struct store *st, int64_t log, const char *name,
 	    int64_t from, int64_t to, struct evbuffer *out, char *err,
 	    size_t errsize);
+extern char	import_refusal[512];
+int	import_refuse(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
 int	bundle_import(struct env *env, const uint8_t *p, size_t len,
 	    const char *source);
 int	cmd_export(int argc, char **argv);

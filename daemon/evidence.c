@@ -37,6 +37,17 @@ struct ev {
 	int		 n;
 };
 
+/* Seconds since the epoch as an ISO 8601 UTC time in buf[32]. */
+static const char *
+utc(int64_t secs, char buf[32])
+{
+	time_t		 t = (time_t)secs;
+	struct tm	 tm;
+
+	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+	return buf;
+}
+
 static const char *
 key_of(struct env *env, const char *name, char *buf, size_t size)
 {
@@ -57,13 +68,11 @@ each(void *arg, int64_t id, const char *db, const char *kind,
 {
 	struct ev	*e = arg;
 	char		 when[32], key[1024];
-	time_t		 t = (time_t)created;
-	struct tm	 tm;
 	const char	*names[3] = { "old", "new", "material" };
 	int		 k;
 
 	e->n++;
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+	utc(created, when);
 	if (e->mode == 0) {
 		printf("%lld\t%s\t%s\t%s\t%s\t%s\n", (long long)id, when, db,
 		    kind, source, detail);
@@ -100,16 +109,10 @@ privacy_row(void *arg, const char *db, const char *addr, int64_t count,
     int64_t first, int64_t last, const char *path)
 {
 	char		 t0[32], t1[32];
-	time_t		 t;
-	struct tm	 tm;
 
 	(void)arg;
-	t = (time_t)first;
-	strftime(t0, sizeof(t0), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
-	t = (time_t)last;
-	strftime(t1, sizeof(t1), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
 	printf("%s\t%s\t%lld\t%s\t%s\t%s\n", db, addr, (long long)count,
-	    t0, t1, path);
+	    utc(first, t0), utc(last, t1), path);
 	return 0;
 }
 

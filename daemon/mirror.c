@@ -1653,13 +1653,15 @@ mirror_start(struct env *env)
 	struct timeval	 now = { 0, 0 }, sec = { 1, 0 };
 	int		 i;
 
-	if ((env->privacy_ev = event_new(env->base, -1, EV_PERSIST,
-	    privacy_tick, env)) == NULL || event_add(env->privacy_ev, &sec))
-		fatalx("mirror: out of memory");
 	for (i = 0; i < env->ndbs; i++) {
 		db = env->dbs[i];
 		if (db->kind != DB_MIRROR)
 			continue;
+		/* Only mirrors count private-path lookups to store. */
+		if (env->privacy_ev == NULL && ((env->privacy_ev = event_new(
+		    env->base, -1, EV_PERSIST, privacy_tick, env)) == NULL ||
+		    event_add(env->privacy_ev, &sec) != 0))
+			fatalx("mirror: out of memory");
 		log_info("mirror '%s': %s, %s, trust base %lld", db->name,
 		    db->mc->mode, db->mc->offline ? "offline" : "online",
 		    (long long)db->size);

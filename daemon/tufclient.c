@@ -41,21 +41,6 @@ get(struct env *env, const char *url, size_t maxlen, struct evbuffer *out)
 	return fetch_wait(env, url, maxlen, 60000, out, NULL, 0);
 }
 
-/* The refusal's reason, kept as evidence by import_tuf(). */
-static char	refusal[512];
-
-static int
-refuse(const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(refusal, sizeof(refusal), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "sumdbd import: refused: %s\n", refusal);
-	return 1;
-}
-
 /*
  * Keep a refused TUF import as evidence of the database it feeds (the
  * first mirror, else the private log): the reason, the URL and the last
@@ -72,7 +57,7 @@ keep_refusal(struct env *env, const char *url, struct evbuffer *b)
 	if (name == NULL || store_log(env->st, name, env->conf.nmirrors > 0 ?
 	    "mirror" : "private", &log) != 0)
 		return;
-	snprintf(detail, sizeof(detail), "TUF: %s", refusal);
+	snprintf(detail, sizeof(detail), "TUF: %s", import_refusal);
 	if (store_add_evidence(env->st, log, "import", url, detail, NULL, 0,
 	    NULL, 0, b != NULL ? evbuffer_pullup(b, -1) : NULL,
 	    b != NULL ? evbuffer_get_length(b) : 0) != 0)
@@ -137,13 +122,13 @@ check_role(const json_t *root, const json_t *md, const char *role,
 	int		 e;
 
 	if (md == NULL)
-		return refuse("%s: malformed metadata", what);
+		return import_refuse("%s: malformed metadata", what);
 	if (tuf_root_role(signed_part(root), role, &r) != 0)
-		return refuse("the root has no %s role", role);
+		return import_refuse("the root has no %s role", role);
 	if ((e = tuf_verify(md, &r)) != 0)
-		return refuse("%s: %s", what, tuf_strerror(e));
+		return import_refuse("%s: %s", what, tuf_strerror(e));
 	if ((e = tuf_check(md, role, now, v)) != 0)
-		return refuse("%s: %s", what, tuf_strerror(e));
+		return import_refuse("%s: %s", what, tuf_strerror(e));
 	return 0;
 }
 
@@ -187,7 +172,7 @@ import_tuf(struct env *env, const char *url, const char *rootfile,
 		int	 fd;
 
 		if (rootfile == NULL) {
-			refuse("no trusted root in '%s': pin one with --root",
+			import_refuse("no trusted root in '%s': pin one with --root",
 			    state);
 			goto done;
 		}
@@ -204,7 +189,7 @@ import_tuf(struct env *env, const char *url, const char *rootfile,
 		    evbuffer_get_length(b))) == NULL ||
 		    tuf_root_role(signed_part(root), "root", &oldr) != 0 ||
 		    tuf_verify(root, &oldr) != 0) {
-			refuse("the pinned root does not verify itself");
+			import_refuse("the pinned root does not verify itself");
 			goto done;
 		}
 		if (save(state, "root", b) != 0)
@@ -221,26 +206,26 @@ import_tuf(struct env *env, const char *url, const char *rootfile,
 		if ((rc = get(env, u, ROOT_MAX, b)) == 404 || rc == 403)
 			break;
 		if (rc != 200) {
-			refuse("'%s': unreachable or too large", u);
+			import_refuse("'%s': unreachable or too large", u);
 			goto done;
 		}
 		next = tuf_parse(evbuffer_pullup(b, -1), evbuffer_get_length(b));
 		if (next == NULL || tuf_root_role(signed_part(root), "root",
 		    &oldr) != 0 || tuf_root_role(signed_part(next), "root",
 		    &newr) != 0) {
-			refuse("root %lld: malformed", (long long)(v + 1));
+			import_refuse("root %lld: malformed", (long long)(v + 1));
 			goto done;
 		}
 		if ((e2 = tuf_verify(next, &oldr)) != 0 ||
 		    (e2 = tuf_verify(next, &newr)) != 0) {
-			refuse("root %lld: not signed by a threshold of root "
+			import_refuse("root %lld: not signed by a threshold of root "
 			    "%lld and of itself: %s", (long long)(v + 1),
 			    (long long)v, tuf_strerror(e2));
 			goto done;
 		}
 		e2 = tuf_check(next, "root", now, &nv);
 		if ((e2 != 0 && e2 != TUF_EEXPIRED) || nv != v + 1) {
-			refuse("root chain: '%s' is version %lld, not %lld",
+			import_refuse("root chain: '%s' is version %lld, not %lld",
 			    u, (long long)nv, (long long)(v + 1));
 			goto done;
 		}
@@ -251,7 +236,7 @@ import_tuf(struct env *env, const char *url, const char *rootfile,
 			goto done;
 	}
 	if ((e2 = tuf_check(root, "root", now, &v)) != 0) {
-		refuse("root %lld: %s", (long long)version_of(root),
+		import_refuse("root %lld: %s", (long long)version_of(root),
 		    tuf_strerror(e2));
 		goto done;
 	}
@@ -259,7 +244,7 @@ import_tuf(struct env *env, const char *url, const char *rootfile,
 	/* 5.4: timestamp. */
 	snprintf(u, sizeof(u), "%s/timestamp.json", base);
 	if (get(env, u, TIMESTAMP_MAX, b) != 200) {
-		refuse("'%s': unreachable or too large", u);
+		import_refuse("'%s': unreachable or too large", u);
 		goto done;
 	}
 	ts = tuf_parse(evbuffer_pullup(b, -1), evbuffer_get_length(b));
@@ -269,21 +254,21 @@ import_tuf(struct env *env, const char *url, const char *rootfile,
 	    check_role(root, ots, "timestamp", 0, &nv, "trusted timestamp") ==
 	    0) {
 		if (v < nv) {
-			refuse("timestamp rollback: version %lld, we trust "
+			import_refuse("timestamp rollback: version %lld, we trust "
 			    "%lld", (long long)v, (long long)nv);
 			goto done;
 		}
 		if (tuf_meta_get(ts, "snapshot.json", &m) != 0 ||
 		    tuf_meta_get(ots, "snapshot.json", &om) != 0 ||
 		    m.version < om.version) {
-			refuse("snapshot rollback in the timestamp: version "
+			import_refuse("snapshot rollback in the timestamp: version "
 			    "%lld, we trust %lld", (long long)m.version,
 			    (long long)om.version);
 			goto done;
 		}
 	}
 	if (tuf_meta_get(ts, "snapshot.json", &m) != 0) {
-		refuse("timestamp: no snapshot.json");
+		import_refuse("timestamp: no snapshot.json");
 		goto done;
 	}
 	if (save(state, "timestamp", b) != 0)
@@ -294,12 +279,12 @@ import_tuf(struct env *env, const char *url, const char *rootfile,
 	    (long long)m.version);
 	if (get(env, u, m.length >= 0 ? (size_t)m.length : SNAPSHOT_MAX, b) !=
 	    200) {
-		refuse("'%s': unreachable or too large", u);
+		import_refuse("'%s': unreachable or too large", u);
 		goto done;
 	}
 	if (tuf_meta_match(&m, evbuffer_pullup(b, -1), evbuffer_get_length(b))
 	    != 0) {
-		refuse("snapshot %lld: length or hash differs from the "
+		import_refuse("snapshot %lld: length or hash differs from the "
 		    "timestamp's (mix-and-match)", (long long)m.version);
 		goto done;
 	}
@@ -307,7 +292,7 @@ import_tuf(struct env *env, const char *url, const char *rootfile,
 	if (check_role(root, snap, "snapshot", now, &v, "snapshot") != 0)
 		goto done;
 	if (v != m.version) {
-		refuse("snapshot: version %lld, the timestamp says %lld",
+		import_refuse("snapshot: version %lld, the timestamp says %lld",
 		    (long long)v, (long long)m.version);
 		goto done;
 	}
@@ -317,12 +302,12 @@ import_tuf(struct env *env, const char *url, const char *rootfile,
 			if (tuf_meta_get(snap, key, &m) != 0 ||
 			    tuf_meta_get(osnap, key, &om) != 0 ||
 			    m.version < om.version) {
-				refuse("snapshot rollback of '%s'", key);
+				import_refuse("snapshot rollback of '%s'", key);
 				goto done;
 			}
 		}
 	if (tuf_meta_get(snap, "targets.json", &m) != 0) {
-		refuse("snapshot: no targets.json");
+		import_refuse("snapshot: no targets.json");
 		goto done;
 	}
 	if (save(state, "snapshot", b) != 0)
@@ -333,12 +318,12 @@ import_tuf(struct env *env, const char *url, const char *rootfile,
 	    (long long)m.version);
 	if (get(env, u, m.length >= 0 ? (size_t)m.length : TARGETS_MAX, b) !=
 	    200) {
-		refuse("'%s': unreachable or too large", u);
+		import_refuse("'%s': unreachable or too large", u);
 		goto done;
 	}
 	if (tuf_meta_match(&m, evbuffer_pullup(b, -1), evbuffer_get_length(b))
 	    != 0) {
-		refuse("targets %lld: length or hash differs from the "
+		import_refuse("targets %lld: length or hash differs from the "
 		    "snapshot's (mix-and-match)", (long long)m.version);
 		goto done;
 	}
@@ -346,7 +331,7 @@ import_tuf(struct env *env, const char *url, const char *rootfile,
 	if (check_role(root, targets, "targets", now, &v, "targets") != 0)
 		goto done;
 	if (v != m.version) {
-		refuse("targets: version %lld, the snapshot says %lld",
+		import_refuse("targets: version %lld, the snapshot says %lld",
 		    (long long)v, (long long)m.version);
 		goto done;
 	}
@@ -397,7 +382,7 @@ import_tuf(struct env *env, const char *url, const char *rootfile,
 			if (sodium_hex2bin(m.sha256, 32, json_string_value(
 			    json_object_get(json_object_get(best, "hashes"),
 			    "sha256")), 64, NULL, NULL, NULL) != 0) {
-				refuse("target '%s': no sha256", tpath);
+				import_refuse("target '%s': no sha256", tpath);
 				goto done;
 			}
 			m.has_sha256 = 1;
@@ -408,7 +393,7 @@ import_tuf(struct env *env, const char *url, const char *rootfile,
 			if (get(env, u, (size_t)m.length, b) != 200 ||
 			    tuf_meta_match(&m, evbuffer_pullup(b, -1),
 			    evbuffer_get_length(b)) != 0) {
-				refuse("target '%s': its length or hash differs "
+				import_refuse("target '%s': its length or hash differs "
 				    "from the signed targets", tpath);
 				goto done;
 			}
@@ -425,7 +410,7 @@ import_tuf(struct env *env, const char *url, const char *rootfile,
 	    imported, imported == 1 ? "" : "s");
 	rv = 0;
  done:
-	if (rv == 1 && refusal[0] != '\0')
+	if (rv == 1 && import_refusal[0] != '\0')
 		keep_refusal(env, url, b);
 	if (b != NULL)
 		evbuffer_free(b);
