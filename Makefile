@@ -17,6 +17,12 @@ WARN	= -Wall -Wextra -Wshadow -Wpointer-arith -Wsign-compare \
 CPPFLAGS += -D_GNU_SOURCE -Idaemon -Idaemon/sumdb -Istore -Iconfig -Ituf $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS	= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
+# libsystemd is optional: without it sd_notify() is not called.
+ifeq ($(shell pkg-config --exists libsystemd 2>/dev/null && echo y),y)
+CPPFLAGS += -DHAVE_SYSTEMD $(shell pkg-config --cflags libsystemd)
+LIBS	+= $(shell pkg-config --libs libsystemd)
+endif
+
 ifeq ($(SAN),1)
 O	= build-san
 SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -35,7 +41,8 @@ DAEMON_SRCS = daemon/main.c daemon/log.c daemon/keygen.c daemon/setup.c \
 	  daemon/logw.c daemon/fetch.c daemon/modfetch.c daemon/http.c \
 	  daemon/serve.c daemon/privlog.c daemon/add.c daemon/mirror.c \
 	  daemon/tufrepo.c daemon/bundle.c daemon/tufclient.c daemon/audit.c \
-	  daemon/fsck.c daemon/evidence.c
+	  daemon/fsck.c daemon/evidence.c daemon/client.c daemon/conn.c \
+	  daemon/reload.c daemon/metrics.c
 STORE_SRCS = store/store.c
 TUF_SRCS = tuf/json.c tuf/tuf.c
 CONFIG_SRCS = config/config.c
@@ -56,7 +63,7 @@ TOOLS	= $(O)/tests/notetool $(O)/tests/tuftool
 DEBS	= gcc make pkg-config python3 libevent-dev libssl-dev libsodium-dev \
 	  libsqlite3-dev libjansson-dev libinih-dev libzip-dev libsystemd-dev
 TESTDEBS = libcmocka-dev golang-go golang-golang-x-mod-dev curl sqlite3 python3 \
-	  nodejs
+	  nodejs mandoc systemd wrk openssl
 
 GO	= GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE=$(CURDIR)/$(O)/gocache \
 	  GOFLAGS= go

@@ -23,62 +23,78 @@ struct key {
 	size_t		 off;
 	const char	*def;		/* NULL: no default */
 	int64_t		 min, max;
+	int		 live;		/* a SIGHUP applies it */
 };
 
 #define OFF(f)	offsetof(struct config, f)
+#define LIVE	1
+#define RESTART	0
 #define MS(x)	((int64_t)(x) * 1000)
 
 static const struct key keys[] = {
-	{ "server", "listen", T_STR, OFF(listen), "127.0.0.1:8080", 0, 0 },
+	{ "server", "listen", T_STR, OFF(listen), "127.0.0.1:8080", 0, 0,
+	    RESTART },
 	{ "server", "database", T_STR, OFF(database),
-	    "/var/lib/sumdbd/sumdbd.db", 0, 0 },
+	    "/var/lib/sumdbd/sumdbd.db", 0, 0, RESTART },
 	{ "server", "max_connections", T_INT, OFF(max_connections), "1024",
-	    1, 1000000 },
+	    1, 1000000, LIVE },
 	{ "server", "max_header_size", T_SIZE, OFF(max_header_size), "8k",
-	    1024, 1 << 20 },
+	    1024, 1 << 20, LIVE },
 	{ "server", "idle_timeout", T_DURATION, OFF(idle_timeout), "30s",
-	    100, MS(3600) },
-	{ "server", "workers", T_INT, OFF(workers), "0", 0, 64 },
+	    100, MS(3600), LIVE },
+	{ "server", "workers", T_INT, OFF(workers), "0", 0, 64, RESTART },
 	{ "server", "audit_max_body", T_SIZE, OFF(audit_max_body), "256k",
-	    1024, 16 << 20 },
-	{ "server", "audit_rate", T_INT, OFF(audit_rate), "30", 1, 1000000 },
-	{ "log", "name", T_STR, OFF(log_name), NULL, 0, 0 },
-	{ "log", "key", T_STR, OFF(log_key), NULL, 0, 0 },
-	{ "log", "goproxy", T_STR, OFF(log_goproxy), NULL, 0, 0 },
-	{ "log", "private", T_STR, OFF(log_private), NULL, 0, 0 },
+	    1024, 16 << 20, LIVE },
+	{ "server", "audit_rate", T_INT, OFF(audit_rate), "30", 1, 1000000,
+	    LIVE },
+	{ "server", "request_timeout", T_DURATION, OFF(request_timeout), "10s",
+	    100, MS(3600), LIVE },
+	{ "server", "shutdown_timeout", T_DURATION, OFF(shutdown_timeout),
+	    "10s", 0, MS(600), LIVE },
+	{ "server", "tls_certificate", T_STR, OFF(tls_certificate), NULL, 0, 0,
+	    LIVE },
+	{ "server", "tls_key", T_STR, OFF(tls_key), NULL, 0, 0, LIVE },
+	{ "log", "name", T_STR, OFF(log_name), NULL, 0, 0, RESTART },
+	{ "log", "key", T_STR, OFF(log_key), NULL, 0, 0, RESTART },
+	{ "log", "goproxy", T_STR, OFF(log_goproxy), NULL, 0, 0, LIVE },
+	{ "log", "private", T_STR, OFF(log_private), NULL, 0, 0, LIVE },
 	{ "log", "fetch_timeout", T_DURATION, OFF(log_fetch_timeout), "60s",
-	    100, MS(3600) },
+	    100, MS(3600), LIVE },
 	{ "log", "max_module_size", T_SIZE, OFF(log_max_module_size), "500M",
-	    1024, (int64_t)500 << 20 },
+	    1024, (int64_t)500 << 20, LIVE },
 	{ "log", "batch_delay", T_DURATION, OFF(log_batch_delay), "10ms",
-	    0, MS(10) },
-	{ "tuf", "keys", T_STR, OFF(tuf_keys), NULL, 0, 0 },
+	    0, MS(10), LIVE },
+	{ "tuf", "keys", T_STR, OFF(tuf_keys), NULL, 0, 0, RESTART },
 	{ "tuf", "timestamp_expiry", T_DURATION, OFF(tuf_timestamp_expiry),
-	    "24h", MS(60), MS(86400 * 30) },
+	    "24h", MS(60), MS(86400 * 30), LIVE },
 	{ "tuf", "snapshot_expiry", T_DURATION, OFF(tuf_snapshot_expiry),
-	    "168h", MS(60), MS(86400 * 365) },
+	    "168h", MS(60), MS(86400 * 365), LIVE },
 	{ "tuf", "targets_expiry", T_DURATION, OFF(tuf_targets_expiry),
-	    "168h", MS(60), MS(86400 * 365) },
+	    "168h", MS(60), MS(86400 * 365), LIVE },
 	{ "tuf", "resign", T_DURATION, OFF(tuf_resign), "1h", 1000,
-	    MS(86400) },
+	    MS(86400), LIVE },
 	{ "tuf", "bundle_step", T_INT, OFF(tuf_bundle_step), "1", 1,
-	    INT64_C(1) << 40 },
-	{ "tuf", "bundle_keep", T_INT, OFF(tuf_bundle_keep), "16", 1, 4096 },
+	    INT64_C(1) << 40, LIVE },
+	{ "tuf", "bundle_keep", T_INT, OFF(tuf_bundle_keep), "16", 1, 4096,
+	    LIVE },
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
 /* The keys of a [mirror NAME] section; offsets into config_mirror. */
 #define MOFF(f)	offsetof(struct config_mirror, f)
 static const struct key mkeys[] = {
-	{ "mirror", "key", T_STR, MOFF(key), NULL, 0, 0 },
-	{ "mirror", "url", T_LIST, MOFF(urls), NULL, 0, 0 },
-	{ "mirror", "mode", T_STR, MOFF(mode), "lazy", 0, 0 },
-	{ "mirror", "offline", T_BOOL, MOFF(offline), "no", 0, 1 },
-	{ "mirror", "poll", T_DURATION, MOFF(poll), "60s", 1000, MS(86400) },
+	{ "mirror", "key", T_STR, MOFF(key), NULL, 0, 0, RESTART },
+	{ "mirror", "url", T_LIST, MOFF(urls), NULL, 0, 0, LIVE },
+	{ "mirror", "mode", T_STR, MOFF(mode), "lazy", 0, 0, RESTART },
+	{ "mirror", "offline", T_BOOL, MOFF(offline), "no", 0, 1, RESTART },
+	{ "mirror", "poll", T_DURATION, MOFF(poll), "60s", 1000, MS(86400),
+	    LIVE },
 	{ "mirror", "fetch_timeout", T_DURATION, MOFF(fetch_timeout), "30s",
-	    100, MS(3600) },
+	    100, MS(3600), LIVE },
 	{ "mirror", "max_response", T_SIZE, MOFF(max_response), "16M", 4096,
-	    (int64_t)1 << 30 },
+	    (int64_t)1 << 30, LIVE },
+	{ "mirror", "max_age", T_DURATION, MOFF(max_age), "0", 0,
+	    MS(86400 * 365), LIVE },
 };
 #define NMKEYS	(sizeof(mkeys) / sizeof(mkeys[0]))
 
@@ -382,6 +398,11 @@ config_load(const char *path, struct config *c, int *line, char *err,
 		snprintf(err, errsize, "[log] needs a name");
 		return CONFIG_EMISSING;
 	}
+	if ((c->tls_certificate == NULL) != (c->tls_key == NULL)) {
+		snprintf(err, errsize, "[server] tls_certificate and tls_key "
+		    "go together");
+		return CONFIG_EMISSING;
+	}
 	if (c->tuf_keys != NULL && c->tuf_resign >= c->tuf_timestamp_expiry) {
 		snprintf(err, errsize, "[tuf] resign must be shorter than "
 		    "timestamp_expiry");
@@ -432,6 +453,118 @@ config_free(struct config *c)
 		memset(m, 0, sizeof(*m));
 	}
 	c->nmirrors = 0;
+}
+
+/* Whether key k differs between a and b (bases of its struct). */
+static int
+key_differs(const struct key *k, const void *a, const void *b)
+{
+	const struct config_mirror *ma = a, *mb = b;
+	const char	*sa, *sb;
+	int		 i;
+
+	if (k->type == T_LIST) {
+		if (ma->nurls != mb->nurls)
+			return 1;
+		for (i = 0; i < ma->nurls; i++)
+			if (strcmp(ma->urls[i], mb->urls[i]) != 0)
+				return 1;
+		return 0;
+	}
+	if (k->type == T_STR) {
+		sa = *(char *const *)((const char *)a + k->off);
+		sb = *(char *const *)((const char *)b + k->off);
+		if (sa == NULL || sb == NULL)
+			return sa != sb;
+		return strcmp(sa, sb) != 0;
+	}
+	return *(const int64_t *)((const char *)a + k->off) !=
+	    *(const int64_t *)((const char *)b + k->off);
+}
+
+/* Exchange key k's values between a and b. */
+static void
+key_swap(const struct key *k, void *a, void *b)
+{
+	struct config_mirror *ma = a, *mb = b;
+	char		*urls[CONFIG_URLS_MAX];
+	size_t		 size;
+	int		 n;
+
+	if (k->type == T_LIST) {
+		memcpy(urls, ma->urls, sizeof(urls));
+		memcpy(ma->urls, mb->urls, sizeof(urls));
+		memcpy(mb->urls, urls, sizeof(urls));
+		n = ma->nurls;
+		ma->nurls = mb->nurls;
+		mb->nurls = n;
+		return;
+	}
+	size = k->type == T_STR ? sizeof(char *) : sizeof(int64_t);
+	{
+		unsigned char	 tmp[sizeof(int64_t) > sizeof(char *) ?
+				    sizeof(int64_t) : sizeof(char *)];
+
+		memcpy(tmp, (char *)a + k->off, size);
+		memcpy((char *)a + k->off, (char *)b + k->off, size);
+		memcpy((char *)b + k->off, tmp, size);
+	}
+}
+
+/* Compare and move the keys of one table; returns how many differ. */
+static int
+reload_keys(const struct key *tab, size_t n, const char *section,
+    void *c, void *nc, config_diff_cb cb, void *arg)
+{
+	size_t		 i;
+	int		 diffs = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!key_differs(&tab[i], c, nc))
+			continue;
+		diffs++;
+		cb(arg, section != NULL ? section : tab[i].section,
+		    tab[i].name, tab[i].live);
+		if (tab[i].live)
+			key_swap(&tab[i], c, nc);
+	}
+	return diffs;
+}
+
+int
+config_reload(struct config *c, struct config *n, config_diff_cb cb,
+    void *arg)
+{
+	char		 section[128];
+	int		 i, j, diffs;
+
+	diffs = reload_keys(keys, NKEYS, NULL, c, n, cb, arg);
+	for (i = 0; i < c->nmirrors; i++) {
+		snprintf(section, sizeof(section), "mirror %s",
+		    c->mirrors[i].name);
+		for (j = 0; j < n->nmirrors; j++)
+			if (strcmp(c->mirrors[i].name, n->mirrors[j].name) == 0)
+				break;
+		if (j == n->nmirrors) {
+			cb(arg, section, NULL, 0);
+			diffs++;
+			continue;
+		}
+		diffs += reload_keys(mkeys, NMKEYS, section, &c->mirrors[i],
+		    &n->mirrors[j], cb, arg);
+	}
+	for (j = 0; j < n->nmirrors; j++) {
+		for (i = 0; i < c->nmirrors; i++)
+			if (strcmp(c->mirrors[i].name, n->mirrors[j].name) == 0)
+				break;
+		if (i == c->nmirrors) {
+			snprintf(section, sizeof(section), "mirror %s",
+			    n->mirrors[j].name);
+			cb(arg, section, NULL, 0);
+			diffs++;
+		}
+	}
+	return diffs;
 }
 
 /* Match the first elements of path against a glob with as many. */

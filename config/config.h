@@ -31,6 +31,7 @@ struct config_mirror {
 	int64_t		 poll;			/* ms between /latest polls */
 	int64_t		 fetch_timeout;		/* ms per upstream request */
 	int64_t		 max_response;		/* bytes per upstream answer */
+	int64_t		 max_age;		/* ms; 0: no bound (/healthz) */
 };
 
 struct config {
@@ -43,6 +44,10 @@ struct config {
 	int64_t		 workers;		/* threads; 0: one per CPU */
 	int64_t		 audit_max_body;	/* POST /audit body, bytes */
 	int64_t		 audit_rate;		/* POST /audit per minute per client */
+	int64_t		 request_timeout;	/* ms from a request's first byte */
+	int64_t		 shutdown_timeout;	/* ms SIGTERM waits for requests */
+	char		*tls_certificate;	/* PEM chain; with tls_key: HTTPS */
+	char		*tls_key;		/* PEM private key */
 	/* [log]: the private checksum database, if name is set */
 	char		*log_name;
 	char		*log_key;		/* PRIVATE+KEY+... file */
@@ -72,6 +77,19 @@ struct config {
 int	config_load(const char *path, struct config *c, int *line, char *err,
 	    size_t errsize);
 void	config_free(struct config *c);
+
+/*
+ * A SIGHUP: compare the running configuration c with n, just loaded.
+ * For each key whose value differs, cb gets its section ("mirror NAME"
+ * for mirrors), its name and whether a reload applies it (live); live
+ * values are swapped into c, so n keeps the old ones for config_free().
+ * A mirror added or removed is reported with name NULL (not live).
+ * Returns how many differ.
+ */
+typedef void (*config_diff_cb)(void *arg, const char *section,
+    const char *name, int live);
+int	config_reload(struct config *c, struct config *n, config_diff_cb cb,
+	    void *arg);
 
 /* Parse "100ms", "30s", "5m", "2h" or plain seconds into milliseconds. */
 int	config_duration(const char *s, int64_t *ms);

@@ -268,6 +268,10 @@ int	import_tuf(struct env *env, const char *url, const char *root,
 /* evidence.c */
 int	cmd_evidence(int argc, char **argv);
 
+/* client.c: build-host configuration */
+int	cmd_client_config(int argc, char **argv);
+int	cmd_client_check(int argc, char **argv);
+
 /* fsck.c */
 int	cmd_fsck(int argc, char **argv);
 

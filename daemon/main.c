@@ -38,6 +38,9 @@ usage(FILE *f)
 	    "       sumdbd fsck [-c FILE]\n"
 	    "       sumdbd evidence [-c FILE] list | show ID | export ID FILE\n"
 	    "       sumdbd evidence [-c FILE] privacy\n"
+	    "       sumdbd client-config [-c FILE] [--db NAME] [--url URL]\n"
+	    "       sumdbd client-check [-c FILE] [--db NAME] [--url URL] "
+	    "[--gopath DIR]\n"
 	    "Options:\n"
 	    "  -c FILE  configuration file (default " DEFAULT_CONFIG ")\n"
 	    "  -d       stay in the foreground (the default under systemd)\n"
@@ -153,6 +156,10 @@ main(int argc, char **argv)
 		return cmd_export(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "import") == 0)
 		return cmd_import(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "client-config") == 0)
+		return cmd_client_config(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "client-check") == 0)
+		return cmd_client_check(argc - 1, argv + 1);
 	while ((ch = getopt(argc, argv, "c:dhnv")) != -1) {
 		switch (ch) {
 		case 'c':

@@ -1,0 +1,3 @@
+/* conn.c */
+
+#include "daemon.h"

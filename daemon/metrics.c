@@ -1,0 +1,3 @@
+/* metrics.c */
+
+#include "daemon.h"

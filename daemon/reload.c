@@ -1,0 +1,3 @@
+/* reload.c */
+
+#include "daemon.h"
