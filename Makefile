@@ -163,9 +163,24 @@ bench: testdeps
 	$(MAKE) $(O)/sumdbd $(O)/xmodref $(O)/refserver
 	sh tests/bench.sh $(O)
 
+# install: the daemon, its man pages, the example config (never the
+# config itself) and the systemd unit, whose ExecStart names PREFIX.
+SYSCONFDIR ?= /etc
+MANDIR	?= $(PREFIX)/share/man
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+
 install: sumdbd
-	install -d $(DESTDIR)$(PREFIX)/sbin
-	install -m 0755 sumdbd $(DESTDIR)$(PREFIX)/sbin/sumdbd
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(MANDIR)/man8 \
+	  $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/sumdbd \
+	  $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(O)/sumdbd $(DESTDIR)$(PREFIX)/sbin/sumdbd
+	install -m 0644 man/sumdbd.8 $(DESTDIR)$(MANDIR)/man8/sumdbd.8
+	install -m 0644 man/sumdbd.conf.5 $(DESTDIR)$(MANDIR)/man5/sumdbd.conf.5
+	install -m 0644 config/sumdbd.conf.example \
+	  $(DESTDIR)$(SYSCONFDIR)/sumdbd/sumdbd.conf.example
+	sed 's|/usr/local/sbin/sumdbd|$(PREFIX)/sbin/sumdbd|g' \
+	  systemd/sumdbd.service >$(O)/sumdbd.service
+	install -m 0644 $(O)/sumdbd.service $(DESTDIR)$(UNITDIR)/sumdbd.service
 
 clean:
 	rm -rf build build-san sumdbd

@@ -508,7 +508,7 @@ audit_limited(struct worker *w, struct evhttp_request *req, int *retry)
 		b->count = 0;
 	}
 	*retry = (int)(60 - now % 60);
-	return ++b->count > w->env->conf.audit_rate;
+	return ++b->count > w->conf.audit_rate;
 }
 
 /*
@@ -537,7 +537,7 @@ serve_audit(struct worker *w, struct evhttp_request *req, const char *query)
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Retry-After", retry);
 		http_error(req, 429, "too many audits from this address: at "
-		    "most %lld a minute", (long long)env->conf.audit_rate);
+		    "most %lld a minute", (long long)w->conf.audit_rate);
 		return;
 	}
 	if (query != NULL && evhttp_parse_query_str(query, &q) != 0) {

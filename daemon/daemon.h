@@ -21,6 +21,7 @@ struct event;
 struct event_base;
 struct evdns_base;
 struct evbuffer;
+struct evconnlistener;
 struct evhttp;
 struct evhttp_request;
 struct note_signer;
@@ -48,6 +49,8 @@ struct missreq {
 	int			 status;	/* 200: stored now */
 	int64_t			 id;		/* lookup: the record id */
 	char			 err[512];
+	int			 route;		/* for /metrics */
+	double			 t0;
 };
 TAILQ_HEAD(misslist, missreq);
 #define MISS_LOOKUP	0
@@ -100,6 +103,11 @@ struct db {
 	double			 full_t0, full_log;
 	int64_t			 full_n0;
 	double			 full_rate;	/* records/s */
+	/* read by workers with atomics, for /metrics and /healthz */
+	int64_t			 upstream_size;	/* newest upstream tree seen */
+	int64_t			 verified_at;	/* Unix s: upstream checked */
+	int64_t			 tb_time;	/* Unix s: newest trust base */
+	uint64_t		 added;		/* records stored since start */
 };
 
 /* A worker thread's own copy of a database's newest checkpoint. */
@@ -118,6 +126,39 @@ struct ratebucket {
 	int64_t			 count;
 };
 
+/*
+ * The settings a worker reads, its own copy: replaced in the worker's
+ * thread when SIGHUP changes them.
+ */
+struct wconf {
+	int64_t			 max_header_size;
+	int64_t			 idle_timeout;		/* ms */
+	int64_t			 request_timeout;	/* ms */
+	int64_t			 audit_max_body;
+	int64_t			 audit_rate;
+	int64_t			 max_conns;		/* this worker's share */
+	int			 goproxy;		/* the private log has one */
+	char			*private;		/* [log] private, or NULL */
+	int64_t			 max_age[DB_MAX];	/* ms, by db->idx */
+	struct ssl_ctx_st	*tls;			/* HTTPS when set */
+};
+
+/* What /metrics counts per route: statuses and a latency histogram. */
+enum route {
+	RT_SUPPORTED, RT_LATEST, RT_LOOKUP, RT_TILE, RT_TUF, RT_AUDIT,
+	RT_METRICS, RT_HEALTHZ, RT_OTHER, RT_MAX
+};
+#define ST_MAX		11	/* the statuses counted, and "other" */
+#define HIST_MAX	13	/* latency buckets, and +Inf */
+struct httpstats {
+	uint64_t		 status[RT_MAX][ST_MAX];
+	uint64_t		 hist[RT_MAX][HIST_MAX];
+	uint64_t		 usec[RT_MAX];		/* sum of latencies */
+};
+
+struct conn;
+TAILQ_HEAD(connlist, conn);
+
 struct worker {
 	struct env		*env;
 	int			 id;
@@ -130,6 +171,21 @@ struct worker {
 	struct misslist		 done;		/* answered by the main thread */
 	struct event		*done_ev;
 	struct ratebucket	 audit_rl[AUDIT_BUCKETS];	/* POST /audit */
+	struct wconf		 conf;
+	struct evconnlistener	*lev;
+	/* connections (conn.c) */
+	struct connlist		 adopt;		/* new, not yet tracked */
+	struct event		*adopt_ev;
+	struct conn		**byfd;
+	int			 nbyfd;
+	int64_t			 nconns;	/* open: atomic */
+	int64_t			 active;	/* reading or answered: atomic */
+	int			 paused;	/* at max_conns: not accepting */
+	int			 stopping;
+	/* the request being answered, for /metrics */
+	int			 cur_route;
+	double			 cur_t0;
+	struct httpstats	 stats;		/* atomic */
 };
 
 struct env {
@@ -151,6 +207,13 @@ struct env {
 	struct event		*miss_ev;
 	struct event		*privacy_ev;	/* stores private-path counts */
 	struct tufrepo		*tuf;		/* the TUF repository, or NULL */
+	/* what workers copy into their wconf (reload.c) */
+	pthread_mutex_t		 wmu;
+	struct wconf		 wconf;
+	struct event		*stop_ev;	/* SIGTERM: waits for requests */
+	struct event		*status_ev;	/* systemd STATUS= */
+	double			 stop_at;
+	int			 reloads, reload_errors;	/* atomic */
 };
 
 /* log.c */
@@ -214,6 +277,30 @@ void	http_reply(struct evhttp_request *req, int code, const char *type,
 	    const char *cache, struct evbuffer *body);
 void	http_error(struct evhttp_request *req, int code, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+
+/* conn.c: connections beside evhttp: limits, timeouts, TLS */
+struct bufferevent *conn_new(struct event_base *base, void *arg);
+void	conn_adopt(evutil_socket_t fd, short ev, void *arg);
+void	conn_request(struct worker *w, struct evhttp_request *req);
+void	conn_replied(struct worker *w, struct evhttp_request *req);
+void	conn_limits(struct worker *w);
+void	conn_stop(struct worker *w);
+void	conn_free_all(struct worker *w);
+struct ssl_ctx_st *conn_tls_new(const char *cert, const char *key,
+	    char *err, size_t errsize);
+
+/* reload.c: SIGHUP, SIGTERM, the settings workers copy, sd_notify */
+int	wconf_init(struct env *env);
+void	wconf_apply(evutil_socket_t fd, short ev, void *arg);
+void	wconf_free(struct wconf *wc);
+void	daemon_reload(struct env *env);
+void	daemon_stop(struct env *env);
+void	daemon_notify(struct env *env, const char *state);
+
+/* metrics.c */
+void	metrics_observe(struct worker *w, int route, int code);
+void	metrics_http(struct env *env, struct evbuffer *out);
+extern __thread struct worker *http_self;
 
 /* audit.c */
 void	serve_audit(struct worker *w, struct evhttp_request *req,

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -29,6 +30,7 @@ http_reply(struct evhttp_request *req, int code, const char *type,
     const char *cache, struct evbuffer *body)
 {
 	struct evkeyvalq	*h = evhttp_request_get_output_headers(req);
+	struct worker		*w = http_self;
 	const char		*reason;
 	char			 len[32];
 
@@ -73,6 +75,13 @@ http_reply(struct evhttp_request *req, int code, const char *type,
 	/* libevent 2.1 would send the body with HEAD too. */
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD)
 		body = NULL;
+	if (w != NULL) {
+		/* Stopping: clients take the hint and reconnect elsewhere. */
+		if (w->stopping)
+			evhttp_add_header(h, "Connection", "close");
+		metrics_observe(w, w->cur_route, code);
+		conn_replied(w, req);
+	}
 	evhttp_send_reply(req, code, reason, body);
 }
 
@@ -113,6 +122,51 @@ match_db(struct env *env, const char *path, const char **rest)
 	return NULL;
 }
 
+static double
+mono(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The route a raw path counts under in /metrics. */
+static int
+route_of(const char *p)
+{
+	const char	*s;
+
+	if (strcmp(p, "/healthz") == 0)
+		return RT_HEALTHZ;
+	if (strcmp(p, "/metrics") == 0)
+		return RT_METRICS;
+	if (strcmp(p, "/audit") == 0)
+		return RT_AUDIT;
+	if (strncmp(p, "/tuf/", 5) == 0)
+		return RT_TUF;
+	/* /sumdb/NAME/rest: NAME may hold slashes; rest's first element
+	 * decides. */
+	if (strncmp(p, "/sumdb/", 7) == 0) {
+		if ((s = strrchr(p, '/')) != NULL && strcmp(s, "/supported") == 0)
+			return RT_SUPPORTED;
+		if ((s = strrchr(p, '/')) != NULL && strcmp(s, "/latest") == 0)
+			return RT_LATEST;
+		if (strstr(p, "/lookup/") != NULL)
+			return RT_LOOKUP;
+		if (strstr(p, "/tile/") != NULL)
+			return RT_TILE;
+		return RT_OTHER;
+	}
+	if (strcmp(p, "/latest") == 0)
+		return RT_LATEST;
+	if (strncmp(p, "/lookup/", 8) == 0)
+		return RT_LOOKUP;
+	if (strncmp(p, "/tile/", 6) == 0)
+		return RT_TILE;
+	return RT_OTHER;
+}
+
 static void
 route(struct evhttp_request *req, void *arg)
 {
@@ -126,11 +180,15 @@ route(struct evhttp_request *req, void *arg)
 	enum evhttp_cmd_type	 cmd;
 	int			 post;
 
+	conn_request(w, req);
+	w->cur_t0 = mono();
+	w->cur_route = RT_OTHER;
 	if (uri == NULL || (raw = evhttp_uri_get_path(uri)) == NULL ||
 	    *raw != '/') {
 		http_error(req, 400, "malformed request path");
 		return;
 	}
+	w->cur_route = route_of(raw);
 	/* POST is for /audit alone; everything else is GET or HEAD. */
 	post = strcmp(raw, "/audit") == 0;
 	cmd = evhttp_request_get_command(req);
@@ -199,6 +257,7 @@ worker_main(void *arg)
 {
 	struct worker	*w = arg;
 
+	http_self = w;
 	event_base_dispatch(w->base);
 	return NULL;
 }
@@ -214,10 +273,12 @@ worker_init(struct env *env, struct worker *w, const struct addrinfo *ai)
 	w->env = env;
 	pthread_mutex_init(&w->mu, NULL);
 	TAILQ_INIT(&w->done);
+	TAILQ_INIT(&w->adopt);
 	if ((w->base = event_base_new()) == NULL ||
 	    (w->http = evhttp_new(w->base)) == NULL ||
 	    (w->done_ev = event_new(w->base, -1, 0, privlog_done, w)) ==
-	    NULL) {
+	    NULL || (w->adopt_ev = event_new(w->base, -1, 0, conn_adopt,
+	    w)) == NULL) {
 		log_warnx("worker %d: out of memory", w->id);
 		return -1;
 	}
@@ -238,12 +299,8 @@ worker_init(struct env *env, struct worker *w, const struct addrinfo *ai)
 	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET |
 	    EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
 	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-	evhttp_set_max_headers_size(w->http, env->conf.max_header_size);
-	/* Bodies are for POST /audit alone; route() refuses the rest. */
-	evhttp_set_max_body_size(w->http, env->conf.audit_max_body);
-	evhttp_set_timeout(w->http, (int)((env->conf.idle_timeout + 999) /
-	    1000));
 	evhttp_set_gencb(w->http, route, w);
+	evhttp_set_bevcb(w->http, conn_new, w);
 	if ((lev = evconnlistener_new_bind(w->base, NULL, NULL,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
 	    LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT, 1024, ai->ai_addr,
@@ -257,6 +314,8 @@ worker_init(struct env *env, struct worker *w, const struct addrinfo *ai)
 		    env->conf.listen);
 		return -1;
 	}
+	w->lev = lev;
+	wconf_apply(-1, 0, w);
 	return 0;
 }
 
@@ -341,8 +400,12 @@ http_stop(struct env *env)
 		}
 		if (w->http != NULL)
 			evhttp_free(w->http);
+		conn_free_all(w);
+		wconf_free(&w->conf);
 		if (w->done_ev != NULL)
 			event_free(w->done_ev);
+		if (w->adopt_ev != NULL)
+			event_free(w->adopt_ev);
 		for (int k = 0; k < DB_MAX; k++)
 			if (w->views[k].latest != NULL)
 				evbuffer_free(w->views[k].latest);

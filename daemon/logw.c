@@ -140,6 +140,7 @@ logw_append(struct env *env, struct db *db, struct newrec *r, size_t n)
 		goto bad;
 	if (store_commit(env->st) != 0)
 		goto bad;
+	__atomic_add_fetch(&db->added, size - oldsize, __ATOMIC_RELAXED);
 	if (size > oldsize)
 		log_info("log '%s': appended records %lld to %lld", db->name,
 		    (long long)oldsize, (long long)size - 1);
@@ -242,6 +243,7 @@ int
 logw_refresh(struct env *env, struct db *db)
 {
 	uint8_t	 root[SUMDB_HASH_SIZE];
+	int64_t	 t;
 	int	 r;
 
 	r = store_latest(env->st, db->log, NULL, &db->size, root);
@@ -251,6 +253,8 @@ logw_refresh(struct env *env, struct db *db)
 	}
 	if (r == 0)
 		db->size = 0;
+	if (r > 0 && store_latest_time(env->st, db->log, &t) > 0)
+		__atomic_store_n(&db->tb_time, t, __ATOMIC_RELAXED);
 	/* Workers reload their copies when they see a new generation. */
 	__atomic_add_fetch(&db->gen, 1, __ATOMIC_RELEASE);
 	tufrepo_changed(env);

@@ -56,12 +56,21 @@ on_signal(evutil_socket_t sig, short ev, void *arg)
 
 	(void)ev;
 	if (sig == SIGHUP) {
-		log_info("SIGHUP: configuration reload is not supported yet; "
-		    "restart to apply changes");
+		log_info("SIGHUP: rereading %s", env->confpath);
+		daemon_reload(env);
 		return;
 	}
-	log_info("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-	event_base_loopexit(env->base, NULL);
+	log_info("%s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	daemon_stop(env);
+}
+
+/* systemd's STATUS= line follows the trees. */
+static void
+on_status(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	daemon_notify(arg, NULL);
 }
 
 static void
@@ -81,6 +90,7 @@ run_daemon(struct env *env)
 	int		 rv = 2;
 
 	signal(SIGPIPE, SIG_IGN);
+	pthread_mutex_init(&env->wmu, NULL);
 	event_set_log_callback(libevent_log);
 	if (evthread_use_pthreads() != 0) {
 		log_warnx("libevent has no thread support");
@@ -99,7 +109,7 @@ run_daemon(struct env *env)
 	    (env->nworkers = (int)sysconf(_SC_NPROCESSORS_ONLN)) < 1)
 		env->nworkers = 1;
 	if (env_client_tls(env) != 0 || privlog_init(env) != 0 ||
-	    http_start(env) != 0)
+	    wconf_init(env) != 0 || http_start(env) != 0)
 		goto done;
 	mirror_start(env);
 	tufrepo_start(env);
@@ -112,12 +122,21 @@ run_daemon(struct env *env)
 	if (env->log != NULL)
 		log_info("serving log '%s' at tree %lld", env->log->name,
 		    (long long)env->log->size);
+	daemon_notify(env, "READY=1");
+	if ((env->status_ev = event_new(env->base, -1, EV_PERSIST, on_status,
+	    env)) != NULL)
+		event_add(env->status_ev, &(struct timeval){ 10, 0 });
 	event_base_dispatch(env->base);
+	log_info("stopped serving; closing the store");
 	rv = 0;
  done:
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		if (env->sigev[i] != NULL)
 			event_free(env->sigev[i]);
+	if (env->status_ev != NULL)
+		event_free(env->status_ev);
+	if (env->stop_ev != NULL)
+		event_free(env->stop_ev);
 	http_stop(env);
 	env_free(env);
 	if (env->dns != NULL)

@@ -97,6 +97,7 @@ static void	uget_start(struct uget *);
 static void	answer_got(struct uget *, int, struct evbuffer *);
 static int	fetch_next(struct mjob *);
 static void	sync_done(struct env *, struct db *, int);
+static const char *mirror_url(struct db *, int);
 static void	job_start(struct mjob *);
 static void	full_start(struct db *);
 static double	now(void);
@@ -566,6 +567,7 @@ verify_sync(struct mjob *j)
 
 	if ((r = open_note(j, msg, len, &tree)) != V_OK)
 		return r;
+	__atomic_store_n(&j->db->upstream_size, tree.n, __ATOMIC_RELAXED);
 	if (store_begin(j->env->st, 1) != 0)
 		return V_ERROR;
 	if ((r = advance(j, &tree, msg, len, 1, &newest)) != V_OK) {
@@ -662,6 +664,8 @@ verify_lookup(struct mjob *j)
 	}
 	if (store_commit(env->st) != 0)
 		goto done;
+	if (r == 0)
+		__atomic_add_fetch(&db->added, 1, __ATOMIC_RELAXED);
 	j->want.n = id;		/* the answer */
 	rv = V_OK;
  done:
@@ -688,7 +692,7 @@ verify_tile(struct mjob *j)
 	size_t			 k, dk = 0, w = (size_t)j->want.w;
 	int			 level = j->want.l < 0 ? 0 : j->want.l;
 	int			 r, rv = V_ERROR, ndup = 0;
-	int64_t			 dup = -1;
+	int64_t			 dup = -1, nadd = 0;
 
 	if (store_begin(env->st, 1) != 0)
 		return V_ERROR;
@@ -769,6 +773,7 @@ verify_tile(struct mjob *j)
 		if ((r = store_add_record(env->st, db->log, first + (int64_t)k,
 		    path, version, recs[k].p, recs[k].len)) < 0)
 			goto done;
+		nadd++;
 		if (r == 1) {
 			/*
 			 * The upstream logged path@version twice: lookups
@@ -786,6 +791,8 @@ verify_tile(struct mjob *j)
 		}
 	}
 	rv = store_commit(env->st) == 0 ? V_OK : V_ERROR;
+	if (rv == V_OK)
+		__atomic_add_fetch(&db->added, nadd, __ATOMIC_RELAXED);
 	if (rv == V_OK && ndup > 0)
 		evidence(j, R_CONFLICT, NULL, 0, NULL, 0, j->mem[dk].data,
 		    j->mem[dk].len,
@@ -847,6 +854,7 @@ verify_full(struct mjob *j)
 	uint8_t			 root[SUMDB_HASH_SIZE];
 	char			 path[SUMDB_PATH_MAX], version[SUMDB_PATH_MAX];
 	int			 i, n, w, r, rv = V_ERROR, miss = 0, resume;
+	int64_t			 nadd = 0;
 
 	/*
 	 * Not synced to disk at each segment: WAL keeps the store
@@ -991,6 +999,7 @@ verify_full(struct mjob *j)
 			}
 			if (r < 0 || r == 1)
 				goto done;
+			nadd++;
 		}
 		if (store_put_tile(env->st, db->log, 0, k0 + k,
 		    (uint8_t *)leaves, (size_t)tw * SUMDB_HASH_SIZE) != 0)
@@ -1001,6 +1010,7 @@ verify_full(struct mjob *j)
 	    store_commit(env->st) != 0)
 		goto done;
 	db->full_next = next;
+	__atomic_add_fetch(&db->added, nadd, __ATOMIC_RELAXED);
 	rv = V_OK;
  done:
 	if (rv != V_OK)
@@ -1109,7 +1119,7 @@ uget_done(int status, struct evbuffer *body, const char *err, void *arg)
 		log_info("mirror '%s': %s", j->db->name, err);
 	if (u->done == answer_got)
 		snprintf(j->source, sizeof(j->source), "%s/%s",
-		    j->db->mc->urls[u->urlidx], u->path);
+		    mirror_url(j->db, u->urlidx), u->path);
 	u->done(u, status, body);
 }
 
@@ -1118,7 +1128,7 @@ uget_start(struct uget *u)
 {
 	struct mjob	*j = u->j;
 	char		 url[4096];
-	const char	*base = j->db->mc->urls[u->urlidx];
+	const char	*base = mirror_url(j->db, u->urlidx);
 	size_t		 blen = strlen(base);
 
 	while (blen > 0 && base[blen - 1] == '/')
@@ -1213,15 +1223,17 @@ job_run(struct mjob *j)
 static void
 refresh(struct env *env, struct db *db)
 {
-	uint8_t	 root[SUMDB_HASH_SIZE];
-	int	 r;
+	logw_refresh(env, db);
+}
 
-	if ((r = store_latest(env->st, db->log, NULL, &db->size, root)) < 0)
-		log_warnx("mirror '%s': %s", db->name, store_errmsg(env->st));
-	else if (r == 0)
-		db->size = 0;
-	__atomic_add_fetch(&db->gen, 1, __ATOMIC_RELEASE);
-	tufrepo_changed(env);
+/*
+ * Upstream URL i; a SIGHUP may have shortened the list under a fetch in
+ * flight.
+ */
+static const char *
+mirror_url(struct db *db, int i)
+{
+	return db->mc->urls[i < db->mc->nurls ? i : db->mc->nurls - 1];
 }
 
 static void
@@ -1254,6 +1266,9 @@ job_finish(struct mjob *j, int r)
 	}
 	if (j->kind == J_SYNC) {
 		db->sync = NULL;
+		if (r == V_OK)
+			__atomic_store_n(&db->verified_at, (int64_t)time(NULL),
+			    __ATOMIC_RELAXED);
 		sync_done(j->env, db, r);
 	} else if (j->kind == J_FULL)
 		full_done(db, r);
@@ -1613,6 +1628,7 @@ mirror_open(struct env *env)
 			return -1;
 		}
 		db->frozen = r;
+		db->upstream_size = -1;
 		if (store_full_next(env->st, db->log, &db->full_next) != 0) {
 			log_warnx("mirror '%s': %s", db->name,
 			    store_errmsg(env->st));

@@ -214,7 +214,7 @@ privlog_miss(struct worker *w, struct db *db, struct evhttp_request *req,
 	struct env	*env = w->env;
 	struct missreq	*m;
 
-	if (db->kind == DB_PRIVATE && env->conf.log_goproxy == NULL) {
+	if (db->kind == DB_PRIVATE && !w->conf.goproxy) {
 		http_error(req, 404, "not found: %s@%s is not in the log",
 		    a, b);
 		return;
@@ -227,6 +227,8 @@ privlog_miss(struct worker *w, struct db *db, struct evhttp_request *req,
 	m->db = db;
 	m->req = req;
 	m->kind = kind;
+	m->route = w->cur_route;
+	m->t0 = w->cur_t0;
 	if (kind == MISS_TILE)
 		snprintf(m->tilepath, sizeof(m->tilepath), "%s", a);
 	else {
@@ -255,6 +257,8 @@ privlog_done(evutil_socket_t fd, short ev, void *arg)
 	pthread_mutex_unlock(&w->mu);
 	while ((m = TAILQ_FIRST(&l)) != NULL) {
 		TAILQ_REMOVE(&l, m, entry);
+		w->cur_route = m->route;
+		w->cur_t0 = m->t0;
 		if (m->status != 200)
 			http_error(m->req, m->status, "%s", m->err);
 		else if (m->kind == MISS_TILE)

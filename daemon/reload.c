@@ -1,3 +1,318 @@
-/* reload.c */
+/*
+ * reload.c: the daemon's life after start-up, in the main thread:
+ * SIGHUP rereads the configuration and applies what can change while
+ * running, SIGTERM stops accepting and waits a bounded time for the
+ * requests in flight, and systemd hears about each step (sd_notify).
+ *
+ * Workers never read env->conf: each has its own struct wconf, which
+ * the main thread publishes in env->wconf under env->wmu and each
+ * worker copies in its own thread (wconf_apply).
+ */
+
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include <openssl/ssl.h>
+
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "daemon.h"
+
+static double
+mono(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Fill env->wconf from env->conf, with TLS context tls; under wmu. */
+static int
+wconf_fill(struct env *env, SSL_CTX *tls)
+{
+	struct wconf	*wc = &env->wconf;
+	struct config	*c = &env->conf;
+	char		*private = NULL;
+	int		 i;
+
+	if (c->log_private != NULL &&
+	    (private = strdup(c->log_private)) == NULL) {
+		log_warn("strdup");
+		return -1;
+	}
+	free(wc->private);
+	wc->private = private;
+	wc->max_header_size = c->max_header_size;
+	wc->idle_timeout = c->idle_timeout;
+	wc->request_timeout = c->request_timeout;
+	wc->audit_max_body = c->audit_max_body;
+	wc->audit_rate = c->audit_rate;
+	wc->max_conns = (c->max_connections + env->nworkers - 1) /
+	    env->nworkers;
+	wc->goproxy = c->log_goproxy != NULL;
+	for (i = 0; i < env->ndbs; i++)
+		wc->max_age[i] = env->dbs[i]->kind == DB_MIRROR ?
+		    env->dbs[i]->mc->max_age : 0;
+	if (wc->tls != tls) {
+		SSL_CTX_free(wc->tls);
+		wc->tls = tls;
+	}
+	return 0;
+}
+
+/* The TLS context the configuration asks for; -1 if it cannot load. */
+static int
+tls_load(const struct config *c, SSL_CTX **tls)
+{
+	char	 err[512];
+
+	*tls = NULL;
+	if (c->tls_certificate == NULL)
+		return 0;
+	if ((*tls = conn_tls_new(c->tls_certificate, c->tls_key, err,
+	    sizeof(err))) == NULL) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+int
+wconf_init(struct env *env)
+{
+	SSL_CTX	*tls;
+	int	 r;
+
+	if (tls_load(&env->conf, &tls) != 0)
+		return -1;
+	pthread_mutex_lock(&env->wmu);
+	r = wconf_fill(env, tls);
+	pthread_mutex_unlock(&env->wmu);
+	if (r != 0)
+		return -1;
+	if (tls != NULL)
+		log_info("TLS on %s: TLS 1.2 and 1.3", env->conf.listen);
+	return 0;
+}
+
+void
+wconf_free(struct wconf *wc)
+{
+	free(wc->private);
+	SSL_CTX_free(wc->tls);
+	memset(wc, 0, sizeof(*wc));
+}
+
+/* In worker w's thread (or before it starts): take env->wconf. */
+void
+wconf_apply(evutil_socket_t fd, short ev, void *arg)
+{
+	struct worker	*w = arg;
+	struct env	*env = w->env;
+	struct wconf	*src = &env->wconf, *dst = &w->conf;
+	char		*private = NULL;
+
+	(void)fd;
+	(void)ev;
+	pthread_mutex_lock(&env->wmu);
+	if (src->private == NULL || (private = strdup(src->private)) != NULL) {
+		free(dst->private);
+		dst->private = private;
+	}
+	if (dst->tls != src->tls) {
+		SSL_CTX_free(dst->tls);
+		if (src->tls != NULL)
+			SSL_CTX_up_ref(src->tls);
+		dst->tls = src->tls;
+	}
+	dst->max_header_size = src->max_header_size;
+	dst->idle_timeout = src->idle_timeout;
+	dst->request_timeout = src->request_timeout;
+	dst->audit_max_body = src->audit_max_body;
+	dst->audit_rate = src->audit_rate;
+	dst->max_conns = src->max_conns;
+	dst->goproxy = src->goproxy;
+	memcpy(dst->max_age, src->max_age, sizeof(dst->max_age));
+	pthread_mutex_unlock(&env->wmu);
+	evhttp_set_max_headers_size(w->http, dst->max_header_size);
+	/* Bodies are for POST /audit alone; route() refuses the rest. */
+	evhttp_set_max_body_size(w->http, dst->audit_max_body);
+	evhttp_set_timeout_tv(w->http, &(struct timeval){
+	    dst->idle_timeout / 1000, (dst->idle_timeout % 1000) * 1000 });
+	conn_limits(w);
+}
+
+/* Hand env->wconf to every worker, in its own thread. */
+static void
+wconf_publish(struct env *env)
+{
+	int	 i;
+
+	for (i = 0; i < env->nworkers; i++)
+		if (event_base_once(env->workers[i].base, -1, EV_TIMEOUT,
+		    wconf_apply, &env->workers[i], &(struct timeval){ 0, 0 })
+		    != 0)
+			log_warnx("worker %d: cannot take the new settings", i);
+}
+
+static void
+report(void *arg, const char *section, const char *name, int live)
+{
+	(void)arg;
+	if (name == NULL)
+		log_warnx("SIGHUP: [%s] added or removed: needs a restart",
+		    section);
+	else if (live)
+		log_info("SIGHUP: [%s] %s changed: applied", section, name);
+	else
+		log_warnx("SIGHUP: [%s] %s changed: needs a restart to apply",
+		    section, name);
+}
+
+/* Replace *s with a copy of v (or NULL). */
+static void
+keep_str(char **s, const char *v)
+{
+	free(*s);
+	*s = v != NULL ? strdup(v) : NULL;
+}
+
+void
+daemon_reload(struct env *env)
+{
+	struct config	 n;
+	SSL_CTX		*tls;
+	char		 err[512];
+	int		 line, changes, tlsok, r;
+
+	daemon_notify(env, "RELOADING=1");
+	if (config_load(env->confpath, &n, &line, err, sizeof(err)) != 0) {
+		if (line > 0)
+			log_warnx("SIGHUP: %s:%d: %s; keeping the running "
+			    "configuration", env->confpath, line, err);
+		else
+			log_warnx("SIGHUP: %s: %s; keeping the running "
+			    "configuration", env->confpath, err);
+		config_free(&n);
+		__atomic_add_fetch(&env->reload_errors, 1, __ATOMIC_RELAXED);
+		daemon_notify(env, "READY=1");
+		return;
+	}
+	/* Certificates are reread even when their paths stay. */
+	tlsok = tls_load(&n, &tls) == 0;
+	if (!tlsok) {
+		log_warnx("SIGHUP: keeping the running TLS certificate");
+		keep_str(&n.tls_certificate, env->conf.tls_certificate);
+		keep_str(&n.tls_key, env->conf.tls_key);
+	}
+	changes = config_reload(&env->conf, &n, report, env);
+	config_free(&n);
+	pthread_mutex_lock(&env->wmu);
+	r = wconf_fill(env, tlsok ? tls : env->wconf.tls);
+	pthread_mutex_unlock(&env->wmu);
+	if (r != 0 && tlsok)
+		SSL_CTX_free(tls);
+	wconf_publish(env);
+	if (tlsok && tls != NULL)
+		log_info("SIGHUP: TLS certificate '%s' loaded",
+		    env->conf.tls_certificate);
+	log_info("SIGHUP: configuration reloaded: %d change%s", changes,
+	    changes == 1 ? "" : "s");
+	__atomic_add_fetch(&env->reloads, 1, __ATOMIC_RELAXED);
+	daemon_notify(env, "READY=1");
+}
+
+static void
+worker_stop(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	conn_stop(arg);
+}
+
+static int64_t
+active_requests(struct env *env)
+{
+	int64_t	 n = 0;
+	int	 i;
+
+	for (i = 0; i < env->nworkers; i++)
+		n += __atomic_load_n(&env->workers[i].active,
+		    __ATOMIC_RELAXED);
+	return n;
+}
+
+static void
+stop_tick(evutil_socket_t fd, short ev, void *arg)
+{
+	struct env	*env = arg;
+	int64_t		 n = active_requests(env);
+
+	(void)fd;
+	(void)ev;
+	if (n > 0 && mono() < env->stop_at)
+		return;
+	if (n > 0)
+		log_warnx("stopping: shutdown_timeout reached with %lld "
+		    "request%s in flight", (long long)n, n == 1 ? "" : "s");
+	event_del(env->stop_ev);
+	event_base_loopexit(env->base, NULL);
+}
+
+void
+daemon_stop(struct env *env)
+{
+	int	 i;
+
+	if (env->stop_ev != NULL) {
+		log_info("stopping now");
+		event_base_loopexit(env->base, NULL);
+		return;
+	}
+	daemon_notify(env, "STOPPING=1");
+	log_info("stopping: no new connections; up to %lld ms for the "
+	    "requests in flight", (long long)env->conf.shutdown_timeout);
+	for (i = 0; i < env->nworkers; i++)
+		event_base_once(env->workers[i].base, -1, EV_TIMEOUT,
+		    worker_stop, &env->workers[i], &(struct timeval){ 0, 0 });
+	env->stop_at = mono() + env->conf.shutdown_timeout / 1000.0;
+	if ((env->stop_ev = event_new(env->base, -1, EV_PERSIST, stop_tick,
+	    env)) == NULL || event_add(env->stop_ev,
+	    &(struct timeval){ 0, 20000 }) != 0)
+		event_base_loopexit(env->base, NULL);
+}
+
+/* Tell systemd (when it runs us) state, with each database's tree. */
+void
+daemon_notify(struct env *env, const char *state)
+{
+#ifdef HAVE_SYSTEMD
+	char	 msg[2048];
+	size_t	 len;
+	int	 i;
+
+	len = (size_t)snprintf(msg, sizeof(msg), "%s%sSTATUS=", state != NULL ?
+	    state : "", state != NULL ? "\n" : "");
+	for (i = 0; i < env->ndbs && len < sizeof(msg); i++)
+		len += (size_t)snprintf(msg + len, sizeof(msg) - len,
+		    "%s%s at tree %lld%s", i > 0 ? ", " : "",
+		    env->dbs[i]->name, (long long)__atomic_load_n(
+		    &env->dbs[i]->size, __ATOMIC_RELAXED),
+		    __atomic_load_n(&env->dbs[i]->frozen, __ATOMIC_RELAXED) ?
+		    " (frozen)" : "");
+	if (env->ndbs == 0 && len < sizeof(msg))
+		snprintf(msg + len, sizeof(msg) - len, "serving");
+	sd_notify(0, msg);
+#else
+	(void)env;
+	(void)state;
+#endif
+}

@@ -7,12 +7,15 @@
  * and reloads it when the database's generation changes.
  */
 
+#include <sys/stat.h>
+
 #include <event2/buffer.h>
 #include <event2/http.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "daemon.h"
 #include "store.h"
@@ -57,7 +60,7 @@ mirror_refuse(struct worker *w, struct db *db, struct evhttp_request *req,
 {
 	struct dbview	*v;
 
-	if (modpath != NULL && config_match_patterns(w->env->conf.log_private,
+	if (modpath != NULL && config_match_patterns(w->conf.private,
 	    modpath)) {
 		mirror_count_private(db, req, modpath);
 		http_error(req, 404, "not found: %s is a private module path: "
@@ -155,7 +158,7 @@ serve_lookup(struct worker *w, struct db *db, struct evhttp_request *req,
 	}
 	/* A mirror never answers for private paths, stored or not. */
 	if (db->kind == DB_MIRROR && config_match_patterns(
-	    w->env->conf.log_private, path)) {
+	    w->conf.private, path)) {
 		mirror_count_private(db, req, path);
 		http_error(req, 404, "not found: %s is a private module path: "
 		    "not forwarded to the upstream", path);
@@ -299,6 +302,88 @@ serve_tile_stored(struct worker *w, struct db *db, struct evhttp_request *req,
 	serve_tile(w, db, req, path, 0);
 }
 
+/*
+ * Seconds since db's trust base was last confirmed: by the upstream
+ * (a sync that verified its checkpoint) or, offline, by an import.
+ */
+static int64_t
+verified_age(struct db *db)
+{
+	int64_t	 t = __atomic_load_n(&db->tb_time, __ATOMIC_RELAXED);
+	int64_t	 v = __atomic_load_n(&db->verified_at, __ATOMIC_RELAXED);
+
+	if (v > t)
+		t = v;
+	return t > 0 ? (int64_t)time(NULL) - t : -1;
+}
+
+/* Bytes of the store: the database and its write-ahead log. */
+static long long
+store_bytes(const char *path)
+{
+	struct stat	 sb;
+	char		 wal[4096];
+	long long	 n = 0;
+
+	if (stat(path, &sb) == 0)
+		n += sb.st_size;
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (stat(wal, &sb) == 0)
+		n += sb.st_size;
+	return n;
+}
+
+/* Each database's gauge or counter: one line per database. */
+static void
+per_db(struct env *env, struct evbuffer *out, const char *name,
+    const char *type, const char *help, int mirrors,
+    long long (*value)(struct db *))
+{
+	int	 i;
+
+	evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help,
+	    name, type);
+	for (i = 0; i < env->ndbs; i++)
+		if (!mirrors || env->dbs[i]->kind == DB_MIRROR)
+			evbuffer_add_printf(out, "%s{db=\"%s\"} %lld\n", name,
+			    env->dbs[i]->name, value(env->dbs[i]));
+}
+
+static long long
+m_age(struct db *db)
+{
+	int64_t	 t = __atomic_load_n(&db->tb_time, __ATOMIC_RELAXED);
+
+	return t > 0 ? (long long)(time(NULL) - t) : -1;
+}
+
+static long long
+m_verified(struct db *db)
+{
+	return verified_age(db);
+}
+
+static long long
+m_upstream(struct db *db)
+{
+	return __atomic_load_n(&db->upstream_size, __ATOMIC_RELAXED);
+}
+
+static long long
+m_lag(struct db *db)
+{
+	int64_t	 u = __atomic_load_n(&db->upstream_size, __ATOMIC_RELAXED);
+	int64_t	 n = __atomic_load_n(&db->size, __ATOMIC_RELAXED);
+
+	return u > n ? u - n : 0;
+}
+
+static long long
+m_added(struct db *db)
+{
+	return (long long)__atomic_load_n(&db->added, __ATOMIC_RELAXED);
+}
+
 /* 200 when every database serves verified data, else 503 and why. */
 void
 serve_healthz(struct worker *w, struct evhttp_request *req)
@@ -306,6 +391,7 @@ serve_healthz(struct worker *w, struct evhttp_request *req)
 	struct env	*env = w->env;
 	struct evbuffer	*body;
 	struct db	*db;
+	int64_t		 age;
 	int		 i, bad = 0;
 
 	if ((body = evbuffer_new()) == NULL) {
@@ -315,10 +401,18 @@ serve_healthz(struct worker *w, struct evhttp_request *req)
 	for (i = 0; i < env->ndbs; i++) {
 		db = env->dbs[i];
 		if (__atomic_load_n(&db->frozen, __ATOMIC_ACQUIRE) ||
-		    (db->kind == DB_PRIVATE && __atomic_load_n(&db->broken, __ATOMIC_ACQUIRE))) {
+		    (db->kind == DB_PRIVATE &&
+		    __atomic_load_n(&db->broken, __ATOMIC_ACQUIRE))) {
 			evbuffer_add_printf(body, "%s%s frozen: it refused a "
 			    "checkpoint", bad++ ? "; " : "", db->name);
+			continue;
 		}
+		age = verified_age(db);
+		if (w->conf.max_age[i] > 0 && age * 1000 > w->conf.max_age[i])
+			evbuffer_add_printf(body, "%s%s stale: no checkpoint "
+			    "verified for %lld s (max_age %lld s)",
+			    bad++ ? "; " : "", db->name, (long long)age,
+			    (long long)(w->conf.max_age[i] / 1000));
 	}
 	if (bad) {
 		evbuffer_add(body, "\n", 1);
@@ -400,6 +494,26 @@ serve_metrics(struct worker *w, struct evhttp_request *req)
 		    rate > 0 && v != NULL && v->size > done ?
 		    (v->size - done) / rate : 0.0);
 	}
+	per_db(env, body, "sumdbd_checkpoint_age_seconds", "gauge",
+	    "Seconds since the newest checkpoint (trust base) was stored; "
+	    "-1 before the first.", 0, m_age);
+	per_db(env, body, "sumdbd_verified_age_seconds", "gauge",
+	    "Seconds since the upstream (or an import) last confirmed the "
+	    "trust base; -1 before the first.", 1, m_verified);
+	per_db(env, body, "sumdbd_upstream_tree_size", "gauge",
+	    "Records in the newest upstream checkpoint seen; -1 before the "
+	    "first.", 1, m_upstream);
+	per_db(env, body, "sumdbd_sync_lag_records", "gauge",
+	    "Records the upstream has signed beyond the trust base.", 1,
+	    m_lag);
+	per_db(env, body, "sumdbd_records_added_total", "counter",
+	    "Records verified and stored (mirrors) or appended (the private "
+	    "log) since start.", 0, m_added);
+	evbuffer_add_printf(body, "# HELP sumdbd_store_bytes Size of the "
+	    "SQLite store and its write-ahead log.\n"
+	    "# TYPE sumdbd_store_bytes gauge\nsumdbd_store_bytes %lld\n",
+	    store_bytes(env->conf.database));
+	metrics_http(env, body);
 	mirror_metrics(body);
 	http_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8",
 	    "no-store", body);

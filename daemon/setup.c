@@ -192,5 +192,6 @@ env_free(struct env *env)
 		SSL_CTX_free(env->client_tls);
 	store_close(env->st);
 	env->st = NULL;
+	wconf_free(&env->wconf);
 	config_free(&env->conf);
 }

@@ -120,6 +120,7 @@ enum {
 	Q_TILE,
 	Q_PUT_TILE,
 	Q_LATEST,
+	Q_LATEST_TIME,
 	Q_ADD_CHECKPOINT,
 	Q_ADD_EVIDENCE,
 	Q_ADD_PRIVACY,
@@ -159,6 +160,8 @@ static const char *queries[Q_MAX] = {
 	    "SET data = excluded.data "
 	    "WHERE length(excluded.data) > length(tile.data)",
 	[Q_LATEST] = "SELECT size, root, note FROM checkpoint WHERE log = ?1 "
+	    "ORDER BY size DESC LIMIT 1",
+	[Q_LATEST_TIME] = "SELECT created FROM checkpoint WHERE log = ?1 "
 	    "ORDER BY size DESC LIMIT 1",
 	[Q_ADD_CHECKPOINT] = "INSERT INTO checkpoint "
 	    "(log, size, root, note, created, prev, proof, source) "
@@ -588,6 +591,22 @@ store_latest(struct store *st, int64_t log, struct evbuffer *note,
 		memcpy(root, sqlite3_column_blob(q, 1), STORE_HASH_SIZE);
 		if (add_blob(st, q, 2, note) != 0)
 			rc = SQLITE_NOMEM;
+		found = 1;
+	}
+	if (done(st, q, rc) != 0)
+		return -1;
+	return found;
+}
+
+int
+store_latest_time(struct store *st, int64_t log, int64_t *created)
+{
+	sqlite3_stmt	*q = prep(st, Q_LATEST_TIME);
+	int		 rc, found = 0;
+
+	sqlite3_bind_int64(q, 1, log);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		*created = sqlite3_column_int64(q, 0);
 		found = 1;
 	}
 	if (done(st, q, rc) != 0)

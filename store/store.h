@@ -81,6 +81,8 @@ int	store_put_tile(struct store *st, int64_t log, int level, int64_t n,
  */
 int	store_latest(struct store *st, int64_t log, struct evbuffer *note,
 	    int64_t *size, uint8_t root[STORE_HASH_SIZE]);
+/* When the newest checkpoint of log was stored (Unix seconds). */
+int	store_latest_time(struct store *st, int64_t log, int64_t *created);
 /* The checkpoint of log at size: its note appended to note, its root. */
 int	store_checkpoint(struct store *st, int64_t log, int64_t size,
 	    struct evbuffer *note, uint8_t root[STORE_HASH_SIZE]);
