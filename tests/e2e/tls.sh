@@ -1,0 +1,143 @@
+#!/bin/sh
+# TLS: with tls_certificate and tls_key the listener speaks HTTPS only;
+# the go command verifies modules through it with a test CA
+# (SSL_CERT_FILE); TLS 1.2 and 1.3 are accepted, TLS 1.1 refused (the
+# probe is first shown to speak TLS 1.1 to openssl s_server); SIGHUP
+# loads a renewed certificate from the same paths and keeps the running
+# one when the new files are broken.
+. "$(dirname "$0")/lib.sh"
+
+command -v openssl >/dev/null || fail "openssl is not installed"
+command -v go >/dev/null || fail "the go command is not installed"
+mkdir -p "$T/home"
+
+# A test CA and a server certificate for 127.0.0.1, signed by it.
+mkcert() {
+	openssl req -new -newkey rsa:2048 -nodes -keyout "$T/srv.key.new" \
+	    -subj "/CN=$1" -out "$T/srv.csr" 2>/dev/null &&
+	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$T/ext" &&
+	openssl x509 -req -in "$T/srv.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" \
+	    -CAcreateserial -days 2 -extfile "$T/ext" \
+	    -out "$T/srv.pem.new" 2>/dev/null &&
+	mv "$T/srv.key.new" "$T/srv.key" && mv "$T/srv.pem.new" "$T/srv.pem" ||
+	    fail "making the certificate $1"
+	chmod 600 "$T/srv.key"
+}
+openssl req -x509 -new -newkey rsa:2048 -nodes -keyout "$T/ca.key" \
+    -subj "/CN=sumdbd test CA" -days 2 -out "$T/ca.pem" 2>/dev/null ||
+    fail "making the test CA"
+mkcert sumdbd-first
+
+"$B/xmodref" modtree "$T/proxy" example.com/hello@v1.0.0 \
+    example.com/hello@v1.1.0 example.com/Upper/Mixed@v1.0.0 \
+    example.com/legacy@v2.0.0+incompatible >"$T/hashes" ||
+    fail "building the module tree"
+vkey=$("$B/sumdbd" keygen -o "$T/log.key" sumdb.test.example 2>/dev/null) ||
+    fail "keygen"
+
+# start_daemon's probe speaks HTTP: start it here with an HTTPS one.
+for try in 1 2 3 4 5; do
+	PORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000 ))
+	write_config "$T/sumdbd.conf" "$PORT" "[server]" \
+	    "tls_certificate = $T/srv.pem" "tls_key = $T/srv.key"
+	"$B/sumdbd" -d -c "$T/sumdbd.conf" >>"$T/daemon.log" 2>&1 &
+	DPID=$!
+	PIDS="$PIDS $DPID"
+	URL=https://127.0.0.1:$PORT
+	if wait_for curl -sf --cacert "$T/ca.pem" -o /dev/null \
+	    "$URL/healthz"; then
+		break
+	fi
+	kill "$DPID" 2>/dev/null
+	wait "$DPID" 2>/dev/null
+	[ $try = 5 ] && fail "sumdbd did not start with TLS"
+done
+grep -q 'TLS on 127.0.0.1' "$T/daemon.log" || fail "no TLS start message"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/healthz")" != 200 ] ||
+    fail "plain HTTP is served on the TLS listener"
+
+# 1. The go command, over HTTPS with the test CA.
+consumer "$T/c"
+cat >"$T/c/main.go" <<EOG
+package main
+
+import (
+	hello "example.com/hello"
+	legacy "example.com/legacy"
+	mixed "example.com/Upper/Mixed"
+)
+
+func main() { println(hello.V(), mixed.V(), legacy.V()) }
+EOG
+(cd "$T/c" && goenv "$T/gp" GOPROXY="file://$T/proxy" SSL_CERT_FILE="$T/ca.pem" \
+    GOSUMDB="$vkey $URL" go mod download all) >"$T/out" 2>&1 ||
+    fail "go mod download over HTTPS: $(cat "$T/out")"
+(cd "$T/c" && goenv "$T/gp" GOPROXY="file://$T/proxy" SSL_CERT_FILE="$T/ca.pem" \
+    GOSUMDB="$vkey $URL" go mod verify) >"$T/out" 2>&1 ||
+    fail "go mod verify over HTTPS: $(cat "$T/out")"
+while read -r p v zh mh; do
+	case "$p $v" in "example.com/hello v1.1.0") continue;; esac
+	grep -qxF "$p $v $zh" "$T/c/go.sum" || fail "go.sum: no '$p $v $zh'"
+	grep -qxF "$p $v/go.mod $mh" "$T/c/go.sum" ||
+	    fail "go.sum: no '$p $v/go.mod $mh'"
+done <"$T/hashes"
+# Without the CA the go command must refuse the server.
+rm -rf "$T/gp2"
+(cd "$T/c" && rm -f go.sum && goenv "$T/gp2" GOPROXY="file://$T/proxy" \
+    GOSUMDB="$vkey $URL" go mod download all) >"$T/out" 2>&1 &&
+    fail "the go command trusted the server without the test CA"
+grep -q 'certificate' "$T/out" || fail "no certificate error: $(cat "$T/out")"
+echo "$NAME: the go command verifies modules over HTTPS with the test CA, and refuses without it: ok"
+
+# 2. Protocol versions.  The TLS 1.1 probe must work against a server
+# that allows it, or its failure below would prove nothing.
+probe() {
+	echo | openssl s_client -connect "127.0.0.1:$1" -servername localhost \
+	    -CAfile "$T/ca.pem" "$2" -cipher 'DEFAULT:@SECLEVEL=0' 2>&1
+}
+# spoke V FILE: the s_client output in FILE shows a session in TLS V.
+spoke() {
+	grep -q "Protocol *: TLSv$1\$\|^New, TLSv$1, " "$2" &&
+	    ! grep -q 'Cipher is (NONE)' "$2"
+}
+SPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000 ))
+openssl s_server -accept "127.0.0.1:$SPORT" -cert "$T/srv.pem" \
+    -key "$T/srv.key" -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0' -quiet \
+    >/dev/null 2>&1 &
+SPID=$!
+PIDS="$PIDS $SPID"
+wait_for sh -c "echo | openssl s_client -connect 127.0.0.1:$SPORT -tls1_1 -cipher DEFAULT:@SECLEVEL=0 >/dev/null 2>&1" ||
+    fail "openssl s_server did not start"
+probe "$SPORT" -tls1_1 >"$T/p11"
+spoke 1.1 "$T/p11" ||
+    fail "the TLS 1.1 probe does not speak TLS 1.1: $(head -3 "$T/p11")"
+kill "$SPID"
+probe "$PORT" -tls1_1 >"$T/p11"
+spoke 1.1 "$T/p11" && fail "sumdbd accepted TLS 1.1"
+grep -q 'alert protocol version' "$T/p11" ||
+    fail "TLS 1.1: no protocol version alert: $(head -3 "$T/p11")"
+probe "$PORT" -tls1_2 >"$T/p12"
+spoke 1.2 "$T/p12" || fail "TLS 1.2 refused: $(head -3 "$T/p12")"
+probe "$PORT" -tls1_3 >"$T/p13"
+spoke 1.3 "$T/p13" || fail "TLS 1.3 refused: $(head -3 "$T/p13")"
+echo "$NAME: TLS 1.2 and 1.3 accepted, TLS 1.1 refused: ok"
+
+# 3. SIGHUP rereads the certificate; broken files keep the running one.
+subject() {
+	echo | openssl s_client -connect "127.0.0.1:$PORT" -CAfile "$T/ca.pem" \
+	    2>/dev/null | openssl x509 -noout -subject 2>/dev/null
+}
+subject | grep -q 'CN *= *sumdbd-first' || fail "first certificate: $(subject)"
+mkcert sumdbd-renewed
+kill -HUP "$DPID"
+wait_for sh -c "echo | openssl s_client -connect 127.0.0.1:$PORT -CAfile $T/ca.pem 2>/dev/null | openssl x509 -noout -subject 2>/dev/null | grep -q 'CN *= *sumdbd-renewed'" ||
+    fail "SIGHUP did not load the renewed certificate: $(subject)"
+echo garbage >"$T/srv.pem"
+kill -HUP "$DPID"
+wait_for grep -q 'keeping the running TLS certificate' "$T/daemon.log" ||
+    fail "a broken certificate on SIGHUP was not reported"
+subject | grep -q 'CN *= *sumdbd-renewed' ||
+    fail "a broken certificate replaced the running one: $(subject)"
+curl -sf --cacert "$T/ca.pem" -o /dev/null "$URL/latest" ||
+    fail "not serving after a broken certificate"
+echo "$NAME: SIGHUP loads a renewed certificate and keeps the running one when the files are broken: ok"
