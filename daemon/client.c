@@ -569,8 +569,8 @@ check_route(struct client *c, const struct cdb *d)
 		    "address", url, d->name, c->url, d->atroot ? "" : "/sumdb/",
 		    d->atroot ? "" : d->name);
 	if (strcmp(c->gv[GV_GOPROXY], "off") == 0) {
-		finding(c, "GOPROXY", "off: the go command downloads no "
-		    "module and does not find %s at %s/sumdb/%s", d->name,
+		finding(c, "GOPROXY", "off: module downloads are disallowed, "
+		    "and with them the route to %s at %s/sumdb/%s", d->name,
 		    c->url, d->name);
 		return;
 	}
@@ -777,15 +777,22 @@ check_private_log(struct client *c, const struct cdb *d)
 	return rv;
 }
 
-/* A mirror: each [log] private glob must be in GONOSUMDB. */
+static int
+glob_equal(void *arg, const char *glob)
+{
+	return strcmp(arg, glob) == 0;
+}
+
+/* A mirror: GONOSUMDB must cover each [log] private glob. */
 static int
 mirror_private(void *arg, const char *priv)
 {
 	struct client	*c = arg;
 	char		 pre[512];
 
-	if (config_match_patterns(c->gv[GV_GONOSUMDB], *glob_prefix(priv,
-	    pre, sizeof(pre)) != '\0' ? pre : priv))
+	if (each_glob(c->gv[GV_GONOSUMDB], glob_equal, (void *)priv) ||
+	    (*glob_prefix(priv, pre, sizeof(pre)) != '\0' &&
+	    config_match_patterns(c->gv[GV_GONOSUMDB], pre)))
 		return 0;
 	finding(c, "GONOSUMDB", "does not cover [log] private '%s': the go "
 	    "command looks those modules up through the mirror, which "
