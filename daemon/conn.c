@@ -242,19 +242,41 @@ conn_replied(struct worker *w, struct evhttp_request *req)
 		set_active(c, C_IDLE);
 }
 
+/*
+ * Stopping, every 20 ms: close the connections between requests whose
+ * answers are all written; count those still writing one.
+ */
+static void
+conn_drain(evutil_socket_t fd, short ev, void *arg)
+{
+	struct worker	*w = arg;
+	struct conn	*c;
+	int64_t		 writing = 0;
+	int		 i;
+
+	(void)fd;
+	(void)ev;
+	for (i = 0; i < w->nbyfd; i++) {
+		if ((c = w->byfd[i]) == NULL || c->state != C_IDLE)
+			continue;
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+			writing++;
+		else
+			evhttp_connection_free(c->evcon);
+	}
+	__atomic_store_n(&w->writing, writing, __ATOMIC_RELAXED);
+}
+
 /* SIGTERM: accept no more; answers from now on close their connection. */
 void
 conn_stop(struct worker *w)
 {
-	struct conn	*c;
-	int		 fd;
-
 	w->stopping = 1;
 	conn_limits(w);
-	/* Idle keep-alive connections go now. */
-	for (fd = 0; fd < w->nbyfd; fd++)
-		if ((c = w->byfd[fd]) != NULL && c->state == C_IDLE)
-			evhttp_connection_free(c->evcon);
+	conn_drain(-1, 0, w);
+	if ((w->drain_ev = event_new(w->base, -1, EV_PERSIST, conn_drain,
+	    w)) != NULL)
+		event_add(w->drain_ev, &(struct timeval){ 0, 20000 });
 }
 
 /* At exit, after evhttp_free(): what was never adopted. */
@@ -267,6 +289,9 @@ conn_free_all(struct worker *w)
 		TAILQ_REMOVE(&w->adopt, c, entry);
 		free(c);
 	}
+	if (w->drain_ev != NULL)
+		event_free(w->drain_ev);
+	w->drain_ev = NULL;
 	free(w->byfd);
 	w->byfd = NULL;
 	w->nbyfd = 0;

@@ -180,6 +180,8 @@ struct worker {
 	int			 nbyfd;
 	int64_t			 nconns;	/* open: atomic */
 	int64_t			 active;	/* reading or answered: atomic */
+	int64_t			 writing;	/* stopping: answers unsent */
+	struct event		*drain_ev;	/* stopping: closes idle ones */
 	int			 paused;	/* at max_conns: not accepting */
 	int			 stopping;
 	/* the request being answered, for /metrics */

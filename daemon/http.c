@@ -398,6 +398,8 @@ http_stop(struct env *env)
 			TAILQ_REMOVE(&w->done, m, entry);
 			free(m);
 		}
+		/* evhttp_free() frees the listener before the connections. */
+		w->lev = NULL;
 		if (w->http != NULL)
 			evhttp_free(w->http);
 		conn_free_all(w);

@@ -246,7 +246,8 @@ active_requests(struct env *env)
 
 	for (i = 0; i < env->nworkers; i++)
 		n += __atomic_load_n(&env->workers[i].active,
-		    __ATOMIC_RELAXED);
+		    __ATOMIC_RELAXED) + __atomic_load_n(
+		    &env->workers[i].writing, __ATOMIC_RELAXED);
 	return n;
 }
 
