@@ -121,7 +121,7 @@ cmd_add(int argc, char **argv)
 			goto done;
 		}
 	}
-	if (env_open_store(&env) != 0 || env_open_log(&env, 1) != 0)
+	if (env_open_store(&env, 1) != 0 || env_open_log(&env, 1) != 0)
 		goto done;
 	if (fetch_client_init(&env) != 0)
 		goto done;

@@ -438,7 +438,7 @@ cmd_audit(int argc, char **argv)
 		goto done;
 	}
 	au.name = name;
-	if (env_open_store(&env) != 0 || store_log(env.st, name, kind,
+	if (env_open_store(&env, 0) != 0 || store_log(env.st, name, kind,
 	    &log) != 0)
 		goto done;
 	for (k = (size_t)optind; k < (size_t)argc; k++) {

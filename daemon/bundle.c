@@ -344,7 +344,7 @@ cmd_export(int argc, char **argv)
 		export_usage(stderr);
 		return 2;
 	}
-	if (env_load_config(&env, conf) != 0 || env_open_store(&env) != 0)
+	if (env_load_config(&env, conf) != 0 || env_open_store(&env, 0) != 0)
 		goto done;
 	if (find_db(&env, name, &log, &v) != 0) {
 		fprintf(stderr, "sumdbd export: no database '%s' in %s\n", name,
@@ -808,7 +808,7 @@ cmd_import(int argc, char **argv)
 		import_usage(stderr);
 		return 2;
 	}
-	if (env_load_config(&env, conf) != 0 || env_open_store(&env) != 0)
+	if (env_load_config(&env, conf) != 0 || env_open_store(&env, 1) != 0)
 		goto done;
 	if (strncmp(argv[optind], "http://", 7) == 0 ||
 	    strncmp(argv[optind], "https://", 8) == 0 ||

@@ -274,8 +274,7 @@ db_open(struct client *c, int i, struct cdb *d)
 		snprintf(d->vkey, sizeof(d->vkey), "%s", key);
 		return 0;
 	}
-	if (c->env.log == NULL && (env_open_store(&c->env) != 0 ||
-	    env_open_log(&c->env, 0) != 0))
+	if (c->env.log == NULL && env_open_log(&c->env, 0) != 0)
 		return -1;
 	d->v = c->env.log->vkey;
 	if ((b = evbuffer_new()) == NULL || note_verifier_format(&d->v, b) !=
@@ -743,6 +742,19 @@ check_private_log(struct client *c, const struct cdb *d)
 			goto oom;
 	}
 	each_glob(c->env.conf.log_private, pats_private, &ps);
+	/* The logged module paths, where the store is (on the server). */
+	if (ps.open > 0 && access(c->env.conf.database, F_OK) != 0) {
+		printf("client-check: info: no store at '%s': the module "
+		    "paths in the log are not checked\n",
+		    c->env.conf.database);
+		ps.open = 0;
+	}
+	if (ps.open > 0 && (env_open_store(&c->env, 0) != 0 ||
+	    store_log(c->env.st, d->name, "private", &c->env.log->log) != 0)) {
+		client_err(c, "database '%s': cannot be read",
+		    c->env.conf.database);
+		goto done;
+	}
 	if (ps.open > 0 && store_each_record(c->env.st, c->env.log->log,
 	    pats_record, &ps) < 0) {
 		client_err(c, "reading the logged modules: %s",

@@ -234,10 +234,11 @@ int	cmd_keygen(int argc, char **argv);
 
 /* setup.c: what the daemon and the subcommands share */
 int	env_load_config(struct env *env, const char *path);
-int	env_open_store(struct env *env);
+int	env_open_store(struct env *env, int create);
 /* The private log and its key; with sign, sign what is unsigned. */
 int	env_open_log(struct env *env, int sign);
 int	env_client_tls(struct env *env);
+int	secret_file_ok(int fd, const char *path, const char *what);
 void	env_free(struct env *env);
 
 /* logw.c: appending to the private log and signing it */

@@ -156,7 +156,7 @@ cmd_evidence(int argc, char **argv)
 		fprintf(stderr, "sumdbd evidence: '%s' is not an id\n", argv[1]);
 		return 2;
 	}
-	if (env_load_config(&env, conf) != 0 || env_open_store(&env) != 0)
+	if (env_load_config(&env, conf) != 0 || env_open_store(&env, 0) != 0)
 		goto done;
 	e.env = &env;
 	if (e.mode == 3) {

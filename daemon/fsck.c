@@ -293,7 +293,7 @@ cmd_fsck(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (env_load_config(&env, conf) != 0 || env_open_store(&env) != 0)
+	if (env_load_config(&env, conf) != 0 || env_open_store(&env, 0) != 0)
 		goto done;
 	memset(&top, 0, sizeof(top));
 	top.name = "store";

@@ -1,22 +1,28 @@
 /*
- * log.c: log lines to stderr, where the journal collects them.  Only
- * the daemon logs; the libraries return error codes.
+ * log.c: log lines to stderr, where the journal collects them, or to
+ * syslog once the daemon has detached.  Only the daemon logs; the
+ * libraries return error codes.
  */
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "daemon.h"
 
 static int	 log_verbose;
+static int	 log_syslog;
 
+/* With foreground 0, lines go to syslog from now on. */
 void
 log_init(int foreground, int verbose)
 {
-	(void)foreground;
 	log_verbose = verbose;
+	if (!foreground && !log_syslog)
+		openlog("sumdbd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	log_syslog = !foreground;
 }
 
 static void
@@ -24,8 +30,20 @@ vlog(const char *prefix, int with_errno, int saved, const char *fmt,
     va_list ap)
 {
 	char	 msg[2048];
+	int	 pri;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (log_syslog) {
+		/* syslog names the program: keep what follows "sumdbd: ". */
+		pri = strstr(prefix, "fatal") != NULL ? LOG_CRIT :
+		    strstr(prefix, "debug") != NULL ? LOG_DEBUG : LOG_NOTICE;
+		if (with_errno)
+			syslog(pri, "%s%s: %s", prefix + 8, msg,
+			    strerror(saved));
+		else
+			syslog(pri, "%s%s", prefix + 8, msg);
+		return;
+	}
 	if (with_errno)
 		fprintf(stderr, "%s%s: %s\n", prefix, msg, strerror(saved));
 	else

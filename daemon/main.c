@@ -33,6 +33,7 @@ usage(FILE *f)
 	    "       sumdbd tuf init|rotate ...\n"
 	    "       sumdbd export [-c FILE] --db NAME [--from N] [--to M] OUT\n"
 	    "       sumdbd import [-c FILE] BUNDLE\n"
+	    "       sumdbd import [-c FILE] --root ROOT.json [--state DIR] URL\n"
 	    "       sumdbd audit [-c FILE] [--db NAME] [--json] [--online] "
 	    "GOSUM...\n"
 	    "       sumdbd fsck [-c FILE]\n"
@@ -44,7 +45,8 @@ usage(FILE *f)
 	    "[--gopath DIR]\n"
 	    "Options:\n"
 	    "  -c FILE  configuration file (default " DEFAULT_CONFIG ")\n"
-	    "  -d       stay in the foreground (the default under systemd)\n"
+	    "  -d       stay in the foreground, logging to stderr (as under "
+	    "systemd)\n"
 	    "  -n       check the configuration and exit\n"
 	    "  -v       log debugging messages too\n"
 	    "Run 'sumdbd COMMAND -h' for a command's help.\n");
@@ -84,7 +86,7 @@ libevent_log(int severity, const char *msg)
 }
 
 static int
-run_daemon(struct env *env)
+run_daemon(struct env *env, int foreground)
 {
 	const int	 sigs[] = { SIGTERM, SIGINT, SIGHUP };
 	size_t		 i;
@@ -97,9 +99,21 @@ run_daemon(struct env *env)
 		log_warnx("libevent has no thread support");
 		goto done;
 	}
-	if (env_open_store(env) != 0 || env_open_log(env, 1) != 0 ||
+	if (env_open_store(env, 1) != 0 || env_open_log(env, 1) != 0 ||
 	    mirror_open(env) != 0 || tufrepo_open(env) != 0)
 		goto done;
+	/*
+	 * Detach once what can fail at start has been opened, before any
+	 * thread or event loop exists: errors so far reached the terminal.
+	 */
+	if (!foreground) {
+		/* Relative paths in the config stay relative to the cwd. */
+		if (daemon(1, 0) == -1) {
+			log_warn("daemon");
+			goto done;
+		}
+		log_init(0, env->verbose);
+	}
 	if ((env->base = event_base_new()) == NULL ||
 	    (env->dns = evdns_base_new(env->base,
 	    EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL) {
@@ -206,7 +220,7 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	log_init(foreground, env.verbose);
+	log_init(1, env.verbose);
 	if (env_load_config(&env, conf) != 0)
 		return 1;
 	if (check) {
@@ -214,5 +228,5 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: configuration OK\n", conf);
 		return 0;
 	}
-	return run_daemon(&env);
+	return run_daemon(&env, foreground);
 }

@@ -1768,7 +1768,7 @@ cmd_unfreeze(int argc, char **argv)
 		    argv[optind], conf);
 		goto done;
 	}
-	if (env_open_store(&env) != 0)
+	if (env_open_store(&env, 0) != 0)
 		goto done;
 	if (store_log(env.st, argv[optind], "mirror", &log) != 0 ||
 	    (r = store_frozen(env.st, log, why, sizeof(why))) < 0 ||

@@ -408,7 +408,13 @@ serve_healthz(struct worker *w, struct evhttp_request *req)
 			continue;
 		}
 		age = verified_age(db);
-		if (w->conf.max_age[i] > 0 && age * 1000 > w->conf.max_age[i])
+		if (w->conf.max_age[i] == 0)
+			continue;
+		if (age < 0)
+			evbuffer_add_printf(body, "%s%s stale: no checkpoint "
+			    "verified yet (max_age %lld s)", bad++ ? "; " : "",
+			    db->name, (long long)(w->conf.max_age[i] / 1000));
+		else if (age * 1000 > w->conf.max_age[i])
 			evbuffer_add_printf(body, "%s%s stale: no checkpoint "
 			    "verified for %lld s (max_age %lld s)",
 			    bad++ ? "; " : "", db->name, (long long)age,

@@ -41,10 +41,20 @@ env_load_config(struct env *env, const char *path)
 	return 0;
 }
 
+/*
+ * Open the store; unless create, it must exist already (commands that
+ * only read it would otherwise report on an empty new one).
+ */
 int
-env_open_store(struct env *env)
+env_open_store(struct env *env, int create)
 {
-	char	 err[512];
+	struct stat	 sb;
+	char		 err[512];
+
+	if (!create && stat(env->conf.database, &sb) == -1) {
+		log_warn("database '%s'", env->conf.database);
+		return -1;
+	}
 
 	if ((env->st = store_open(env->conf.database, err, sizeof(err))) ==
 	    NULL) {
@@ -52,6 +62,41 @@ env_open_store(struct env *env)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Whether the secret file open as fd (what names it in messages) is a
+ * regular file only its owner can read.  A systemd credential may be
+ * mode 0440, owned by root and readable by the service through an ACL
+ * (credentials on tmpfs): inside $CREDENTIALS_DIRECTORY group read is
+ * allowed, group write never.
+ */
+int
+secret_file_ok(int fd, const char *path, const char *what)
+{
+	struct stat	 sb;
+	const char	*cred = getenv("CREDENTIALS_DIRECTORY");
+	mode_t		 deny = S_IRWXG | S_IRWXO;
+	size_t		 len;
+
+	if (fstat(fd, &sb) == -1) {
+		log_warn("%s '%s'", what, path);
+		return 0;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		log_warnx("%s '%s': not a regular file", what, path);
+		return 0;
+	}
+	if (cred != NULL && (len = strlen(cred)) > 0 &&
+	    strncmp(path, cred, len) == 0 && path[len] == '/')
+		deny = S_IWGRP | S_IXGRP | S_IRWXO;
+	if (sb.st_mode & deny) {
+		log_warnx("%s '%s': readable by group or others (mode %04o); "
+		    "run chmod 600 '%s'", what, path,
+		    (unsigned)(sb.st_mode & 07777), path);
+		return 0;
+	}
+	return 1;
 }
 
 /*
@@ -63,7 +108,6 @@ static struct note_signer *
 load_key(const char *path)
 {
 	struct note_signer	*s = NULL;
-	struct stat		 sb;
 	char			*buf = NULL;
 	ssize_t			 n;
 	size_t			 len;
@@ -73,20 +117,8 @@ load_key(const char *path)
 		log_warn("signing key '%s'", path);
 		return NULL;
 	}
-	if (fstat(fd, &sb) == -1) {
-		log_warn("signing key '%s'", path);
+	if (!secret_file_ok(fd, path, "signing key"))
 		goto done;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		log_warnx("signing key '%s': not a regular file", path);
-		goto done;
-	}
-	if (sb.st_mode & (S_IRWXG | S_IRWXO)) {
-		log_warnx("signing key '%s': readable by group or others "
-		    "(mode %04o); run chmod 600 '%s'", path,
-		    (unsigned)(sb.st_mode & 07777), path);
-		goto done;
-	}
 	if ((buf = sodium_malloc(KEY_MAX)) == NULL) {
 		log_warn("sodium_malloc");
 		goto done;
@@ -140,6 +172,9 @@ env_open_log(struct env *env, int sign)
 		    "'%s'", env->conf.log_key, v.name, db->name);
 		return -1;
 	}
+	/* Without a store, only the key: client-config needs no more. */
+	if (env->st == NULL)
+		return 0;
 	if (store_log(env->st, db->name, "private", &db->log) != 0) {
 		log_warnx("log '%s': %s", db->name, store_errmsg(env->st));
 		return -1;

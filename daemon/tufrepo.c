@@ -44,7 +44,6 @@ struct tufrepo {
 static int
 read_seeds(const char *path, char roles[][16], uint8_t (*seeds)[32], int max)
 {
-	struct stat	 sb;
 	FILE		*f;
 	char		 line[256], *sp, *hex;
 	int		 n = 0, fd;
@@ -53,9 +52,7 @@ read_seeds(const char *path, char roles[][16], uint8_t (*seeds)[32], int max)
 		log_warn("TUF keys '%s'", path);
 		return -1;
 	}
-	if (fstat(fd, &sb) == -1 || (sb.st_mode & (S_IRWXG | S_IRWXO))) {
-		log_warnx("TUF keys '%s': readable by group or others; run "
-		    "chmod 600 '%s'", path, path);
+	if (!secret_file_ok(fd, path, "TUF keys")) {
 		close(fd);
 		return -1;
 	}
@@ -722,7 +719,7 @@ cmd_tuf(int argc, char **argv)
 		fprintf(stderr, "%s: no [tuf] keys\n", conf);
 		goto done;
 	}
-	if (env_open_store(&env) != 0)
+	if (env_open_store(&env, 1) != 0)
 		goto done;
 	if (strcmp(verb, "init") == 0) {
 		if ((root = newest(env.st, "root", &v)) != NULL) {

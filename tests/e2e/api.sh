@@ -31,7 +31,39 @@ echo 'PRIVATE+KEY+sumdb.test.example+00000000+AAAA' >"$T/log.key"
 grep -q 'not a PRIVATE+KEY' "$T/out" || fail "bad key: $(cat "$T/out")"
 grep -q 'AAAA' "$T/out" && fail "the key's bytes were printed"
 mv "$T/log.key.good" "$T/log.key"
-echo "$NAME: key files readable by others or malformed are refused: ok"
+# A systemd credential on tmpfs: 0440, read through an ACL.  Accepted in
+# $CREDENTIALS_DIRECTORY only, and never group-writable.
+mkdir -p "$T/cred"
+cp "$T/log.key" "$T/cred/log.key"
+chmod 440 "$T/cred/log.key" "$T/log.key"
+write_config "$T/c.conf" 1
+sed -i "s|^key = .*|key = $T/cred/log.key|" "$T/c.conf"
+CREDENTIALS_DIRECTORY=$T/cred "$B/sumdbd" add -c "$T/c.conf" \
+    -p "file://$T/nosuch" example.com/hello@v1.0.0 >"$T/out" 2>&1
+grep -q 'readable by group' "$T/out" && fail "a 0440 credential was refused"
+"$B/sumdbd" add -c "$T/c.conf" -p "file://$T/nosuch" \
+    example.com/hello@v1.0.0 >"$T/out" 2>&1
+grep -q 'readable by group' "$T/out" ||
+    fail "a 0440 key outside CREDENTIALS_DIRECTORY was accepted"
+chmod 460 "$T/cred/log.key"
+CREDENTIALS_DIRECTORY=$T/cred "$B/sumdbd" add -c "$T/c.conf" \
+    -p "file://$T/nosuch" example.com/hello@v1.0.0 >"$T/out" 2>&1 &&
+    fail "a group-writable credential was accepted"
+grep -q 'readable by group' "$T/out" || fail "credential: $(cat "$T/out")"
+chmod 600 "$T/log.key"
+echo "$NAME: key files readable by others or malformed are refused; 0440 systemd credentials accepted: ok"
+
+# Commands that read the store do not make an empty one.
+write_config "$T/m.conf" 1
+sed -i "s|^database = .*|database = $T/nosuch.db|" "$T/m.conf"
+for cmd in fsck "evidence list" "audit $T/m.conf"; do
+	"$B/sumdbd" $cmd -c "$T/m.conf" >"$T/out" 2>&1 &&
+	    fail "sumdbd $cmd on a missing database succeeded"
+	grep -q "database '$T/nosuch.db': No such file" "$T/out" ||
+	    fail "sumdbd $cmd: $(cat "$T/out")"
+	[ -e "$T/nosuch.db" ] && fail "sumdbd $cmd created the database"
+done
+echo "$NAME: fsck, evidence and audit refuse a missing database and create none: ok"
 
 # Config errors name the file and line.
 printf '[server]\nlisten = 127.0.0.1:1\nbogus = 1\n' >"$T/bad.conf"

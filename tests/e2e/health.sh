@@ -85,3 +85,14 @@ kill -TERM "$DPID"
 wait "$DPID" || fail "sumdbd did not exit 0 on SIGTERM"
 wait_for grep -q '^STOPPING=1' "$T/notify.log" || fail "no STOPPING=1"
 echo "$NAME: RELOADING=1 and READY=1 around SIGHUP, max_age live, STOPPING=1 on SIGTERM: ok"
+
+# A mirror that never verified a checkpoint is not healthy under max_age.
+okey=$("$B/sumdbd" keygen -o "$T/other.key" other.example 2>/dev/null) ||
+    fail "keygen"
+restart_daemon_with "[mirror $UP]" "key = $upkey" \
+    "url = http://127.0.0.1:$UPORT" "[mirror other.example]" \
+    "key = $okey" "offline = yes" "max_age = 1h"
+[ "$(status "$URL/healthz")" = 503 ] || fail "healthz with a mirror never verified"
+curl -s "$URL/healthz" | grep -qx 'other.example stale: no checkpoint verified yet (max_age 3600 s)' ||
+    fail "healthz reason: $(curl -s "$URL/healthz")"
+echo "$NAME: a mirror never verified is stale under max_age: ok"

@@ -218,3 +218,15 @@ for f in "$T"/lk.*.code; do
 done
 [ $kept -gt 0 ] || fail "no lookup was answered before SIGTERM"
 echo "$NAME: SIGTERM under load: exit 0, fsck clean, $kept records answered before it unchanged after a restart: ok"
+
+# Without -d it detaches: the command returns 0 and the daemon serves.
+stop_daemon
+"$B/sumdbd" -c "$T/sumdbd.conf" >"$T/out" 2>&1 || fail "sumdbd without -d: $(cat "$T/out")"
+wait_for curl -sf -o /dev/null "$URL/latest" || fail "the detached daemon does not serve"
+dpid=$(pgrep -f -- "-c $T/sumdbd.conf\$") || fail "no detached daemon"
+PIDS="$PIDS $dpid"
+[ "$(ps -o ppid= -p "$dpid" | tr -d ' ')" = 1 ] || [ -z "$(ps -o tty= -p "$dpid" | tr -d ' ?')" ] ||
+    fail "the daemon did not detach"
+kill -TERM "$dpid"
+wait_for sh -c "! kill -0 $dpid 2>/dev/null" || fail "the detached daemon did not stop"
+echo "$NAME: without -d the daemon detaches, serves and stops on SIGTERM: ok"
