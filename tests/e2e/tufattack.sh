@@ -135,7 +135,9 @@ saved=$before
 sed -i "s|$T/b.db|$T/fresh.db|" "$T/b.conf"
 mv "$T/b.db" "$T/b.db.keep"
 DBF=$T/fresh.db nev0=0
-"$B/sumdbd" unfreeze -c "$T/b.conf" sumdb.test.example >/dev/null	# creates it
+# An empty bundle is refused, after the store is made: a fresh store.
+"$B/sumdbd" import -c "$T/b.conf" /dev/null >/dev/null 2>&1
+[ "$(state_of)" = "0 0" ] || fail "a fresh store: $(state_of)"
 before=$(state_of)
 refused "target bytes differ" "$(imp "$T/v")" "length or hash differs from the signed targets"
 [ "$before" = "0 0" ] || fail "the fresh store was not empty: $before"
