@@ -159,7 +159,7 @@ bench-sync: testdeps
 	sh tests/bench-sync.sh $(O)
 
 bench: testdeps
-	@sh tests/deps.sh wrk
+	@sh tests/deps.sh wrk nginx
 	$(MAKE) $(O)/sumdbd $(O)/xmodref $(O)/refserver
 	sh tests/bench.sh $(O)
 

@@ -487,19 +487,14 @@ cmd_audit(int argc, char **argv)
 
 /* Count one POST /audit from the request's client; 0, or 1 if over. */
 static int
-audit_limited(struct worker *w, struct evhttp_request *req, int *retry)
+audit_limited(struct worker *w, struct hreq *req, int *retry)
 {
-	struct evhttp_connection *conn = evhttp_request_get_connection(req);
 	struct ratebucket	*b;
-	char			*host = NULL;
-	ev_uint16_t		 port;
 	uint64_t		 h = 14695981039346656037ULL;
 	int64_t			 now = (int64_t)time(NULL);
 	const char		*p;
 
-	if (conn != NULL)
-		evhttp_connection_get_peer(conn, &host, &port);
-	for (p = host != NULL ? host : ""; *p != '\0'; p++)
+	for (p = http_peer(req); *p != '\0'; p++)
 		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
 	b = &w->audit_rl[h % AUDIT_BUCKETS];
 	if (b->addr != h || b->minute != now / 60) {
@@ -516,10 +511,10 @@ audit_limited(struct worker *w, struct evhttp_request *req, int *retry)
  * report of "sumdbd audit --json", against this worker's store.
  */
 void
-serve_audit(struct worker *w, struct evhttp_request *req, const char *query)
+serve_audit(struct worker *w, struct hreq *req, const char *query)
 {
 	struct env		*env = w->env;
-	struct evbuffer		*in = evhttp_request_get_input_buffer(req);
+	struct evbuffer		*in = req->body;
 	struct evbuffer		*out = NULL;
 	struct evkeyvalq	 q;
 	struct audit		 au;
@@ -532,10 +527,14 @@ serve_audit(struct worker *w, struct evhttp_request *req, const char *query)
 
 	memset(&au, 0, sizeof(au));
 	TAILQ_INIT(&q);
+	/* An empty go.sum may come without a body. */
+	if (in == NULL && (in = req->body = evbuffer_new()) == NULL) {
+		http_error(req, 500, "out of memory");
+		return;
+	}
 	if (audit_limited(w, req, &secs)) {
 		snprintf(retry, sizeof(retry), "%d", secs);
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Retry-After", retry);
+		http_header(req, "Retry-After", retry);
 		http_error(req, 429, "too many audits from this address: at "
 		    "most %lld a minute", (long long)w->conf.audit_rate);
 		return;

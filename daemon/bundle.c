@@ -393,6 +393,23 @@ struct cur {
 	const uint8_t	*p, *end;
 };
 
+/* A bundle as bundle_head() and bundle_body() parse it. */
+struct bundle {
+	struct cur	 c;		/* what is left to parse */
+	int		 named;		/* name was read */
+	char		 name[2200];	/* the database */
+	int64_t		 from, to;	/* tree sizes, as the header says */
+	struct span	 fromnote, tonote;
+	uint8_t		 proof[SUMDB_PROOF_MAX][SUMDB_HASH_SIZE];
+	size_t		 np;
+	int64_t		 first, count;	/* records first.. */
+	struct span	*recs;		/* count record texts */
+	int64_t		 ntiles;
+	struct tile	*t;		/* ntiles tiles and their bytes */
+	struct span	*data;
+	char		 err[128];	/* why it is malformed */
+};
+
 /* The next line (without '\n') as a NUL-terminated copy in buf. */
 static int
 cur_line(struct cur *c, char *buf, size_t size)
@@ -434,6 +451,130 @@ cur_num(struct cur *c, const char *key, int64_t *n)
 	    strlen(sp + 1), n) != 0)
 		return -1;
 	return 0;
+}
+
+/* Set b's reason; returns -1. */
+static int
+malformed(struct bundle *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+malformed(struct bundle *b, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(b->err, sizeof(b->err), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/*
+ * Parse the envelope of bundle bytes data[0..len-1]: magic, checksum,
+ * database, sizes, notes and proof, leaving b->c at the records.  No
+ * signature is checked.  b is reset first.  Returns 0, or -1 with the
+ * reason in b->err (b->named tells whether the name was read).
+ */
+static int
+bundle_head(struct bundle *b, const uint8_t *data, size_t len)
+{
+	struct cur	*c = &b->c;
+	uint8_t		 sum[32];
+	char		 line[2200], hex[65];
+	int64_t		 k;
+	size_t		 i;
+
+	memset(b, 0, sizeof(*b));
+	c->p = data;
+	c->end = data + len;
+	if (len < strlen(BUNDLE_MAGIC) + 70 ||
+	    memcmp(c->p, BUNDLE_MAGIC, strlen(BUNDLE_MAGIC)) != 0)
+		return malformed(b, "not a sumdbd bundle");
+	/* The trailer: the sha256 of everything before it. */
+	if (c->end[-1] != '\n' || memcmp(c->end - 69, "end ", 4) != 0)
+		return malformed(b, "truncated bundle");
+	crypto_hash_sha256(sum, c->p, len - 69);
+	sodium_bin2hex(hex, sizeof(hex), sum, sizeof(sum));
+	if (memcmp(c->end - 65, hex, 64) != 0)
+		return malformed(b, "the bundle's checksum does not match: "
+		    "damaged");
+	c->end -= 69;		/* "end " HEX "\n" */
+	c->p += strlen(BUNDLE_MAGIC);
+	if (cur_line(c, line, sizeof(line)) != 0 ||
+	    strncmp(line, "db ", 3) != 0)
+		return malformed(b, "malformed bundle header");
+	snprintf(b->name, sizeof(b->name), "%s", line + 3);
+	b->named = 1;
+	if (cur_num(c, "from", &b->from) != 0 || cur_num(c, "to", &b->to) !=
+	    0 || b->from > b->to || cur_num(c, "note", &k) != 0 ||
+	    cur_bytes(c, (size_t)k, &b->fromnote) != 0 ||
+	    cur_num(c, "note", &k) != 0 ||
+	    cur_bytes(c, (size_t)k, &b->tonote) != 0 ||
+	    cur_num(c, "proof", &k) != 0 || k > SUMDB_PROOF_MAX)
+		return malformed(b, "malformed bundle header");
+	b->np = (size_t)k;
+	for (i = 0; i < b->np; i++)
+		if (cur_line(c, line, sizeof(line)) != 0 ||
+		    sumdb_b64_decode(line, strlen(line), b->proof[i],
+		    SUMDB_HASH_SIZE) != SUMDB_HASH_SIZE)
+			return malformed(b, "malformed proof");
+	return 0;
+}
+
+/*
+ * Parse what follows the envelope: count records from first, then
+ * tiles, then nothing.  Returns 0, -1 with the reason in b->err, or -2
+ * when out of memory.  bundle_free() releases b either way.
+ */
+static int
+bundle_body(struct bundle *b, int64_t first, int64_t count)
+{
+	struct cur	*c = &b->c;
+	char		 line[2200], *sp;
+	int64_t		 k, len;
+
+	if (cur_line(c, line, sizeof(line)) != 0 ||
+	    sscanf(line, "records %lld %lld", (long long *)&b->first,
+	    (long long *)&b->count) != 2 || b->first != first ||
+	    b->count != count || count > 100000000)
+		return malformed(b, "malformed records section");
+	if (count > 0 && (b->recs = calloc(count, sizeof(*b->recs))) == NULL)
+		return -2;
+	for (k = 0; k < count; k++)
+		if (cur_line(c, line, sizeof(line)) != 0 ||
+		    sumdb_parse_int64(line, strlen(line), &len) != 0 ||
+		    cur_bytes(c, (size_t)len, &b->recs[k]) != 0 ||
+		    !record_text_valid(b->recs[k].p, b->recs[k].len))
+			return malformed(b, "malformed record %lld",
+			    (long long)(first + k));
+	if (cur_num(c, "tiles", &b->ntiles) != 0 || b->ntiles > 100000000)
+		return malformed(b, "malformed tiles section");
+	if (b->ntiles > 0 && ((b->t = calloc(b->ntiles, sizeof(*b->t))) ==
+	    NULL || (b->data = calloc(b->ntiles, sizeof(*b->data))) == NULL))
+		return -2;
+	for (k = 0; k < b->ntiles; k++)
+		if (cur_line(c, line, sizeof(line)) != 0 ||
+		    (sp = strchr(line, ' ')) == NULL ||
+		    tile_parse(line, sp - line, &b->t[k]) != 0 ||
+		    b->t[k].l < 0 || b->t[k].h != SUMDB_TILE_HEIGHT ||
+		    sumdb_parse_int64(sp + 1, strlen(sp + 1), &len) != 0 ||
+		    len != (int64_t)b->t[k].w * SUMDB_HASH_SIZE ||
+		    cur_bytes(c, (size_t)len, &b->data[k]) != 0)
+			return malformed(b, "malformed tile %lld", (long long)k);
+	if (c->p != c->end)
+		return malformed(b, "trailing bytes in the bundle");
+	return 0;
+}
+
+static void
+bundle_free(struct bundle *b)
+{
+	free(b->recs);
+	free(b->t);
+	free(b->data);
+	b->recs = NULL;
+	b->t = NULL;
+	b->data = NULL;
 }
 
 static void
@@ -490,141 +631,74 @@ bundle_import(struct env *env, const uint8_t *data, size_t flen,
 	struct bhr		 h;
 	struct tlog_hash_reader	 hr = { bhr_read, &h };
 	struct tlog_tree	 from, to, tb;
-	struct cur		 c;
-	struct span		 fromnote, tonote = { NULL, 0 }, *recs = NULL;
+	struct bundle		 b;
+	struct span		*recs;
 	struct record		 rec;
-	uint8_t			 proof[SUMDB_PROOF_MAX][SUMDB_HASH_SIZE];
 	uint8_t			 tbproof[SUMDB_PROOF_MAX][SUMDB_HASH_SIZE];
-	uint8_t			 sum[32], leaf[SUMDB_HASH_SIZE];
+	uint8_t			 leaf[SUMDB_HASH_SIZE];
 	uint8_t			(*leaves)[SUMDB_HASH_SIZE] = NULL;
 	int64_t			*idx = NULL, log = -1, first, count, k, ntiles;
-	char			 line[2200], name[2200], hex[65];
+	char			*name = b.name;
 	char			 path[SUMDB_PATH_MAX], version[SUMDB_PATH_MAX];
-	size_t			 np = 0, ntb = 0, i;
+	size_t			 ntb = 0;
 	int			 r, found, rv = 1, txn = 0;
 
 	memset(&bt, 0, sizeof(bt));
-	c.p = data;
-	c.end = c.p + flen;
-	/* The envelope: magic, database, sizes, notes, proof. */
-	if (flen < strlen(BUNDLE_MAGIC) + 70 ||
-	    memcmp(c.p, BUNDLE_MAGIC, strlen(BUNDLE_MAGIC)) != 0) {
-		import_refuse("not a sumdbd bundle");
+	/* The envelope: magic, checksum, database, sizes, notes, proof. */
+	r = bundle_head(&b, data, flen);
+	if (r != 0 && !b.named) {
+		import_refuse("%s", b.err);
 		goto done;
 	}
-	/* The trailer: the sha256 of everything before it. */
-	if (c.end[-1] != '\n' || memcmp(c.end - 69, "end ", 4) != 0) {
-		import_refuse("truncated bundle");
-		goto done;
-	}
-	crypto_hash_sha256(sum, c.p, flen - 69);
-	sodium_bin2hex(hex, sizeof(hex), sum, sizeof(sum));
-	if (memcmp(c.end - 65, hex, 64) != 0) {
-		import_refuse("the bundle's checksum does not match: damaged");
-		goto done;
-	}
-	c.end -= 69;		/* "end " HEX "\n" */
-	c.p += strlen(BUNDLE_MAGIC);
-	if (cur_line(&c, line, sizeof(line)) != 0 ||
-	    strncmp(line, "db ", 3) != 0) {
-		import_refuse("malformed bundle header");
-		goto done;
-	}
-	snprintf(name, sizeof(name), "%s", line + 3);
 	if (find_db(env, name, &log, &v) != 0) {
 		import_refuse("the bundle is for database '%s', which %s does not "
 		    "have", name, env->confpath);
 		goto done;
 	}
-	if (cur_num(&c, "from", &from.n) != 0 || cur_num(&c, "to", &to.n) !=
-	    0 || from.n > to.n || cur_num(&c, "note", &k) != 0 ||
-	    cur_bytes(&c, (size_t)k, &fromnote) != 0 ||
-	    cur_num(&c, "note", &k) != 0 ||
-	    cur_bytes(&c, (size_t)k, &tonote) != 0 ||
-	    cur_num(&c, "proof", &k) != 0 || k > SUMDB_PROOF_MAX) {
-		import_refuse("malformed bundle header");
+	if (r != 0) {
+		import_refuse("%s", b.err);
 		goto done;
 	}
-	np = (size_t)k;
-	for (i = 0; i < np; i++)
-		if (cur_line(&c, line, sizeof(line)) != 0 ||
-		    sumdb_b64_decode(line, strlen(line), proof[i],
-		    SUMDB_HASH_SIZE) != SUMDB_HASH_SIZE) {
-			import_refuse("malformed proof");
-			goto done;
-		}
+	from.n = b.from;
 	/* Both checkpoints verify under our key, and are consistent. */
-	if (note_open(tonote.p, tonote.len, &v, 1, &n) != 0 ||
+	if (note_open(b.tonote.p, b.tonote.len, &v, 1, &n) != 0 ||
 	    tlog_parse_tree(n.text, n.textlen, &to) != 0 || to.n == 0) {
 		import_refuse("the to-checkpoint does not verify under %s's key",
 		    name);
 		goto done;
 	}
-	if (from.n > 0 && (note_open(fromnote.p, fromnote.len, &v, 1, &n) != 0 ||
-	    tlog_parse_tree(n.text, n.textlen, &from) != 0)) {
+	if (from.n > 0 && (note_open(b.fromnote.p, b.fromnote.len, &v, 1,
+	    &n) != 0 || tlog_parse_tree(n.text, n.textlen, &from) != 0)) {
 		import_refuse("the from-checkpoint does not verify under %s's key",
 		    name);
 		goto done;
 	}
-	if (from.n > 0 && tlog_check_tree((const uint8_t (*)[32])proof, np,
-	    to.n, to.hash, from.n, from.hash) != 0) {
+	if (from.n > 0 && tlog_check_tree((const uint8_t (*)[32])b.proof,
+	    b.np, to.n, to.hash, from.n, from.hash) != 0) {
 		import_refuse("the to-checkpoint does not extend the from-checkpoint");
 		goto done;
 	}
 	/* The records and tiles. */
-	if (cur_line(&c, line, sizeof(line)) != 0 ||
-	    sscanf(line, "records %lld %lld", (long long *)&first,
-	    (long long *)&count) != 2 || first != from.n ||
-	    count != to.n - from.n || count > 100000000) {
-		import_refuse("malformed records section");
+	if ((r = bundle_body(&b, from.n, to.n - from.n)) == -2) {
+		rv = 2;
 		goto done;
 	}
-	if (count > 0 && ((recs = calloc(count, sizeof(*recs))) == NULL ||
-	    (leaves = calloc(count, sizeof(*leaves))) == NULL ||
+	if (r != 0) {
+		import_refuse("%s", b.err);
+		goto done;
+	}
+	first = b.first;
+	count = b.count;
+	recs = b.recs;
+	ntiles = b.ntiles;
+	if (count > 0 && ((leaves = calloc(count, sizeof(*leaves))) == NULL ||
 	    (idx = calloc(count, sizeof(*idx))) == NULL)) {
 		rv = 2;
 		goto done;
 	}
-	for (k = 0; k < count; k++) {
-		int64_t	 len;
-
-		if (cur_line(&c, line, sizeof(line)) != 0 ||
-		    sumdb_parse_int64(line, strlen(line), &len) != 0 ||
-		    cur_bytes(&c, (size_t)len, &recs[k]) != 0 ||
-		    !record_text_valid(recs[k].p, recs[k].len)) {
-			import_refuse("malformed record %lld", (long long)(first + k));
-			goto done;
-		}
-	}
-	if (cur_num(&c, "tiles", &ntiles) != 0 || ntiles > 100000000) {
-		import_refuse("malformed tiles section");
-		goto done;
-	}
-	if (ntiles > 0 && ((bt.t = calloc(ntiles, sizeof(*bt.t))) == NULL ||
-	    (bt.data = calloc(ntiles, sizeof(*bt.data))) == NULL)) {
-		rv = 2;
-		goto done;
-	}
-	for (k = 0; k < ntiles; k++) {
-		char	*sp;
-		int64_t	 len;
-
-		if (cur_line(&c, line, sizeof(line)) != 0 ||
-		    (sp = strchr(line, ' ')) == NULL ||
-		    tile_parse(line, sp - line, &bt.t[k]) != 0 ||
-		    bt.t[k].l < 0 || bt.t[k].h != SUMDB_TILE_HEIGHT ||
-		    sumdb_parse_int64(sp + 1, strlen(sp + 1), &len) != 0 ||
-		    len != (int64_t)bt.t[k].w * SUMDB_HASH_SIZE ||
-		    cur_bytes(&c, (size_t)len, &bt.data[k]) != 0) {
-			import_refuse("malformed tile %lld", (long long)k);
-			goto done;
-		}
-	}
+	bt.t = b.t;
+	bt.data = b.data;
 	bt.n = (size_t)ntiles;
-	if (c.p != c.end) {
-		import_refuse("trailing bytes in the bundle");
-		goto done;
-	}
 
 	/* Against our own newest trust base, in one transaction. */
 	if (store_begin(env->st, 1) != 0) {
@@ -722,7 +796,7 @@ bundle_import(struct env *env, const uint8_t *data, size_t flen,
 		}
 	}
 	if (bt.storeerr || (to.n > tb.n && store_add_checkpoint(env->st, log,
-	    to.n, to.hash, tonote.p, tonote.len, found ? tb.n : -1,
+	    to.n, to.hash, b.tonote.p, b.tonote.len, found ? tb.n : -1,
 	    (const uint8_t *)tbproof, ntb * SUMDB_HASH_SIZE, source) !=
 	    0)) {
 		rv = 2;
@@ -753,7 +827,7 @@ bundle_import(struct env *env, const uint8_t *data, size_t flen,
 	 */
 	if (rv == 1 && log >= 0) {
 		if (store_add_evidence(env->st, log, "import", source,
-		    import_refusal, NULL, 0, tonote.p, tonote.len,
+		    import_refusal, NULL, 0, b.tonote.p, b.tonote.len,
 		    flen <= EVIDENCE_BUNDLE_MAX ? data : NULL,
 		    flen <= EVIDENCE_BUNDLE_MAX ? flen : 0) != 0)
 			log_warnx("import: keeping the evidence: %s",
@@ -761,9 +835,7 @@ bundle_import(struct env *env, const uint8_t *data, size_t flen,
 		import_refusal[0] = '\0';	/* kept: not again by the caller */
 	}
 	btiles_release(&bt);
-	free(bt.t);
-	free(bt.data);
-	free(recs);
+	bundle_free(&b);
 	free(leaves);
 	free(idx);
 	return rv;

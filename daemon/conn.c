@@ -1,57 +1,98 @@
 /*
- * conn.c: the connections of a worker.  evhttp owns them; sumdbd keeps
- * a struct conn beside each one, to cap how many are open
- * (max_connections), to bound how long a request may take to arrive
- * once its first byte has (request_timeout, against slow senders), to
- * know which are busy when stopping, and to wrap them in TLS.
+ * conn.c: sumdbd's HTTP/1.1 server side, one connection at a time:
+ * accepting (within max_connections), reading and parsing a request's
+ * head and body, handing it to the router, writing the answer, keeping
+ * the connection alive or closing it, timeouts, TLS and stopping.
  *
- * evhttp asks conn_new() for each accepted connection's bufferevent
- * and only then makes the connection, so the new conn is adopted a
- * moment later in the same loop iteration (conn_adopt), when evhttp's
- * connection is the bufferevent's callback argument.  It is forgotten
- * in evhttp's close callback.  A request's connection is found by its
- * socket (byfd).
+ * A connection answers one request at a time; a pipelined request
+ * waits in the input until the answer before it is written.  The
+ * router may answer later (a lookup miss): the connection is then kept
+ * for it, even after the peer went away.
+ *
+ * States: C_IDLE between requests (idle_timeout), C_READING from a
+ * request's first byte (request_timeout for the head and body),
+ * C_BUSY while the router has it, C_CLOSING while the last answer is
+ * written before closing.
  */
+
+#include <sys/socket.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
-#include <event2/http.h>
 #include <event2/listener.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <ctype.h>
+#include <netdb.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "daemon.h"
 
-#define C_IDLE		0	/* between requests */
-#define C_READING	1	/* a request has begun to arrive */
-#define C_BUSY		2	/* a request is being answered */
+#define C_IDLE		0
+#define C_READING	1
+#define C_BUSY		2
+#define C_CLOSING	3
+
+#define HEADERS_MAX	100	/* header fields in one request */
 
 struct conn {
 	struct worker		*w;
 	struct bufferevent	*bev;
-	struct evhttp_connection *evcon;
-	struct evbuffer_cb_entry *cbent;
-	struct event		*timer;		/* request_timeout */
-	int			 fd;
+	struct event		*timer;
 	int			 state;
-	TAILQ_ENTRY(conn)	 entry;		/* in w->adopt */
+	int			 gone;		/* the peer left while busy */
+	int64_t			 need;		/* body bytes still to come */
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	struct hreq		 req;
+	TAILQ_ENTRY(conn)	 entry;		/* in w->conns */
 };
 
-static void
-set_active(struct conn *c, int state)
+static void	conn_readcb(struct bufferevent *, void *);
+static void	conn_free(struct conn *);
+
+static double
+mono(void)
 {
-	int	was = c->state != C_IDLE, is = state != C_IDLE;
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Whether c counts as a request in flight (for SIGTERM). */
+static int
+busy(const struct conn *c)
+{
+	return c->state != C_IDLE;
+}
+
+static void
+set_state(struct conn *c, int state)
+{
+	int	 was = busy(c);
 
 	c->state = state;
-	if (was != is)
-		__atomic_add_fetch(&c->w->active, is ? 1 : -1,
+	if (was != busy(c))
+		__atomic_add_fetch(&c->w->active, busy(c) ? 1 : -1,
 		    __ATOMIC_RELAXED);
+}
+
+static void
+arm(struct conn *c, int64_t ms)
+{
+	struct timeval	 tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	evtimer_add(c->timer, &tv);
 }
 
 /* Stop or resume accepting, by the connections open and the limit. */
@@ -69,67 +110,522 @@ conn_limits(struct worker *w)
 	w->paused = full;
 }
 
-struct bufferevent *
-conn_new(struct event_base *base, void *arg)
-{
-	struct worker		*w = arg;
-	struct bufferevent	*bev;
-	struct conn		*c;
-	SSL			*ssl;
+/*
+ * Parsing.  Everything here is pure: it only reads buf, so it can be
+ * fuzzed alone.
+ */
 
-	if (w->conf.tls != NULL) {
-		if ((ssl = SSL_new(w->conf.tls)) == NULL)
-			return NULL;
-		if ((bev = bufferevent_openssl_socket_new(base, -1, ssl,
-		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) ==
-		    NULL) {
-			SSL_free(ssl);
-			return NULL;
+static int
+tchar(int ch)
+{
+	return isalnum(ch) || (ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch) !=
+	    NULL);
+}
+
+/* Whether the comma-separated list v (of len bytes) holds token t. */
+static int
+has_token(const char *v, size_t len, const char *t)
+{
+	size_t	 tl = strlen(t), i = 0, j;
+
+	while (i < len) {
+		while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+			i++;
+		for (j = i; j < len && v[j] != ','; j++)
+			;
+		while (j > i && (v[j - 1] == ' ' || v[j - 1] == '\t'))
+			j--;
+		if (j - i == tl && strncasecmp(v + i, t, tl) == 0)
+			return 1;
+		while (i < len && v[i] != ',')
+			i++;
+	}
+	return 0;
+}
+
+/* The field name:value of len bytes, into h; 0 or a status. */
+static int
+parse_field(const char *p, size_t len, struct httphead *h)
+{
+	const char	*colon, *v;
+	size_t		 nlen, vlen, i;
+	int64_t		 n;
+
+	if ((colon = memchr(p, ':', len)) == NULL || colon == p)
+		return 400;
+	nlen = colon - p;
+	for (i = 0; i < nlen; i++)
+		if (!tchar((unsigned char)p[i]))
+			return 400;
+	v = colon + 1;
+	vlen = len - nlen - 1;
+	while (vlen > 0 && (*v == ' ' || *v == '\t')) {
+		v++;
+		vlen--;
+	}
+	while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
+		vlen--;
+	for (i = 0; i < vlen; i++)
+		if (((unsigned char)v[i] < 0x20 && v[i] != '\t') ||
+		    v[i] == 0x7f)
+			return 400;
+	if (nlen == 14 && strncasecmp(p, "Content-Length", 14) == 0) {
+		if (vlen == 0 || vlen > 18)
+			return 400;
+		for (n = 0, i = 0; i < vlen; i++) {
+			if (!isdigit((unsigned char)v[i]))
+				return 400;
+			n = n * 10 + (v[i] - '0');
 		}
-		/* Clients that close without close_notify are not errors. */
-		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	} else if ((bev = bufferevent_socket_new(base, -1,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
-		return NULL;
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return bev;
-	c->w = w;
-	c->bev = bev;
-	c->fd = -1;
-	TAILQ_INSERT_TAIL(&w->adopt, c, entry);
-	event_active(w->adopt_ev, EV_TIMEOUT, 0);
-	__atomic_add_fetch(&w->nconns, 1, __ATOMIC_RELAXED);
-	conn_limits(w);
-	return bev;
+		if (h->length >= 0 && h->length != n)
+			return 400;
+		h->length = n;
+	} else if (nlen == 17 && strncasecmp(p, "Transfer-Encoding", 17) == 0)
+		h->chunked = 1;
+	else if (nlen == 10 && strncasecmp(p, "Connection", 10) == 0) {
+		if (has_token(v, vlen, "close"))
+			h->close = 1;
+		if (has_token(v, vlen, "keep-alive"))
+			h->keepalive = 1;
+	} else if (nlen == 6 && strncasecmp(p, "Expect", 6) == 0) {
+		if (vlen == 12 && strncasecmp(v, "100-continue", 12) == 0)
+			h->expect100 = 1;
+		else
+			return 417;
+	}
+	return 0;
 }
 
-/* Forget c; its connection is gone or going. */
-static void
-conn_gone(struct conn *c)
+/* The request line "METHOD SP TARGET SP HTTP/1.x"; 0 or a status. */
+static int
+parse_request_line(const char *p, size_t len, struct httphead *h)
 {
+	const char	*sp1, *sp2;
+	size_t		 i, mlen;
+
+	if ((sp1 = memchr(p, ' ', len)) == NULL)
+		return 400;
+	mlen = sp1 - p;
+	if (mlen == 0 || mlen >= sizeof(h->method))
+		return mlen == 0 ? 400 : 501;
+	for (i = 0; i < mlen; i++)
+		if (!tchar((unsigned char)p[i]))
+			return 400;
+	memcpy(h->method, p, mlen);
+	h->method[mlen] = '\0';
+	if ((sp2 = memchr(sp1 + 1, ' ', len - mlen - 1)) == NULL ||
+	    sp2 == sp1 + 1)
+		return 400;
+	h->target = sp1 + 1;
+	h->targetlen = sp2 - sp1 - 1;
+	for (i = 0; i < h->targetlen; i++)
+		if ((unsigned char)h->target[i] <= 0x20 ||
+		    h->target[i] == 0x7f)
+			return 400;
+	len -= sp2 + 1 - p;
+	p = sp2 + 1;
+	if (len != 8 || memcmp(p, "HTTP/", 5) != 0 ||
+	    !isdigit((unsigned char)p[5]) || p[6] != '.' ||
+	    !isdigit((unsigned char)p[7]))
+		return 400;
+	if (p[5] != '1')
+		return 505;
+	h->minor = p[7] - '0';
+	return 0;
+}
+
+int
+http_parse_head(const char *buf, size_t len, size_t max, struct httphead *h)
+{
+	const char	*p = buf, *end, *nl;
+	size_t		 n, avail = len < max ? len : max;
+	int		 r, line = 0;
+
+	memset(h, 0, sizeof(*h));
+	h->length = -1;
+	/* Empty lines before a request are ignored (RFC 9112, 2.2). */
+	while (p < buf + avail && (*p == '\r' || *p == '\n'))
+		p++;
+	for (;;) {
+		end = buf + avail;
+		if ((nl = memchr(p, '\n', end - p)) == NULL) {
+			if (len < max)
+				return HTTP_PARTIAL;
+			return line == 0 ? 414 : 431;
+		}
+		n = nl - p;
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		if (memchr(p, '\0', n) != NULL)
+			return 400;
+		if (line == 0)
+			r = parse_request_line(p, n, h);
+		else if (n == 0) {
+			h->headlen = nl + 1 - buf;
+			break;
+		} else if (*p == ' ' || *p == '\t')
+			r = 400;	/* obsolete line folding */
+		else if (line > HEADERS_MAX)
+			r = 431;
+		else
+			r = parse_field(p, n, h);
+		if (r != 0)
+			return r;
+		line++;
+		p = nl + 1;
+	}
+	if (h->chunked)
+		return h->length >= 0 ? 400 : 501;
+	return 0;
+}
+
+/*
+ * Writing.
+ */
+
+static const char *
+reason(int code)
+{
+	switch (code) {
+	case 100: return "Continue";
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 417: return "Expectation Failed";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Error";
+	}
+}
+
+/* Append s to the head being built at *p, bounded by end. */
+static void
+put(char **p, const char *end, const char *s, size_t len)
+{
+	if (len > (size_t)(end - *p))
+		len = end - *p;
+	memcpy(*p, s, len);
+	*p += len;
+}
+
+#define PUTS(p, end, s)	put((p), (end), (s), strlen(s))
+
+static void
+put_num(char **p, const char *end, uint64_t v)
+{
+	char	 d[24];
+	int	 i = sizeof(d);
+
+	do {
+		d[--i] = '0' + v % 10;
+		v /= 10;
+	} while (v > 0);
+	put(p, end, d + i, sizeof(d) - i);
+}
+
+/* The Date header's value, formatted once a second per worker. */
+static const char *
+http_date(struct worker *w)
+{
+	time_t		 t = time(NULL);
+	struct tm	 tm;
+
+	if (t != w->date_t) {
+		gmtime_r(&t, &tm);
+		strftime(w->date, sizeof(w->date), "%a, %d %b %Y %H:%M:%S GMT",
+		    &tm);
+		w->date_t = t;
+	}
+	return w->date;
+}
+
+/* After an answer: read the next request, or close. */
+static void
+conn_next(struct conn *c, int close)
+{
+	struct hreq	*r = &c->req;
+
+	free(r->target);
+	r->target = NULL;
+	if (r->body != NULL)
+		evbuffer_free(r->body);
+	r->body = NULL;
+	r->extra[0] = '\0';
+	if (close) {
+		set_state(c, C_CLOSING);
+		bufferevent_disable(c->bev, EV_READ);
+		evtimer_del(c->timer);
+		/* The write callback closes once the answer is out. */
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+			conn_free(c);
+		return;
+	}
+	set_state(c, C_IDLE);
+	arm(c, c->w->conf.idle_timeout);
+	bufferevent_enable(c->bev, EV_READ);
+	/* A pipelined request may be waiting already. */
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+}
+
+void
+http_reply(struct hreq *r, int code, const char *type, const char *cache,
+    struct evbuffer *body)
+{
+	struct conn	*c = r->c;
 	struct worker	*w = c->w;
+	struct evbuffer	*out;
+	char		 head[1024], *p = head, *end = head + sizeof(head);
+	size_t		 blen = body != NULL ? evbuffer_get_length(body) : 0;
+	int		 close;
 
-	if (c->cbent != NULL)
-		evbuffer_remove_cb_entry(bufferevent_get_input(c->bev),
-		    c->cbent);
-	if (c->fd >= 0 && c->fd < w->nbyfd && w->byfd[c->fd] == c)
-		w->byfd[c->fd] = NULL;
-	set_active(c, C_IDLE);
-	if (c->timer != NULL)
-		event_free(c->timer);
-	__atomic_sub_fetch(&w->nconns, 1, __ATOMIC_RELAXED);
-	free(c);
-	conn_limits(w);
+	metrics_observe(w, r->route, code, r->t0);
+	if (c->gone) {
+		conn_free(c);
+		return;
+	}
+	close = r->close || w->stopping || code == 400 || code == 408 ||
+	    code == 413 || code == 414 || code == 417 || code == 431 ||
+	    code == 501 || code == 505;
+	PUTS(&p, end, "HTTP/1.1 ");
+	put_num(&p, end, (uint64_t)code);
+	PUTS(&p, end, " ");
+	PUTS(&p, end, reason(code));
+	PUTS(&p, end, "\r\nDate: ");
+	PUTS(&p, end, http_date(w));
+	if (type != NULL) {
+		PUTS(&p, end, "\r\nContent-Type: ");
+		PUTS(&p, end, type);
+	}
+	if (cache != NULL) {
+		PUTS(&p, end, "\r\nCache-Control: ");
+		PUTS(&p, end, cache);
+	}
+	PUTS(&p, end, "\r\nX-Content-Type-Options: nosniff\r\n"
+	    "Content-Length: ");
+	put_num(&p, end, blen);
+	PUTS(&p, end, "\r\n");
+	PUTS(&p, end, r->extra);
+	if (close)
+		PUTS(&p, end, "Connection: close\r\n");
+	else if (r->minor == 0)
+		PUTS(&p, end, "Connection: keep-alive\r\n");
+	PUTS(&p, end, "\r\n");
+	out = bufferevent_get_output(c->bev);
+	evbuffer_add(out, head, p - head);
+	if (body != NULL && !r->head)
+		evbuffer_add_buffer(out, body);
+	conn_next(c, close);
+}
+
+void
+http_error(struct hreq *r, int code, const char *fmt, ...)
+{
+	struct evbuffer	*body;
+	va_list		 ap;
+
+	if ((body = evbuffer_new()) == NULL) {
+		http_reply(r, 500, NULL, NULL, NULL);
+		return;
+	}
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(body, fmt, ap);
+	va_end(ap);
+	evbuffer_add(body, "\n", 1);
+	http_reply(r, code, "text/plain; charset=utf-8", "no-store", body);
+	evbuffer_free(body);
+}
+
+/* Add the header "name: value" to r's answer. */
+void
+http_header(struct hreq *r, const char *name, const char *value)
+{
+	size_t	 len = strlen(r->extra);
+
+	snprintf(r->extra + len, sizeof(r->extra) - len, "%s: %s\r\n", name,
+	    value);
+}
+
+/* The peer's address, numeric. */
+const char *
+http_peer(struct hreq *r)
+{
+	struct conn	*c = r->c;
+
+	if (r->peer[0] == '\0' && getnameinfo((struct sockaddr *)&c->ss,
+	    c->sslen, r->peer, sizeof(r->peer), NULL, 0, NI_NUMERICHOST) != 0)
+		snprintf(r->peer, sizeof(r->peer), "?");
+	return r->peer;
+}
+
+/*
+ * Reading.
+ */
+
+/* A request is whole: to the router. */
+static void
+dispatch(struct conn *c)
+{
+	evtimer_del(c->timer);
+	set_state(c, C_BUSY);
+	bufferevent_disable(c->bev, EV_READ);
+	c->req.t0 = mono();
+	http_route(c->w, &c->req);
+}
+
+/* A request the parser refused: answer code and close. */
+static void
+refuse(struct conn *c, int code)
+{
+	static const char *const why[] = {
+		"malformed request", "request header fields too large",
+		"request line too long", "unsupported HTTP version",
+		"transfer codings are not supported: send Content-Length",
+		"request body too large", "method name too long",
+		"unsupported expectation", "request timeout: the request did "
+		"not arrive whole in time"
+	};
+	const char	*w;
+
+	switch (code) {
+	case 431: w = why[1]; break;
+	case 414: w = why[2]; break;
+	case 505: w = why[3]; break;
+	case 501: w = c->req.method[0] != '\0' && strlen(c->req.method) <
+	    sizeof(c->req.method) - 1 ? why[4] : why[6]; break;
+	case 413: w = why[5]; break;
+	case 417: w = why[7]; break;
+	case 408: w = why[8]; break;
+	default: w = why[0]; break;
+	}
+	if (c->state != C_READING)
+		set_state(c, C_READING);
+	set_state(c, C_BUSY);
+	c->req.route = RT_OTHER;
+	c->req.t0 = mono();
+	c->req.close = 1;
+	http_error(&c->req, code, "%s", w);
+}
+
+/* The body of the request at hand: wait for it, or dispatch. */
+static void
+read_body(struct conn *c, struct evbuffer *in)
+{
+	size_t	 n = evbuffer_get_length(in);
+
+	if ((int64_t)n > c->need)
+		n = (size_t)c->need;
+	if (n > 0) {
+		evbuffer_remove_buffer(in, c->req.body, n);
+		c->need -= (int64_t)n;
+	}
+	if (c->need == 0)
+		dispatch(c);
 }
 
 static void
-conn_closed(struct evhttp_connection *evcon, void *arg)
+conn_readcb(struct bufferevent *bev, void *arg)
 {
-	(void)evcon;
-	conn_gone(arg);
+	struct conn	*c = arg;
+	struct hreq	*r = &c->req;
+	struct evbuffer	*in = bufferevent_get_input(bev);
+	struct httphead	 h;
+	size_t		 len, max = (size_t)c->w->conf.max_header_size;
+	const char	*p;
+	int		 code;
+
+	if (c->state == C_BUSY || c->state == C_CLOSING)
+		return;
+	if (c->state == C_READING && r->body != NULL) {
+		read_body(c, in);
+		return;
+	}
+	if ((len = evbuffer_get_length(in)) == 0)
+		return;
+	if (c->state == C_IDLE) {
+		set_state(c, C_READING);
+		arm(c, c->w->conf.request_timeout);
+	}
+	if ((p = (const char *)evbuffer_pullup(in, len < max ? len : max)) ==
+	    NULL) {
+		refuse(c, 431);
+		return;
+	}
+	if ((code = http_parse_head(p, len, max, &h)) == HTTP_PARTIAL)
+		return;
+	memcpy(r->method, h.method, sizeof(r->method));
+	if (code != 0) {
+		refuse(c, code);
+		return;
+	}
+	if ((r->target = malloc(h.targetlen + 1)) == NULL) {
+		refuse(c, 431);
+		return;
+	}
+	memcpy(r->target, h.target, h.targetlen);
+	r->target[h.targetlen] = '\0';
+	r->minor = h.minor;
+	r->close = h.close || (h.minor == 0 && !h.keepalive);
+	r->head = strcmp(r->method, "HEAD") == 0;
+	r->peer[0] = '\0';
+	evbuffer_drain(in, h.headlen);
+	if (h.length > 0) {
+		if (h.length > c->w->conf.audit_max_body) {
+			refuse(c, 413);
+			return;
+		}
+		if ((r->body = evbuffer_new()) == NULL) {
+			refuse(c, 431);
+			return;
+		}
+		c->need = h.length;
+		if (h.expect100 && (int64_t)evbuffer_get_length(in) < h.length)
+			evbuffer_add(bufferevent_get_output(bev),
+			    "HTTP/1.1 100 Continue\r\n\r\n", 25);
+		read_body(c, in);
+		return;
+	}
+	dispatch(c);
 }
 
-/* A request took too long to arrive: close its connection. */
+static void
+conn_writecb(struct bufferevent *bev, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)bev;
+	if (c->state == C_CLOSING)
+		conn_free(c);
+}
+
+static void
+conn_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)bev;
+	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)))
+		return;
+	/* The router still has the request: keep c for its answer. */
+	if (c->state == C_BUSY) {
+		c->gone = 1;
+		bufferevent_free(c->bev);
+		c->bev = NULL;
+		return;
+	}
+	conn_free(c);
+}
+
+/* idle_timeout between requests, request_timeout while one arrives. */
 static void
 conn_timeout(evutil_socket_t fd, short ev, void *arg)
 {
@@ -137,109 +633,82 @@ conn_timeout(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	log_debug("closing a connection: no whole request within "
-	    "request_timeout");
-	evhttp_connection_free(c->evcon);
+	if (c->state == C_READING) {
+		log_debug("%s: no whole request within request_timeout",
+		    http_peer(&c->req));
+		refuse(c, 408);
+	} else if (c->state == C_IDLE)
+		conn_free(c);
 }
 
-/* Bytes arrived: the first of a request starts its clock. */
 static void
-conn_input(struct evbuffer *buf, const struct evbuffer_cb_info *info,
-    void *arg)
+conn_free(struct conn *c)
 {
-	struct conn	*c = arg;
-	struct timeval	 tv;
+	struct worker	*w = c->w;
 
-	(void)buf;
-	if (info->n_added == 0 || c->state != C_IDLE)
-		return;
-	set_active(c, C_READING);
-	tv.tv_sec = c->w->conf.request_timeout / 1000;
-	tv.tv_usec = (c->w->conf.request_timeout % 1000) * 1000;
-	evtimer_add(c->timer, &tv);
+	set_state(c, C_IDLE);
+	TAILQ_REMOVE(&w->conns, c, entry);
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
+	event_free(c->timer);
+	free(c->req.target);
+	if (c->req.body != NULL)
+		evbuffer_free(c->req.body);
+	free(c);
+	__atomic_sub_fetch(&w->nconns, 1, __ATOMIC_RELAXED);
+	conn_limits(w);
 }
 
-static int
-byfd_grow(struct worker *w, int fd)
-{
-	struct conn	**p;
-	int		  n;
-
-	if (fd < w->nbyfd)
-		return 0;
-	n = fd + 1 > 2 * w->nbyfd ? fd + 1 : 2 * w->nbyfd;
-	if ((p = reallocarray(w->byfd, n, sizeof(*p))) == NULL)
-		return -1;
-	memset(p + w->nbyfd, 0, (n - w->nbyfd) * sizeof(*p));
-	w->byfd = p;
-	w->nbyfd = n;
-	return 0;
-}
-
+/* The listener's callback: a new connection on fd. */
 void
-conn_adopt(evutil_socket_t fd, short ev, void *arg)
+conn_accept(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
 {
 	struct worker	*w = arg;
 	struct conn	*c;
-	void		*cbarg = NULL;
+	SSL		*ssl = NULL;
+	struct timeval	 wt = { w->conf.idle_timeout / 1000,
+			    (w->conf.idle_timeout % 1000) * 1000 };
 
-	(void)fd;
-	(void)ev;
-	while ((c = TAILQ_FIRST(&w->adopt)) != NULL) {
-		TAILQ_REMOVE(&w->adopt, c, entry);
-		bufferevent_getcb(c->bev, NULL, NULL, NULL, &cbarg);
-		c->evcon = cbarg;
-		c->fd = bufferevent_getfd(c->bev);
-		if (c->evcon == NULL || c->fd < 0 || byfd_grow(w, c->fd) != 0 ||
-		    (c->timer = evtimer_new(w->base, conn_timeout, c)) ==
-		    NULL || (c->cbent = evbuffer_add_cb(
-		    bufferevent_get_input(c->bev), conn_input, c)) == NULL) {
-			/* Untracked, it would escape the limits: close it. */
-			if (c->evcon != NULL)
-				evhttp_connection_free(c->evcon);
-			conn_gone(c);
-			continue;
-		}
-		w->byfd[c->fd] = c;
-		evhttp_connection_set_closecb(c->evcon, conn_closed, c);
-	}
-}
-
-static struct conn *
-conn_of(struct worker *w, struct evhttp_request *req)
-{
-	struct evhttp_connection *evcon;
-	struct conn	*c;
-	int		 fd;
-
-	if ((evcon = evhttp_request_get_connection(req)) == NULL ||
-	    (fd = bufferevent_getfd(evhttp_connection_get_bufferevent(
-	    evcon))) < 0 || fd >= w->nbyfd || (c = w->byfd[fd]) == NULL ||
-	    c->evcon != evcon)
-		return NULL;
-	return c;
-}
-
-/* A whole request arrived and is being answered. */
-void
-conn_request(struct worker *w, struct evhttp_request *req)
-{
-	struct conn	*c;
-
-	if ((c = conn_of(w, req)) == NULL)
+	(void)lev;
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		close(fd);
 		return;
-	evtimer_del(c->timer);
-	set_active(c, C_BUSY);
-}
-
-/* Its answer is on its way. */
-void
-conn_replied(struct worker *w, struct evhttp_request *req)
-{
-	struct conn	*c;
-
-	if ((c = conn_of(w, req)) != NULL && c->state == C_BUSY)
-		set_active(c, C_IDLE);
+	}
+	c->w = w;
+	c->req.c = c;
+	if ((size_t)salen <= sizeof(c->ss)) {
+		memcpy(&c->ss, sa, salen);
+		c->sslen = salen;
+	}
+	if (w->conf.tls != NULL) {
+		if ((ssl = SSL_new(w->conf.tls)) != NULL &&
+		    (c->bev = bufferevent_openssl_socket_new(w->base, fd, ssl,
+		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) != NULL)
+			/* Peers closing without close_notify are no error. */
+			bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+		else if (ssl != NULL)
+			SSL_free(ssl);
+	} else
+		c->bev = bufferevent_socket_new(w->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL || (c->timer = evtimer_new(w->base, conn_timeout,
+	    c)) == NULL) {
+		if (c->bev != NULL)
+			bufferevent_free(c->bev);
+		else
+			close(fd);
+		free(c);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&w->conns, c, entry);
+	__atomic_add_fetch(&w->nconns, 1, __ATOMIC_RELAXED);
+	bufferevent_setcb(c->bev, conn_readcb, conn_writecb, conn_eventcb, c);
+	/* Answers that a peer does not read in time close it. */
+	bufferevent_set_timeouts(c->bev, NULL, &wt);
+	bufferevent_enable(c->bev, EV_READ);
+	arm(c, w->conf.idle_timeout);
+	conn_limits(w);
 }
 
 /*
@@ -250,19 +719,19 @@ static void
 conn_drain(evutil_socket_t fd, short ev, void *arg)
 {
 	struct worker	*w = arg;
-	struct conn	*c;
+	struct conn	*c, *next;
 	int64_t		 writing = 0;
-	int		 i;
 
 	(void)fd;
 	(void)ev;
-	for (i = 0; i < w->nbyfd; i++) {
-		if ((c = w->byfd[i]) == NULL || c->state != C_IDLE)
+	for (c = TAILQ_FIRST(&w->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->state != C_IDLE || c->bev == NULL)
 			continue;
 		if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
 			writing++;
 		else
-			evhttp_connection_free(c->evcon);
+			conn_free(c);
 	}
 	__atomic_store_n(&w->writing, writing, __ATOMIC_RELAXED);
 }
@@ -279,22 +748,18 @@ conn_stop(struct worker *w)
 		event_add(w->drain_ev, &(struct timeval){ 0, 20000 });
 }
 
-/* At exit, after evhttp_free(): what was never adopted. */
+/* At exit: every connection, answered or not. */
 void
 conn_free_all(struct worker *w)
 {
 	struct conn	*c;
 
-	while ((c = TAILQ_FIRST(&w->adopt)) != NULL) {
-		TAILQ_REMOVE(&w->adopt, c, entry);
-		free(c);
-	}
+	w->lev = NULL;
+	while ((c = TAILQ_FIRST(&w->conns)) != NULL)
+		conn_free(c);
 	if (w->drain_ev != NULL)
 		event_free(w->drain_ev);
 	w->drain_ev = NULL;
-	free(w->byfd);
-	w->byfd = NULL;
-	w->nbyfd = 0;
 }
 
 /*

@@ -22,8 +22,7 @@ struct event_base;
 struct evdns_base;
 struct evbuffer;
 struct evconnlistener;
-struct evhttp;
-struct evhttp_request;
+struct sockaddr;
 struct note_signer;
 struct store;
 struct ssl_ctx_st;
@@ -41,7 +40,7 @@ struct missreq {
 	TAILQ_ENTRY(missreq)	 entry;
 	struct worker		*w;
 	struct db		*db;
-	struct evhttp_request	*req;
+	struct hreq		*req;
 	int			 kind;		/* MISS_LOOKUP or MISS_TILE */
 	char			 path[1024];	/* lookup: module path */
 	char			 version[1024];	/* lookup: version */
@@ -49,8 +48,6 @@ struct missreq {
 	int			 status;	/* 200: stored now */
 	int64_t			 id;		/* lookup: the record id */
 	char			 err[512];
-	int			 route;		/* for /metrics */
-	double			 t0;
 };
 TAILQ_HEAD(misslist, missreq);
 #define MISS_LOOKUP	0
@@ -156,15 +153,46 @@ struct httpstats {
 	uint64_t		 usec[RT_MAX];		/* sum of latencies */
 };
 
+/*
+ * A request being answered (conn.c).  The router and the handlers read
+ * method, target, head and body and answer with http_reply().
+ */
 struct conn;
 TAILQ_HEAD(connlist, conn);
+struct hreq {
+	struct conn		*c;
+	char			 method[16];
+	char			*target;	/* as sent: path?query */
+	int			 minor;		/* HTTP/1.minor */
+	int			 head;		/* HEAD: no body in the answer */
+	int			 close;		/* close after the answer */
+	struct evbuffer		*body;		/* a request body, or NULL */
+	int			 route;		/* for /metrics */
+	double			 t0;		/* when it arrived whole */
+	char			 extra[256];	/* more answer headers */
+	char			 peer[64];	/* http_peer(), once asked */
+};
+
+/* What http_parse_head() finds in a request's head. */
+struct httphead {
+	char			 method[16];
+	const char		*target;	/* into the buffer parsed */
+	size_t			 targetlen;
+	int			 minor;
+	int64_t			 length;	/* Content-Length, or -1 */
+	int			 chunked;	/* Transfer-Encoding given */
+	int			 close;		/* Connection: close */
+	int			 keepalive;	/* Connection: keep-alive */
+	int			 expect100;	/* Expect: 100-continue */
+	size_t			 headlen;	/* bytes up to the body */
+};
+#define HTTP_PARTIAL	(-1)
 
 struct worker {
 	struct env		*env;
 	int			 id;
 	pthread_t		 tid;
 	struct event_base	*base;
-	struct evhttp		*http;
 	struct store		*st;		/* read only */
 	struct dbview		 views[DB_MAX];	/* by db->idx */
 	pthread_mutex_t		 mu;		/* guards done */
@@ -174,19 +202,15 @@ struct worker {
 	struct wconf		 conf;
 	struct evconnlistener	*lev;
 	/* connections (conn.c) */
-	struct connlist		 adopt;		/* new, not yet tracked */
-	struct event		*adopt_ev;
-	struct conn		**byfd;
-	int			 nbyfd;
+	struct connlist		 conns;
 	int64_t			 nconns;	/* open: atomic */
 	int64_t			 active;	/* reading or answered: atomic */
 	int64_t			 writing;	/* stopping: answers unsent */
 	struct event		*drain_ev;	/* stopping: closes idle ones */
 	int			 paused;	/* at max_conns: not accepting */
 	int			 stopping;
-	/* the request being answered, for /metrics */
-	int			 cur_route;
-	double			 cur_t0;
+	char			 date[40];	/* the Date header, cached */
+	int64_t			 date_t;
 	struct httpstats	 stats;		/* atomic */
 };
 
@@ -273,19 +297,22 @@ typedef void (*modfetch_cb)(int status, const char *ziphash,
 int	modfetch(struct env *env, const char *goproxy, const char *path,
 	    const char *version, modfetch_cb cb, void *arg);
 
-/* http.c */
+/* http.c: workers and the router */
 int	http_start(struct env *env);
 void	http_stop(struct env *env);
-void	http_reply(struct evhttp_request *req, int code, const char *type,
-	    const char *cache, struct evbuffer *body);
-void	http_error(struct evhttp_request *req, int code, const char *fmt, ...)
-	    __attribute__((format(printf, 3, 4)));
+void	http_route(struct worker *w, struct hreq *req);
 
-/* conn.c: connections beside evhttp: limits, timeouts, TLS */
-struct bufferevent *conn_new(struct event_base *base, void *arg);
-void	conn_adopt(evutil_socket_t fd, short ev, void *arg);
-void	conn_request(struct worker *w, struct evhttp_request *req);
-void	conn_replied(struct worker *w, struct evhttp_request *req);
+/* conn.c: the HTTP/1.1 server side: connections, requests, answers */
+void	conn_accept(struct evconnlistener *lev, evutil_socket_t fd,
+	    struct sockaddr *sa, int salen, void *arg);
+int	http_parse_head(const char *buf, size_t len, size_t max,
+	    struct httphead *h);
+void	http_reply(struct hreq *req, int code, const char *type,
+	    const char *cache, struct evbuffer *body);
+void	http_error(struct hreq *req, int code, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+void	http_header(struct hreq *req, const char *name, const char *value);
+const char *http_peer(struct hreq *req);
 void	conn_limits(struct worker *w);
 void	conn_stop(struct worker *w);
 void	conn_free_all(struct worker *w);
@@ -301,29 +328,28 @@ void	daemon_stop(struct env *env);
 void	daemon_notify(struct env *env, const char *state);
 
 /* metrics.c */
-void	metrics_observe(struct worker *w, int route, int code);
+void	metrics_observe(struct worker *w, int route, int code, double t0);
 void	metrics_http(struct env *env, struct evbuffer *out);
-extern __thread struct worker *http_self;
 
 /* audit.c */
-void	serve_audit(struct worker *w, struct evhttp_request *req,
+void	serve_audit(struct worker *w, struct hreq *req,
 	    const char *query);
 
 /* serve.c: in worker threads */
 void	serve_record(struct worker *w, struct db *db,
-	    struct evhttp_request *req, int64_t id);
-void	serve_db(struct worker *w, struct db *db, struct evhttp_request *req,
+	    struct hreq *req, int64_t id);
+void	serve_db(struct worker *w, struct db *db, struct hreq *req,
 	    const char *path);
 void	serve_tile_stored(struct worker *w, struct db *db,
-	    struct evhttp_request *req, const char *path);
-void	serve_healthz(struct worker *w, struct evhttp_request *req);
-void	serve_tuf(struct worker *w, struct evhttp_request *req,
+	    struct hreq *req, const char *path);
+void	serve_healthz(struct worker *w, struct hreq *req);
+void	serve_tuf(struct worker *w, struct hreq *req,
 	    const char *path);
-void	serve_metrics(struct worker *w, struct evhttp_request *req);
+void	serve_metrics(struct worker *w, struct hreq *req);
 
 /* privlog.c: lookup misses of the private log */
 void	privlog_miss(struct worker *w, struct db *db,
-	    struct evhttp_request *req, int kind, const char *a,
+	    struct hreq *req, int kind, const char *a,
 	    const char *b);
 void	privlog_done(evutil_socket_t fd, short ev, void *arg);
 int	privlog_init(struct env *env);
@@ -337,7 +363,7 @@ int	mirror_open(struct env *env);
 void	mirror_start(struct env *env);
 void	mirror_miss(struct env *env, struct db *db, struct missreq *m);
 void	mirror_free(struct env *env);
-void	mirror_count_private(struct db *db, struct evhttp_request *req,
+void	mirror_count_private(struct db *db, struct hreq *req,
 	    const char *path);
 void	mirror_metrics(struct evbuffer *out);
 void	miss_answer(struct missreq *m, int status, int64_t id,

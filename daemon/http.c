@@ -25,84 +25,6 @@
 #include "daemon.h"
 #include "store.h"
 
-void
-http_reply(struct evhttp_request *req, int code, const char *type,
-    const char *cache, struct evbuffer *body)
-{
-	struct evkeyvalq	*h = evhttp_request_get_output_headers(req);
-	struct worker		*w = http_self;
-	const char		*reason;
-	char			 len[32];
-
-	if (type != NULL)
-		evhttp_add_header(h, "Content-Type", type);
-	if (cache != NULL)
-		evhttp_add_header(h, "Cache-Control", cache);
-	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-	/* Set here, so that HEAD replies carry it too. */
-	snprintf(len, sizeof(len), "%zu", body != NULL ?
-	    evbuffer_get_length(body) : 0);
-	evhttp_add_header(h, "Content-Length", len);
-	switch (code) {
-	case 200:
-		reason = "OK";
-		break;
-	case 400:
-		reason = "Bad Request";
-		break;
-	case 404:
-		reason = "Not Found";
-		break;
-	case 405:
-		reason = "Method Not Allowed";
-		break;
-	case 413:
-		reason = "Payload Too Large";
-		break;
-	case 429:
-		reason = "Too Many Requests";
-		break;
-	case 502:
-		reason = "Bad Gateway";
-		break;
-	case 503:
-		reason = "Service Unavailable";
-		break;
-	default:
-		reason = "Error";
-		break;
-	}
-	/* libevent 2.1 would send the body with HEAD too. */
-	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD)
-		body = NULL;
-	if (w != NULL) {
-		/* Stopping: clients take the hint and reconnect elsewhere. */
-		if (w->stopping)
-			evhttp_add_header(h, "Connection", "close");
-		metrics_observe(w, w->cur_route, code);
-		conn_replied(w, req);
-	}
-	evhttp_send_reply(req, code, reason, body);
-}
-
-void
-http_error(struct evhttp_request *req, int code, const char *fmt, ...)
-{
-	struct evbuffer	*body;
-	va_list		 ap;
-
-	if ((body = evbuffer_new()) == NULL) {
-		evhttp_send_error(req, HTTP_INTERNAL, NULL);
-		return;
-	}
-	va_start(ap, fmt);
-	evbuffer_add_vprintf(body, fmt, ap);
-	va_end(ap);
-	evbuffer_add(body, "\n", 1);
-	http_reply(req, code, "text/plain; charset=utf-8", "no-store", body);
-	evbuffer_free(body);
-}
-
 /* The database a "/sumdb/NAME/..." path names, and the rest after it. */
 static struct db *
 match_db(struct env *env, const char *path, const char **rest)
@@ -120,15 +42,6 @@ match_db(struct env *env, const char *path, const char **rest)
 		}
 	}
 	return NULL;
-}
-
-static double
-mono(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* The route a raw path counts under in /metrics. */
@@ -167,40 +80,58 @@ route_of(const char *p)
 	return RT_OTHER;
 }
 
-static void
-route(struct evhttp_request *req, void *arg)
+/*
+ * The path and query of a request target: origin form, or absolute
+ * form (the scheme and authority are dropped).  NULL if neither.
+ */
+static char *
+split_target(char *t, char **query)
 {
-	struct worker		*w = arg;
+	char	*p;
+
+	*query = NULL;
+	if (strncmp(t, "http://", 7) == 0 || strncmp(t, "https://", 8) == 0) {
+		p = strstr(t, "//") + 2;
+		if ((t = strchr(p, '/')) == NULL)
+			return NULL;
+	}
+	if (*t != '/')
+		return NULL;
+	if ((p = strchr(t, '#')) != NULL)
+		*p = '\0';
+	if ((p = strchr(t, '?')) != NULL) {
+		*p = '\0';
+		*query = p + 1;
+	}
+	return t;
+}
+
+void
+http_route(struct worker *w, struct hreq *req)
+{
 	struct env		*env = w->env;
-	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
-	const char		*raw, *rest;
-	char			*path = NULL;
+	const char		*rest;
+	char			*raw, *query, *path = NULL;
 	size_t			 len;
 	struct db		*db;
-	enum evhttp_cmd_type	 cmd;
-	int			 post;
+	int			 post, get;
 
-	conn_request(w, req);
-	w->cur_t0 = mono();
-	w->cur_route = RT_OTHER;
-	if (uri == NULL || (raw = evhttp_uri_get_path(uri)) == NULL ||
-	    *raw != '/') {
+	req->route = RT_OTHER;
+	if ((raw = split_target(req->target, &query)) == NULL) {
 		http_error(req, 400, "malformed request path");
 		return;
 	}
-	w->cur_route = route_of(raw);
+	req->route = route_of(raw);
 	/* POST is for /audit alone; everything else is GET or HEAD. */
 	post = strcmp(raw, "/audit") == 0;
-	cmd = evhttp_request_get_command(req);
-	if (post ? cmd != EVHTTP_REQ_POST : cmd != EVHTTP_REQ_GET &&
-	    cmd != EVHTTP_REQ_HEAD) {
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Allow", post ? "POST" : "GET, HEAD");
+	get = strcmp(req->method, "GET") == 0 || req->head;
+	if (post ? strcmp(req->method, "POST") != 0 : !get) {
+		http_header(req, "Allow", post ? "POST" : "GET, HEAD");
 		http_error(req, 405, "method not allowed");
 		return;
 	}
 	if (post) {
-		serve_audit(w, req, evhttp_uri_get_query(uri));
+		serve_audit(w, req, query);
 		return;
 	}
 	if ((path = evhttp_uridecode(raw, 0, &len)) == NULL) {
@@ -211,8 +142,7 @@ route(struct evhttp_request *req, void *arg)
 		http_error(req, 400, "malformed request path");
 		goto done;
 	}
-	log_debug("%s %s", evhttp_request_get_command(req) == EVHTTP_REQ_HEAD ?
-	    "HEAD" : "GET", path);
+	log_debug("%s %s", req->method, path);
 	if (strcmp(path, "/healthz") == 0) {
 		serve_healthz(w, req);
 		goto done;
@@ -257,7 +187,6 @@ worker_main(void *arg)
 {
 	struct worker	*w = arg;
 
-	http_self = w;
 	event_base_dispatch(w->base);
 	return NULL;
 }
@@ -266,19 +195,16 @@ worker_main(void *arg)
 static int
 worker_init(struct env *env, struct worker *w, const struct addrinfo *ai)
 {
-	struct evconnlistener	*lev;
-	char			 err[512];
-	int			 i;
+	char	 err[512];
+	int	 i;
 
 	w->env = env;
 	pthread_mutex_init(&w->mu, NULL);
 	TAILQ_INIT(&w->done);
-	TAILQ_INIT(&w->adopt);
+	TAILQ_INIT(&w->conns);
 	if ((w->base = event_base_new()) == NULL ||
-	    (w->http = evhttp_new(w->base)) == NULL ||
 	    (w->done_ev = event_new(w->base, -1, 0, privlog_done, w)) ==
-	    NULL || (w->adopt_ev = event_new(w->base, -1, 0, conn_adopt,
-	    w)) == NULL) {
+	    NULL) {
 		log_warnx("worker %d: out of memory", w->id);
 		return -1;
 	}
@@ -295,27 +221,14 @@ worker_init(struct env *env, struct worker *w, const struct addrinfo *ai)
 		    env->conf.database, err);
 		return -1;
 	}
-	/* Others are refused by route(), with a text body. */
-	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET |
-	    EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-	evhttp_set_gencb(w->http, route, w);
-	evhttp_set_bevcb(w->http, conn_new, w);
-	if ((lev = evconnlistener_new_bind(w->base, NULL, NULL,
+	wconf_apply(-1, 0, w);
+	if ((w->lev = evconnlistener_new_bind(w->base, conn_accept, w,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
-	    LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT, 1024, ai->ai_addr,
+	    LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT, 4096, ai->ai_addr,
 	    (int)ai->ai_addrlen)) == NULL) {
 		log_warn("listen on '%s'", env->conf.listen);
 		return -1;
 	}
-	if (evhttp_bind_listener(w->http, lev) == NULL) {
-		evconnlistener_free(lev);
-		log_warnx("listen on '%s': evhttp_bind_listener failed",
-		    env->conf.listen);
-		return -1;
-	}
-	w->lev = lev;
-	wconf_apply(-1, 0, w);
 	return 0;
 }
 
@@ -398,16 +311,12 @@ http_stop(struct env *env)
 			TAILQ_REMOVE(&w->done, m, entry);
 			free(m);
 		}
-		/* evhttp_free() frees the listener before the connections. */
-		w->lev = NULL;
-		if (w->http != NULL)
-			evhttp_free(w->http);
+		if (w->lev != NULL)
+			evconnlistener_free(w->lev);
 		conn_free_all(w);
 		wconf_free(&w->conf);
 		if (w->done_ev != NULL)
 			event_free(w->done_ev);
-		if (w->adopt_ev != NULL)
-			event_free(w->adopt_ev);
 		for (int k = 0; k < DB_MAX; k++)
 			if (w->views[k].latest != NULL)
 				evbuffer_free(w->views[k].latest);

@@ -12,8 +12,6 @@
 
 #include "daemon.h"
 
-__thread struct worker *http_self;
-
 static const char *const routes[RT_MAX] = {
 	"supported", "latest", "lookup", "tile", "tuf", "audit", "metrics",
 	"healthz", "other"
@@ -39,11 +37,11 @@ mono(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* An answer with code to the request w is answering (cur_route, t0). */
+/* An answer with code, on route, to a request whole since t0. */
 void
-metrics_observe(struct worker *w, int route, int code)
+metrics_observe(struct worker *w, int route, int code, double t0)
 {
-	double	 dt = mono() - w->cur_t0;
+	double	 dt = mono() - t0;
 	int	 s, b;
 
 	if (route < 0 || route >= RT_MAX)

@@ -134,18 +134,11 @@ static struct {
 static pthread_mutex_t privmu = PTHREAD_MUTEX_INITIALIZER;
 
 void
-mirror_count_private(struct db *db, struct evhttp_request *req,
-    const char *path)
+mirror_count_private(struct db *db, struct hreq *req, const char *path)
 {
-	struct evhttp_connection	*c = evhttp_request_get_connection(req);
-	char				*peer = NULL;
-	const char			*addr;
-	uint16_t			 port;
-	int				 i;
+	const char	*addr = http_peer(req);
+	int		 i;
 
-	if (c != NULL)
-		evhttp_connection_get_peer(c, &peer, &port);
-	addr = peer != NULL ? peer : "?";
 	pthread_mutex_lock(&privmu);
 	for (i = 0; i < PRIVCOUNT_MAX && privcount[i].db != NULL; i++)
 		if (privcount[i].db == db &&

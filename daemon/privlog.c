@@ -208,7 +208,7 @@ miss_run(evutil_socket_t fd, short ev, void *arg)
  * (mirrors) the tile whose path is a.
  */
 void
-privlog_miss(struct worker *w, struct db *db, struct evhttp_request *req,
+privlog_miss(struct worker *w, struct db *db, struct hreq *req,
     int kind, const char *a, const char *b)
 {
 	struct env	*env = w->env;
@@ -227,8 +227,6 @@ privlog_miss(struct worker *w, struct db *db, struct evhttp_request *req,
 	m->db = db;
 	m->req = req;
 	m->kind = kind;
-	m->route = w->cur_route;
-	m->t0 = w->cur_t0;
 	if (kind == MISS_TILE)
 		snprintf(m->tilepath, sizeof(m->tilepath), "%s", a);
 	else {
@@ -257,8 +255,6 @@ privlog_done(evutil_socket_t fd, short ev, void *arg)
 	pthread_mutex_unlock(&w->mu);
 	while ((m = TAILQ_FIRST(&l)) != NULL) {
 		TAILQ_REMOVE(&l, m, entry);
-		w->cur_route = m->route;
-		w->cur_t0 = m->t0;
 		if (m->status != 200)
 			http_error(m->req, m->status, "%s", m->err);
 		else if (m->kind == MISS_TILE)

@@ -142,11 +142,6 @@ wconf_apply(evutil_socket_t fd, short ev, void *arg)
 	dst->goproxy = src->goproxy;
 	memcpy(dst->max_age, src->max_age, sizeof(dst->max_age));
 	pthread_mutex_unlock(&env->wmu);
-	evhttp_set_max_headers_size(w->http, dst->max_header_size);
-	/* Bodies are for POST /audit alone; route() refuses the rest. */
-	evhttp_set_max_body_size(w->http, dst->audit_max_body);
-	evhttp_set_timeout_tv(w->http, &(struct timeval){
-	    dst->idle_timeout / 1000, (dst->idle_timeout % 1000) * 1000 });
 	conn_limits(w);
 }
 

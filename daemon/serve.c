@@ -55,7 +55,7 @@ view(struct worker *w, struct db *db, int force)
  * private path.  Replies and returns -1 then, else returns 0.
  */
 static int
-mirror_refuse(struct worker *w, struct db *db, struct evhttp_request *req,
+mirror_refuse(struct worker *w, struct db *db, struct hreq *req,
     const char *modpath)
 {
 	struct dbview	*v;
@@ -82,7 +82,7 @@ mirror_refuse(struct worker *w, struct db *db, struct evhttp_request *req,
 }
 
 static void
-serve_latest(struct worker *w, struct db *db, struct evhttp_request *req)
+serve_latest(struct worker *w, struct db *db, struct hreq *req)
 {
 	struct dbview	*v;
 	struct evbuffer	*body;
@@ -95,7 +95,7 @@ serve_latest(struct worker *w, struct db *db, struct evhttp_request *req)
 		http_error(req, 404, "not found: no signed tree yet");
 		return;
 	}
-	/* evhttp_send_reply() drains the body: send a copy. */
+	/* http_reply() drains the body: send a copy. */
 	if ((body = evbuffer_new()) == NULL ||
 	    evbuffer_add(body, evbuffer_pullup(v->latest, -1),
 	    evbuffer_get_length(v->latest)) != 0) {
@@ -108,7 +108,7 @@ serve_latest(struct worker *w, struct db *db, struct evhttp_request *req)
 
 /* Answer a lookup of record id of db: "<id>\n<text>\n<note>". */
 void
-serve_record(struct worker *w, struct db *db, struct evhttp_request *req,
+serve_record(struct worker *w, struct db *db, struct hreq *req,
     int64_t id)
 {
 	struct dbview	*v;
@@ -145,7 +145,7 @@ serve_record(struct worker *w, struct db *db, struct evhttp_request *req,
 }
 
 static void
-serve_lookup(struct worker *w, struct db *db, struct evhttp_request *req,
+serve_lookup(struct worker *w, struct db *db, struct hreq *req,
     const char *arg)
 {
 	char	 path[SUMDB_PATH_MAX], version[SUMDB_PATH_MAX];
@@ -181,7 +181,7 @@ serve_lookup(struct worker *w, struct db *db, struct evhttp_request *req,
 }
 
 static void
-serve_tile(struct worker *w, struct db *db, struct evhttp_request *req,
+serve_tile(struct worker *w, struct db *db, struct hreq *req,
     const char *path, int may_miss)
 {
 	struct dbview	*v;
@@ -281,7 +281,7 @@ serve_tile(struct worker *w, struct db *db, struct evhttp_request *req,
 }
 
 void
-serve_db(struct worker *w, struct db *db, struct evhttp_request *req,
+serve_db(struct worker *w, struct db *db, struct hreq *req,
     const char *path)
 {
 	if (strcmp(path, "latest") == 0)
@@ -296,7 +296,7 @@ serve_db(struct worker *w, struct db *db, struct evhttp_request *req,
 
 /* After the main thread fetched and stored a tile: serve it, or fail. */
 void
-serve_tile_stored(struct worker *w, struct db *db, struct evhttp_request *req,
+serve_tile_stored(struct worker *w, struct db *db, struct hreq *req,
     const char *path)
 {
 	serve_tile(w, db, req, path, 0);
@@ -386,7 +386,7 @@ m_added(struct db *db)
 
 /* 200 when every database serves verified data, else 503 and why. */
 void
-serve_healthz(struct worker *w, struct evhttp_request *req)
+serve_healthz(struct worker *w, struct hreq *req)
 {
 	struct env	*env = w->env;
 	struct evbuffer	*body;
@@ -434,7 +434,7 @@ serve_healthz(struct worker *w, struct evhttp_request *req)
 
 /* Prometheus text format. */
 void
-serve_metrics(struct worker *w, struct evhttp_request *req)
+serve_metrics(struct worker *w, struct hreq *req)
 {
 	struct env	*env = w->env;
 	struct evbuffer	*body;
@@ -531,7 +531,7 @@ serve_metrics(struct worker *w, struct evhttp_request *req)
  * N.targets.json and targets/DIR/SHA256.NAME, served byte for byte.
  */
 void
-serve_tuf(struct worker *w, struct evhttp_request *req, const char *path)
+serve_tuf(struct worker *w, struct hreq *req, const char *path)
 {
 	static const char *roles[] = { "root", "snapshot", "targets" };
 	struct evbuffer	*body;

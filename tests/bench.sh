@@ -1,9 +1,11 @@
 #!/bin/sh
 # `make bench`: wrk against sumdbd and, in the same run, against the
 # reference server (golang.org/x/mod's sumdb.Server on net/http) holding
-# the same records signed with the same key: a cached /lookup, a full
-# hash tile, a partial hash tile and /latest, at 64 and 256 connections.
-# Prints requests/s, p99 latency and the ratio.  Usage: bench.sh BUILDDIR
+# the same records signed with the same key, and against nginx serving
+# the same answers as static files (the practical ceiling): a stored
+# /lookup, a full hash tile, a partial hash tile and /latest, at 64 and
+# 256 connections.  Prints requests/s and p99 latency of each, and the
+# ratios of sumdbd to nginx and to the reference.  Usage: bench.sh BUILDDIR
 set -eu
 B=$(cd "$1" && pwd)
 DUR=${BENCH_SECONDS:-10}
@@ -46,11 +48,48 @@ for port in 18901 18902; do
 done
 lk=/lookup/example.com/bench7@v1.0.17
 w=$((NREC % 256))
+# nginx serves sumdbd's answers as files, with the workers sumdbd has.
+mkdir -p "$T/www" "$T/nginx"
 for p in /latest $lk /tile/8/0/000 "/tile/8/0/00$((NREC / 256)).p/$w"; do
-	curl -s "http://127.0.0.1:18901$p" | cmp -s - "$T/a" 2>/dev/null || true
 	curl -s "http://127.0.0.1:18901$p" >"$T/a"
 	curl -s "http://127.0.0.1:18902$p" >"$T/b"
 	cmp -s "$T/a" "$T/b" || { echo "bench: $p differs between sumdbd and the reference" >&2; exit 1; }
+	mkdir -p "$T/www$(dirname "$p")"
+	cp "$T/a" "$T/www$p"
+done
+cat >"$T/nginx.conf" <<EON
+worker_processes $(nproc);
+pid $T/nginx/nginx.pid;
+error_log $T/nginx/error.log;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	sendfile on;
+	tcp_nopush on;
+	keepalive_requests 1000000;
+	keepalive_timeout 60s;
+	default_type application/octet-stream;
+	client_body_temp_path $T/nginx;
+	proxy_temp_path $T/nginx;
+	fastcgi_temp_path $T/nginx;
+	uwsgi_temp_path $T/nginx;
+	scgi_temp_path $T/nginx;
+	server {
+		listen 127.0.0.1:18903;
+		root $T/www;
+	}
+}
+EON
+nginx -c "$T/nginx.conf" -g 'daemon off;' 2>"$T/nginx.err" &
+PIDS="$PIDS $!"
+i=0
+until curl -sf -o /dev/null "http://127.0.0.1:18903/latest"; do
+	i=$((i + 1)); [ $i -lt 100 ] || { echo "bench: nginx did not start: $(cat "$T/nginx.err")" >&2; exit 1; }
+	sleep 0.1
+done
+for p in /latest $lk /tile/8/0/000 "/tile/8/0/00$((NREC / 256)).p/$w"; do
+	curl -s "http://127.0.0.1:18903$p" | cmp -s - "$T/www$p" ||
+	    { echo "bench: nginx serves $p wrong" >&2; exit 1; }
 done
 
 # run PORT PATH CONNS: prints "requests/s p99-ms"
@@ -65,13 +104,24 @@ run() {
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
 echo "bench: $NREC records, ${DUR}s per run, wrk -t2, $(nproc) cores ($cpu)"
-printf '%-26s %5s %12s %8s %12s %8s %7s\n' route conns sumdbd_rps p99_ms ref_rps p99_ms ratio
+printf '%-14s %5s %9s %6s %9s %6s %9s %6s %7s %7s\n' route conns \
+    sumdbd p99ms nginx p99ms xmod p99ms /nginx /xmod
 for c in 64 256; do
 	for p in "$lk" /tile/8/0/000 "/tile/8/0/00$((NREC / 256)).p/$w" /latest; do
+		case $p in
+		/lookup/*) name=lookup ;;
+		*.p/*) name=partial-tile ;;
+		/tile/*) name=full-tile ;;
+		*) name=latest ;;
+		esac
 		set -- $(run 18901 "$p" "$c")
 		ours=$1 op99=$2
+		set -- $(run 18903 "$p" "$c")
+		ngx=$1 np99=$2
 		set -- $(run 18902 "$p" "$c")
-		printf '%-26s %5s %12.0f %8.2f %12.0f %8.2f %7.2f\n' "$(echo "$p" | cut -c1-26)" "$c" "$ours" "$op99" "$1" "$2" \
+		printf '%-14s %5s %9.0f %6.2f %9.0f %6.2f %9.0f %6.2f %7.2f %7.2f\n' \
+		    "$name" "$c" "$ours" "$op99" "$ngx" "$np99" "$1" "$2" \
+		    "$(echo "$ours $ngx" | awk '{printf "%.2f", $1 / $2}')" \
 		    "$(echo "$ours $1" | awk '{printf "%.2f", $1 / $2}')"
 	done
 done
