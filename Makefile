@@ -42,7 +42,8 @@ DAEMON_SRCS = daemon/main.c daemon/log.c daemon/keygen.c daemon/setup.c \
 	  daemon/serve.c daemon/privlog.c daemon/add.c daemon/mirror.c \
 	  daemon/tufrepo.c daemon/bundle.c daemon/tufclient.c daemon/audit.c \
 	  daemon/fsck.c daemon/evidence.c daemon/client.c daemon/conn.c \
-	  daemon/reload.c daemon/metrics.c
+	  daemon/reload.c daemon/metrics.c daemon/cache.c \
+	  daemon/httpparse.c
 STORE_SRCS = store/store.c
 TUF_SRCS = tuf/json.c tuf/tuf.c
 CONFIG_SRCS = config/config.c

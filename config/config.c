@@ -49,6 +49,8 @@ static const struct key keys[] = {
 	    LIVE },
 	{ "server", "request_timeout", T_DURATION, OFF(request_timeout), "10s",
 	    100, MS(3600), LIVE },
+	{ "server", "cache_size", T_SIZE, OFF(cache_size), "16M", 0,
+	    (int64_t)1 << 30, RESTART },
 	{ "server", "shutdown_timeout", T_DURATION, OFF(shutdown_timeout),
 	    "10s", 0, MS(600), LIVE },
 	{ "server", "tls_certificate", T_STR, OFF(tls_certificate), NULL, 0, 0,

@@ -45,6 +45,7 @@ struct config {
 	int64_t		 audit_max_body;	/* POST /audit body, bytes */
 	int64_t		 audit_rate;		/* POST /audit per minute per client */
 	int64_t		 request_timeout;	/* ms from a request's first byte */
+	int64_t		 cache_size;		/* bytes of answers, all workers */
 	int64_t		 shutdown_timeout;	/* ms SIGTERM waits for requests */
 	char		*tls_certificate;	/* PEM chain; with tls_key: HTTPS */
 	char		*tls_key;		/* PEM private key */

@@ -68,6 +68,9 @@ parse_line(char *s, struct aline *a)
 	int	 n = 0;
 	size_t	 len;
 
+	/* Every field goes into the JSON report, which holds only UTF-8. */
+	if (!sumdb_utf8_valid((const uint8_t *)s, strlen(s)))
+		return -1;
 	for (p = strtok_r(s, " \t", &save); p != NULL && n < 4;
 	    p = strtok_r(NULL, " \t", &save))
 		f[n++] = p;

@@ -157,6 +157,16 @@ struct httpstats {
  * A request being answered (conn.c).  The router and the handlers read
  * method, target, head and body and answer with http_reply().
  */
+/* A worker's answers that never change (cache.c). */
+struct centry;
+TAILQ_HEAD(centrylist, centry);
+struct cache {
+	struct centry		**tab;
+	struct centrylist	 lru;
+	size_t			 bytes, max;
+	uint64_t		 hits, misses;	/* atomic */
+};
+
 struct conn;
 TAILQ_HEAD(connlist, conn);
 struct hreq {
@@ -212,6 +222,7 @@ struct worker {
 	char			 date[40];	/* the Date header, cached */
 	int64_t			 date_t;
 	struct httpstats	 stats;		/* atomic */
+	struct cache		 cache;
 };
 
 struct env {
@@ -263,6 +274,7 @@ int	env_open_store(struct env *env, int create);
 int	env_open_log(struct env *env, int sign);
 int	env_client_tls(struct env *env);
 int	secret_file_ok(int fd, const char *path, const char *what);
+double	mono(void);
 void	env_free(struct env *env);
 
 /* logw.c: appending to the private log and signing it */
@@ -326,6 +338,14 @@ void	wconf_free(struct wconf *wc);
 void	daemon_reload(struct env *env);
 void	daemon_stop(struct env *env);
 void	daemon_notify(struct env *env, const char *state);
+
+/* cache.c */
+int	cache_init(struct cache *c, size_t max);
+const struct centry *cache_get(struct cache *c, int db, const char *key);
+void	cache_put(struct cache *c, int db, const char *key, const void *data,
+	    size_t len, int64_t id);
+const uint8_t *cache_data(const struct centry *e, size_t *len, int64_t *id);
+void	cache_free(struct cache *c);
 
 /* metrics.c */
 void	metrics_observe(struct worker *w, int route, int code, double t0);

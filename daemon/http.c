@@ -222,6 +222,11 @@ worker_init(struct env *env, struct worker *w, const struct addrinfo *ai)
 		return -1;
 	}
 	wconf_apply(-1, 0, w);
+	if (cache_init(&w->cache, (size_t)(env->conf.cache_size /
+	    env->nworkers)) != 0) {
+		log_warnx("worker %d: out of memory", w->id);
+		return -1;
+	}
 	if ((w->lev = evconnlistener_new_bind(w->base, conn_accept, w,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
 	    LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT, 4096, ai->ai_addr,
@@ -314,6 +319,7 @@ http_stop(struct env *env)
 		if (w->lev != NULL)
 			evconnlistener_free(w->lev);
 		conn_free_all(w);
+		cache_free(&w->cache);
 		wconf_free(&w->conf);
 		if (w->done_ev != NULL)
 			event_free(w->done_ev);

@@ -28,15 +28,6 @@ static const double bounds[HIST_MAX - 1] = {
 	0.1, 1, 10
 };
 
-static double
-mono(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* An answer with code, on route, to a request whole since t0. */
 void
 metrics_observe(struct worker *w, int route, int code, double t0)
@@ -84,7 +75,7 @@ void
 metrics_http(struct env *env, struct evbuffer *out)
 {
 	struct httpstats t;
-	uint64_t	 n, cum;
+	uint64_t	 n, cum, hits = 0, misses = 0;
 	int64_t		 conns = 0;
 	int		 r, s, b, i;
 
@@ -134,9 +125,20 @@ metrics_http(struct env *env, struct evbuffer *out)
 		    t.usec[r] / 1e6, routes[r],
 		    (unsigned long long)cum);
 	}
-	for (i = 0; i < env->nworkers; i++)
+	for (i = 0; i < env->nworkers; i++) {
 		conns += __atomic_load_n(&env->workers[i].nconns,
 		    __ATOMIC_RELAXED);
+		hits += __atomic_load_n(&env->workers[i].cache.hits,
+		    __ATOMIC_RELAXED);
+		misses += __atomic_load_n(&env->workers[i].cache.misses,
+		    __ATOMIC_RELAXED);
+	}
+	evbuffer_add_printf(out, "# HELP sumdbd_cache_lookups_total Answers "
+	    "looked for in the workers' caches of tiles and records, by "
+	    "result.\n# TYPE sumdbd_cache_lookups_total counter\n"
+	    "sumdbd_cache_lookups_total{result=\"hit\"} %llu\n"
+	    "sumdbd_cache_lookups_total{result=\"miss\"} %llu\n",
+	    (unsigned long long)hits, (unsigned long long)misses);
 	evbuffer_add_printf(out, "# HELP sumdbd_http_connections Client "
 	    "connections open.\n# TYPE sumdbd_http_connections gauge\n"
 	    "sumdbd_http_connections %lld\n", (long long)conns);

@@ -100,7 +100,6 @@ static void	sync_done(struct env *, struct db *, int);
 static const char *mirror_url(struct db *, int);
 static void	job_start(struct mjob *);
 static void	full_start(struct db *);
-static double	now(void);
 static int	tile_in_tree(const struct tile *, int64_t);
 static void	full_done(struct db *, int);
 
@@ -1367,15 +1366,6 @@ sync_done(struct env *env, struct db *db, int r)
 		full_start(db);
 }
 
-static double
-now(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Full mode: the next segment, unless one runs or all is stored. */
 static void
 full_start(struct db *db)
@@ -1389,7 +1379,7 @@ full_start(struct db *db)
 	snprintf(j->key, sizeof(j->key), "full");
 	db->full_job = j;
 	if (db->full_t0 == 0) {
-		db->full_t0 = now();
+		db->full_t0 = mono();
 		db->full_n0 = db->full_next;
 		db->full_log = db->full_t0;
 	}
@@ -1408,7 +1398,7 @@ static void
 full_done(struct db *db, int r)
 {
 	struct timeval	 tv = { 0, 0 };
-	double		 t = now(), dt = t - db->full_t0;
+	double		 t = mono(), dt = t - db->full_t0;
 
 	db->full_job = NULL;
 	if (dt > 0)
@@ -1456,7 +1446,7 @@ poll_latest(evutil_socket_t fd, short ev, void *arg)
 		sync_done(env, db, V_OK);
 		return;
 	}
-	db->last_poll = now();
+	db->last_poll = mono();
 	if ((db->sync = job_new(env, db, J_SYNC)) == NULL) {
 		sync_done(env, db, V_ERROR);
 		return;
@@ -1519,7 +1509,7 @@ mirror_miss(struct env *env, struct db *db, struct missreq *m)
 	 */
 	if (m->kind == MISS_TILE && !tile_in_tree(&j->want, db->size)) {
 		if (db->mc->offline || (db->sync == NULL &&
-		    now() - db->last_poll < 1)) {
+		    mono() - db->last_poll < 1)) {
 			snprintf(j->err, sizeof(j->err), "not found: tile "
 			    "beyond tree size %lld", (long long)db->size);
 			TAILQ_INSERT_TAIL(&db->jobs, j, entry);

@@ -25,15 +25,6 @@
 
 #include "daemon.h"
 
-static double
-mono(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Fill env->wconf from env->conf, with TLS context tls; under wmu. */
 static int
 wconf_fill(struct env *env, SSL_CTX *tls)

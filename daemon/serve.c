@@ -106,48 +106,107 @@ serve_latest(struct worker *w, struct db *db, struct hreq *req)
 		evbuffer_free(body);
 }
 
-/* Answer a lookup of record id of db: "<id>\n<text>\n<note>". */
-void
-serve_record(struct worker *w, struct db *db, struct hreq *req,
-    int64_t id)
+/* The view of db in which record id is signed; NULL after an answer. */
+static struct dbview *
+signed_view(struct worker *w, struct db *db, struct hreq *req, int64_t id)
 {
 	struct dbview	*v;
-	struct evbuffer	*body;
-	int		 r;
 
 	/* Another process may have signed more since we last looked. */
 	if ((v = view(w, db, 0)) == NULL ||
 	    (id >= v->size && (v = view(w, db, 1)) == NULL)) {
 		http_error(req, 500, "internal error");
-		return;
+		return NULL;
 	}
 	if (id >= v->size) {
 		http_error(req, 404, "not found: record %lld is not yet "
 		    "signed", (long long)id);
-		return;
+		return NULL;
 	}
-	if ((body = evbuffer_new()) == NULL) {
+	return v;
+}
+
+/* Send "<id>\n<text>\n" (len bytes at p) and the newest note. */
+static void
+lookup_reply(struct hreq *req, struct dbview *v, const void *p, size_t len)
+{
+	struct evbuffer	*body;
+
+	if ((body = evbuffer_new()) == NULL || evbuffer_expand(body, len +
+	    evbuffer_get_length(v->latest)) != 0) {
 		http_error(req, 500, "out of memory");
-		return;
-	}
-	evbuffer_add_printf(body, "%lld\n", (long long)id);
-	if ((r = store_record(w->st, db->log, id, body)) != 1) {
-		log_warnx("record %lld of '%s': %s", (long long)id, db->name,
-		    r < 0 ? store_errmsg(w->st) : "missing");
-		http_error(req, 500, "internal error");
 	} else {
-		evbuffer_add(body, "\n", 1);
+		evbuffer_add(body, p, len);
 		evbuffer_add(body, evbuffer_pullup(v->latest, -1),
 		    evbuffer_get_length(v->latest));
 		http_reply(req, 200, TYPE_TEXT, CACHE_SHORT, body);
 	}
-	evbuffer_free(body);
+	if (body != NULL)
+		evbuffer_free(body);
+}
+
+static void
+serve_cached_record(struct worker *w, struct db *db, struct hreq *req,
+    const struct centry *e)
+{
+	struct dbview	*v;
+	const uint8_t	*p;
+	size_t		 len;
+	int64_t		 id;
+
+	p = cache_data(e, &len, &id);
+	if ((v = signed_view(w, db, req, id)) != NULL)
+		lookup_reply(req, v, p, len);
+}
+
+/*
+ * Answer a lookup of record id of db: "<id>\n<text>\n<note>"; with key
+ * (the lookup's path), keep the record part in the worker's cache.
+ */
+static void
+record_answer(struct worker *w, struct db *db, struct hreq *req,
+    int64_t id, const char *key)
+{
+	struct dbview	*v;
+	struct evbuffer	*rec;
+	int		 r;
+
+	if ((v = signed_view(w, db, req, id)) == NULL)
+		return;
+	if ((rec = evbuffer_new()) == NULL) {
+		http_error(req, 500, "out of memory");
+		return;
+	}
+	evbuffer_add_printf(rec, "%lld\n", (long long)id);
+	if ((r = store_record(w->st, db->log, id, rec)) != 1) {
+		log_warnx("record %lld of '%s': %s", (long long)id, db->name,
+		    r < 0 ? store_errmsg(w->st) : "missing");
+		http_error(req, 500, "internal error");
+	} else {
+		evbuffer_add(rec, "\n", 1);
+		if (key != NULL)
+			cache_put(&w->cache, db->idx, key,
+			    evbuffer_pullup(rec, -1), evbuffer_get_length(rec),
+			    id);
+		lookup_reply(req, v, evbuffer_pullup(rec, -1),
+		    evbuffer_get_length(rec));
+	}
+	evbuffer_free(rec);
+}
+
+/* Answer a lookup of record id of db (after a miss was filled). */
+void
+serve_record(struct worker *w, struct db *db, struct hreq *req,
+    int64_t id)
+{
+	record_answer(w, db, req, id, NULL);
 }
 
 static void
 serve_lookup(struct worker *w, struct db *db, struct hreq *req,
     const char *arg)
 {
+	const struct centry *e;
 	char	 path[SUMDB_PATH_MAX], version[SUMDB_PATH_MAX];
 	int64_t	 id;
 	int	 r;
@@ -164,6 +223,10 @@ serve_lookup(struct worker *w, struct db *db, struct hreq *req,
 		    "not forwarded to the upstream", path);
 		return;
 	}
+	if ((e = cache_get(&w->cache, db->idx, arg)) != NULL) {
+		serve_cached_record(w, db, req, e);
+		return;
+	}
 	if ((r = store_lookup(w->st, db->log, path, version, &id, NULL)) <
 	    0) {
 		log_warnx("lookup %s@%s: %s", path, version,
@@ -172,7 +235,7 @@ serve_lookup(struct worker *w, struct db *db, struct hreq *req,
 		return;
 	}
 	if (r == 1) {
-		serve_record(w, db, req, id);
+		record_answer(w, db, req, id, arg);
 		return;
 	}
 	if (db->kind == DB_MIRROR && mirror_refuse(w, db, req, path) != 0)
@@ -180,13 +243,31 @@ serve_lookup(struct worker *w, struct db *db, struct hreq *req,
 	privlog_miss(w, db, req, MISS_LOOKUP, path, version);
 }
 
+/*
+ * Send tile t's bytes in body; with keep, remember them first: a tile
+ * of a given width never changes.
+ */
+static void
+tile_reply(struct worker *w, struct db *db, struct hreq *req,
+    const struct tile *t, const char *path, struct evbuffer *body, int keep)
+{
+	if (keep)
+		cache_put(&w->cache, db->idx, path, evbuffer_pullup(body, -1),
+		    evbuffer_get_length(body), 0);
+	http_reply(req, 200, t->l < 0 ? TYPE_TEXT : TYPE_BINARY,
+	    t->w == 1 << t->h ? CACHE_FOREVER : CACHE_SHORT, body);
+}
+
 static void
 serve_tile(struct worker *w, struct db *db, struct hreq *req,
     const char *path, int may_miss)
 {
+	const struct centry *e;
 	struct dbview	*v;
 	struct tile	 t;
 	struct evbuffer	*body = NULL;
+	const uint8_t	*p;
+	size_t		 len;
 	int64_t		 avail;
 	int		 level, r;
 
@@ -224,6 +305,14 @@ serve_tile(struct worker *w, struct db *db, struct hreq *req,
 		http_error(req, 500, "out of memory");
 		return;
 	}
+	if ((e = cache_get(&w->cache, db->idx, path)) != NULL) {
+		p = cache_data(e, &len, NULL);
+		if (evbuffer_add(body, p, len) != 0)
+			http_error(req, 500, "out of memory");
+		else
+			tile_reply(w, db, req, &t, path, body, 0);
+		goto done;
+	}
 	if (t.l < 0) {
 		r = store_data_tile(w->st, db->log, t.n << t.h, t.w, body);
 		if (r != 0 && db->kind == DB_MIRROR && may_miss) {
@@ -237,8 +326,7 @@ serve_tile(struct worker *w, struct db *db, struct hreq *req,
 			    store_errmsg(w->st));
 			http_error(req, 500, "internal error");
 		} else
-			http_reply(req, 200, TYPE_TEXT, t.w == 1 << t.h ?
-			    CACHE_FOREVER : CACHE_SHORT, body);
+			tile_reply(w, db, req, &t, path, body, 1);
 		goto done;
 	}
 	r = store_tile(w->st, db->log, t.l, t.n, body);
@@ -274,8 +362,7 @@ serve_tile(struct worker *w, struct db *db, struct hreq *req,
 		evbuffer_free(body);
 		body = part;
 	}
-	http_reply(req, 200, TYPE_BINARY, t.w == 1 << t.h ? CACHE_FOREVER :
-	    CACHE_SHORT, body);
+	tile_reply(w, db, req, &t, path, body, 1);
  done:
 	evbuffer_free(body);
 }

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -23,6 +24,16 @@
 #include "sumdb.h"
 
 #define KEY_MAX	512
+
+/* Seconds on the monotonic clock. */
+double
+mono(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 int
 env_load_config(struct env *env, const char *path)

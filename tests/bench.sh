@@ -48,8 +48,10 @@ for port in 18901 18902; do
 done
 lk=/lookup/example.com/bench7@v1.0.17
 w=$((NREC % 256))
-# nginx serves sumdbd's answers as files, with the workers sumdbd has.
+# nginx serves sumdbd's answers as files, with the workers sumdbd has;
+# its workers run as another user, who must be able to read them.
 mkdir -p "$T/www" "$T/nginx"
+chmod 755 "$T" "$T/www"
 for p in /latest $lk /tile/8/0/000 "/tile/8/0/00$((NREC / 256)).p/$w"; do
 	curl -s "http://127.0.0.1:18901$p" >"$T/a"
 	curl -s "http://127.0.0.1:18902$p" >"$T/b"

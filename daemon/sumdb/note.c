@@ -65,6 +65,10 @@ is_space(uint32_t r)
 	    r == 0x3000;
 }
 
+/*
+ * x/mod isValidName, and no NUL: we keep names as C strings, so x/mod
+ * would hash "a\0b" where we would use "a".
+ */
 int
 note_name_valid(const char *name, size_t len)
 {
@@ -77,7 +81,7 @@ note_name_valid(const char *name, size_t len)
 	for (i = 0; i < len; i += n) {
 		if ((n = rune(p + i, len - i, &r)) == 0)
 			return 0;
-		if (r == '+' || is_space(r))
+		if (r == '+' || r == '\0' || is_space(r))
 			return 0;
 	}
 	return 1;

@@ -100,10 +100,13 @@ grep -q 'checksum mismatch' "$T/out3" && grep -q 'SECURITY ERROR' "$T/out3" ||
 echo "$NAME: retagged module: checksum mismatch, SECURITY ERROR: ok"
 rm -rf "$T/proxy" && mv "$T/proxy.orig" "$T/proxy"
 
-# 3c. A record altered in the database.
+# 3c. A record altered in the database (at rest: a running daemon
+# answers from its cache what it read before).
 command -v sqlite3 >/dev/null || fail "sqlite3 is not installed"
+stop_daemon
 sqlite3 "$T/sumdbd.db" "UPDATE record SET text = CAST(replace(CAST(text AS TEXT), 'h1:', 'h1:A') AS BLOB) WHERE path = 'example.com/hello' AND version = 'v1.1.0'" ||
     fail "editing the database"
+restart_daemon
 mkconsumer "$T/c4"
 (cd "$T/c4" && goenv "$T/gp4" GOPROXY="file://$T/proxy" \
     GOSUMDB="$vkey $URL" go mod download all) >"$T/out4" 2>&1 &&

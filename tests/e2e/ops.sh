@@ -65,6 +65,20 @@ for m in sumdbd_store_bytes sumdbd_http_connections \
 done
 echo "$NAME: /metrics is Prometheus text; requests, latencies, records and tree size move: ok"
 
+# The workers' cache: a repeated tile or lookup is a hit, byte for byte.
+h0=$(prom 'sumdbd_cache_lookups_total{result="hit"}')
+for p in /tile/8/0/000.p/5 /tile/8/data/000.p/5 \
+    /lookup/example.com/many@v1.0.3; do
+	for n in 1 2 3 4; do
+		curl -sf "$URL$p" >"$T/c.$n" || fail "GET $p"
+	done
+	cmp -s "$T/c.1" "$T/c.4" || fail "$p: a cached answer differs"
+done
+h1=$(prom 'sumdbd_cache_lookups_total{result="hit"}')
+# Two workers: each may miss once per path before it hits.
+[ $((h1 - h0)) -ge 6 ] || fail "cache hits went $h0 -> $h1"
+echo "$NAME: repeated tiles and lookups come from the cache, byte for byte: ok"
+
 # 2. SIGHUP under load: no request lost, a changed setting applied.
 big=$(python3 -c 'print("a" * 3000)')
 [ "$(status -H "X-Big: $big" "$URL/latest")" = 200 ] ||
