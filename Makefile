@@ -146,7 +146,8 @@ $(O)/upstream: tests/upstream/main.go
 	$(GO) build -o $@ ./tests/upstream
 
 check: testdeps
-	$(MAKE) $(O)/sumdbd $(TESTS) $(TOOLS) $(O)/xmodref $(O)/upstream
+	$(MAKE) $(O)/sumdbd $(TESTS) $(TOOLS) $(O)/xmodref $(O)/upstream \
+	  $(FUZZ_BINS)
 	sh tests/run.sh $(O)
 
 run: deps sumdbd
@@ -163,6 +164,55 @@ bench: testdeps
 	@sh tests/deps.sh wrk nginx
 	$(MAKE) $(O)/sumdbd $(O)/xmodref $(O)/refserver
 	sh tests/bench.sh $(O)
+
+# Memory under sustained load, SOAK_TIME seconds (default 600): not in
+# `make check`.
+.PHONY: soak
+soak: testdeps
+	$(MAKE) $(O)/sumdbd $(O)/upstream
+	sh tests/soak.sh $(O)
+
+# Fuzzing: a libFuzzer target per parser of outside bytes, in tests/fuzz.
+# `make check` links each with tests/fuzz/driver.c and runs it over its
+# corpus; `make fuzz` builds them with clang's libFuzzer in build-fuzz
+# and runs each for FUZZ_TIME seconds on a copy of its corpus.
+FUZZ_TARGETS = note key tilepath lookuppath record datatile lookup tufjson \
+	  bundle config audit http
+FUZZ_TIME ?= 60
+FUZZDEBS = clang libclang-rt-14-dev
+FUZZ_BINS = $(FUZZ_TARGETS:%=$(O)/fuzz/%)
+FUZZ_MAIN = $(O)/tests/fuzz/driver.o
+FUZZ_LDFLAGS =
+FUZZ_SANFLAGS = -fsanitize=fuzzer-no-link,address,undefined \
+	  -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+# bundle and audit include their daemon file, and link the rest of it.
+$(O)/libdaemon-fuzz.a: $(filter-out $(O)/daemon/main.o,$(DAEMON_OBJS))
+	rm -f $@
+	ar rcs $@ $^
+
+$(O)/fuzz/%: $(O)/tests/fuzz/%.o $(FUZZ_MAIN)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) $(FUZZ_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(FUZZ_TARGETS:%=$(O)/tests/fuzz/%.o) $(O)/tests/fuzz/driver.o: \
+	  tests/fuzz/fuzz.h
+$(O)/tests/fuzz/bundle.o: daemon/bundle.c
+$(O)/tests/fuzz/audit.o: daemon/audit.c
+$(O)/fuzz/note $(O)/fuzz/key $(O)/fuzz/tilepath $(O)/fuzz/lookuppath \
+	  $(O)/fuzz/record $(O)/fuzz/datatile $(O)/fuzz/lookup: $(O)/libsumdb.a
+$(O)/fuzz/tufjson: $(O)/libtuf.a
+$(O)/fuzz/http: $(O)/daemon/httpparse.o
+$(O)/fuzz/config: $(O)/libconfig.a
+$(O)/fuzz/bundle $(O)/fuzz/audit: $(O)/libdaemon-fuzz.a $(O)/libstore.a \
+	  $(O)/libconfig.a $(O)/libtuf.a $(O)/libsumdb.a
+
+.PHONY: fuzz
+fuzz:
+	@sh tests/deps.sh $(DEBS) $(FUZZDEBS)
+	$(MAKE) O=build-fuzz CC=clang SANFLAGS="$(FUZZ_SANFLAGS)" FUZZ_MAIN= \
+	  FUZZ_LDFLAGS=-fsanitize=fuzzer $(FUZZ_TARGETS:%=build-fuzz/fuzz/%)
+	sh tests/fuzz/fuzz.sh build-fuzz $(FUZZ_TIME) $(FUZZ_TARGETS)
 
 # install: the daemon, its man pages, the example config (never the
 # config itself) and the systemd unit, whose ExecStart names PREFIX.

@@ -740,6 +740,12 @@ bundle_import(struct env *env, const uint8_t *data, size_t flen,
 		uint8_t	 th[256][SUMDB_HASH_SIZE];
 		int	 w;
 
+		if (!tile_in_tree(&bt.t[k], to.n)) {
+			import_refuse("tile %lld lies beyond tree %lld",
+			    (long long)k, (long long)to.n);
+			goto done;
+		}
+
 		for (w = 0; w < bt.t[k].w; w++)
 			ti[w] = tlog_stored_hash_index(SUMDB_TILE_HEIGHT *
 			    bt.t[k].l, (bt.t[k].n << SUMDB_TILE_HEIGHT) + w);

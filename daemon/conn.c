@@ -17,6 +17,9 @@
 
 #include <sys/socket.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -521,6 +524,11 @@ conn_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		free(c);
 		return;
 	}
+	/*
+	 * Answers go out whole at once: without this, the last piece of
+	 * one over a write's 16 KiB waits for the peer's delayed ACK.
+	 */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	TAILQ_INSERT_TAIL(&w->conns, c, entry);
 	__atomic_add_fetch(&w->nconns, 1, __ATOMIC_RELAXED);
 	bufferevent_setcb(c->bev, conn_readcb, conn_writecb, conn_eventcb, c);

@@ -221,6 +221,8 @@ worker_init(struct env *env, struct worker *w, const struct addrinfo *ai)
 		    env->conf.database, err);
 		return -1;
 	}
+	/* Serving reads few pages again and again: a small page cache. */
+	store_cache(w->st, 2048);
 	wconf_apply(-1, 0, w);
 	if (cache_init(&w->cache, (size_t)(env->conf.cache_size /
 	    env->nworkers)) != 0) {

@@ -23,6 +23,7 @@
 #include <arpa/inet.h>
 #include <getopt.h>
 #include <netinet/in.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,7 +101,6 @@ static void	sync_done(struct env *, struct db *, int);
 static const char *mirror_url(struct db *, int);
 static void	job_start(struct mjob *);
 static void	full_start(struct db *);
-static int	tile_in_tree(const struct tile *, int64_t);
 static void	full_done(struct db *, int);
 
 const char *
@@ -1379,6 +1379,8 @@ full_start(struct db *db)
 	snprintf(j->key, sizeof(j->key), "full");
 	db->full_job = j;
 	if (db->full_t0 == 0) {
+		/* Bulk inserts want a large page cache; serving does not. */
+		store_cache(db->env->st, 65536);
 		db->full_t0 = mono();
 		db->full_n0 = db->full_next;
 		db->full_log = db->full_t0;
@@ -1420,6 +1422,8 @@ full_done(struct db *db, int r)
 	}
 	if (db->full_next >= db->size) {
 		db->full_t0 = 0;
+		store_cache(db->env->st, 4096);
+		malloc_trim(0);
 		return;
 	}
 	event_base_once(db->env->base, -1, EV_TIMEOUT, full_next_cb, db,
@@ -1533,16 +1537,6 @@ mirror_miss(struct env *env, struct db *db, struct missreq *m)
 	}
 	TAILQ_INSERT_TAIL(&db->jobs, j, entry);
 	job_start(j);
-}
-
-/* Whether the tree of n records completes tile t. */
-static int
-tile_in_tree(const struct tile *t, int64_t n)
-{
-	int	 level = t->l < 0 ? 0 : t->l;
-	int64_t	 avail = level * t->h >= 63 ? 0 : n >> (level * t->h);
-
-	return t->n <= (avail >> t->h) && (t->n << t->h) + t->w <= avail;
 }
 
 /* A job on the jobs list: fetch its lookup answer, or verify its tile. */

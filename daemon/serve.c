@@ -287,7 +287,7 @@ serve_tile(struct worker *w, struct db *db, struct hreq *req,
 	/* Entries of this tile's level that the signed tree completes. */
 	level = t.l < 0 ? 0 : t.l;
 	avail = level * t.h >= 63 ? 0 : v->size >> (level * t.h);
-	if (t.n > (avail >> t.h) || (t.n << t.h) + t.w > avail) {
+	if (!tile_in_tree(&t, v->size)) {
 		/*
 		 * A client ahead of this mirror (it also talked to the
 		 * upstream) needs the right edge of a newer tree: sync first.

@@ -442,6 +442,18 @@ store_record(struct store *st, int64_t log, int64_t id, struct evbuffer *out)
 }
 
 int
+store_cache(struct store *st, int kib)
+{
+	char	 sql[64];
+
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%d", kib);
+	if (exec(st, sql) != 0)
+		return -1;
+	sqlite3_db_release_memory(st->db);
+	return 0;
+}
+
+int
 store_data_tile(struct store *st, int64_t log, int64_t first, int64_t n,
     struct evbuffer *out)
 {

@@ -48,6 +48,12 @@ int	store_lookup(struct store *st, int64_t log, const char *path,
 int	store_record(struct store *st, int64_t log, int64_t id,
 	    struct evbuffer *out);
 
+/*
+ * Let st's page cache grow to kib KiB, and give back what is over it:
+ * small for serving, large while a full mirror syncs.
+ */
+int	store_cache(struct store *st, int kib);
+
 /* Append records [first, first+n) as a data tile to out. */
 int	store_data_tile(struct store *st, int64_t log, int64_t first,
 	    int64_t n, struct evbuffer *out);

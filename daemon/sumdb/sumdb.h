@@ -289,6 +289,13 @@ int	tile_format(const struct tile *t, char *buf, size_t size);
 /* Whether t has valid coordinates. */
 int	tile_valid(const struct tile *t);
 
+/*
+ * Whether every hash of valid tile t is in a tree of size records (a
+ * data tile counts as level 0).  Tiles beyond it would make stored hash
+ * indexes overflow.
+ */
+int	tile_in_tree(const struct tile *t, int64_t size);
+
 /* The smallest tile of height h that holds stored hash index. */
 void	tile_for_index(int h, int64_t index, struct tile *t);
 

@@ -23,6 +23,18 @@ tile_valid(const struct tile *t)
 }
 
 int
+tile_in_tree(const struct tile *t, int64_t size)
+{
+	int64_t	 avail;
+	int	 level = t->l < 0 ? 0 : t->l;
+
+	/* The hashes of that tree at the tile's level. */
+	avail = level * t->h >= 63 ? 0 : size >> (level * t->h);
+	/* n first: then n << h cannot overflow. */
+	return t->n <= (avail >> t->h) && (t->n << t->h) + t->w <= avail;
+}
+
+int
 tile_format(const struct tile *t, char *buf, size_t size)
 {
 	int	 g[8], ng = 0, r, o;

@@ -1,17 +1,20 @@
 #!/bin/sh
-# Restarts and SIGKILL in the middle of bursts of appends: afterwards
-# the daemon signs again, every checkpoint served before the kill is
-# contained in the new tree (checked with x/mod through the tiles), all
-# the lookups succeed, and a go client that cached an old checkpoint
-# accepts the new records.  Acceptance 4 of the private log issue.
+# Restarts and SIGKILL at random points during appends: afterwards the
+# daemon signs again, fsck is clean, every checkpoint served before the
+# kill (by /latest and inside lookup answers) is contained in the new
+# tree (checked with x/mod through the tiles), every record answered
+# before the kill is unchanged, all the lookups complete, and a go client
+# that cached an old checkpoint accepts the new records.  Acceptance 4
+# of the private log issue; SUMDB_CRASH_ROUNDS kills (default 50).
 . "$(dirname "$0")/lib.sh"
 
-ROUNDS=${SUMDB_CRASH_ROUNDS:-20}
-PER=8
-mkdir -p "$T/home" "$T/notes"
+ROUNDS=${SUMDB_CRASH_ROUNDS:-50}
+W=4	# concurrent appenders per round
+PER=8	# versions each appender asks for, one after the other
+mkdir -p "$T/home" "$T/notes" "$T/round"
 mods="example.com/hello@v1.0.0 example.com/later@v1.0.0 example.com/later@v1.0.1"
 i=0
-while [ $i -lt $((ROUNDS * PER + 1)) ]; do
+while [ $i -lt $((ROUNDS * W * PER + 1)) ]; do
 	mods="$mods example.com/burst@v1.0.$i"
 	i=$((i + 1))
 done
@@ -30,6 +33,12 @@ gomod() {
 	    fail "go mod download $1@$2: $(cat "$T/out")"
 }
 
+# keep FILE: a signed checkpoint served before a kill, kept once by content.
+keep() {
+	h=$(sha256sum "$1" | cut -c1-16)
+	[ -e "$T/notes/$h" ] || cp "$1" "$T/notes/$h"
+}
+
 # A client that caches the log's checkpoint, then a clean restart.
 gomod example.com/hello v1.0.0
 stop_daemon
@@ -39,19 +48,33 @@ echo "$NAME: restart: the same go client accepts new records: ok"
 
 round=0
 kills=0
+midway=0	# kills that came with some of the round's lookups answered, some not
+served=0	# checkpoints received before the kills (with repeats)
+answered=0	# lookups answered before the kills, checked after
 while [ $round -lt $ROUNDS ]; do
-	# A burst of concurrent lookups of new versions, /latest polled.
-	k=0
-	while [ $k -lt $PER ]; do
-		v=$((round * PER + k))
-		curl -s -o /dev/null "$URL/lookup/example.com/burst@v1.0.$v" &
-		k=$((k + 1))
+	rm -rf "$T/round"
+	mkdir "$T/round"
+	# W appenders, each looking up its PER new versions in turn (each a
+	# miss: fetched, hashed, appended, signed), and /latest polled, all
+	# until the kill.
+	w=0
+	while [ $w -lt $W ]; do
+		(k=0; while [ $k -lt $PER ]; do
+			v=$(( (round * W + w) * PER + k ))
+			# (the status kept only for whole answers)
+			curl -s -o "$T/round/lk.$v" -w '%{http_code}' \
+			    "$URL/lookup/example.com/burst@v1.0.$v" >"$T/round/c.$v" &&
+			    mv "$T/round/c.$v" "$T/round/lk.$v.code" || break
+			k=$((k + 1))
+		done) &
+		w=$((w + 1))
 	done
-	(j=0; while [ $j -lt 20 ]; do
-		curl -sf -o "$T/notes/$round.$j" "$URL/latest" || rm -f "$T/notes/$round.$j"
+	(j=0; while [ $j -lt 200 ]; do
+		curl -sf -o "$T/round/n.$j" "$URL/latest" || { rm -f "$T/round/n.$j"; break; }
 		j=$((j + 1))
 	done) &
-	sleep "0.$(( $(od -An -N1 -tu1 /dev/urandom) % 25 ))"
+	# A random moment, 0 to 299 ms in.
+	sleep "0.$(printf %03d $(( $(od -An -N2 -tu2 /dev/urandom) % 300 )))"
 	kill -9 "$DPID"
 	kills=$((kills + 1))
 	wait 2>/dev/null
@@ -59,26 +82,53 @@ while [ $round -lt $ROUNDS ]; do
 	# The store is whole.
 	"$B/sumdbd" fsck -c "$T/sumdbd.conf" >"$T/out" 2>&1 ||
 	    fail "round $round: fsck: $(cat "$T/out")"
+	# What was served before the kill: checkpoints from /latest and
+	# from lookup answers; the records answered.
+	for f in "$T"/round/n.*; do
+		[ -s "$f" ] || continue
+		keep "$f"
+		served=$((served + 1))
+	done
+	ok=0
+	for f in "$T"/round/lk.*.code; do
+		[ -e "$f" ] || continue
+		lk=${f%.code}
+		if [ "$(cat "$f")" = 200 ]; then
+			sed '1,4d' "$lk" >"$lk.note"
+			keep "$lk.note"
+			served=$((served + 1))
+			ok=$((ok + 1))
+		fi
+	done
+	[ $ok -gt 0 ] && [ $ok -lt $((W * PER)) ] && midway=$((midway + 1))
 	# Nothing served before the kill is contradicted (an early kill may
-	# come before any /latest was answered: nothing to check yet).
+	# come before anything was answered: nothing to check yet).
 	if [ -n "$(ls "$T/notes")" ]; then
 		"$B/xmodref" consistent "$vkey" "$URL" "$T"/notes/* >"$T/out" 2>&1 ||
 		    fail "round $round: $(cat "$T/out")"
 	fi
-	# And the work completes.
-	k=0
-	while [ $k -lt $PER ]; do
-		v=$((round * PER + k))
-		s=$(status "$URL/lookup/example.com/burst@v1.0.$v")
-		[ "$s" = 200 ] || fail "round $round: lookup of burst v1.0.$v: $s"
-		k=$((k + 1))
+	# And the work completes: every version of the round is logged, and
+	# those answered before the kill keep their id and record.
+	v=$((round * W * PER))
+	while [ $v -lt $(( (round + 1) * W * PER )) ]; do
+		curl -s -o "$T/now" -w '%{http_code}' \
+		    "$URL/lookup/example.com/burst@v1.0.$v" >"$T/code"
+		[ "$(cat "$T/code")" = 200 ] ||
+		    fail "round $round: lookup of burst v1.0.$v: $(cat "$T/code")"
+		if [ "$(cat "$T/round/lk.$v.code" 2>/dev/null)" = 200 ]; then
+			head -3 "$T/now" >"$T/now.3"
+			head -3 "$T/round/lk.$v" | cmp -s - "$T/now.3" ||
+			    fail "round $round: burst v1.0.$v answered before the kill differs after"
+			answered=$((answered + 1))
+		fi
+		v=$((v + 1))
 	done
 	round=$((round + 1))
 done
 notes=$(ls "$T/notes" | wc -l)
-[ "$notes" -gt 0 ] || fail "no /latest answered before any of the kills"
+[ "$notes" -gt 0 ] || fail "no checkpoint served before any of the kills"
 "$B/xmodref" consistent "$vkey" "$URL" "$T"/notes/* >/dev/null ||
     fail "final consistency"
-gomod example.com/burst "v1.0.$((ROUNDS * PER))"
+gomod example.com/burst "v1.0.$((ROUNDS * W * PER))"
 gomod example.com/later v1.0.1
-echo "$NAME: $kills kills with SIGKILL during appends, fsck clean after each, $notes checkpoints served before them all consistent, the go client's cached checkpoint still valid: ok"
+echo "$NAME: $kills kills with SIGKILL during appends ($midway midway through a round's lookups), fsck clean after each; $served checkpoints served before them ($notes distinct) all contained in the later trees; $answered records answered before a kill unchanged; the go client's cached checkpoint still valid: ok"
