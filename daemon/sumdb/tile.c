@@ -30,8 +30,8 @@ tile_in_tree(const struct tile *t, int64_t size)
 
 	/* The hashes of that tree at the tile's level. */
 	avail = level * t->h >= 63 ? 0 : size >> (level * t->h);
-	/* n first: then n << h cannot overflow. */
-	return t->n <= (avail >> t->h) && (t->n << t->h) + t->w <= avail;
+	/* n first: then n << h cannot overflow, nor avail - (n << h). */
+	return t->n <= (avail >> t->h) && t->w <= avail - (t->n << t->h);
 }
 
 int
