@@ -533,10 +533,15 @@ bundle_body(struct bundle *b, int64_t first, int64_t count)
 	char		 line[2200], *sp;
 	int64_t		 k, len;
 
+	/*
+	 * A record takes 3 bytes at least ("1\n\n"), a tile more than 32:
+	 * a count the bytes left cannot hold is malformed, not allocated.
+	 */
 	if (cur_line(c, line, sizeof(line)) != 0 ||
 	    sscanf(line, "records %lld %lld", (long long *)&b->first,
 	    (long long *)&b->count) != 2 || b->first != first ||
-	    b->count != count || count > 100000000)
+	    b->count != count || count > 100000000 ||
+	    count > (c->end - c->p) / 3)
 		return malformed(b, "malformed records section");
 	if (count > 0 && (b->recs = calloc(count, sizeof(*b->recs))) == NULL)
 		return -2;
@@ -547,7 +552,8 @@ bundle_body(struct bundle *b, int64_t first, int64_t count)
 		    !record_text_valid(b->recs[k].p, b->recs[k].len))
 			return malformed(b, "malformed record %lld",
 			    (long long)(first + k));
-	if (cur_num(c, "tiles", &b->ntiles) != 0 || b->ntiles > 100000000)
+	if (cur_num(c, "tiles", &b->ntiles) != 0 || b->ntiles > 100000000 ||
+	    b->ntiles > (c->end - c->p) / SUMDB_HASH_SIZE)
 		return malformed(b, "malformed tiles section");
 	if (b->ntiles > 0 && ((b->t = calloc(b->ntiles, sizeof(*b->t))) ==
 	    NULL || (b->data = calloc(b->ntiles, sizeof(*b->data))) == NULL))
