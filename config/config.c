@@ -66,6 +66,8 @@ static const struct key keys[] = {
 	    1024, (int64_t)500 << 20, LIVE },
 	{ "log", "batch_delay", T_DURATION, OFF(log_batch_delay), "10ms",
 	    0, MS(10), LIVE },
+	{ "log", "redirect_other_hosts", T_BOOL,
+	    OFF(log_redirect_other_hosts), "no", 0, 1, LIVE },
 	{ "tuf", "keys", T_STR, OFF(tuf_keys), NULL, 0, 0, RESTART },
 	{ "tuf", "timestamp_expiry", T_DURATION, OFF(tuf_timestamp_expiry),
 	    "24h", MS(60), MS(86400 * 30), LIVE },
@@ -97,6 +99,8 @@ static const struct key mkeys[] = {
 	    (int64_t)1 << 30, LIVE },
 	{ "mirror", "max_age", T_DURATION, MOFF(max_age), "0", 0,
 	    MS(86400 * 365), LIVE },
+	{ "mirror", "redirect_other_hosts", T_BOOL,
+	    MOFF(redirect_other_hosts), "no", 0, 1, LIVE },
 };
 #define NMKEYS	(sizeof(mkeys) / sizeof(mkeys[0]))
 

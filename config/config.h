@@ -32,6 +32,7 @@ struct config_mirror {
 	int64_t		 fetch_timeout;		/* ms per upstream request */
 	int64_t		 max_response;		/* bytes per upstream answer */
 	int64_t		 max_age;		/* ms; 0: no bound (/healthz) */
+	int64_t		 redirect_other_hosts;	/* 1: follow them */
 };
 
 struct config {
@@ -57,6 +58,7 @@ struct config {
 	int64_t		 log_fetch_timeout;	/* milliseconds */
 	int64_t		 log_max_module_size;	/* bytes, zip or go.mod */
 	int64_t		 log_batch_delay;	/* milliseconds */
+	int64_t		 log_redirect_other_hosts; /* 1: follow them */
 	/* [tuf]: the TUF repository, if keys is set */
 	char		*tuf_keys;		/* online keys file */
 	int64_t		 tuf_timestamp_expiry;	/* milliseconds */

@@ -295,8 +295,16 @@ int	logw_refresh(struct env *env, struct db *db);
 /* fetch.c: outbound HTTP(S) and file:// reads */
 typedef void (*fetch_cb)(int status, struct evbuffer *body,
     const char *err, void *arg);
+/*
+ * GET url with at most maxlen bytes of body and timeout_ms for the whole
+ * exchange; cb runs once from the loop with the status (-1 and err when
+ * no answer was read) and the body, both valid during the call only.
+ * Redirects go only to the first URL's scheme, host and port unless
+ * flags has FETCH_ANYHOST.  Returns 0, or -1 if it could not start.
+ */
+#define FETCH_ANYHOST	0x1	/* follow redirects to other hosts */
 int	fetch_get(struct env *env, const char *url, size_t maxlen,
-	    int64_t timeout_ms, fetch_cb cb, void *arg);
+	    int64_t timeout_ms, int flags, fetch_cb cb, void *arg);
 int	fetch_client_init(struct env *env);
 void	fetch_client_free(struct env *env);
 int	fetch_wait(struct env *env, const char *url, size_t maxlen,

@@ -1,10 +1,13 @@
 /*
  * fetch.c: outbound GETs for the GOPROXY and, later, upstream sumdbs:
  * HTTP and HTTPS through libevent and OpenSSL (certificates and host
- * names verified, TLS 1.2 or newer), with a size limit on the body, a
- * time limit on the whole exchange, and at most five redirects, never
- * from https down to http.  file:// URLs are read from disk.  The
- * callback runs exactly once, from the event loop.
+ * names verified, TLS 1.2 or newer), with a size limit on the head and
+ * on the body (the connection is dropped as soon as either is passed,
+ * not drained), a time limit on the whole exchange, and at most five
+ * redirects, never from https down to http and, unless the caller
+ * allows it, only to the first URL's scheme, host and port.  file://
+ * URLs are read from disk.  The callback runs exactly once, from the
+ * event loop.
  */
 
 #include <sys/stat.h>
@@ -19,6 +22,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -29,18 +33,22 @@
 #include "daemon.h"
 
 #define MAX_REDIRECTS	5
+#define MAX_HEAD	(64 << 10)	/* status line and header fields */
 
 struct fetch {
 	struct env			*env;
 	fetch_cb			 cb;
 	void				*arg;
 	char				*url;
+	char				*origin;	/* scheme://host:port */
 	struct evbuffer			*body;
 	size_t				 maxlen;
 	struct evhttp_connection	*conn;
 	struct event			*timer;
 	int				 redirects;
 	int				 https;		/* ever on https */
+	int				 flags;		/* FETCH_* */
+	int				 headed;	/* head received */
 	int				 toolarge;
 	int				 done;
 	int				 status;
@@ -62,6 +70,7 @@ fetch_cleanup(evutil_socket_t fd, short ev, void *arg)
 		event_free(f->timer);
 	evbuffer_free(f->body);
 	free(f->url);
+	free(f->origin);
 	free(f);
 }
 
@@ -127,10 +136,94 @@ fetch_error(enum evhttp_request_error e, void *arg)
 	case EVREQ_HTTP_BUFFER_ERROR:
 		what = "connection failed";
 		break;
+	case EVREQ_HTTP_DATA_TOO_LONG:
+		if (!f->headed) {
+			snprintf(f->err, sizeof(f->err), "'%s': response head "
+			    "larger than %d bytes", f->url, MAX_HEAD);
+			return;
+		}
+		snprintf(f->err, sizeof(f->err), "'%s': body larger than %zu "
+		    "bytes", f->url, f->maxlen);
+		return;
 	default:
 		break;
 	}
 	snprintf(f->err, sizeof(f->err), "'%s': %s", f->url, what);
+}
+
+static int
+fetch_head(struct evhttp_request *req, void *arg)
+{
+	struct fetch	*f = arg;
+
+	(void)req;
+	f->headed = 1;
+	return 0;
+}
+
+/*
+ * "scheme://host:port" of an http(s) URL, the port always written and
+ * the host in lower case: what a redirect must keep.  NULL if malformed.
+ */
+static char *
+url_origin(const char *url)
+{
+	struct evhttp_uri	*uri;
+	const char		*scheme, *host;
+	char			*o = NULL, *p;
+	int			 port;
+
+	if ((uri = evhttp_uri_parse(url)) == NULL)
+		return NULL;
+	if ((scheme = evhttp_uri_get_scheme(uri)) != NULL &&
+	    (host = evhttp_uri_get_host(uri)) != NULL && *host != '\0') {
+		if ((port = evhttp_uri_get_port(uri)) == -1)
+			port = strcmp(scheme, "https") == 0 ? 443 : 80;
+		if (asprintf(&o, "%s://%s:%d", scheme, host, port) == -1)
+			o = NULL;
+		for (p = o; p != NULL && *p != '\0'; p++)
+			*p = tolower((unsigned char)*p);
+	}
+	evhttp_uri_free(uri);
+	return o;
+}
+
+/*
+ * The URL a Location header sends us to, from f->url: an absolute
+ * http(s) URL, or a path on the same origin.  NULL, with f->err set,
+ * if the redirect is refused.
+ */
+static char *
+redirect_target(struct fetch *f, const char *loc)
+{
+	char	*next = NULL, *o = NULL;
+
+	if (loc[0] == '/' && loc[1] != '/') {
+		if ((o = url_origin(f->url)) == NULL ||
+		    asprintf(&next, "%s%s", o, loc) == -1)
+			next = NULL;
+		free(o);
+		if (next == NULL)
+			snprintf(f->err, sizeof(f->err), "out of memory");
+		return next;
+	}
+	if (strncmp(loc, "https://", 8) != 0 &&
+	    (f->https || strncmp(loc, "http://", 7) != 0)) {
+		snprintf(f->err, sizeof(f->err), "'%s': refusing redirect to "
+		    "'%.100s'", f->url, loc);
+		return NULL;
+	}
+	if (!(f->flags & FETCH_ANYHOST) && ((o = url_origin(loc)) == NULL ||
+	    f->origin == NULL || strcmp(o, f->origin) != 0)) {
+		snprintf(f->err, sizeof(f->err), "'%s': refusing redirect to "
+		    "another host: '%.100s'", f->url, loc);
+		free(o);
+		return NULL;
+	}
+	free(o);
+	if ((next = strdup(loc)) == NULL)
+		snprintf(f->err, sizeof(f->err), "out of memory");
+	return next;
 }
 
 static void
@@ -170,15 +263,8 @@ fetch_done(struct evhttp_request *req, void *arg)
 			fetch_finish(f, -1, f->err);
 			return;
 		}
-		if (strncmp(loc, "https://", 8) != 0 &&
-		    (f->https || strncmp(loc, "http://", 7) != 0)) {
-			snprintf(f->err, sizeof(f->err), "'%s': refusing "
-			    "redirect to '%.100s'", f->url, loc);
+		if ((next = redirect_target(f, loc)) == NULL) {
 			fetch_finish(f, -1, f->err);
-			return;
-		}
-		if ((next = strdup(loc)) == NULL) {
-			fetch_finish(f, -1, "out of memory");
 			return;
 		}
 		free(f->url);
@@ -260,11 +346,16 @@ fetch_start(struct fetch *f)
 	}
 	evhttp_connection_set_timeout(f->conn, 30);
 	evhttp_connection_set_retries(f->conn, 0);
+	/* Past either limit libevent drops the connection at once. */
+	evhttp_connection_set_max_headers_size(f->conn, MAX_HEAD);
+	evhttp_connection_set_max_body_size(f->conn, f->maxlen);
+	f->headed = 0;
 	if ((req = evhttp_request_new(fetch_done, f)) == NULL) {
 		snprintf(f->err, sizeof(f->err), "out of memory");
 		goto fail;
 	}
 	evhttp_request_set_chunked_cb(req, fetch_chunk);
+	evhttp_request_set_header_cb(req, fetch_head);
 	evhttp_request_set_error_cb(req, fetch_error);
 	h = evhttp_request_get_output_headers(req);
 	if ((https && port == 443) || (!https && port == 80))
@@ -298,7 +389,7 @@ fetch_file(struct fetch *f)
 	const char		*path;
 	char			*dec = NULL;
 	size_t			 declen;
-	int			 fd = -1, status = -1;
+	int			 fd = -1, n = 0, status = -1;
 
 	if ((uri = evhttp_uri_parse(f->url)) == NULL ||
 	    (path = evhttp_uri_get_path(uri)) == NULL ||
@@ -308,7 +399,7 @@ fetch_file(struct fetch *f)
 		    f->url);
 		goto done;
 	}
-	if ((fd = open(dec, O_RDONLY | O_CLOEXEC)) == -1) {
+	if ((fd = open(dec, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
 		if (errno == ENOENT || errno == ENOTDIR) {
 			status = 404;
 			goto done;
@@ -326,9 +417,18 @@ fetch_file(struct fetch *f)
 		    "bytes", dec, f->maxlen);
 		goto done;
 	}
-	if (sb.st_size > 0 && evbuffer_read(f->body, fd, sb.st_size) !=
-	    sb.st_size) {
-		snprintf(f->err, sizeof(f->err), "'%s': short read", dec);
+	/* evbuffer_read() takes at most a few KiB a call: loop. */
+	while ((n = evbuffer_read(f->body, fd, 1 << 20)) > 0)
+		if (evbuffer_get_length(f->body) > f->maxlen)
+			break;
+	if (n == -1) {
+		snprintf(f->err, sizeof(f->err), "'%s': %s", dec,
+		    strerror(errno));
+		goto done;
+	}
+	if (evbuffer_get_length(f->body) != (size_t)sb.st_size) {
+		snprintf(f->err, sizeof(f->err), "'%s': changed while read",
+		    dec);
 		goto done;
 	}
 	status = 200;
@@ -355,7 +455,7 @@ fetch_file_cb(evutil_socket_t fd, short ev, void *arg)
 
 int
 fetch_get(struct env *env, const char *url, size_t maxlen, int64_t timeout_ms,
-    fetch_cb cb, void *arg)
+    int flags, fetch_cb cb, void *arg)
 {
 	struct fetch	*f;
 	struct timeval	 tv = { 0, 0 };
@@ -374,6 +474,7 @@ fetch_get(struct env *env, const char *url, size_t maxlen, int64_t timeout_ms,
 	f->cb = cb;
 	f->arg = arg;
 	f->maxlen = maxlen;
+	f->flags = flags;
 	if (strncmp(url, "file://", 7) == 0) {
 		/* Deliver from the loop, like a network answer. */
 		if (event_base_once(env->base, -1, EV_TIMEOUT, fetch_file_cb,
@@ -383,6 +484,7 @@ fetch_get(struct env *env, const char *url, size_t maxlen, int64_t timeout_ms,
 	}
 	if ((f->timer = evtimer_new(env->base, fetch_timeout, f)) == NULL)
 		goto bad;
+	f->origin = url_origin(url);	/* NULL: fetch_start() refuses it */
 	tv.tv_sec = timeout_ms / 1000;
 	tv.tv_usec = (timeout_ms % 1000) * 1000;
 	evtimer_add(f->timer, &tv);
@@ -455,7 +557,7 @@ fetch_wait(struct env *env, const char *url, size_t maxlen,
 	struct fwait	 g = { env, -1, 0, out, err, errsize };
 
 	evbuffer_drain(out, evbuffer_get_length(out));
-	if (fetch_get(env, url, maxlen, timeout_ms, fwait_done, &g) != 0)
+	if (fetch_get(env, url, maxlen, timeout_ms, 0, fwait_done, &g) != 0)
 		return -1;
 	while (!g.done)
 		event_base_dispatch(env->base);

@@ -1127,7 +1127,8 @@ uget_start(struct uget *u)
 		blen--;
 	snprintf(url, sizeof(url), "%.*s/%s", (int)blen, base, u->path);
 	if (fetch_get(j->env, url, u->maxlen, j->db->mc->fetch_timeout,
-	    uget_done, u) != 0)
+	    j->db->mc->redirect_other_hosts ? FETCH_ANYHOST : 0, uget_done,
+	    u) != 0)
 		u->done(u, -1, NULL);
 }
 
@@ -1348,9 +1349,11 @@ sync_done(struct env *env, struct db *db, int r)
 
 	(void)env;
 	if (r == V_UPSTREAM || r == V_NOTFOUND || r == V_ERROR) {
+		/* Capped at the poll interval: never overflows. */
 		db->backoff = db->backoff == 0 ? 1000 : db->backoff * 2;
-		if (db->backoff < ms)
-			ms = db->backoff;
+		if (db->backoff > ms)
+			db->backoff = ms;
+		ms = db->backoff;
 	} else
 		db->backoff = 0;
 	tv.tv_sec = ms / 1000;

@@ -132,14 +132,17 @@ modfetch(struct env *env, const char *goproxy, const char *path,
 	snprintf(url, sizeof(url), "%.*s/%s/@v/%s.mod", (int)blen, goproxy,
 	    ep, ev);
 	if (fetch_get(env, url, GOMOD_MAX, env->conf.log_fetch_timeout,
-	    got_mod, m) != 0) {
+	    env->conf.log_redirect_other_hosts ? FETCH_ANYHOST : 0, got_mod,
+	    m) != 0) {
 		m->modstatus = -1;
 		m->outstanding--;
 	}
 	snprintf(url, sizeof(url), "%.*s/%s/@v/%s.zip", (int)blen, goproxy,
 	    ep, ev);
 	if (fetch_get(env, url, env->conf.log_max_module_size,
-	    env->conf.log_fetch_timeout, got_zip, m) != 0) {
+	    env->conf.log_fetch_timeout,
+	    env->conf.log_redirect_other_hosts ? FETCH_ANYHOST : 0, got_zip,
+	    m) != 0) {
 		m->zipstatus = -1;
 		if (--m->outstanding == 0)
 			modfetch_done(m);
