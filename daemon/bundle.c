@@ -622,6 +622,20 @@ import_refuse(const char *fmt, ...)
 	return 1;
 }
 
+int
+bundle_sizes(const uint8_t *p, size_t len, int64_t *from, int64_t *to)
+{
+	struct bundle	 b;
+	int		 r;
+
+	if ((r = bundle_head(&b, p, len)) == 0) {
+		*from = b.from;
+		*to = b.to;
+	}
+	bundle_free(&b);
+	return r;
+}
+
 /*
  * Verify bundle bytes against our newest trust base of their database
  * and store them, in one transaction or not at all.  Returns 0, 1 when
@@ -644,6 +658,8 @@ bundle_import(struct env *env, const uint8_t *data, size_t flen,
 	uint8_t			 leaf[SUMDB_HASH_SIZE];
 	uint8_t			(*leaves)[SUMDB_HASH_SIZE] = NULL;
 	int64_t			*idx = NULL, log = -1, first, count, k, ntiles;
+	int64_t			 fullnext;
+	struct evbuffer		*stored = NULL;
 	char			*name = b.name;
 	char			 path[SUMDB_PATH_MAX], version[SUMDB_PATH_MAX];
 	size_t			 ntb = 0;
@@ -654,6 +670,16 @@ bundle_import(struct env *env, const uint8_t *data, size_t flen,
 	r = bundle_head(&b, data, flen);
 	if (r != 0 && !b.named) {
 		import_refuse("%s", b.err);
+		goto done;
+	}
+	/*
+	 * Our own log grows only by our own signatures: an import could
+	 * store a tree that its appended but unsigned records do not make.
+	 */
+	if (env->conf.log_name != NULL && strcmp(env->conf.log_name, name) ==
+	    0) {
+		import_refuse("the bundle is for '%s', this server's own log: "
+		    "bundles are imported only into a [mirror] of it", name);
 		goto done;
 	}
 	if (find_db(env, name, &log, &v) != 0) {
@@ -671,6 +697,12 @@ bundle_import(struct env *env, const uint8_t *data, size_t flen,
 	    tlog_parse_tree(n.text, n.textlen, &to) != 0 || to.n == 0) {
 		import_refuse("the to-checkpoint does not verify under %s's key",
 		    name);
+		goto done;
+	}
+	if (to.n != b.to) {
+		import_refuse("the bundle's header says tree %lld, its "
+		    "to-checkpoint is tree %lld", (long long)b.to,
+		    (long long)to.n);
 		goto done;
 	}
 	if (from.n > 0 && (note_open(b.fromnote.p, b.fromnote.len, &v, 1,
@@ -697,8 +729,9 @@ bundle_import(struct env *env, const uint8_t *data, size_t flen,
 	count = b.count;
 	recs = b.recs;
 	ntiles = b.ntiles;
-	if (count > 0 && ((leaves = calloc(count, sizeof(*leaves))) == NULL ||
-	    (idx = calloc(count, sizeof(*idx))) == NULL)) {
+	if ((stored = evbuffer_new()) == NULL || (count > 0 &&
+	    ((leaves = calloc(count, sizeof(*leaves))) == NULL ||
+	    (idx = calloc(count, sizeof(*idx))) == NULL))) {
 		rv = 2;
 		goto done;
 	}
@@ -788,9 +821,21 @@ bundle_import(struct env *env, const uint8_t *data, size_t flen,
 			memcpy(version, rec.version, rec.versionlen);
 			version[rec.versionlen] = '\0';
 		}
-		/* Stored already (an overlapping or repeated bundle). */
-		if ((r = store_record(env->st, log, first + k, NULL)) == 1)
-			continue;
+		/*
+		 * Stored already (an overlapping or repeated bundle): the
+		 * same bytes, or our store and the signed tree disagree.
+		 */
+		evbuffer_drain(stored, evbuffer_get_length(stored));
+		if ((r = store_record(env->st, log, first + k, stored)) == 1) {
+			if (evbuffer_get_length(stored) == recs[k].len &&
+			    memcmp(evbuffer_pullup(stored, -1), recs[k].p,
+			    recs[k].len) == 0)
+				continue;
+			import_refuse("record %lld is stored with other bytes than "
+			    "tree %lld holds: run sumdbd fsck", (long long)(first +
+			    k), (long long)to.n);
+			goto done;
+		}
 		if (r < 0) {
 			rv = 2;
 			goto done;
@@ -814,7 +859,16 @@ bundle_import(struct env *env, const uint8_t *data, size_t flen,
 		rv = 2;
 		goto done;
 	}
-	if (env->log == NULL && store_set_full_next(env->st, log, to.n) != 0) {
+	/*
+	 * Every record below full_next is stored: move it only when the
+	 * bundle starts at or below it, or a gap would read as "not in log".
+	 */
+	if (store_full_next(env->st, log, &fullnext) != 0) {
+		rv = 2;
+		goto done;
+	}
+	if (from.n <= fullnext && to.n > fullnext &&
+	    store_set_full_next(env->st, log, to.n) != 0) {
 		rv = 2;
 		goto done;
 	}
@@ -848,6 +902,8 @@ bundle_import(struct env *env, const uint8_t *data, size_t flen,
 	}
 	btiles_release(&bt);
 	bundle_free(&b);
+	if (stored != NULL)
+		evbuffer_free(stored);
 	free(leaves);
 	free(idx);
 	return rv;

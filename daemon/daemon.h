@@ -429,6 +429,13 @@ int	bundle_write(struct store *st, int64_t log, const char *name,
 extern char	import_refusal[512];
 int	import_refuse(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
+/*
+ * The tree sizes bundle bytes p[0..len-1] claim to go from and to, from
+ * its header alone (bundle_import() checks them against its signed
+ * checkpoints).  0, or -1 if it is not a well-formed bundle.
+ */
+int	bundle_sizes(const uint8_t *p, size_t len, int64_t *from,
+	    int64_t *to);
 int	bundle_import(struct env *env, const uint8_t *p, size_t len,
 	    const char *source);
 int	cmd_export(int argc, char **argv);

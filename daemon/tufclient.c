@@ -33,6 +33,7 @@
 #define SNAPSHOT_MAX	2000000
 #define TARGETS_MAX	5000000
 #define ROTATIONS_MAX	256
+#define BUNDLE_MAX	((int64_t)1 << 30)	/* one bundle target */
 
 /* GET url into out, waiting for it: the status, or -1. */
 static int
@@ -277,6 +278,12 @@ import_tuf(struct env *env, const char *url, const char *rootfile,
 	/* 5.5: snapshot, exactly as the timestamp says. */
 	snprintf(u, sizeof(u), "%s/%lld.snapshot.json", base,
 	    (long long)m.version);
+	if (m.length > SNAPSHOT_MAX) {
+		import_refuse("snapshot %lld: the timestamp lists %lld bytes, over the "
+		    "limit of %d", (long long)m.version, (long long)m.length,
+		    SNAPSHOT_MAX);
+		goto done;
+	}
 	if (get(env, u, m.length >= 0 ? (size_t)m.length : SNAPSHOT_MAX, b) !=
 	    200) {
 		import_refuse("'%s': unreachable or too large", u);
@@ -316,6 +323,12 @@ import_tuf(struct env *env, const char *url, const char *rootfile,
 	/* 5.6: targets. */
 	snprintf(u, sizeof(u), "%s/%lld.targets.json", base,
 	    (long long)m.version);
+	if (m.length > TARGETS_MAX) {
+		import_refuse("targets %lld: the snapshot lists %lld bytes, over the "
+		    "limit of %d", (long long)m.version, (long long)m.length,
+		    TARGETS_MAX);
+		goto done;
+	}
 	if (get(env, u, m.length >= 0 ? (size_t)m.length : TARGETS_MAX, b) !=
 	    200) {
 		import_refuse("'%s': unreachable or too large", u);
@@ -338,20 +351,20 @@ import_tuf(struct env *env, const char *url, const char *rootfile,
 	if (save(state, "targets", b) != 0)
 		goto done;
 
-	/* 5.7: the bundles of our databases, in order, each verified. */
-	for (i = 0; i < env->conf.nmirrors + 1; i++) {
-		const char	*name = i < env->conf.nmirrors ?
-				    env->conf.mirrors[i].name :
-				    env->conf.log_name;
+	/*
+	 * 5.7: the bundles of our mirrors, in order, each verified (our
+	 * own log grows only by our signatures: bundle_import() says so).
+	 */
+	for (i = 0; i < env->conf.nmirrors; i++) {
+		const char	*name = env->conf.mirrors[i].name;
 		uint8_t		 r32[32];
 
-		if (name == NULL || store_log(env->st, name, i <
-		    env->conf.nmirrors ? "mirror" : "private", &log) != 0)
+		if (store_log(env->st, name, "mirror", &log) != 0)
 			continue;
 		snprintf(prefix, sizeof(prefix), "%s/bundles/", name);
 		for (;;) {
 			json_t	*best = NULL;
-			int64_t	 bestto = -1;
+			int64_t	 bestfrom = -1, bestto = -1;
 
 			if ((rc = store_latest(env->st, log, NULL, &size,
 			    r32)) < 0)
@@ -367,6 +380,7 @@ import_tuf(struct env *env, const char *url, const char *rootfile,
 					continue;
 				if (from <= size && to > size && to > bestto) {
 					best = e;
+					bestfrom = from;
 					bestto = to;
 				}
 			}
@@ -376,16 +390,17 @@ import_tuf(struct env *env, const char *url, const char *rootfile,
 			    "targets"), tpath, e)
 				if (e == best)
 					break;
-			memset(&m, 0, sizeof(m));
-			m.length = json_integer_value(json_object_get(best,
-			    "length"));
-			if (sodium_hex2bin(m.sha256, 32, json_string_value(
-			    json_object_get(json_object_get(best, "hashes"),
-			    "sha256")), 64, NULL, NULL, NULL) != 0) {
-				import_refuse("target '%s': no sha256", tpath);
+			if (tuf_target_get(targets, tpath, &m) != 0) {
+				import_refuse("target '%s': no length of at least 0 "
+				    "and sha256 of 64 hex digits", tpath);
 				goto done;
 			}
-			m.has_sha256 = 1;
+			if (m.length > BUNDLE_MAX) {
+				import_refuse("target '%s': %lld bytes, over the "
+				    "limit of %lld", tpath, (long long)m.length,
+				    (long long)BUNDLE_MAX);
+				goto done;
+			}
 			sodium_bin2hex(hex, sizeof(hex), m.sha256, 32);
 			slash = strrchr(tpath, '/');
 			snprintf(u, sizeof(u), "%s/targets/%.*s%s.%s", base,
@@ -395,6 +410,18 @@ import_tuf(struct env *env, const char *url, const char *rootfile,
 			    evbuffer_get_length(b)) != 0) {
 				import_refuse("target '%s': its length or hash differs "
 				    "from the signed targets", tpath);
+				goto done;
+			}
+			/*
+			 * It must hold what its name says, or the loop would
+			 * pick it again: bundle_import() checks the header's
+			 * sizes against the signed checkpoints.
+			 */
+			if (bundle_sizes(evbuffer_pullup(b, -1),
+			    evbuffer_get_length(b), &nv, &v) != 0 ||
+			    nv != bestfrom || v != bestto) {
+				import_refuse("target '%s' does not hold the trees "
+				    "its name gives", tpath);
 				goto done;
 			}
 			if ((rc = bundle_import(env, evbuffer_pullup(b, -1),

@@ -292,6 +292,71 @@ test_meta(void **state)
 	    TUF_EHASH);
 	assert_int_equal(tuf_meta_get(md, "targets.json", &m), TUF_EFORMAT);
 	json_decref(md);
+	/* A negative length is not "unlisted": it is malformed. */
+	md = json_pack("{s:{s:{s:{s:i, s:i}}}}", "signed", "meta",
+	    "snapshot.json", "version", 4, "length", -1);
+	assert_int_equal(tuf_meta_get(md, "snapshot.json", &m), TUF_EFORMAT);
+	json_decref(md);
+}
+
+/* A target must pin a length of at least 0 and a 64-hex sha256. */
+static json_t *
+target(json_t *length, const char *sha256)
+{
+	json_t	*e = json_object(), *md;
+
+	if (length != NULL)
+		json_object_set_new(e, "length", length);
+	if (sha256 != NULL)
+		json_object_set_new(e, "hashes", json_pack("{s:s}", "sha256",
+		    sha256));
+	md = json_pack("{s:{s:{s:o}}}", "signed", "targets", "a/b", e);
+	return md;
+}
+
+static void
+test_target(void **state)
+{
+	const char	*abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9c"
+			    "b410ff61f20015ad";
+	struct tuf_meta	 m;
+	json_t		*md;
+
+	(void)state;
+	md = target(json_integer(3), abc);
+	assert_int_equal(tuf_target_get(md, "a/b", &m), 0);
+	assert_int_equal(m.length, 3);
+	assert_int_equal(m.has_sha256, 1);
+	assert_int_equal(tuf_meta_match(&m, (const uint8_t *)"abc", 3), 0);
+	assert_int_equal(tuf_target_get(md, "a/c", &m), TUF_EFORMAT);
+	json_decref(md);
+	md = target(json_integer(0), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4"
+	    "649b934ca495991b7852b855");
+	assert_int_equal(tuf_target_get(md, "a/b", &m), 0);
+	assert_int_equal(tuf_meta_match(&m, (const uint8_t *)"", 0), 0);
+	json_decref(md);
+	md = target(NULL, abc);				/* no length */
+	assert_int_equal(tuf_target_get(md, "a/b", &m), TUF_EFORMAT);
+	json_decref(md);
+	md = target(json_integer(-1), abc);		/* negative */
+	assert_int_equal(tuf_target_get(md, "a/b", &m), TUF_EFORMAT);
+	json_decref(md);
+	md = target(json_string("3"), abc);		/* not an integer */
+	assert_int_equal(tuf_target_get(md, "a/b", &m), TUF_EFORMAT);
+	json_decref(md);
+	md = target(json_integer(3), NULL);		/* no sha256 */
+	assert_int_equal(tuf_target_get(md, "a/b", &m), TUF_EFORMAT);
+	json_decref(md);
+	md = target(json_integer(3), "ba7816bf");	/* short */
+	assert_int_equal(tuf_target_get(md, "a/b", &m), TUF_EFORMAT);
+	json_decref(md);
+	md = target(json_integer(3), "BA7816BF8F01CFEA414140DE5DAE2223B00361A3"
+	    "96177A9CB410FF61F20015AD");		/* upper case */
+	assert_int_equal(tuf_target_get(md, "a/b", &m), TUF_EFORMAT);
+	json_decref(md);
+	md = json_pack("{s:{s:{s:i}}}", "signed", "targets", "a/b", 3);
+	assert_int_equal(tuf_target_get(md, "a/b", &m), TUF_EFORMAT);
+	json_decref(md);
 }
 
 int
@@ -304,6 +369,7 @@ main(void)
 		cmocka_unit_test(test_thresholds),
 		cmocka_unit_test(test_rotation),
 		cmocka_unit_test(test_meta),
+		cmocka_unit_test(test_target),
 	};
 
 	if (sodium_init() < 0)

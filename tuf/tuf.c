@@ -319,7 +319,7 @@ tuf_meta_get(const json_t *md, const char *name, struct tuf_meta *m)
 	if (m->version < 1)
 		return TUF_EFORMAT;
 	if ((len = json_object_get(e, "length")) != NULL) {
-		if (!json_is_integer(len))
+		if (!json_is_integer(len) || json_integer_value(len) < 0)
 			return TUF_EFORMAT;
 		m->length = json_integer_value(len);
 	}
@@ -329,6 +329,25 @@ tuf_meta_get(const json_t *md, const char *name, struct tuf_meta *m)
 			return TUF_EFORMAT;
 		m->has_sha256 = 1;
 	}
+	return 0;
+}
+
+int
+tuf_target_get(const json_t *md, const char *path, struct tuf_meta *m)
+{
+	json_t	*e, *len;
+
+	memset(m, 0, sizeof(*m));
+	m->length = -1;
+	if ((e = json_object_get(json_object_get(json_object_get(md,
+	    "signed"), "targets"), path)) == NULL ||
+	    (len = json_object_get(e, "length")) == NULL ||
+	    !json_is_integer(len) || json_integer_value(len) < 0 ||
+	    unhex(json_string_value(json_object_get(json_object_get(e,
+	    "hashes"), "sha256")), m->sha256, sizeof(m->sha256)) != 0)
+		return TUF_EFORMAT;
+	m->length = json_integer_value(len);
+	m->has_sha256 = 1;
 	return 0;
 }
 

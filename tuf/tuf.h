@@ -126,6 +126,14 @@ struct tuf_meta {
 /* meta["name"] of md's signed part.  0 or TUF_EFORMAT. */
 int	tuf_meta_get(const json_t *md, const char *name, struct tuf_meta *m);
 
+/*
+ * targets["path"] of targets metadata md: its length and sha256 into m
+ * (version 0).  TUF_EFORMAT unless path is listed with an integer length
+ * of at least 0 and a sha256 of 64 lowercase hex digits: a target must
+ * pin both, or its download would have no bound and no check.
+ */
+int	tuf_target_get(const json_t *md, const char *path, struct tuf_meta *m);
+
 /* Whether bytes p[0..len-1] match m's length and sha256.  0 or EHASH. */
 int	tuf_meta_match(const struct tuf_meta *m, const uint8_t *p, size_t len);
 

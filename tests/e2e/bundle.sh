@@ -150,3 +150,41 @@ id=$(grep "	$T/bfork	" "$T/ev" | cut -f1)
 [ "$(sqlite3 "$T/sumdbd.db" "SELECT length(material) = $(stat -c %s "$T/bfork") AND length(new) > 0 FROM evidence WHERE id = $id")" = 1 ] ||
     fail "the forked bundle is not kept whole with its checkpoint"
 echo "$NAME: forked, altered, damaged and foreign bundles refused, nothing written, evidence kept: ok"
+
+# Into the private log itself: refused, A's store unchanged (it would
+# skip A's own records unread and could store a tree that A's appended
+# but unsigned records do not make).
+astate() { sqlite3 "$T/a.db" "SELECT (SELECT count(*) FROM record) || ' ' || (SELECT max(size) FROM checkpoint)"; }
+abefore=$(astate)
+"$B/sumdbd" import -c "$T/a.conf" "$T/b2" >"$T/out" 2>&1
+[ $? = 1 ] || fail "import into the private log: not refused with exit 1: $(cat "$T/out")"
+grep -q "this server's own log" "$T/out" || fail "import into the private log: $(cat "$T/out")"
+[ "$(astate)" = "$abefore" ] || fail "import into the private log changed A's store"
+echo "$NAME: a bundle into the private log itself refused, nothing written: ok"
+
+# A copy of B whose stored record 3 differs from the signed tree's: a
+# re-import that overlaps it compares the bytes instead of skipping.
+rm -f "$T/c.db"*; sqlite3 "$T/sumdbd.db" ".backup '$T/c.db'"
+sed "s|$T/sumdbd.db|$T/c.db|" "$T/b.conf" >"$T/c.conf"
+sqlite3 "$T/c.db" "UPDATE record SET text = CAST(replace(CAST(text AS TEXT), ' h1:', ' h1:A') AS BLOB) WHERE id = 3"
+"$B/sumdbd" import -c "$T/c.conf" "$T/b2" >"$T/out" 2>&1
+[ $? = 1 ] || fail "overlapping record with other bytes: not refused with exit 1: $(cat "$T/out")"
+grep -q "record 3 is stored with other bytes" "$T/out" || fail "overlapping record: $(cat "$T/out")"
+echo "$NAME: an overlapping record stored with other bytes refused: ok"
+
+# A mirror missing records below its trust base (as a lazy one is):
+# a bundle from that trust base does not mark the log complete.
+rm -f "$T/c.db"*; sqlite3 "$T/sumdbd.db" ".backup '$T/c.db'"
+sqlite3 "$T/c.db" "DELETE FROM record WHERE id = 2; UPDATE log SET full_next = 2"
+"$B/xmodref" modtree "$T/proxy" example.com/hello@v1.2.0 >/dev/null
+"$B/sumdbd" add -c "$T/a.conf" example.com/hello@v1.2.0 >/dev/null 2>&1 || fail "add 3"
+"$B/sumdbd" export -c "$T/a.conf" --db $NAME_DB --from 4 "$T/b3" >/dev/null || fail "export 3"
+"$B/sumdbd" import -c "$T/c.conf" "$T/b3" >"$T/out" 2>&1 || fail "import 3: $(cat "$T/out")"
+grep -q 'trust base 4 -> 5, 1 records' "$T/out" || fail "import 3: $(cat "$T/out")"
+fn=$(sqlite3 "$T/c.db" "SELECT full_next FROM log WHERE name = '$NAME_DB'")
+[ "$fn" = 2 ] || fail "a bundle from 4 over a gap at 2 set full_next to $fn, want 2"
+# Importing into B (complete up to 4) does advance it.
+"$B/sumdbd" import -c "$T/b.conf" "$T/b3" >"$T/out" 2>&1 || fail "import 3 into B: $(cat "$T/out")"
+fn=$(sqlite3 "$T/sumdbd.db" "SELECT full_next FROM log WHERE name = '$NAME_DB'")
+[ "$fn" = 5 ] || fail "a bundle from 4 into a complete store set full_next to $fn, want 5"
+echo "$NAME: full_next moves only when a bundle starts at or below it: ok"

@@ -131,7 +131,7 @@ refused "one key counted twice" "$(imp "$T/v")" "root 2: malformed\|not signed b
 # to a store that needs it.
 variant
 for f in "$T/v/targets/sumdb.test.example/bundles/"*; do printf 'x' >>"$f"; done
-saved=$before
+saved=$before savednev=$nev0
 sed -i "s|$T/b.db|$T/fresh.db|" "$T/b.conf"
 mv "$T/b.db" "$T/b.db.keep"
 DBF=$T/fresh.db nev0=0
@@ -141,10 +141,65 @@ DBF=$T/fresh.db nev0=0
 before=$(state_of)
 refused "target bytes differ" "$(imp "$T/v")" "length or hash differs from the signed targets"
 [ "$before" = "0 0" ] || fail "the fresh store was not empty: $before"
+# Validly signed but hostile targets (an attacker with the online keys):
+# retarget EXPR rewrites targets with EXPR on its signed part s, then
+# re-signs a snapshot and a timestamp that pin it.
+retarget() {
+	variant
+	edit "$R/$TG.targets.json" "s['version'] += 1
+bp = [p for p in s['targets'] if '/bundles/' in p][0]
+t = s['targets'][bp]
+$1" | resign targets "$T/v/$((TG + 1)).targets.json" "$T/tuf.keys:targets"
+	edit "$R/$SN.snapshot.json" "s['version'] += 1; s['meta']['targets.json'] = {'version': $((TG + 1)), 'length': $(len "$T/v/$((TG + 1)).targets.json"), 'hashes': {'sha256': '$(sha "$T/v/$((TG + 1)).targets.json")'}}" |
+	    resign snapshot "$T/v/$((SN + 1)).snapshot.json" "$T/tuf.keys:snapshot"
+	edit "$R/timestamp.json" "s['version'] += 1; s['meta']['snapshot.json'] = {'version': $((SN + 1)), 'length': $(len "$T/v/$((SN + 1)).snapshot.json"), 'hashes': {'sha256': '$(sha "$T/v/$((SN + 1)).snapshot.json")'}}" |
+	    resign timestamp "$T/v/timestamp.json" "$T/tuf.keys:timestamp"
+}
+# imp under a time limit: a hostile repository must not hang us.
+timp() {
+	timeout 60 "$B/sumdbd" import -c "$T/b.conf" --root "$T/pinned.json" \
+	    --state "$T/state.$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')" \
+	    "file://$1" >"$T/out" 2>&1
+	echo $?
+}
+retarget "del t['hashes']"
+refused "target without sha256" "$(timp "$T/v")" "target '.*': no length of at least 0 and sha256"
+retarget "t['hashes'] = {'sha512': t['hashes']['sha256'] * 2}"
+refused "target with sha512 only" "$(timp "$T/v")" "no length of at least 0 and sha256"
+retarget "t['hashes']['sha256'] = t['hashes']['sha256'][:40]"
+refused "target with a short sha256" "$(timp "$T/v")" "no length of at least 0 and sha256"
+# Canonical JSON has no negative numbers, so no key can sign a length of
+# -1: written into signed targets (the snapshot pinning those bytes), it
+# is refused as malformed before any download.
+retarget "t['length'] = 1234567"
+sed -i 's/"length":1234567/"length":-1/' "$T/v/$((TG + 1)).targets.json"
+edit "$R/$SN.snapshot.json" "s['version'] += 1; s['meta']['targets.json'] = {'version': $((TG + 1)), 'length': $(len "$T/v/$((TG + 1)).targets.json"), 'hashes': {'sha256': '$(sha "$T/v/$((TG + 1)).targets.json")'}}" |
+    resign snapshot "$T/v/$((SN + 1)).snapshot.json" "$T/tuf.keys:snapshot"
+edit "$R/timestamp.json" "s['version'] += 1; s['meta']['snapshot.json'] = {'version': $((SN + 1)), 'length': $(len "$T/v/$((SN + 1)).snapshot.json"), 'hashes': {'sha256': '$(sha "$T/v/$((SN + 1)).snapshot.json")'}}" |
+    resign timestamp "$T/v/timestamp.json" "$T/tuf.keys:timestamp"
+grep -q '"length":-1' "$T/v/$((TG + 1)).targets.json" || fail "no negative length written"
+refused "target with a negative length" "$(timp "$T/v")" "targets: malformed metadata"
+retarget "del t['length']"
+refused "target without a length" "$(timp "$T/v")" "no length of at least 0 and sha256"
+retarget "t['length'] = 1 << 40"
+refused "target of 1 TiB" "$(timp "$T/v")" "over the limit of"
+# A bundle listed under a name past the tree it holds ("0-N" holding a
+# smaller tree): it would be picked again and again.
+retarget "s['targets'][bp.rsplit('/', 1)[0] + '/0-9'] = s['targets'].pop(bp)"
+for f in "$T/v/targets/sumdb.test.example/bundles/"*; do
+	h=${f##*/}; h=${h%%.*}
+	cp "$f" "$T/v/targets/sumdb.test.example/bundles/$h.0-9"
+done
+refused "target named past its tree" "$(timp "$T/v")" "does not hold the trees its name gives"
+# The snapshot's and targets' meta lengths are bounded too.
+variant
+edit "$R/timestamp.json" "s['version'] += 1; s['meta']['snapshot.json']['length'] = 1 << 40" |
+    resign timestamp "$T/v/timestamp.json" "$T/tuf.keys:timestamp"
+refused "snapshot of 1 TiB" "$(timp "$T/v")" "snapshot .*: the timestamp lists .* over the limit"
 sed -i "s|$T/fresh.db|$T/b.db|" "$T/b.conf"
 mv "$T/b.db.keep" "$T/b.db"
 DBF=$T/b.db
-before=$saved
+before=$saved nev0=$savednev
 # A root chain with a gap: "2.root.json" is root 3, validly signed.
 variant
 edit "$R/1.root.json" "s['version'] = 3" |
