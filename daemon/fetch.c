@@ -48,7 +48,6 @@ struct fetch {
 	int				 redirects;
 	int				 https;		/* ever on https */
 	int				 flags;		/* FETCH_* */
-	int				 headed;	/* head received */
 	int				 toolarge;
 	int				 done;
 	int				 status;
@@ -131,17 +130,14 @@ fetch_error(enum evhttp_request_error e, void *arg)
 		what = "connection closed";
 		break;
 	case EVREQ_HTTP_INVALID_HEADER:
-		what = "invalid response header";
-		break;
+		/* libevent says this too of a head over MAX_HEAD. */
+		snprintf(f->err, sizeof(f->err), "'%s': invalid response head, "
+		    "or larger than %d bytes", f->url, MAX_HEAD);
+		return;
 	case EVREQ_HTTP_BUFFER_ERROR:
 		what = "connection failed";
 		break;
 	case EVREQ_HTTP_DATA_TOO_LONG:
-		if (!f->headed) {
-			snprintf(f->err, sizeof(f->err), "'%s': response head "
-			    "larger than %d bytes", f->url, MAX_HEAD);
-			return;
-		}
 		snprintf(f->err, sizeof(f->err), "'%s': body larger than %zu "
 		    "bytes", f->url, f->maxlen);
 		return;
@@ -149,16 +145,6 @@ fetch_error(enum evhttp_request_error e, void *arg)
 		break;
 	}
 	snprintf(f->err, sizeof(f->err), "'%s': %s", f->url, what);
-}
-
-static int
-fetch_head(struct evhttp_request *req, void *arg)
-{
-	struct fetch	*f = arg;
-
-	(void)req;
-	f->headed = 1;
-	return 0;
 }
 
 /*
@@ -349,13 +335,11 @@ fetch_start(struct fetch *f)
 	/* Past either limit libevent drops the connection at once. */
 	evhttp_connection_set_max_headers_size(f->conn, MAX_HEAD);
 	evhttp_connection_set_max_body_size(f->conn, f->maxlen);
-	f->headed = 0;
 	if ((req = evhttp_request_new(fetch_done, f)) == NULL) {
 		snprintf(f->err, sizeof(f->err), "out of memory");
 		goto fail;
 	}
 	evhttp_request_set_chunked_cb(req, fetch_chunk);
-	evhttp_request_set_header_cb(req, fetch_head);
 	evhttp_request_set_error_cb(req, fetch_error);
 	h = evhttp_request_get_output_headers(req);
 	if ((https && port == 443) || (!https && port == 80))

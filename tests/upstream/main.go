@@ -13,7 +13,13 @@
 //	/admin/attack?kind=K  misbehave: none badsig wrongkey forksame
 //	                      forklarger rollback forgedtile lookupother
 //	                      lookupempty notintree duplicate oversized slow
-//	                      truncated close
+//	                      truncated close headerbomb lengthbomb chunkbomb
+//	                      redirect redirectrel
+//
+// headerbomb, lengthbomb, chunkbomb and the redirects concern every
+// path, so the upstream can also stand in for a hostile GOPROXY.  The
+// upstream also listens on 127.0.0.2 at the same port, so that a
+// redirect can name another host that answers.
 package main
 
 import (
@@ -21,6 +27,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -179,6 +186,69 @@ func (s *server) hijack(w http.ResponseWriter, body []byte) {
 	c.Close()
 }
 
+// bomb handles the attacks on every path: endless header lines, a body
+// longer than anyone takes, and redirects.  It reports whether it
+// answered.
+func (s *server) bomb(w http.ResponseWriter, r *http.Request, p string) bool {
+	line := []byte("X-Bomb: " + strings.Repeat("b", 4000) + "\r\n")
+	chunk := bytes.Repeat([]byte("x"), 1<<16)
+	switch s.attack {
+	case "headerbomb", "lengthbomb", "chunkbomb":
+		hj, ok := w.(http.Hijacker)
+		if !ok {
+			return false
+		}
+		c, _, err := hj.Hijack()
+		if err != nil {
+			return true
+		}
+		defer c.Close()
+		// Never more than a minute, whatever the client does.
+		c.SetWriteDeadline(time.Now().Add(60 * time.Second))
+		switch s.attack {
+		case "headerbomb":
+			if _, err := c.Write([]byte("HTTP/1.1 200 OK\r\n")); err != nil {
+				return true
+			}
+			for {
+				if _, err := c.Write(line); err != nil {
+					return true
+				}
+			}
+		case "lengthbomb":
+			if _, err := c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 1000000000000\r\n\r\n")); err != nil {
+				return true
+			}
+			for {
+				if _, err := c.Write(chunk); err != nil {
+					return true
+				}
+			}
+		default:
+			if _, err := c.Write([]byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")); err != nil {
+				return true
+			}
+			for {
+				if _, err := fmt.Fprintf(c, "%x\r\n%s\r\n", len(chunk), chunk); err != nil {
+					return true
+				}
+			}
+		}
+	case "redirect", "redirectrel":
+		if r.URL.Query().Get("r") != "" {
+			return false
+		}
+		to := "/" + p + "?r=1"
+		if s.attack == "redirect" {
+			_, port, _ := net.SplitHostPort(r.Host)
+			to = "http://127.0.0.2:" + port + to
+		}
+		http.Redirect(w, r, to, http.StatusFound)
+		return true
+	}
+	return false
+}
+
 // misbehave handles the attacks that concern the whole answer.
 func (s *server) misbehave(w http.ResponseWriter, body []byte) bool {
 	switch s.attack {
@@ -209,6 +279,9 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := strings.TrimPrefix(r.URL.Path, "/")
+	if !strings.HasPrefix(p, "admin/") && s.bomb(w, r, p) {
+		return
+	}
 	switch {
 	case p == "admin/attack":
 		s.setAttack(r.URL.Query().Get("kind"))
@@ -366,5 +439,8 @@ func main() {
 	s.first = s.sign(old, s.signer)
 	s.signed = s.sign(s.l, s.signer)
 	log.Printf("upstream: %d records on %s", len(s.l.records), flag.Arg(0))
+	if host, port, err := net.SplitHostPort(flag.Arg(0)); err == nil && host == "127.0.0.1" {
+		go http.ListenAndServe("127.0.0.2:"+port, s)
+	}
 	log.Fatal(http.ListenAndServe(flag.Arg(0), s))
 }

@@ -1,0 +1,116 @@
+#!/bin/sh
+# A hostile upstream and GOPROXY: endless header lines, a body longer
+# than any limit (with a Content-Length and chunked), redirects to
+# another host and a dead upstream polled for over a minute.  Each is
+# refused (502) with the daemon's memory bounded, the reason logged,
+# and the daemon serving on; a redirect to another host is followed
+# only with redirect_other_hosts; the retry interval after failures
+# stays capped at the poll interval.
+. "$(dirname "$0")/lib.sh"
+
+UP=up.test.example
+upkey=$("$B/sumdbd" keygen -o "$T/up.key" $UP 2>/dev/null) || fail "keygen"
+"$B/sumdbd" keygen -o "$T/log.key" sumdb.test.example >/dev/null 2>&1
+start_upstream -gen 100
+
+# A mirror of a dead upstream, polled every second (the minimum): its
+# failures are counted at the end, after more than 55 of them.
+mkdir -p "$T/dead"
+cat >"$T/dead/sumdbd.conf" <<EOC
+[server]
+listen = 127.0.0.1:1
+database = $T/dead/sumdbd.db
+[mirror $UP]
+key = $upkey
+url = http://127.0.0.1:1
+poll = 1s
+EOC
+for try in 1 2 3 4 5; do
+	DEADPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
+	sed -i "s|^listen = .*|listen = 127.0.0.1:$DEADPORT|" "$T/dead/sumdbd.conf"
+	"$B/sumdbd" -d -c "$T/dead/sumdbd.conf" >"$T/dead/daemon.log" 2>&1 &
+	DEADPID=$!
+	PIDS="$PIDS $DEADPID"
+	wait_for curl -s -o /dev/null "http://127.0.0.1:$DEADPORT/healthz" && break
+	kill -9 "$DEADPID" 2>/dev/null
+done
+kill -0 "$DEADPID" 2>/dev/null || fail "the dead upstream's mirror did not start"
+dead_t0=$(date +%s)
+
+PROXY=http://127.0.0.1:$UPORT
+start_daemon "[mirror $UP]" "key = $upkey" "url = http://127.0.0.1:$UPORT" \
+    "poll = 1h" "fetch_timeout = 10s"
+sed -i "s|^goproxy = .*|goproxy = $PROXY|" "$T/sumdbd.conf"
+kill -HUP "$DPID"
+wait_for grep -q "goproxy" "$T/daemon.log" || true
+M=$URL/sumdb/$UP
+attack() { curl -sf -o /dev/null "http://127.0.0.1:$UPORT/admin/attack?kind=$1" || fail "attack $1"; }
+status() { curl -s -o /dev/null -w '%{http_code}' "$1"; }
+rss() { awk '/^VmRSS/ { print $2 }' "/proc/$DPID/status"; }
+
+[ "$(status "$M/lookup/example.com/gen/m1@v1.0.1")" = 200 ] || fail "a first lookup"
+rss0=$(rss)
+
+# bomb KIND URL WHAT: the daemon refuses with 502, logs WHAT, and its
+# RSS grows by less than 64 MiB.
+bomb() {
+	attack "$1"
+	s=$(status "$2")
+	attack none
+	[ "$s" = 502 ] || fail "$1: got $s, want 502"
+	grep -q "$3" "$T/daemon.log" || fail "$1: no '$3' in the log"
+	rss1=$(rss)
+	[ $((rss1 - rss0)) -lt 65536 ] ||
+	    fail "$1: RSS grew from $rss0 to $rss1 KiB"
+	kill -0 "$DPID" || fail "$1: the daemon died"
+	[ "$(status "$M/lookup/example.com/gen/m1@v1.0.1")" = 200 ] ||
+	    fail "$1: a stored lookup after it"
+	echo "$NAME: $1 on $4: 502, RSS $rss0 -> $rss1 KiB: ok"
+}
+bomb headerbomb "$M/lookup/example.com/gen/m2@v1.0.2" \
+    "response head, or larger than 65536 bytes" "the upstream"
+bomb lengthbomb "$M/lookup/example.com/gen/m3@v1.0.3" \
+    "body larger than" "the upstream"
+bomb chunkbomb "$M/lookup/example.com/gen/m4@v1.0.4" \
+    "body larger than" "the upstream"
+# The same against the private log's GOPROXY (the zip's limit is
+# max_module_size, 500M by default: the chunked bomb stops there).
+bomb headerbomb "$URL/lookup/example.com/hostile@v1.0.0" \
+    "GOPROXY: .*response head, or larger than 65536 bytes" "the GOPROXY"
+bomb lengthbomb "$URL/lookup/example.com/hostile@v1.0.1" \
+    "GOPROXY: .*body larger than" "the GOPROXY"
+
+# Redirects: to another host, refused unless redirect_other_hosts.
+attack redirect
+s=$(status "$M/lookup/example.com/gen/m5@v1.0.5")
+[ "$s" = 502 ] || fail "redirect to another host: got $s, want 502"
+grep -q "refusing redirect to another host: 'http://127.0.0.2:$UPORT/" "$T/daemon.log" ||
+    fail "redirect to another host: not logged"
+echo "$NAME: a redirect to another host refused: ok"
+echo "redirect_other_hosts = yes" >>"$T/sumdbd.conf"
+kill -HUP "$DPID"
+wait_for grep -q "redirect_other_hosts" "$T/daemon.log" || fail "reload not logged"
+[ "$(status "$M/lookup/example.com/gen/m5@v1.0.5")" = 200 ] ||
+    fail "redirect to another host with redirect_other_hosts = yes"
+echo "$NAME: followed with redirect_other_hosts = yes: ok"
+attack redirectrel
+[ "$(status "$M/lookup/example.com/gen/m6@v1.0.6")" = 200 ] ||
+    fail "a relative redirect on the same host"
+attack none
+echo "$NAME: a relative redirect on the same host followed: ok"
+
+# The dead upstream: more than 55 failed polls (the old doubling
+# overflowed there), at most one a second, and the daemon alive.
+dead_t=$(( $(date +%s) - dead_t0 ))
+[ $dead_t -lt 62 ] && sleep $((62 - dead_t))
+dead_t=$(( $(date +%s) - dead_t0 ))
+kill -0 "$DEADPID" 2>/dev/null || fail "the dead upstream's mirror died: $(tail -3 "$T/dead/daemon.log")"
+nfail=$(grep -c "mirror '$UP': '" "$T/dead/daemon.log")
+[ "$nfail" -ge 50 ] || fail "only $nfail failed polls in $dead_t s"
+[ "$nfail" -le $((dead_t + 5)) ] ||
+    fail "$nfail failed polls in $dead_t s: the retry interval went below 1s"
+if grep -q 'Sanitizer\|runtime error:' "$T/dead/daemon.log"; then
+	grep -A 10 'Sanitizer\|runtime error:' "$T/dead/daemon.log" | head -20 >&2
+	fail "sanitizer report from the dead upstream's mirror"
+fi
+echo "$NAME: $nfail failed polls of a dead upstream in $dead_t s, each 1s apart: ok"
