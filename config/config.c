@@ -101,6 +101,8 @@ static const struct key mkeys[] = {
 	    MS(86400 * 365), LIVE },
 	{ "mirror", "redirect_other_hosts", T_BOOL,
 	    MOFF(redirect_other_hosts), "no", 0, 1, LIVE },
+	{ "mirror", "max_evidence", T_INT, MOFF(max_evidence), "1000", 1,
+	    1000000, LIVE },
 };
 #define NMKEYS	(sizeof(mkeys) / sizeof(mkeys[0]))
 

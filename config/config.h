@@ -33,6 +33,7 @@ struct config_mirror {
 	int64_t		 max_response;		/* bytes per upstream answer */
 	int64_t		 max_age;		/* ms; 0: no bound (/healthz) */
 	int64_t		 redirect_other_hosts;	/* 1: follow them */
+	int64_t		 max_evidence;		/* rows kept per kind */
 };
 
 struct config {

@@ -222,6 +222,7 @@ evidence(struct mjob *j, enum refusal kind, const char *old, size_t oldlen,
 	struct env	*env = j->env;
 	struct db	*db = j->db;
 	char		 detail[1024];
+	int64_t		 kept;
 	va_list		 ap;
 
 	va_start(ap, fmt);
@@ -238,6 +239,22 @@ evidence(struct mjob *j, enum refusal kind, const char *old, size_t oldlen,
 	if (new != NULL)
 		log_warnx("mirror '%s': their note:\n%.*s", db->name,
 		    (int)newlen, new);
+	/*
+	 * An upstream that misbehaves on every lookup would fill the
+	 * store: keep the first max_evidence of each kind, count the rest.
+	 */
+	if (store_count_evidence(env->st, db->log, refusal_name(kind),
+	    &kept) != 0) {
+		log_warnx("mirror '%s': counting evidence: %s", db->name,
+		    store_errmsg(env->st));
+		return;
+	}
+	if (kept >= db->mc->max_evidence) {
+		log_warnx("mirror '%s': %lld pieces of %s evidence kept already "
+		    "(max_evidence): not this one", db->name, (long long)kept,
+		    refusal_name(kind));
+		return;
+	}
 	if (store_add_evidence(env->st, db->log, refusal_name(kind),
 	    j->source[0] ? j->source : "upstream", detail,
 	    (const uint8_t *)old, oldlen, (const uint8_t *)new, newlen,

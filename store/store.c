@@ -123,6 +123,7 @@ enum {
 	Q_LATEST_TIME,
 	Q_ADD_CHECKPOINT,
 	Q_ADD_EVIDENCE,
+	Q_COUNT_EVIDENCE,
 	Q_ADD_PRIVACY,
 	Q_GET_FROZEN,
 	Q_SET_FROZEN,
@@ -169,6 +170,8 @@ static const char *queries[Q_MAX] = {
 	[Q_ADD_EVIDENCE] = "INSERT INTO evidence "
 	    "(log, kind, source, created, detail, old, new, material) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[Q_COUNT_EVIDENCE] = "SELECT count(*) FROM evidence WHERE log = ?1 "
+	    "AND kind = ?2",
 	[Q_ADD_PRIVACY] = "INSERT INTO privacy (log, addr, count, first, "
 	    "last, path) VALUES (?1, ?2, ?3, ?4, ?4, ?5) ON CONFLICT (log, "
 	    "addr) DO UPDATE SET count = count + excluded.count, "
@@ -668,6 +671,20 @@ store_add_evidence(struct store *st, int64_t log, const char *kind,
 	if (material != NULL)
 		sqlite3_bind_blob(q, 8, material, (int)matlen, SQLITE_STATIC);
 	return done(st, q, sqlite3_step(q));
+}
+
+int
+store_count_evidence(struct store *st, int64_t log, const char *kind,
+    int64_t *n)
+{
+	sqlite3_stmt	*q = prep(st, Q_COUNT_EVIDENCE);
+	int		 rc;
+
+	sqlite3_bind_int64(q, 1, log);
+	sqlite3_bind_text(q, 2, kind, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		*n = sqlite3_column_int64(q, 0);
+	return done(st, q, rc == SQLITE_ROW ? rc : SQLITE_ERROR);
 }
 
 int

@@ -109,6 +109,10 @@ int	store_add_evidence(struct store *st, int64_t log, const char *kind,
 	    size_t oldlen, const uint8_t *new, size_t newlen,
 	    const uint8_t *material, size_t matlen);
 
+/* The number of evidence rows of log of this kind into *n.  0 or -1. */
+int	store_count_evidence(struct store *st, int64_t log, const char *kind,
+	    int64_t *n);
+
 /*
  * Whether log is frozen (1, with its reason), 0, or -1.  Setting a NULL
  * reason thaws it.

@@ -138,9 +138,21 @@ test_checkpoints_evidence(void **state)
 	assert_int_equal(store_latest(st, log, b, &size, got), 1);
 	assert_int_equal(size, 9);
 	assert_memory_equal(evbuffer_pullup(b, -1), "nine\n", 5);
+	assert_int_equal(store_count_evidence(st, log, "fork", &next), 0);
+	assert_int_equal(next, 0);
 	assert_int_equal(store_add_evidence(st, log, "fork", "http://u",
 	    "detail", (const uint8_t *)"a", 1, (const uint8_t *)"b", 1, NULL,
 	    0), 0);
+	assert_int_equal(store_add_evidence(st, log, "fork", "http://u",
+	    "again", NULL, 0, NULL, 0, NULL, 0), 0);
+	assert_int_equal(store_add_evidence(st, log, "rollback", "http://u",
+	    "detail", NULL, 0, NULL, 0, NULL, 0), 0);
+	assert_int_equal(store_count_evidence(st, log, "fork", &next), 0);
+	assert_int_equal(next, 2);
+	assert_int_equal(store_count_evidence(st, log, "rollback", &next), 0);
+	assert_int_equal(next, 1);
+	assert_int_equal(store_count_evidence(st, log + 1, "fork", &next), 0);
+	assert_int_equal(next, 0);
 	assert_int_equal(store_frozen(st, log, why, sizeof(why)), 0);
 	assert_int_equal(store_set_frozen(st, log, "a fork"), 0);
 	assert_int_equal(store_frozen(st, log, why, sizeof(why)), 1);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # A hostile upstream and GOPROXY: endless header lines, a body longer
-# than any limit (with a Content-Length and chunked), redirects to
-# another host and a dead upstream polled for over a minute.  Each is
+# than any limit (with a Content-Length and chunked), an upstream
+# refused on every lookup, redirects to another host and a dead
+# upstream polled for over a minute.  Each is
 # refused (502) with the daemon's memory bounded, the reason logged,
 # and the daemon serving on; a redirect to another host is followed
 # only with redirect_other_hosts; the retry interval after failures
@@ -39,7 +40,7 @@ dead_t0=$(date +%s)
 
 PROXY=http://127.0.0.1:$UPORT
 start_daemon "[mirror $UP]" "key = $upkey" "url = http://127.0.0.1:$UPORT" \
-    "poll = 1h" "fetch_timeout = 10s"
+    "poll = 1h" "fetch_timeout = 10s" "max_evidence = 2"
 sed -i "s|^goproxy = .*|goproxy = $PROXY|" "$T/sumdbd.conf"
 kill -HUP "$DPID"
 wait_for grep -q "goproxy" "$T/daemon.log" || true
@@ -79,6 +80,20 @@ bomb headerbomb "$URL/lookup/example.com/hostile@v1.0.0" \
     "GOPROXY: .*response head, or larger than 65536 bytes" "the GOPROXY"
 bomb lengthbomb "$URL/lookup/example.com/hostile@v1.0.1" \
     "GOPROXY: .*body larger than" "the GOPROXY"
+
+# An upstream that misbehaves on every lookup: the first max_evidence
+# refusals of a kind are kept, the rest only logged.
+attack lookupother
+for m in 7 8 9 10; do
+	s=$(status "$M/lookup/example.com/gen/m$m@v1.0.$m")
+	[ "$s" = 502 ] || fail "lookupother m$m: got $s, want 502"
+done
+attack none
+n=$(sqlite3 "$T/sumdbd.db" "SELECT count(*) FROM evidence WHERE kind = 'unrelated'")
+[ "$n" = 2 ] || fail "$n pieces of unrelated evidence kept, want max_evidence = 2"
+[ "$(grep -c "2 pieces of unrelated evidence kept already (max_evidence): not this one" "$T/daemon.log")" = 2 ] ||
+    fail "the refusals past max_evidence not logged"
+echo "$NAME: 4 refused lookups, 2 kept as evidence (max_evidence = 2): ok"
 
 # Redirects: to another host, refused unless redirect_other_hosts.
 attack redirect
