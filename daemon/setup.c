@@ -47,6 +47,7 @@ env_load_config(struct env *env, const char *path)
 			fprintf(stderr, "%s:%d: %s\n", path, line, err);
 		else
 			fprintf(stderr, "%s: %s\n", path, err);
+		config_free(&env->conf);	/* what it read before the error */
 		return -1;
 	}
 	return 0;

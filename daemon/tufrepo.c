@@ -45,7 +45,7 @@ static int
 read_seeds(const char *path, char roles[][16], uint8_t (*seeds)[32], int max)
 {
 	FILE		*f;
-	char		 line[256], *sp, *hex;
+	char		 line[256], *sp, *hex, iobuf[BUFSIZ];
 	int		 n = 0, fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
@@ -60,6 +60,8 @@ read_seeds(const char *path, char roles[][16], uint8_t (*seeds)[32], int max)
 		close(fd);
 		return -1;
 	}
+	/* Our own buffer, so that the seeds it held can be wiped. */
+	setvbuf(f, iobuf, _IOFBF, sizeof(iobuf));
 	while (fgets(line, sizeof(line), f) != NULL && n < max) {
 		line[strcspn(line, "\r\n")] = '\0';
 		if (line[0] == '\0' || line[0] == '#')
@@ -74,14 +76,14 @@ read_seeds(const char *path, char roles[][16], uint8_t (*seeds)[32], int max)
 		if (sodium_hex2bin(seeds[n], 32, hex, strlen(hex), NULL, NULL,
 		    NULL) != 0 || strlen(hex) != 64) {
 			log_warnx("TUF keys '%s': malformed line", path);
-			sodium_memzero(line, sizeof(line));
-			fclose(f);
-			return -1;
+			n = -1;
+			break;
 		}
 		n++;
 	}
-	sodium_memzero(line, sizeof(line));
 	fclose(f);
+	sodium_memzero(line, sizeof(line));
+	sodium_memzero(iobuf, sizeof(iobuf));
 	return n;
 }
 
@@ -91,7 +93,7 @@ write_seeds(const char *path, const char *const *roles,
     struct tuf_signer *const *s, int n)
 {
 	uint8_t	 seed[32];
-	char	 hex[65];
+	char	 hex[65], iobuf[BUFSIZ];
 	FILE	*f;
 	int	 fd, i, rv = -1;
 
@@ -104,6 +106,7 @@ write_seeds(const char *path, const char *const *roles,
 		close(fd);
 		return -1;
 	}
+	setvbuf(f, iobuf, _IOFBF, sizeof(iobuf));	/* wiped below */
 	for (i = 0; i < n; i++) {
 		tuf_signer_seed(s[i], seed);
 		sodium_bin2hex(hex, sizeof(hex), seed, sizeof(seed));
@@ -116,6 +119,7 @@ write_seeds(const char *path, const char *const *roles,
 		rv = 0;
 	if (fclose(f) != 0)
 		rv = -1;
+	sodium_memzero(iobuf, sizeof(iobuf));
 	if (rv != 0)
 		log_warn("writing '%s'", path);
 	return rv;
