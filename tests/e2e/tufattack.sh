@@ -40,8 +40,9 @@ key = $vkey
 offline = yes
 EOC
 # imp DIR [STATE]: import from file://DIR into b.db; prints the status.
+# A time limit: a hostile repository must not hang us.
 imp() {
-	"$B/sumdbd" import -c "$T/b.conf" --root "$T/pinned.json" \
+	timeout 60 "$B/sumdbd" import -c "$T/b.conf" --root "$T/pinned.json" \
 	    --state "${2:-$T/state.$$.$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}" \
 	    "file://$1" >"$T/out" 2>&1
 	echo $?
@@ -150,39 +151,33 @@ retarget() {
 bp = [p for p in s['targets'] if '/bundles/' in p][0]
 t = s['targets'][bp]
 $1" | resign targets "$T/v/$((TG + 1)).targets.json" "$T/tuf.keys:targets"
+	pin_targets
+}
+# pin_targets: a snapshot and a timestamp that pin $T/v's new targets.
+pin_targets() {
 	edit "$R/$SN.snapshot.json" "s['version'] += 1; s['meta']['targets.json'] = {'version': $((TG + 1)), 'length': $(len "$T/v/$((TG + 1)).targets.json"), 'hashes': {'sha256': '$(sha "$T/v/$((TG + 1)).targets.json")'}}" |
 	    resign snapshot "$T/v/$((SN + 1)).snapshot.json" "$T/tuf.keys:snapshot"
 	edit "$R/timestamp.json" "s['version'] += 1; s['meta']['snapshot.json'] = {'version': $((SN + 1)), 'length': $(len "$T/v/$((SN + 1)).snapshot.json"), 'hashes': {'sha256': '$(sha "$T/v/$((SN + 1)).snapshot.json")'}}" |
 	    resign timestamp "$T/v/timestamp.json" "$T/tuf.keys:timestamp"
 }
-# imp under a time limit: a hostile repository must not hang us.
-timp() {
-	timeout 60 "$B/sumdbd" import -c "$T/b.conf" --root "$T/pinned.json" \
-	    --state "$T/state.$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')" \
-	    "file://$1" >"$T/out" 2>&1
-	echo $?
-}
 retarget "del t['hashes']"
-refused "target without sha256" "$(timp "$T/v")" "target '.*': no length of at least 0 and sha256"
+refused "target without sha256" "$(imp "$T/v")" "target '.*': no length of at least 0 and sha256"
 retarget "t['hashes'] = {'sha512': t['hashes']['sha256'] * 2}"
-refused "target with sha512 only" "$(timp "$T/v")" "no length of at least 0 and sha256"
+refused "target with sha512 only" "$(imp "$T/v")" "no length of at least 0 and sha256"
 retarget "t['hashes']['sha256'] = t['hashes']['sha256'][:40]"
-refused "target with a short sha256" "$(timp "$T/v")" "no length of at least 0 and sha256"
+refused "target with a short sha256" "$(imp "$T/v")" "no length of at least 0 and sha256"
 # Canonical JSON has no negative numbers, so no key can sign a length of
 # -1: written into signed targets (the snapshot pinning those bytes), it
 # is refused as malformed before any download.
 retarget "t['length'] = 1234567"
 sed -i 's/"length":1234567/"length":-1/' "$T/v/$((TG + 1)).targets.json"
-edit "$R/$SN.snapshot.json" "s['version'] += 1; s['meta']['targets.json'] = {'version': $((TG + 1)), 'length': $(len "$T/v/$((TG + 1)).targets.json"), 'hashes': {'sha256': '$(sha "$T/v/$((TG + 1)).targets.json")'}}" |
-    resign snapshot "$T/v/$((SN + 1)).snapshot.json" "$T/tuf.keys:snapshot"
-edit "$R/timestamp.json" "s['version'] += 1; s['meta']['snapshot.json'] = {'version': $((SN + 1)), 'length': $(len "$T/v/$((SN + 1)).snapshot.json"), 'hashes': {'sha256': '$(sha "$T/v/$((SN + 1)).snapshot.json")'}}" |
-    resign timestamp "$T/v/timestamp.json" "$T/tuf.keys:timestamp"
+pin_targets
 grep -q '"length":-1' "$T/v/$((TG + 1)).targets.json" || fail "no negative length written"
-refused "target with a negative length" "$(timp "$T/v")" "targets: malformed metadata"
+refused "target with a negative length" "$(imp "$T/v")" "targets: malformed metadata"
 retarget "del t['length']"
-refused "target without a length" "$(timp "$T/v")" "no length of at least 0 and sha256"
+refused "target without a length" "$(imp "$T/v")" "no length of at least 0 and sha256"
 retarget "t['length'] = 1 << 40"
-refused "target of 1 TiB" "$(timp "$T/v")" "over the limit of"
+refused "target of 1 TiB" "$(imp "$T/v")" "over the limit of"
 # A bundle listed under a name past the tree it holds ("0-N" holding a
 # smaller tree): it would be picked again and again.
 retarget "s['targets'][bp.rsplit('/', 1)[0] + '/0-9'] = s['targets'].pop(bp)"
@@ -190,12 +185,12 @@ for f in "$T/v/targets/sumdb.test.example/bundles/"*; do
 	h=${f##*/}; h=${h%%.*}
 	cp "$f" "$T/v/targets/sumdb.test.example/bundles/$h.0-9"
 done
-refused "target named past its tree" "$(timp "$T/v")" "does not hold the trees its name gives"
+refused "target named past its tree" "$(imp "$T/v")" "does not hold the trees its name gives"
 # The snapshot's and targets' meta lengths are bounded too.
 variant
 edit "$R/timestamp.json" "s['version'] += 1; s['meta']['snapshot.json']['length'] = 1 << 40" |
     resign timestamp "$T/v/timestamp.json" "$T/tuf.keys:timestamp"
-refused "snapshot of 1 TiB" "$(timp "$T/v")" "snapshot .*: the timestamp lists .* over the limit"
+refused "snapshot of 1 TiB" "$(imp "$T/v")" "snapshot .*: the timestamp lists .* over the limit"
 sed -i "s|$T/fresh.db|$T/b.db|" "$T/b.conf"
 mv "$T/b.db.keep" "$T/b.db"
 DBF=$T/b.db
