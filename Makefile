@@ -1,6 +1,7 @@
 # sumdbd: one Makefile.  `make` builds ./sumdbd; `make check` installs
 # what the tests need, builds and runs every test; `make run` starts a
-# demo.  SAN=1 builds and tests everything under ASan and UBSan.
+# demo.  SAN=1 builds and tests everything under ASan and UBSan, TSAN=1
+# under ThreadSanitizer.
 
 PREFIX	?= /usr/local
 DESTDIR	?=
@@ -27,6 +28,11 @@ ifeq ($(SAN),1)
 O	= build-san
 SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	  -fno-omit-frame-pointer
+else ifeq ($(TSAN),1)
+# ThreadSanitizer: `make check TSAN=1` (not in CI: run it after changes
+# to what workers and the main thread share).
+O	= build-tsan
+SANFLAGS = -fsanitize=thread -fno-omit-frame-pointer
 else
 O	= build
 SANFLAGS =

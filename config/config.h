@@ -41,11 +41,13 @@ struct config {
 	char		*listen;		/* host:port */
 	char		*database;		/* SQLite file */
 	int64_t		 max_connections;
+	int64_t		 max_conns_per_client;	/* by client address */
 	int64_t		 max_header_size;	/* bytes */
 	int64_t		 idle_timeout;		/* milliseconds */
 	int64_t		 workers;		/* threads; 0: one per CPU */
 	int64_t		 audit_max_body;	/* POST /audit body, bytes */
 	int64_t		 audit_rate;		/* POST /audit per minute per client */
+	int64_t		 audit_max_lines;	/* POST /audit go.sum lines */
 	int64_t		 request_timeout;	/* ms from a request's first byte */
 	int64_t		 cache_size;		/* bytes of answers, all workers */
 	int64_t		 shutdown_timeout;	/* ms SIGTERM waits for requests */

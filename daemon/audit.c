@@ -9,6 +9,7 @@
 #include <sys/queue.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
@@ -29,13 +30,17 @@ enum status { S_VERIFIED, S_MISMATCH, S_UNKNOWN, S_SKIPPED };
 static const char *status_names[] = { "verified", "mismatch", "unknown",
     "skipped" };
 
+/* One go.sum line: small, its text in one allocation (buf). */
 struct aline {
-	char		 file[1024];
+	const char	*file;		/* borrowed from the caller */
 	int		 line;
-	char		 path[SUMDB_PATH_MAX];
-	char		 version[SUMDB_PATH_MAX];
+	char		*buf;		/* path, version and hash, NUL-ended */
+	char		*path;
+	char		*version;
+	char		*hash;
 	int		 gomod;		/* the /go.mod line */
-	char		 hash[128];
+	size_t		 first;		/* the first line of path@version */
+	size_t		 sib;		/* the other kind's line, or SIZE_MAX */
 	enum status	 status;
 	int64_t		 record;	/* -1 if none */
 	char		 expected[SUMDB_H1_SIZE];
@@ -60,13 +65,13 @@ audit_usage(FILE *f)
 	    "  no line mismatches, 1 when one does, 2 on errors.\n");
 }
 
-/* Parse one go.sum line into a; 0, or -1 if it is malformed. */
+/* Parse one go.sum line into a, allocating a->buf; 0, or -1. */
 static int
 parse_line(char *s, struct aline *a)
 {
 	char	*f[4], *save = NULL, *p;
 	int	 n = 0;
-	size_t	 len;
+	size_t	 len, plen, vlen, hlen;
 
 	/* Every field goes into the JSON report, which holds only UTF-8. */
 	if (!sumdb_utf8_valid((const uint8_t *)s, strlen(s)))
@@ -74,17 +79,22 @@ parse_line(char *s, struct aline *a)
 	for (p = strtok_r(s, " \t", &save); p != NULL && n < 4;
 	    p = strtok_r(NULL, " \t", &save))
 		f[n++] = p;
-	if (n != 3 || strlen(f[0]) >= sizeof(a->path) ||
-	    strlen(f[1]) >= sizeof(a->version) ||
-	    strlen(f[2]) >= sizeof(a->hash))
+	if (n != 3 || (plen = strlen(f[0])) >= SUMDB_PATH_MAX ||
+	    (len = strlen(f[1])) >= SUMDB_PATH_MAX ||
+	    (hlen = strlen(f[2])) >= 128 || strncmp(f[2], "h1:", 3) != 0)
 		return -1;
-	snprintf(a->path, sizeof(a->path), "%s", f[0]);
-	len = strlen(f[1]);
 	a->gomod = len > 7 && strcmp(f[1] + len - 7, "/go.mod") == 0;
-	snprintf(a->version, sizeof(a->version), "%.*s",
-	    (int)(a->gomod ? len - 7 : len), f[1]);
-	snprintf(a->hash, sizeof(a->hash), "%s", f[2]);
-	return strncmp(a->hash, "h1:", 3) == 0 ? 0 : -1;
+	vlen = a->gomod ? len - 7 : len;
+	if ((a->buf = malloc(plen + vlen + hlen + 3)) == NULL)
+		return -2;
+	a->path = a->buf;
+	a->version = a->path + plen + 1;
+	a->hash = a->version + vlen + 1;
+	memcpy(a->path, f[0], plen + 1);
+	memcpy(a->version, f[1], vlen);
+	a->version[vlen] = '\0';
+	memcpy(a->hash, f[2], hlen + 1);
+	return 0;
 }
 
 /* The explanation of a's status, seeing its sibling line (if any). */
@@ -118,9 +128,9 @@ explain(const struct aline *a, const struct aline *sib, int complete)
 
 /* Lines the log cannot hold: private patterns, invalid versions. */
 static int
-audit_skips(const struct config *conf, const struct aline *a)
+audit_skips(const char *private, const struct aline *a)
 {
-	return config_match_patterns(conf->log_private, a->path) ||
+	return config_match_patterns(private, a->path) ||
 	    modpath_check(a->path, strlen(a->path), a->version,
 	    strlen(a->version)) != 0;
 }
@@ -135,11 +145,27 @@ struct audit {
 	int		 counts[4];
 };
 
-/* Add line lineno of file (s, modified); 0, 1 if malformed, -1 on ENOMEM. */
+static void
+audit_free(struct audit *au)
+{
+	size_t	 i;
+
+	for (i = 0; i < au->n; i++)
+		free(au->a[i].buf);
+	free(au->a);
+	au->a = NULL;
+	au->n = au->cap = 0;
+}
+
+/*
+ * Add line lineno of file (s, modified; file is borrowed for the
+ * audit's life); 0, 1 if malformed, -1 on ENOMEM.
+ */
 static int
 audit_add(struct audit *au, const char *file, int lineno, char *s)
 {
 	struct aline	*a;
+	int		 r;
 
 	s[strcspn(s, "\r\n")] = '\0';
 	if (s[0] == '\0')
@@ -153,45 +179,102 @@ audit_add(struct audit *au, const char *file, int lineno, char *s)
 	}
 	a = &au->a[au->n];
 	memset(a, 0, sizeof(*a));
-	snprintf(a->file, sizeof(a->file), "%s", file);
+	a->file = file;
 	a->line = lineno;
 	a->record = -1;
-	if (parse_line(s, a) != 0)
-		return 1;
+	if ((r = parse_line(s, a)) != 0)
+		return r == -2 ? -1 : 1;
 	au->n++;
 	return 0;
 }
 
+static int
+line_cmp(const void *x, const void *y)
+{
+	const struct aline	*a = *(const struct aline *const *)x;
+	const struct aline	*b = *(const struct aline *const *)y;
+	int			 c;
+
+	if ((c = strcmp(a->path, b->path)) != 0 ||
+	    (c = strcmp(a->version, b->version)) != 0)
+		return c;
+	return a < b ? -1 : a > b;
+}
+
 /*
- * Check every line against log in st, as database name, whose mirror
- * config is mc (NULL for the private log); 0 or -1.
+ * Link the lines of each module version: first, the earliest line of
+ * its path@version; sib, a line of the other kind (zip, go.mod).  One
+ * sort: O(n log n).  0, or -1 on ENOMEM.
  */
 static int
-audit_check(struct audit *au, struct store *st, const struct config *conf,
-    int64_t log, const struct config_mirror *mc)
+audit_link(struct audit *au)
+{
+	struct aline	**v, *a;
+	size_t		 i, j, k, kinds[2];
+
+	if (au->n == 0)
+		return 0;
+	if ((v = reallocarray(NULL, au->n, sizeof(*v))) == NULL)
+		return -1;
+	for (i = 0; i < au->n; i++)
+		v[i] = &au->a[i];
+	qsort(v, au->n, sizeof(*v), line_cmp);
+	for (i = 0; i < au->n; i = j) {
+		kinds[0] = kinds[1] = SIZE_MAX;
+		for (j = i; j < au->n && strcmp(v[j]->path, v[i]->path) == 0 &&
+		    strcmp(v[j]->version, v[i]->version) == 0; j++)
+			kinds[v[j]->gomod] = (size_t)(v[j] - au->a);
+		for (k = i; k < j; k++) {
+			a = v[k];
+			a->first = (size_t)(v[i] - au->a);
+			a->sib = kinds[!a->gomod];
+		}
+	}
+	free(v);
+	return 0;
+}
+
+/*
+ * Start checking au against log in st: its tree, and whether the store
+ * holds all of it (full: a full mirror's; the private log always).
+ * 0 or -1.
+ */
+static int
+audit_begin(struct audit *au, struct store *st, int64_t log, int full)
+{
+	uint8_t		 root[SUMDB_HASH_SIZE];
+	int64_t		 next = 0;
+	int		 r;
+
+	if ((r = store_latest(st, log, NULL, &au->tree, root)) < 0)
+		return -1;
+	if (r == 0)
+		au->tree = 0;
+	au->complete = full < 0 || (full && store_full_next(st, log,
+	    &next) == 0 && next >= au->tree && au->tree > 0);
+	return 0;
+}
+
+/*
+ * Check lines from..to-1 against log in st; private: the patterns
+ * skipped.  0 or -1.
+ */
+static int
+audit_lines(struct audit *au, struct store *st, int64_t log,
+    const char *private, size_t from, size_t to)
 {
 	struct evbuffer	*text;
 	struct record	 rec;
-	struct aline	*sib;
-	uint8_t		 root[SUMDB_HASH_SIZE];
-	int64_t		 id, next = 0;
-	size_t		 i, k;
+	int64_t		 id;
+	size_t		 i;
 	int		 r, rv = -1;
 
 	if ((text = evbuffer_new()) == NULL)
 		return -1;
-	if ((r = store_latest(st, log, NULL, &au->tree, root)) < 0)
-		goto done;
-	if (r == 0)
-		au->tree = 0;
-	/* The private log, or a full mirror that has it all, knows all. */
-	au->complete = mc == NULL || (strcmp(mc->mode, "full") == 0 &&
-	    store_full_next(st, log, &next) == 0 && next >= au->tree &&
-	    au->tree > 0);
-	for (i = 0; i < au->n; i++) {
+	for (i = from; i < to && i < au->n; i++) {
 		struct aline	*a = &au->a[i];
 
-		if (audit_skips(conf, a)) {
+		if (audit_skips(private, a)) {
 			a->status = S_SKIPPED;
 			continue;
 		}
@@ -211,19 +294,25 @@ audit_check(struct audit *au, struct store *st, const struct config *conf,
 		a->status = strcmp(a->expected, a->hash) == 0 ?
 		    S_VERIFIED : S_MISMATCH;
 	}
-	for (i = 0; i < au->n; i++) {
-		for (sib = NULL, k = 0; k < au->n; k++)
-			if (k != i && au->a[k].gomod != au->a[i].gomod &&
-			    strcmp(au->a[k].path, au->a[i].path) == 0 &&
-			    strcmp(au->a[k].version, au->a[i].version) == 0)
-				sib = &au->a[k];
-		au->a[i].why = explain(&au->a[i], sib, au->complete);
-		au->counts[au->a[i].status]++;
-	}
 	rv = 0;
  done:
 	evbuffer_free(text);
 	return rv;
+}
+
+/* Every line checked: explain each, seeing its sibling, and count. */
+static void
+audit_end(struct audit *au)
+{
+	struct aline	*a;
+	size_t		 i;
+
+	for (i = 0; i < au->n; i++) {
+		a = &au->a[i];
+		a->why = explain(a, a->sib != SIZE_MAX ? &au->a[a->sib] : NULL,
+		    au->complete);
+		au->counts[a->status]++;
+	}
 }
 
 /* The report as one JSON object, or NULL. */
@@ -306,7 +395,7 @@ audit_online(struct env *env, struct audit *au, int64_t log)
 	char		 ep[SUMDB_PATH_MAX], ev[SUMDB_PATH_MAX];
 	const char	*host = env->conf.listen;
 	int64_t		 id;
-	size_t		 i, k;
+	size_t		 i;
 	int		 r, st, rv = -1;
 
 	/* The daemon's own address; a wildcard one means this host. */
@@ -320,14 +409,10 @@ audit_online(struct env *env, struct audit *au, int64_t log)
 		goto done;
 	for (i = 0; i < au->n; i++) {
 		a = &au->a[i];
-		if (audit_skips(&env->conf, a))
+		if (audit_skips(env->conf.log_private, a))
 			continue;
-		for (k = 0; k < i; k++)
-			if (strcmp(au->a[k].path, a->path) == 0 &&
-			    strcmp(au->a[k].version, a->version) == 0)
-				break;
-		if (k < i) {
-			a->absent = au->a[k].absent;
+		if (a->first != i) {
+			a->absent = au->a[a->first].absent;
 			continue;
 		}
 		if ((r = store_lookup(env->st, log, a->path, a->version, &id,
@@ -469,10 +554,14 @@ cmd_audit(int argc, char **argv)
 		    "offline\n", name);
 		goto done;
 	}
-	if (online && audit_online(&env, &au, log) != 0)
+	if (audit_link(&au) != 0 || (online && audit_online(&env, &au,
+	    log) != 0))
 		goto done;
-	if (audit_check(&au, env.st, &env.conf, log, mc) != 0)
+	if (audit_begin(&au, env.st, log, mc == NULL ? -1 :
+	    strcmp(mc->mode, "full") == 0) != 0 || audit_lines(&au, env.st,
+	    log, env.conf.log_private, 0, au.n) != 0)
 		goto done;
+	audit_end(&au);
 	if (json) {
 		if ((out = audit_json(&au)) == NULL)
 			goto done;
@@ -483,7 +572,7 @@ cmd_audit(int argc, char **argv)
 	rv = au.counts[S_MISMATCH] > 0 ? 1 : 0;
  done:
 	json_decref(out);
-	free(au.a);
+	audit_free(&au);
 	env_free(&env);
 	return rv;
 }
@@ -510,25 +599,105 @@ audit_limited(struct worker *w, struct hreq *req, int *retry)
 }
 
 /*
- * POST /audit[?db=NAME]: the body is a go.sum; the answer is the JSON
- * report of "sumdbd audit --json", against this worker's store.
+ * A POST /audit being answered, AUDIT_SLICE lines per turn of the
+ * worker's loop so that its other connections are served meanwhile.
+ */
+#define AUDIT_SLICE	256
+
+struct auditjob {
+	TAILQ_ENTRY(auditjob)	 entry;		/* in w->audits */
+	struct worker		*w;
+	struct hreq		*req;
+	struct db		*db;
+	struct audit		 au;
+	size_t			 next;		/* the next line to check */
+	struct event		*ev;
+};
+
+static void
+auditjob_free(struct auditjob *j)
+{
+	TAILQ_REMOVE(&j->w->audits, j, entry);
+	if (j->ev != NULL)
+		event_free(j->ev);
+	audit_free(&j->au);
+	free(j);
+}
+
+/* The report, once every line is checked: answer and free j. */
+static void
+auditjob_answer(struct auditjob *j)
+{
+	struct evbuffer	*out = NULL;
+	json_t		*o = NULL;
+	char		*s = NULL;
+
+	audit_end(&j->au);
+	if ((o = audit_json(&j->au)) == NULL || (s = json_dumps(o,
+	    JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL ||
+	    (out = evbuffer_new()) == NULL ||
+	    evbuffer_add_printf(out, "%s\n", s) < 0)
+		http_error(j->req, 500, "out of memory");
+	else
+		http_reply(j->req, 200, "application/json", "no-store", out);
+	free(s);
+	json_decref(o);
+	if (out != NULL)
+		evbuffer_free(out);
+	auditjob_free(j);
+}
+
+/* One slice of j's lines; the next waits for the loop's next turn. */
+static void
+auditjob_run(evutil_socket_t fd, short ev, void *arg)
+{
+	struct auditjob	*j = arg;
+	struct worker	*w = j->w;
+	struct timeval	 now = { 0, 0 };
+
+	(void)fd;
+	(void)ev;
+	if (audit_lines(&j->au, w->st, j->db->log, w->conf.private, j->next,
+	    j->next + AUDIT_SLICE) != 0) {
+		http_error(j->req, 500, "audit: %s", store_errmsg(w->st));
+		auditjob_free(j);
+		return;
+	}
+	j->next += AUDIT_SLICE;
+	if (j->next < j->au.n)
+		evtimer_add(j->ev, &now);
+	else
+		auditjob_answer(j);
+}
+
+/* At exit: the audits still running, unanswered. */
+void
+audit_free_all(struct worker *w)
+{
+	struct auditjob	*j;
+
+	while ((j = TAILQ_FIRST(&w->audits)) != NULL)
+		auditjob_free(j);
+}
+
+/*
+ * POST /audit[?db=NAME]: the body is a go.sum of at most
+ * audit_max_lines lines; the answer is the JSON report of "sumdbd audit
+ * --json", against this worker's store.
  */
 void
 serve_audit(struct worker *w, struct hreq *req, const char *query)
 {
 	struct env		*env = w->env;
 	struct evbuffer		*in = req->body;
-	struct evbuffer		*out = NULL;
 	struct evkeyvalq	 q;
-	struct audit		 au;
+	struct auditjob		*j = NULL;
 	struct db		*db = NULL;
 	const char		*name;
-	char			*line = NULL, *s = NULL, retry[16];
+	char			*line = NULL, retry[16];
 	size_t			 len;
-	json_t			*o = NULL;
 	int			 i, lineno, secs, r;
 
-	memset(&au, 0, sizeof(au));
 	TAILQ_INIT(&q);
 	/* An empty go.sum may come without a body. */
 	if (in == NULL && (in = req->body = evbuffer_new()) == NULL) {
@@ -559,7 +728,13 @@ serve_audit(struct worker *w, struct hreq *req, const char *query)
 		    name);
 		goto done;
 	}
-	au.name = db->name;
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		goto oom;
+	j->w = w;
+	j->req = req;
+	j->db = db;
+	j->au.name = db->name;
+	TAILQ_INSERT_TAIL(&w->audits, j, entry);
 	for (lineno = 1; (line = evbuffer_readln(in, &len,
 	    EVBUFFER_EOL_LF)) != NULL || evbuffer_get_length(in) > 0;
 	    lineno++) {
@@ -572,9 +747,15 @@ serve_audit(struct worker *w, struct hreq *req, const char *query)
 		}
 		if (strlen(line) != len) {
 			http_error(req, 400, "go.sum:%d: a NUL byte", lineno);
-			goto done;
+			goto fail;
 		}
-		r = audit_add(&au, "go.sum", lineno, line);
+		if (j->au.n >= (size_t)w->conf.audit_max_lines && line[0] !=
+		    '\0' && line[0] != '\r') {
+			http_error(req, 413, "go.sum has more than %lld lines",
+			    (long long)w->conf.audit_max_lines);
+			goto fail;
+		}
+		r = audit_add(&j->au, "go.sum", lineno, line);
 		free(line);
 		line = NULL;
 		if (r < 0)
@@ -582,29 +763,26 @@ serve_audit(struct worker *w, struct hreq *req, const char *query)
 		if (r > 0) {
 			http_error(req, 400, "go.sum:%d: not a go.sum line",
 			    lineno);
-			goto done;
+			goto fail;
 		}
 	}
-	if (audit_check(&au, w->st, &env->conf, db->log, db->kind ==
-	    DB_MIRROR ? db->mc : NULL) != 0) {
-		http_error(req, 500, "audit: %s", store_errmsg(w->st));
-		goto done;
-	}
-	if ((o = audit_json(&au)) == NULL || (s = json_dumps(o,
-	    JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL ||
-	    (out = evbuffer_new()) == NULL ||
-	    evbuffer_add_printf(out, "%s\n", s) < 0)
+	if (audit_link(&j->au) != 0)
 		goto oom;
-	http_reply(req, 200, "application/json", "no-store", out);
+	if (audit_begin(&j->au, w->st, db->log, db->kind == DB_MIRROR ?
+	    w->conf.full[db->idx] : -1) != 0) {
+		http_error(req, 500, "audit: %s", store_errmsg(w->st));
+		goto fail;
+	}
+	if ((j->ev = evtimer_new(w->base, auditjob_run, j)) == NULL)
+		goto oom;
+	auditjob_run(-1, 0, j);
 	goto done;
  oom:
 	http_error(req, 500, "out of memory");
+ fail:
+	if (j != NULL)
+		auditjob_free(j);
  done:
 	free(line);
-	free(s);
-	json_decref(o);
-	if (out != NULL)
-		evbuffer_free(out);
 	evhttp_clear_headers(&q);
-	free(au.a);
 }

@@ -9,10 +9,21 @@
  * router may answer later (a lookup miss): the connection is then kept
  * for it, even after the peer went away.
  *
+ * A peer that sends requests without reading the answers is not
+ * answered further: once more than OUT_HIGH bytes or QUEUE_MAX answers
+ * wait unsent, the connection stops reading (and so stops running
+ * pipelined requests) until its output drains.
+ *
+ * Each client address may hold max_connections_per_client connections
+ * at once, over all workers; a connection past that is answered 503
+ * and closed.
+ *
  * States: C_IDLE between requests (idle_timeout), C_READING from a
  * request's first byte (request_timeout for the head and body),
  * C_BUSY while the router has it, C_CLOSING while the last answer is
- * written before closing.
+ * written before closing, C_LINGER after it: the write side is shut
+ * and what the peer still sends is read and dropped for LINGER_MS, so
+ * that the answer is not lost to a reset.
  */
 
 #include <sys/socket.h>
@@ -31,6 +42,7 @@
 
 #include <ctype.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +56,11 @@
 #define C_READING	1
 #define C_BUSY		2
 #define C_CLOSING	3
+#define C_LINGER	4
+
+#define OUT_HIGH	(64 * 1024)	/* unsent bytes: stop reading */
+#define QUEUE_MAX	16		/* unsent answers: stop reading */
+#define LINGER_MS	1000		/* reading after the last answer */
 
 struct conn {
 	struct worker		*w;
@@ -52,6 +69,10 @@ struct conn {
 	int			 state;
 	int			 gone;		/* the peer left while busy */
 	int64_t			 need;		/* body bytes still to come */
+	int			 queued;	/* answers since output was empty */
+	int			 held;		/* not reading: output to drain */
+	int			 counted;	/* in its address's count */
+	uint8_t			 addr[16];	/* the peer, IPv6 or v4-mapped */
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
 	struct hreq		 req;
@@ -65,7 +86,7 @@ static void	conn_free(struct conn *);
 static int
 busy(const struct conn *c)
 {
-	return c->state != C_IDLE;
+	return c->state != C_IDLE && c->state != C_LINGER;
 }
 
 static void
@@ -100,6 +121,90 @@ conn_limits(struct worker *w)
 	else
 		evconnlistener_enable(w->lev);
 	w->paused = full;
+}
+
+/*
+ * Connections per client address, over every worker: a hash table of
+ * the addresses with connections open, under peermu.  It holds at most
+ * one entry per connection open.
+ */
+#define PEER_BUCKETS	1024
+
+struct peer {
+	LIST_ENTRY(peer)	 entry;
+	uint8_t			 addr[16];
+	int64_t			 n;
+};
+static LIST_HEAD(, peer)	 peers[PEER_BUCKETS];
+static pthread_mutex_t		 peermu = PTHREAD_MUTEX_INITIALIZER;
+
+/* The address of sa as 16 bytes: IPv6, or IPv4 mapped into it. */
+static void
+peer_addr(const struct sockaddr *sa, socklen_t len, uint8_t addr[16])
+{
+	const struct sockaddr_in	*sin = (const void *)sa;
+	const struct sockaddr_in6	*sin6 = (const void *)sa;
+
+	memset(addr, 0, 16);
+	if (sa->sa_family == AF_INET && len >= sizeof(*sin)) {
+		addr[10] = addr[11] = 0xff;
+		memcpy(addr + 12, &sin->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6 && len >= sizeof(*sin6))
+		memcpy(addr, &sin6->sin6_addr, 16);
+}
+
+/* addr's entry, made if create and absent; under peermu.  NULL if none. */
+static struct peer *
+peer_find(const uint8_t addr[16], int create)
+{
+	uint32_t	 h = 2166136261u;
+	struct peer	*p;
+	int		 i;
+
+	for (i = 0; i < 16; i++)
+		h = (h ^ addr[i]) * 16777619u;
+	LIST_FOREACH(p, &peers[h % PEER_BUCKETS], entry)
+		if (memcmp(p->addr, addr, 16) == 0)
+			return p;
+	if (create && (p = calloc(1, sizeof(*p))) != NULL) {
+		memcpy(p->addr, addr, 16);
+		LIST_INSERT_HEAD(&peers[h % PEER_BUCKETS], p, entry);
+	}
+	return p;
+}
+
+/* Count a connection from addr; 0, or -1 if it has max already. */
+static int
+peer_take(const uint8_t addr[16], int64_t max)
+{
+	struct peer	*p;
+	int		 rv = -1;
+
+	pthread_mutex_lock(&peermu);
+	if ((p = peer_find(addr, 1)) != NULL && p->n < max) {
+		p->n++;
+		rv = 0;
+	}
+	if (p != NULL && p->n == 0) {
+		LIST_REMOVE(p, entry);
+		free(p);
+	}
+	pthread_mutex_unlock(&peermu);
+	return rv;
+}
+
+/* A connection from addr closed. */
+static void
+peer_put(const uint8_t addr[16])
+{
+	struct peer	*p;
+
+	pthread_mutex_lock(&peermu);
+	if ((p = peer_find(addr, 0)) != NULL && --p->n <= 0) {
+		LIST_REMOVE(p, entry);
+		free(p);
+	}
+	pthread_mutex_unlock(&peermu);
 }
 
 /*
@@ -171,11 +276,44 @@ http_date(struct worker *w)
 	return w->date;
 }
 
-/* After an answer: read the next request, or close. */
+/* Close c without losing its answer: see C_LINGER. */
+static void
+conn_linger(struct conn *c)
+{
+	evutil_socket_t	 fd = bufferevent_getfd(c->bev);
+
+	if (c->w->conf.tls != NULL || fd < 0 || shutdown(fd, SHUT_WR) != 0) {
+		conn_free(c);
+		return;
+	}
+	set_state(c, C_LINGER);
+	evbuffer_drain(bufferevent_get_input(c->bev),
+	    evbuffer_get_length(bufferevent_get_input(c->bev)));
+	bufferevent_enable(c->bev, EV_READ);
+	arm(c, LINGER_MS);
+}
+
+/* Read requests again: the answers before drained. */
+static void
+conn_resume(struct conn *c)
+{
+	c->held = 0;
+	arm(c, c->w->conf.idle_timeout);
+	bufferevent_enable(c->bev, EV_READ);
+	/* A pipelined request may be waiting already. */
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+}
+
+/*
+ * After an answer: read the next request, once the answers before it
+ * are out if too many wait (the write callback resumes), or close.
+ */
 static void
 conn_next(struct conn *c, int close)
 {
 	struct hreq	*r = &c->req;
+	size_t		 unsent;
 
 	free(r->target);
 	r->target = NULL;
@@ -183,21 +321,24 @@ conn_next(struct conn *c, int close)
 		evbuffer_free(r->body);
 	r->body = NULL;
 	r->extra[0] = '\0';
+	unsent = evbuffer_get_length(bufferevent_get_output(c->bev));
 	if (close) {
 		set_state(c, C_CLOSING);
 		bufferevent_disable(c->bev, EV_READ);
 		evtimer_del(c->timer);
 		/* The write callback closes once the answer is out. */
-		if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-			conn_free(c);
+		if (unsent == 0)
+			conn_linger(c);
 		return;
 	}
 	set_state(c, C_IDLE);
-	arm(c, c->w->conf.idle_timeout);
-	bufferevent_enable(c->bev, EV_READ);
-	/* A pipelined request may be waiting already. */
-	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
-		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+	if (unsent > OUT_HIGH || c->queued >= QUEUE_MAX) {
+		/* The write timeout (idle_timeout) ends a peer that stalls. */
+		c->held = 1;
+		evtimer_del(c->timer);
+		return;
+	}
+	conn_resume(c);
 }
 
 void
@@ -244,6 +385,7 @@ http_reply(struct hreq *r, int code, const char *type, const char *cache,
 		PUTS(&p, end, "Connection: keep-alive\r\n");
 	PUTS(&p, end, "\r\n");
 	out = bufferevent_get_output(c->bev);
+	c->queued++;
 	evbuffer_add(out, head, p - head);
 	if (body != NULL && !r->head)
 		evbuffer_add_buffer(out, body);
@@ -315,7 +457,8 @@ refuse(struct conn *c, int code)
 		"transfer codings are not supported: send Content-Length",
 		"request body too large", "method name too long",
 		"unsupported expectation", "request timeout: the request did "
-		"not arrive whole in time"
+		"not arrive whole in time", "too many connections from this "
+		"address: close one and retry"
 	};
 	const char	*w;
 
@@ -328,6 +471,7 @@ refuse(struct conn *c, int code)
 	case 413: w = why[5]; break;
 	case 417: w = why[7]; break;
 	case 408: w = why[8]; break;
+	case 503: w = why[9]; break;
 	default: w = why[0]; break;
 	}
 	if (c->state != C_READING)
@@ -336,6 +480,8 @@ refuse(struct conn *c, int code)
 	c->req.route = RT_OTHER;
 	c->req.t0 = mono();
 	c->req.close = 1;
+	if (code == 503)
+		http_header(&c->req, "Retry-After", "1");
 	http_error(&c->req, code, "%s", w);
 }
 
@@ -366,6 +512,10 @@ conn_readcb(struct bufferevent *bev, void *arg)
 	const char	*p;
 	int		 code;
 
+	if (c->state == C_LINGER) {
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
 	if (c->state == C_BUSY || c->state == C_CLOSING)
 		return;
 	if (c->state == C_READING && r->body != NULL) {
@@ -426,8 +576,13 @@ conn_writecb(struct bufferevent *bev, void *arg)
 	struct conn	*c = arg;
 
 	(void)bev;
-	if (c->state == C_CLOSING)
-		conn_free(c);
+	if (c->state == C_CLOSING) {
+		conn_linger(c);
+		return;
+	}
+	c->queued = 0;
+	if (c->held && c->state == C_IDLE)
+		conn_resume(c);
 }
 
 static void
@@ -460,7 +615,7 @@ conn_timeout(evutil_socket_t fd, short ev, void *arg)
 		log_debug("%s: no whole request within request_timeout",
 		    http_peer(&c->req));
 		refuse(c, 408);
-	} else if (c->state == C_IDLE)
+	} else if (c->state == C_IDLE || c->state == C_LINGER)
 		conn_free(c);
 }
 
@@ -471,6 +626,8 @@ conn_free(struct conn *c)
 
 	set_state(c, C_IDLE);
 	TAILQ_REMOVE(&w->conns, c, entry);
+	if (c->counted)
+		peer_put(c->addr);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	event_free(c->timer);
@@ -504,6 +661,7 @@ conn_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		memcpy(&c->ss, sa, salen);
 		c->sslen = salen;
 	}
+	peer_addr(sa, salen, c->addr);
 	if (w->conf.tls != NULL) {
 		if ((ssl = SSL_new(w->conf.tls)) != NULL &&
 		    (c->bev = bufferevent_openssl_socket_new(w->base, fd, ssl,
@@ -537,6 +695,10 @@ conn_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	bufferevent_enable(c->bev, EV_READ);
 	arm(c, w->conf.idle_timeout);
 	conn_limits(w);
+	if (peer_take(c->addr, w->conf.max_conns_per_client) == 0)
+		c->counted = 1;
+	else
+		refuse(c, 503);
 }
 
 /*

@@ -99,7 +99,7 @@ struct db {
 	struct mjoblist		 fulljobs;
 	double			 full_t0, full_log;
 	int64_t			 full_n0;
-	double			 full_rate;	/* records/s */
+	int64_t			 full_rate;	/* records/s: atomic */
 	/* read by workers with atomics, for /metrics and /healthz */
 	int64_t			 upstream_size;	/* newest upstream tree seen */
 	int64_t			 verified_at;	/* Unix s: upstream checked */
@@ -134,9 +134,14 @@ struct wconf {
 	int64_t			 audit_max_body;
 	int64_t			 audit_rate;
 	int64_t			 max_conns;		/* this worker's share */
+	int64_t			 max_conns_per_client;	/* over all workers */
+	int64_t			 audit_max_lines;
 	int			 goproxy;		/* the private log has one */
 	char			*private;		/* [log] private, or NULL */
 	int64_t			 max_age[DB_MAX];	/* ms, by db->idx */
+	int			 full[DB_MAX];		/* a full mirror */
+	int			 offline[DB_MAX];	/* an offline mirror */
+	char			*database;		/* the store's file */
 	struct ssl_ctx_st	*tls;			/* HTTPS when set */
 };
 
@@ -169,6 +174,8 @@ struct cache {
 
 struct conn;
 TAILQ_HEAD(connlist, conn);
+struct auditjob;
+TAILQ_HEAD(auditlist, auditjob);
 struct hreq {
 	struct conn		*c;
 	char			 method[16];
@@ -223,6 +230,7 @@ struct worker {
 	int64_t			 date_t;
 	struct httpstats	 stats;		/* atomic */
 	struct cache		 cache;
+	struct auditlist	 audits;	/* POST /audit in progress */
 };
 
 struct env {
@@ -360,8 +368,14 @@ void	metrics_observe(struct worker *w, int route, int code, double t0);
 void	metrics_http(struct env *env, struct evbuffer *out);
 
 /* audit.c */
+/*
+ * POST /audit: checks the body's go.sum lines a slice per turn of w's
+ * loop and answers req once all are checked.
+ */
 void	serve_audit(struct worker *w, struct hreq *req,
 	    const char *query);
+/* At exit, after w's loop stopped: drop its audits in progress. */
+void	audit_free_all(struct worker *w);
 
 /* serve.c: in worker threads */
 void	serve_record(struct worker *w, struct db *db,

@@ -202,6 +202,7 @@ worker_init(struct env *env, struct worker *w, const struct addrinfo *ai)
 	pthread_mutex_init(&w->mu, NULL);
 	TAILQ_INIT(&w->done);
 	TAILQ_INIT(&w->conns);
+	TAILQ_INIT(&w->audits);
 	if ((w->base = event_base_new()) == NULL ||
 	    (w->done_ev = event_new(w->base, -1, 0, privlog_done, w)) ==
 	    NULL) {
@@ -320,6 +321,7 @@ http_stop(struct env *env)
 		}
 		if (w->lev != NULL)
 			evconnlistener_free(w->lev);
+		audit_free_all(w);
 		conn_free_all(w);
 		cache_free(&w->cache);
 		wconf_free(&w->conf);

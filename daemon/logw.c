@@ -243,16 +243,16 @@ int
 logw_refresh(struct env *env, struct db *db)
 {
 	uint8_t	 root[SUMDB_HASH_SIZE];
-	int64_t	 t;
+	int64_t	 t, size = 0;
 	int	 r;
 
-	r = store_latest(env->st, db->log, NULL, &db->size, root);
+	r = store_latest(env->st, db->log, NULL, &size, root);
 	if (r < 0) {
 		log_warnx("log '%s': %s", db->name, store_errmsg(env->st));
 		return -1;
 	}
-	if (r == 0)
-		db->size = 0;
+	/* Workers read it (/metrics, /healthz): atomically. */
+	__atomic_store_n(&db->size, r == 0 ? 0 : size, __ATOMIC_RELAXED);
 	if (r > 0 && store_latest_time(env->st, db->log, &t) > 0)
 		__atomic_store_n(&db->tb_time, t, __ATOMIC_RELAXED);
 	/* Workers reload their copies when they see a new generation. */

@@ -1018,7 +1018,7 @@ verify_full(struct mjob *j)
 	if (store_set_full_next(env->st, db->log, next) != 0 ||
 	    store_commit(env->st) != 0)
 		goto done;
-	db->full_next = next;
+	__atomic_store_n(&db->full_next, next, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&db->added, nadd, __ATOMIC_RELAXED);
 	rv = V_OK;
  done:
@@ -1424,7 +1424,8 @@ full_done(struct db *db, int r)
 
 	db->full_job = NULL;
 	if (dt > 0)
-		db->full_rate = (db->full_next - db->full_n0) / dt;
+		__atomic_store_n(&db->full_rate, (int64_t)((db->full_next -
+		    db->full_n0) / dt), __ATOMIC_RELAXED);
 	if (r != V_OK) {
 		log_warnx("mirror '%s': full sync stopped at record %lld; it "
 		    "resumes at the next poll", db->name,
@@ -1434,11 +1435,12 @@ full_done(struct db *db, int r)
 	}
 	if (db->full_next >= db->size || t - db->full_log >= 5) {
 		db->full_log = t;
-		log_info("mirror '%s': full: %lld of %lld records, %.0f "
-		    "records/s, ETA %.0f s", db->name,
+		log_info("mirror '%s': full: %lld of %lld records, %lld "
+		    "records/s, ETA %lld s", db->name,
 		    (long long)db->full_next, (long long)db->size,
-		    db->full_rate, db->full_rate > 0 ?
-		    (db->size - db->full_next) / db->full_rate : 0.0);
+		    (long long)db->full_rate, db->full_rate > 0 ?
+		    (long long)((db->size - db->full_next) / db->full_rate) :
+		    0LL);
 	}
 	if (db->full_next >= db->size) {
 		db->full_t0 = 0;

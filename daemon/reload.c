@@ -25,33 +25,50 @@
 
 #include "daemon.h"
 
+/* Replace *dst with a copy of src (or NULL); 0, or -1 keeping *dst. */
+static int
+copy_str(char **dst, const char *src)
+{
+	char	*s = NULL;
+
+	if (src != NULL && (s = strdup(src)) == NULL)
+		return -1;
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
 /* Fill env->wconf from env->conf, with TLS context tls; under wmu. */
 static int
 wconf_fill(struct env *env, SSL_CTX *tls)
 {
 	struct wconf	*wc = &env->wconf;
 	struct config	*c = &env->conf;
-	char		*private = NULL;
 	int		 i;
 
-	if (c->log_private != NULL &&
-	    (private = strdup(c->log_private)) == NULL) {
+	if (copy_str(&wc->private, c->log_private) != 0 ||
+	    copy_str(&wc->database, c->database) != 0) {
 		log_warn("strdup");
 		return -1;
 	}
-	free(wc->private);
-	wc->private = private;
 	wc->max_header_size = c->max_header_size;
 	wc->idle_timeout = c->idle_timeout;
 	wc->request_timeout = c->request_timeout;
 	wc->audit_max_body = c->audit_max_body;
 	wc->audit_rate = c->audit_rate;
+	wc->max_conns_per_client = c->max_conns_per_client;
+	wc->audit_max_lines = c->audit_max_lines;
 	wc->max_conns = (c->max_connections + env->nworkers - 1) /
 	    env->nworkers;
 	wc->goproxy = c->log_goproxy != NULL;
-	for (i = 0; i < env->ndbs; i++)
+	for (i = 0; i < env->ndbs; i++) {
 		wc->max_age[i] = env->dbs[i]->kind == DB_MIRROR ?
 		    env->dbs[i]->mc->max_age : 0;
+		wc->full[i] = env->dbs[i]->kind == DB_MIRROR &&
+		    strcmp(env->dbs[i]->mc->mode, "full") == 0;
+		wc->offline[i] = env->dbs[i]->kind == DB_MIRROR &&
+		    env->dbs[i]->mc->offline;
+	}
 	if (wc->tls != tls) {
 		SSL_CTX_free(wc->tls);
 		wc->tls = tls;
@@ -98,6 +115,7 @@ void
 wconf_free(struct wconf *wc)
 {
 	free(wc->private);
+	free(wc->database);
 	SSL_CTX_free(wc->tls);
 	memset(wc, 0, sizeof(*wc));
 }
@@ -109,15 +127,13 @@ wconf_apply(evutil_socket_t fd, short ev, void *arg)
 	struct worker	*w = arg;
 	struct env	*env = w->env;
 	struct wconf	*src = &env->wconf, *dst = &w->conf;
-	char		*private = NULL;
 
 	(void)fd;
 	(void)ev;
 	pthread_mutex_lock(&env->wmu);
-	if (src->private == NULL || (private = strdup(src->private)) != NULL) {
-		free(dst->private);
-		dst->private = private;
-	}
+	/* Out of memory keeps the worker's copies. */
+	(void)copy_str(&dst->private, src->private);
+	(void)copy_str(&dst->database, src->database);
 	if (dst->tls != src->tls) {
 		SSL_CTX_free(dst->tls);
 		if (src->tls != NULL)
@@ -130,8 +146,12 @@ wconf_apply(evutil_socket_t fd, short ev, void *arg)
 	dst->audit_max_body = src->audit_max_body;
 	dst->audit_rate = src->audit_rate;
 	dst->max_conns = src->max_conns;
+	dst->max_conns_per_client = src->max_conns_per_client;
+	dst->audit_max_lines = src->audit_max_lines;
 	dst->goproxy = src->goproxy;
 	memcpy(dst->max_age, src->max_age, sizeof(dst->max_age));
+	memcpy(dst->full, src->full, sizeof(dst->full));
+	memcpy(dst->offline, src->offline, sizeof(dst->offline));
 	pthread_mutex_unlock(&env->wmu);
 	conn_limits(w);
 }

@@ -67,7 +67,7 @@ mirror_refuse(struct worker *w, struct db *db, struct hreq *req,
 		    "not forwarded to the upstream", modpath);
 		return -1;
 	}
-	if (db->mc->offline) {
+	if (w->conf.offline[db->idx]) {
 		v = view(w, db, 0);
 		http_error(req, 404, "not found: not in mirrored log at tree "
 		    "%lld", v != NULL ? (long long)v->size : 0LL);
@@ -573,11 +573,12 @@ serve_metrics(struct worker *w, struct hreq *req)
 	    "that rate.\n# TYPE sumdbd_full_eta_seconds gauge\n");
 	for (i = 0; i < env->ndbs; i++) {
 		db = env->dbs[i];
-		if (db->kind != DB_MIRROR || strcmp(db->mc->mode, "full") != 0)
+		if (!w->conf.full[db->idx])
 			continue;
 		int64_t	 done = __atomic_load_n(&db->full_next,
 			    __ATOMIC_RELAXED);
-		double	 rate = db->full_rate;
+		double	 rate = (double)__atomic_load_n(&db->full_rate,
+			    __ATOMIC_RELAXED);
 
 		v = view(w, db, 0);
 		evbuffer_add_printf(body, "sumdbd_full_records{db=\"%s\"} "
@@ -605,7 +606,7 @@ serve_metrics(struct worker *w, struct hreq *req)
 	evbuffer_add_printf(body, "# HELP sumdbd_store_bytes Size of the "
 	    "SQLite store and its write-ahead log.\n"
 	    "# TYPE sumdbd_store_bytes gauge\nsumdbd_store_bytes %lld\n",
-	    store_bytes(env->conf.database));
+	    store_bytes(w->conf.database));
 	metrics_http(env, body);
 	mirror_metrics(body);
 	http_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8",

@@ -25,6 +25,7 @@ done
 cat >"$T/sumdbd.conf" <<EOC
 [server]
 listen = 127.0.0.1:18901
+max_connections_per_client = 100000
 database = $T/sumdbd.db
 [log]
 name = sumdb.bench.example

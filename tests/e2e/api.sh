@@ -166,8 +166,11 @@ for i in range(400):
     if i % 2:
         s.send(b"GET /latest HTTP/1.1\r\nHost: x\r\n")  # never finished
     socks.append(s)
+# Past max_connections_per_client (256) they are refused; another
+# address is served.
 out = subprocess.run(["curl", "-s", "-m", "5", "-o", "/dev/null", "-w",
-    "%{http_code}", sys.argv[2] + "/lookup/example.com/many@v1.0.1"],
+    "%{http_code}", "--interface", "127.0.0.2",
+    sys.argv[2] + "/lookup/example.com/many@v1.0.1"],
     capture_output=True, text=True).stdout
 if out != "200":
     sys.exit("lookup with 400 idle connections open: " + out)

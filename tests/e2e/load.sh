@@ -33,7 +33,8 @@ done
 "$B/sumdbd" keygen -o "$T/log.key" sumdb.test.example >/dev/null 2>&1 || fail "keygen"
 write_config "$T/sumdbd.conf" 1
 "$B/sumdbd" add -c "$T/sumdbd.conf" $mods >"$T/out" 2>&1 || fail "add: $(cat "$T/out")"
-start_daemon "[server]" "max_connections = 10000"
+start_daemon "[server]" "max_connections = 10000" \
+    "max_connections_per_client = 10000"
 
 # (a) 256 connections, every route, no error.
 wrk -t2 -c256 -d"${SECS}s" --timeout 60s -s "$LUA" "$URL" -- $N >"$T/wrk" 2>&1 ||
@@ -49,7 +50,8 @@ echo "$NAME: (a) $nreq requests on 256 connections in $SECS s, all 200, no socke
 # (b) 2,000 idle and slowloris connections, timeouts long enough to
 # hold them all through the check.
 stop_daemon
-restart_daemon_with "[server]" "max_connections = 10000" "request_timeout = 300s" \
+restart_daemon_with "[server]" "max_connections = 10000" \
+    "max_connections_per_client = 10000" "request_timeout = 300s" \
     "idle_timeout = 300s"
 mkdir "$T/flood"
 $PY flood 127.0.0.1 "$PORT" 2000 "$T/flood" >"$T/flood.out" 2>&1 &
@@ -93,6 +95,7 @@ echo "$NAME: (b) $held connections open (1,000 idle, 1,000 slowloris), 200 of 20
 
 stop_daemon
 restart_daemon_with "[server]" "workers = 1" "max_connections = 64" \
+    "max_connections_per_client = 10000" \
     "request_timeout = 300s" "idle_timeout = 300s"
 $PY maxconn 127.0.0.1 "$PORT" 64 200 >"$T/maxconn" 2>&1 || fail "$(cat "$T/maxconn")"
 [ "$(status "$URL/latest")" = 200 ] || fail "not serving after max_connections"

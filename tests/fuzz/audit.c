@@ -27,7 +27,7 @@ check_lines(struct audit *au, const struct config *conf)
 		a = &au->a[i];
 		assert(strncmp(a->hash, "h1:", 3) == 0);
 		assert(a->path[0] != '\0' && a->version[0] != '\0');
-		if (audit_skips(conf, a))
+		if (audit_skips(conf->log_private, a))
 			a->status = S_SKIPPED;
 		else
 			a->status = (unsigned char)a->hash[3] % 3;
@@ -71,7 +71,7 @@ LLVMFuzzerTestOneInput(const uint8_t *p, size_t len)
 		p = nl < end ? nl + 1 : end;
 	}
 	if (r > 0) {		/* a 400 */
-		free(au.a);
+		audit_free(&au);
 		return 0;
 	}
 	check_lines(&au, &conf);
@@ -79,6 +79,6 @@ LLVMFuzzerTestOneInput(const uint8_t *p, size_t len)
 	assert((s = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS)) != NULL);
 	free(s);
 	json_decref(o);
-	free(au.a);
+	audit_free(&au);
 	return 0;
 }
