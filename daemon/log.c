@@ -25,6 +25,29 @@ log_init(int foreground, int verbose)
 	log_syslog = !foreground;
 }
 
+/*
+ * Control characters in s as \xNN, in place: logged paths and upstream
+ * answers come from outside, and must not forge lines or drive a
+ * terminal.  s has room for size bytes.
+ */
+static void
+escape_controls(char *s, size_t size)
+{
+	char		 tmp[2048];
+	size_t		 i, o = 0;
+	unsigned char	 c;
+
+	for (i = 0; s[i] != '\0' && o + 5 < sizeof(tmp); i++) {
+		c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f)
+			o += snprintf(tmp + o, sizeof(tmp) - o, "\\x%02x", c);
+		else
+			tmp[o++] = (char)c;
+	}
+	tmp[o] = '\0';
+	snprintf(s, size, "%s", tmp);
+}
+
 static void
 vlog(const char *prefix, int with_errno, int saved, const char *fmt,
     va_list ap)
@@ -33,6 +56,7 @@ vlog(const char *prefix, int with_errno, int saved, const char *fmt,
 	int	 pri;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	escape_controls(msg, sizeof(msg));
 	if (log_syslog) {
 		/* syslog names the program: keep what follows "sumdbd: ". */
 		pri = strstr(prefix, "fatal") != NULL ? LOG_CRIT :

@@ -107,3 +107,14 @@ assert skipped == {"example.com/abuse/m5"}, skipped
 EOP
 kill -0 "$DPID" || fail "the daemon died"
 echo "$NAME: 20 SIGHUPs changing [log] private during 40 audits; the last pattern applies: ok"
+
+# Logged paths come from outside: control characters are escaped, so a
+# request cannot forge a log line or drive a terminal (under -v).
+stop_daemon
+VERBOSE=1 restart_daemon_with
+curl -s -o /dev/null "$URL/lookup/example.com/x%0aFORGED%1b%5b31m@v1.0.0"
+wait_for grep -q 'x\\x0aFORGED\\x1b\[31m@v1.0.0' "$T/daemon.log" ||
+    fail "the path was not logged escaped: $(grep -a FORGED "$T/daemon.log")"
+! grep -q '^FORGED' "$T/daemon.log" && ! grep -q "$(printf '\033')" "$T/daemon.log" ||
+    fail "a raw newline or escape reached the log"
+echo "$NAME: control characters in a logged path are escaped: ok"
