@@ -282,7 +282,9 @@ conn_linger(struct conn *c)
 {
 	evutil_socket_t	 fd = bufferevent_getfd(c->bev);
 
-	if (c->w->conf.tls != NULL || fd < 0 || shutdown(fd, SHUT_WR) != 0) {
+	/* TLS ends with its own close_notify: no half-close under it. */
+	if (bufferevent_openssl_get_ssl(c->bev) != NULL || fd < 0 ||
+	    shutdown(fd, SHUT_WR) != 0) {
 		conn_free(c);
 		return;
 	}
