@@ -64,7 +64,7 @@ TOOLS	= $(O)/tests/notetool $(O)/tests/tuftool
 DEBS	= gcc make pkg-config python3 libevent-dev libssl-dev libsodium-dev \
 	  libsqlite3-dev libjansson-dev libinih-dev libzip-dev libsystemd-dev
 TESTDEBS = libcmocka-dev golang-go golang-golang-x-mod-dev curl sqlite3 python3 \
-	  nodejs mandoc systemd systemd-container wrk openssl zip
+	  nodejs mandoc groff-base systemd systemd-container wrk openssl zip
 
 GO	= GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE=$(CURDIR)/$(O)/gocache \
 	  GOFLAGS= go
