@@ -70,10 +70,17 @@ TOOLS	= $(O)/tests/notetool $(O)/tests/tuftool
 DEBS	= gcc make pkg-config python3 libevent-dev libssl-dev libsodium-dev \
 	  libsqlite3-dev libjansson-dev libinih-dev libzip-dev libsystemd-dev
 TESTDEBS = libcmocka-dev golang-go golang-golang-x-mod-dev curl sqlite3 python3 \
-	  nodejs mandoc systemd systemd-container wrk openssl zip
+	  nodejs mandoc groff-base systemd systemd-container wrk openssl zip
 
 GO	= GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE=$(CURDIR)/$(O)/gocache \
 	  GOFLAGS= go
+# The second go command and x/mod of the tests, Debian 13's, unpacked
+# into $(O)/go124 by tests/go124.sh and never installed.
+GO124DIR = $(O)/go124
+GO124	= $(GO124DIR)/usr/lib/go-1.24/bin/go
+GOXMOD19 = GO111MODULE=off GOPATH=$(CURDIR)/$(GO124DIR)/usr/share/gocode \
+	  GOCACHE=$(CURDIR)/$(O)/gocache HOME=$(CURDIR)/$(GO124DIR)/home \
+	  GOFLAGS= GOTOOLCHAIN=local $(GO124)
 
 .PHONY: all deps testdeps check run bench bench-core bench-sync install clean
 
@@ -143,6 +150,13 @@ $(O)/xmodref: tests/xmodref/main.go
 	@mkdir -p $(O)
 	$(GO) build -o $@ ./tests/xmodref
 
+# The same against x/mod 0.19, built with go 1.24.
+$(O)/xmodref19: tests/xmodref/main.go $(GO124)
+	$(GOXMOD19) build -o $@ ./tests/xmodref
+
+$(GO124): tests/go124.sh
+	sh tests/go124.sh $(GO124DIR)
+
 $(O)/refserver: tests/refserver/main.go
 	@mkdir -p $(O)
 	$(GO) build -o $@ ./tests/refserver
@@ -153,7 +167,7 @@ $(O)/upstream: tests/upstream/main.go
 
 check: testdeps
 	$(MAKE) $(O)/sumdbd $(TESTS) $(TOOLS) $(O)/xmodref $(O)/upstream \
-	  $(FUZZ_BINS)
+	  $(GO124) $(O)/xmodref19 $(FUZZ_BINS)
 	sh tests/run.sh $(O)
 
 run: deps sumdbd

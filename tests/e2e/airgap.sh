@@ -5,6 +5,7 @@
 # verifies modules through B; a second, later bundle advances B
 # incrementally.  Acceptance 4 of the TUF issue.
 . "$(dirname "$0")/lib.sh"
+each_go
 
 UP=sumdb.upstream.example
 mkdir -p "$T/home"

@@ -6,6 +6,7 @@
 # record or tile, or are for another database are refused with nothing
 # written.  Acceptance 3 and 4 of the TUF issue (bundle files).
 . "$(dirname "$0")/lib.sh"
+each_go
 
 NAME_DB=sumdb.test.example
 mkdir -p "$T/home"

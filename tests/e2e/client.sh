@@ -6,8 +6,8 @@
 # misconfiguration and each cached checkpoint that is ahead, forked or
 # unprovable, after proving an older one through the server's tiles.
 . "$(dirname "$0")/lib.sh"
+each_go
 
-command -v go >/dev/null || fail "the go command is not installed"
 NT=$B/tests/notetool
 [ -x "$NT" ] || fail "$NT is not built (make $NT)"
 mkdir -p "$T/home"

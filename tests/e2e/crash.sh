@@ -23,12 +23,17 @@ vkey=$("$B/sumdbd" keygen -o "$T/log.key" sumdb.test.example 2>/dev/null) ||
     fail "keygen"
 start_daemon
 
+# gomod PATH VERSION: each go client, with its GOPATH kept across the
+# test, downloads PATH@VERSION.
 gomod() {
-	mkdir -p "$T/c"
+	for_each_go gomod1 "$@"
+}
+gomod1() {
+	mkdir -p "$T/c.$GOV"
 	printf 'module example.com/c\n\ngo 1.19\n\nrequire %s %s\n' "$1" "$2" \
-	    >"$T/c/go.mod"
-	rm -f "$T/c/go.sum"
-	(cd "$T/c" && goenv "$T/gp" GOPROXY="file://$T/proxy" \
+	    >"$T/c.$GOV/go.mod"
+	rm -f "$T/c.$GOV/go.sum"
+	(cd "$T/c.$GOV" && goenv "$T/gp.$GOV" GOPROXY="file://$T/proxy" \
 	    GOSUMDB="$vkey $URL" go mod download all) >"$T/out" 2>&1 ||
 	    fail "go mod download $1@$2: $(cat "$T/out")"
 }
@@ -44,7 +49,7 @@ gomod example.com/hello v1.0.0
 stop_daemon
 restart_daemon
 gomod example.com/later v1.0.0
-echo "$NAME: restart: the same go client accepts new records: ok"
+echo "$NAME: restart: the same go clients ($GOVS) accept new records: ok"
 
 round=0
 kills=0
@@ -131,4 +136,4 @@ notes=$(ls "$T/notes" | wc -l)
     fail "final consistency"
 gomod example.com/burst "v1.0.$((ROUNDS * W * PER))"
 gomod example.com/later v1.0.1
-echo "$NAME: $kills kills with SIGKILL during appends ($midway midway through a round's lookups), fsck clean after each; $served checkpoints served before them ($notes distinct) all contained in the later trees; $answered records answered before a kill unchanged; the go client's cached checkpoint still valid: ok"
+echo "$NAME: $kills kills with SIGKILL during appends ($midway midway through a round's lookups), fsck clean after each; $served checkpoints served before them ($notes distinct) all contained in the later trees; $answered records answered before a kill unchanged; the go clients' ($GOVS) cached checkpoints still valid: ok"

@@ -21,10 +21,11 @@
 # 127.0.0.1:8080, which must be free.  VERBOSE=1 shows each example's
 # output.
 #
-# Also: `mandoc -T lint -W warning` is silent on both manuals; every key
-# of config/config.c's tables is described in sumdbd.conf(5), in its
-# section, and shown in config/sumdbd.conf.example; every subcommand and
-# option in `sumdbd -h` and `sumdbd COMMAND -h` appears in sumdbd(8).
+# Also: `mandoc -T lint -W warning` and `groff -mandoc -Tutf8 -ww -z`
+# are silent on both manuals; every key of config/config.c's tables is
+# described in sumdbd.conf(5), in its section, and shown in
+# config/sumdbd.conf.example; every subcommand and option in `sumdbd -h`
+# and `sumdbd COMMAND -h` appears in sumdbd(8).
 . "$(dirname "$0")/lib.sh"
 
 R=$(cd "$(dirname "$0")/../.." && pwd)
@@ -32,6 +33,7 @@ BA=$(cd "$B" && pwd)
 [ -x "$BA/sumdbd" ] || fail "no $B/sumdbd"
 command -v python3 >/dev/null || fail "python3 is not installed"
 command -v mandoc >/dev/null || fail "mandoc is not installed (apt-get install mandoc)"
+command -v groff >/dev/null || fail "groff is not installed (apt-get install groff-base)"
 command -v setsid >/dev/null || fail "setsid is not installed (util-linux)"
 # What the examples use besides sumdbd.
 for c in /usr/lib/go/bin/go curl openssl zip bash timeout; do
@@ -72,7 +74,13 @@ for m in man/sumdbd.8 man/sumdbd.conf.5; do
 	[ -z "$out" ] || problem "mandoc -T lint -W warning $m:
 $out"
 done
-[ $problems = 0 ] && echo "$NAME: mandoc lint of both manuals: ok"
+# and groff's, with all its warnings: no output either.
+for m in man/sumdbd.8 man/sumdbd.conf.5; do
+	out=$(cd "$R" && groff -mandoc -Tutf8 -ww -z "$m" 2>&1)
+	[ -z "$out" ] || problem "groff -mandoc -Tutf8 -ww -z $m:
+$out"
+done
+[ $problems = 0 ] && echo "$NAME: mandoc lint and groff -ww of both manuals: ok"
 
 # 2. Coverage: config keys in sumdbd.conf(5) and the example config;
 # subcommands and options in sumdbd(8).

@@ -80,16 +80,20 @@ kill "$UPID"
 stop_daemon
 restart_daemon_with "[mirror $UP]" "key = $upkey" "url = $U" "mode = full" \
     "offline = yes"
-consumer "$T/c"
-(cd "$T/c" && goenv "$T/gp" GOPROXY="file://$T/proxy" \
-    GOSUMDB="$upkey $M" go mod download all) >"$T/out" 2>&1 ||
-    fail "go mod download through the offline mirror: $(cat "$T/out")"
-while read -r p v zh mh; do
-	grep -qxF "$p $v $zh" "$T/c/go.sum" || fail "go.sum: no '$p $v $zh'"
-done <"$T/hashes"
+offline_go() {
+	consumer "$T/c.$GOV"
+	(cd "$T/c.$GOV" && goenv "$T/gp.$GOV" GOPROXY="file://$T/proxy" \
+	    GOSUMDB="$upkey $M" go mod download all) >"$T/out" 2>&1 ||
+	    fail "go mod download through the offline mirror: $(cat "$T/out")"
+	while read -r p v zh mh; do
+		grep -qxF "$p $v $zh" "$T/c.$GOV/go.sum" ||
+		    fail "go.sum: no '$p $v $zh'"
+	done <"$T/hashes"
+}
+for_each_go offline_go
 "$B/xmodref" client "$upkey" "$M" example.com/gen/m7@v1.0.7 \
     "example.com/gen/m$(( (N - 4) % 1000 ))@v1.0.$((N - 4))" >/dev/null ||
     fail "x/mod's client through the offline mirror"
 curl -s "$M/lookup/example.com/none@v1.0.0" | grep -q "not in mirrored log at tree $N" ||
     fail "offline miss"
-echo "$NAME: offline with the upstream stopped, the go command verifies through the full mirror: ok"
+echo "$NAME: offline with the upstream stopped, the go command ($GOVS) verifies through the full mirror: ok"

@@ -4,8 +4,8 @@
 # it fails on altered records, retagged modules, wrong go.sum lines and
 # a forked log.  Acceptance 1-3 of the private log issue.
 . "$(dirname "$0")/lib.sh"
+each_go
 
-command -v go >/dev/null || fail "the go command is not installed"
 mkdir -p "$T/home"
 "$B/xmodref" modtree "$T/proxy" example.com/hello@v1.0.0 \
     example.com/hello@v1.1.0 example.com/Upper/Mixed@v1.0.0 \

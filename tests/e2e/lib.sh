@@ -28,11 +28,56 @@ fail() {
 	exit 1
 }
 
+# The go commands the tests run against sumdbd: Debian 12's go 1.19
+# (golang-go) and Debian 13's go 1.24, unpacked into $B/go124 by
+# tests/go124.sh.  goenv runs the one in GODIR.
+GODIRS="/usr/lib/go $(cd "$B" && pwd)/go124/usr/lib/go-1.24"
+: "${GODIR:=/usr/lib/go}"
+
+# go_version: GOV, the version of the go command in GODIR; the test
+# fails if there is none.
+go_version() {
+	GOV=
+	[ ! -x "$GODIR/bin/go" ] ||
+	    GOV=$(goenv "$T/gp" go env GOVERSION 2>/dev/null) || GOV=
+	[ -n "$GOV" ] || fail "no go command in $GODIR (go 1.24: make $B/go124/usr/lib/go-1.24/bin/go)"
+}
+
+# each_go: run this whole script once with each go command, its
+# version in NAME, and exit with the first failure.
+each_go() {
+	if [ -n "${EACH_GO:-}" ]; then
+		go_version
+		NAME="$NAME[$GOV]"
+		return 0
+	fi
+	for GODIR in $GODIRS; do go_version; done
+	for GODIR in $GODIRS; do
+		EACH_GO=1 GODIR=$GODIR sh "$0" || exit 1
+	done
+	exit 0
+}
+
+# for_each_go CMD...: run CMD with each go command in GODIR, its version
+# in GOV and in NAME; then GOVS lists the versions.
+for_each_go() {
+	name0=$NAME
+	GOVS=
+	for GODIR in $GODIRS; do
+		go_version
+		NAME="$name0[$GOV]"
+		"$@"
+		GOVS="${GOVS:+$GOVS, }$GOV"
+	done
+	NAME=$name0
+	GODIR=/usr/lib/go
+}
+
 # The go command, isolated: its own GOPATH, caches and settings.
 goenv() {
 	gp=$1
 	shift
-	env -i PATH="/usr/lib/go/bin:/usr/bin:/bin" HOME="$T/home" \
+	env -i PATH="$GODIR/bin:/usr/bin:/bin" HOME="$T/home" \
 	    GOPATH="$gp" GOMODCACHE="$gp/pkg/mod" GOCACHE="$T/gocache" \
 	    GOFLAGS=-mod=mod GO111MODULE=on GONOSUMDB= GOPRIVATE= \
 	    GONOPROXY= GOINSECURE= GOTOOLCHAIN=local CGO_ENABLED=0 \

@@ -27,25 +27,30 @@ evidence() { sqlite3 "$T/sumdbd.db" "SELECT count(*) FROM evidence WHERE kind = 
 mlatest() { curl -s "$M/latest" | sed -n 2p; }
 
 # 1. The go command through the mirror, with the upstream's key.
-consumer "$T/c1"
-(cd "$T/c1" && goenv "$T/gp1" GOPROXY="file://$T/proxy" \
-    GOSUMDB="$upkey $M" go mod download all) >"$T/out" 2>&1 ||
-    fail "go mod download through the mirror: $(cat "$T/out")"
-while read -r p v zh mh; do
-	grep -qxF "$p $v $zh" "$T/c1/go.sum" || fail "go.sum: no '$p $v $zh'"
-	grep -qxF "$p $v/go.mod $mh" "$T/c1/go.sum" || fail "go.sum: no go.mod line of $p"
-done <"$T/hashes"
-cp "$T/c1/go.mod" "$T/c2.mod"; mkdir -p "$T/c2"; cp "$T/c2.mod" "$T/c2/go.mod"
-(cd "$T/c2" && goenv "$T/gp2" GOPROXY="$URL,file://$T/proxy" \
-    GOSUMDB="$upkey" go mod download all) >"$T/out" 2>&1 ||
-    fail "go mod download through the GOPROXY route: $(cat "$T/out")"
-cmp -s "$T/c1/go.sum" "$T/c2/go.sum" || fail "the two routes wrote different go.sum"
-[ "$(curl -s "$M/latest")" = "$(curl -s "http://127.0.0.1:$UPORT/latest")" ] ||
-    fail "the mirror's checkpoint is not the upstream's"
-echo "$NAME: the go command verifies through the mirror, directly and through GOPROXY: ok"
+through_mirror() {
+	c1=$T/c1.$GOV c2=$T/c2.$GOV
+	consumer "$c1"
+	(cd "$c1" && goenv "$T/gp1.$GOV" GOPROXY="file://$T/proxy" \
+	    GOSUMDB="$upkey $M" go mod download all) >"$T/out" 2>&1 ||
+	    fail "go mod download through the mirror: $(cat "$T/out")"
+	while read -r p v zh mh; do
+		grep -qxF "$p $v $zh" "$c1/go.sum" || fail "go.sum: no '$p $v $zh'"
+		grep -qxF "$p $v/go.mod $mh" "$c1/go.sum" || fail "go.sum: no go.mod line of $p"
+	done <"$T/hashes"
+	mkdir -p "$c2"; cp "$c1/go.mod" "$c2/go.mod"
+	(cd "$c2" && goenv "$T/gp2.$GOV" GOPROXY="$URL,file://$T/proxy" \
+	    GOSUMDB="$upkey" go mod download all) >"$T/out" 2>&1 ||
+	    fail "go mod download through the GOPROXY route: $(cat "$T/out")"
+	cmp -s "$c1/go.sum" "$c2/go.sum" || fail "the two routes wrote different go.sum"
+	[ "$(curl -s "$M/latest")" = "$(curl -s "http://127.0.0.1:$UPORT/latest")" ] ||
+	    fail "the mirror's checkpoint is not the upstream's"
+	echo "$NAME: the go command verifies through the mirror, directly and through GOPROXY: ok"
+	# The go client's checkpoint, checked against the grown tree below.
+	cp "$T/gp1.$GOV/pkg/sumdb/$UP/latest" "$T/note.old"
+}
+for_each_go through_mirror
 
 # The upstream grows: the mirror follows, proving each step.
-cp "$T/gp1/pkg/sumdb/$UP/latest" "$T/note.old"
 grow 300
 wait_for sh -c "[ \"\$(curl -s $M/latest | sed -n 2p)\" = $((GEN + 3)) ]" ||
     fail "the mirror did not follow the upstream to $((GEN + 3))"

@@ -10,6 +10,7 @@
 
 KEY=sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8
 REAL=tests/testdata/real
+[ -x "$B/xmodref19" ] || fail "no $B/xmodref19 (make $B/xmodref19)"
 "$B/sumdbd" keygen -o "$T/log.key" sumdb.test.example >/dev/null 2>&1
 mkdir -p "$T/www"
 cp -r "$REAL/cache-2022-tree9039468" "$T/www/good"
@@ -50,10 +51,14 @@ for c in good good2025; do
 	"$B/xmodref" client "$KEY" "$(M)" $(mods "$c") >"$T/out" 2>&1 ||
 	    fail "$c: x/mod's client through the mirror: $(cat "$T/out")"
 	[ "$(wc -l <"$T/out")" = $((2 * n)) ] || fail "$c: $(wc -l <"$T/out") lines"
+	# And the newer x/mod (0.19, built with go 1.24) agrees.
+	"$B/xmodref19" client "$KEY" "$(M)" $(mods "$c") >"$T/out19" 2>&1 ||
+	    fail "$c: x/mod 0.19's client through the mirror: $(cat "$T/out19")"
+	cmp -s "$T/out" "$T/out19" || fail "$c: x/mod 0.7 and 0.19 disagree"
 	cmp -s "$T/www/$c/latest" - <<EOC || fail "$c: the mirror's checkpoint is not the real one"
 $(curl -s "$(M)/latest")
 EOC
-	echo "$NAME: $c: all $n real lookups verified by x/mod through the mirror: ok"
+	echo "$NAME: $c: all $n real lookups verified by x/mod 0.7 and 0.19 through the mirror: ok"
 done
 
 # Corrupted variants: each refused, evidence kept, nothing stored.

@@ -6,9 +6,9 @@
 # loads a renewed certificate from the same paths and keeps the running
 # one when the new files are broken.
 . "$(dirname "$0")/lib.sh"
+each_go
 
 command -v openssl >/dev/null || fail "openssl is not installed"
-command -v go >/dev/null || fail "the go command is not installed"
 mkdir -p "$T/home"
 
 # A test CA and a server certificate for 127.0.0.1, signed by it.
