@@ -107,6 +107,8 @@ static const struct key mkeys[] = {
 	    MOFF(redirect_other_hosts), "no", 0, 1, LIVE },
 	{ "mirror", "max_evidence", T_INT, MOFF(max_evidence), "1000", 1,
 	    1000000, LIVE },
+	{ "mirror", "max_fetches", T_INT, MOFF(max_fetches), "32", 1, 4096,
+	    LIVE },
 };
 #define NMKEYS	(sizeof(mkeys) / sizeof(mkeys[0]))
 

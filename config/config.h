@@ -34,6 +34,7 @@ struct config_mirror {
 	int64_t		 max_age;		/* ms; 0: no bound (/healthz) */
 	int64_t		 redirect_other_hosts;	/* 1: follow them */
 	int64_t		 max_evidence;		/* rows kept per kind */
+	int64_t		 max_fetches;		/* client misses in flight */
 };
 
 struct config {

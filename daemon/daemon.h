@@ -90,6 +90,7 @@ struct db {
 	struct mjob		*sync;		/* the sync in flight */
 	struct mjoblist		 jobs;		/* lookups and tiles in flight */
 	struct mjoblist		 waitsync;	/* waiting for a trust base */
+	int64_t			 nrunning;	/* client jobs started */
 	int64_t			 backoff;	/* ms; after failed polls */
 	double			 last_poll;	/* when /latest was last asked */
 	uint64_t		 refusals[R_MAX];

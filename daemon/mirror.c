@@ -78,6 +78,8 @@ struct mjob {
 	int			 nostore;	/* read tiles from upstream only */
 	struct tile		*fetchq;	/* tiles being fetched */
 	size_t			 nfetchq, fetchnext;
+	int			 admitted;	/* counted in db->nrunning */
+	int			 queued;	/* on db->jobs, not started */
 	char			 err[8192];
 };
 
@@ -100,6 +102,7 @@ static int	fetch_next(struct mjob *);
 static void	sync_done(struct env *, struct db *, int);
 static const char *mirror_url(struct db *, int);
 static void	job_start(struct mjob *);
+static void	job_admit(struct mjob *);
 static void	full_start(struct db *);
 static void	full_done(struct db *, int);
 
@@ -1250,6 +1253,7 @@ static void
 job_finish(struct mjob *j, int r)
 {
 	struct db	*db = j->db;
+	struct mjob	*q = NULL;
 	struct missreq	*m;
 	size_t		 i;
 	int		 status;
@@ -1284,6 +1288,12 @@ job_finish(struct mjob *j, int r)
 		full_done(db, r);
 	else
 		TAILQ_REMOVE(&db->jobs, j, entry);
+	if (j->admitted) {
+		db->nrunning--;
+		TAILQ_FOREACH(q, &db->jobs, entry)
+			if (q->queued)
+				break;
+	}
 	for (i = 0; i < j->nmem; i++)
 		free(j->mem[i].data);
 	free(j->mem);
@@ -1292,6 +1302,9 @@ job_finish(struct mjob *j, int r)
 	if (j->answer != NULL)
 		evbuffer_free(j->answer);
 	free(j);
+	/* The next client miss in line, now that a place is free. */
+	if (q != NULL)
+		job_admit(q);
 }
 
 static struct mjob *
@@ -1380,7 +1393,7 @@ sync_done(struct env *env, struct db *db, int r)
 	while ((j = TAILQ_FIRST(&db->waitsync)) != NULL) {
 		TAILQ_REMOVE(&db->waitsync, j, entry);
 		TAILQ_INSERT_TAIL(&db->jobs, j, entry);
-		job_start(j);
+		job_admit(j);
 	}
 	if (strcmp(db->mc->mode, "full") == 0)
 		full_start(db);
@@ -1558,6 +1571,25 @@ mirror_miss(struct env *env, struct db *db, struct missreq *m)
 		return;
 	}
 	TAILQ_INSERT_TAIL(&db->jobs, j, entry);
+	job_admit(j);
+}
+
+/*
+ * A client's job on the jobs list: start it if fewer than max_fetches
+ * run, else it waits there (still found by mirror_miss) for job_finish.
+ */
+static void
+job_admit(struct mjob *j)
+{
+	struct db	*db = j->db;
+
+	if (db->nrunning >= db->mc->max_fetches) {
+		j->queued = 1;
+		return;
+	}
+	j->queued = 0;
+	j->admitted = 1;
+	db->nrunning++;
 	job_start(j);
 }
 
@@ -1699,6 +1731,8 @@ void
 mirror_free(struct env *env)
 {
 	struct db	*db;
+	struct mjob	*j, *next;
+	struct missreq	*m;
 	int		 i;
 
 	/* The workers are stopped: what they counted last goes in too. */
@@ -1711,7 +1745,19 @@ mirror_free(struct env *env)
 		db = env->dbs[i];
 		if (db->kind != DB_MIRROR)
 			continue;
-		/* Jobs in flight die with the event loop. */
+		/* Jobs in flight die with the event loop; queued ones here. */
+		for (j = TAILQ_FIRST(&db->jobs); j != NULL; j = next) {
+			next = TAILQ_NEXT(j, entry);
+			if (!j->queued)
+				continue;
+			while ((m = TAILQ_FIRST(&j->waiters)) != NULL) {
+				TAILQ_REMOVE(&j->waiters, m, entry);
+				free(m);
+			}
+			TAILQ_REMOVE(&db->jobs, j, entry);
+			evbuffer_free(j->answer);
+			free(j);
+		}
 		if (db->poll_ev != NULL)
 			event_free(db->poll_ev);
 		free(db->name);
