@@ -63,6 +63,9 @@ struct config {
 	int64_t		 log_max_module_size;	/* bytes, zip or go.mod */
 	int64_t		 log_batch_delay;	/* milliseconds */
 	int64_t		 log_redirect_other_hosts; /* 1: follow them */
+	char		*log_accept;		/* globs logged; NULL: all */
+	int64_t		 log_max_fetches;	/* module fetches at once */
+	int64_t		 log_max_fetches_per_client; /* per address */
 	/* [tuf]: the TUF repository, if keys is set */
 	char		*tuf_keys;		/* online keys file */
 	int64_t		 tuf_timestamp_expiry;	/* milliseconds */

@@ -1,7 +1,8 @@
 /*
  * add.c: "sumdbd add MODULE@VERSION...": append records to the private
  * log offline, computing their h1: hashes from a GOPROXY (http, https
- * or a local file:// tree), in one batch signed once.
+ * or a local file:// tree), at most [log] max_fetches at once, in one
+ * batch signed once.  Paths outside [log] accept are refused unfetched.
  */
 
 #include <event2/event.h>
@@ -14,12 +15,21 @@
 #include "daemon.h"
 #include "sumdb.h"
 
+struct addrun;
+
 struct addjob {
 	struct newrec	*rec;
-	int		 status;
+	int		 status;	/* -1: not fetched */
 	char		 err[2400];
-	int		*left;
+	struct addrun	*run;
+};
+
+/* The fetches: the next to start, and how many are running. */
+struct addrun {
 	struct env	*env;
+	const char	*goproxy;
+	struct addjob	*jobs;
+	int		 n, next, running;
 };
 
 static void
@@ -33,6 +43,30 @@ add_usage(FILE *f)
 	    "  sign the new tree once.  A version already logged with the\n"
 	    "  same hashes is left as it is.  Exit 0 when every record is\n"
 	    "  in the log, 1 when one is refused or not found, 2 on errors.\n");
+}
+
+static void	added(int, const char *, const char *, const char *, void *);
+
+/* Start fetches until max_fetches run; stop the loop when all ended. */
+static void
+start_more(struct addrun *run)
+{
+	struct addjob	*j;
+
+	while (run->running < run->env->conf.log_max_fetches &&
+	    run->next < run->n) {
+		j = &run->jobs[run->next++];
+		if (j->err[0] != '\0')		/* refused already */
+			continue;
+		run->running++;
+		if (modfetch(run->env, run->goproxy, j->rec->path,
+		    j->rec->version, added, j) != 0) {
+			run->running--;
+			snprintf(j->err, sizeof(j->err), "cannot fetch");
+		}
+	}
+	if (run->running == 0 && run->next == run->n)
+		event_base_loopexit(run->env->base, NULL);
 }
 
 static void
@@ -49,8 +83,8 @@ added(int status, const char *ziphash, const char *modhash, const char *err,
 		    modhash);
 	} else
 		snprintf(j->err, sizeof(j->err), "%s", err);
-	if (--*j->left == 0)
-		event_base_loopexit(j->env->base, NULL);
+	j->run->running--;
+	start_more(j->run);
 }
 
 int
@@ -59,9 +93,10 @@ cmd_add(int argc, char **argv)
 	struct env	 env;
 	struct newrec	*recs = NULL;
 	struct addjob	*jobs = NULL;
+	struct addrun	 run;
 	const char	*conf = "/etc/sumdbd/sumdbd.conf", *goproxy = NULL;
 	char		*at;
-	int		 ch, i, n, left = 0, nok = 0, rv = 2;
+	int		 ch, i, n, nok = 0, rv = 2;
 
 	memset(&env, 0, sizeof(env));
 	while ((ch = getopt(argc, argv, "c:hp:")) != -1) {
@@ -120,25 +155,26 @@ cmd_add(int argc, char **argv)
 			    "path and canonical version\n", argv[i]);
 			goto done;
 		}
+		jobs[i].rec = &recs[i];
+		jobs[i].run = &run;
+		jobs[i].status = -1;
+		if (env.conf.log_accept != NULL &&
+		    !config_match_patterns(env.conf.log_accept, recs[i].path))
+			snprintf(jobs[i].err, sizeof(jobs[i].err), "not "
+			    "accepted by this log ([log] accept = %s)",
+			    env.conf.log_accept);
 	}
 	if (env_open_store(&env, 1) != 0 || env_open_log(&env, 1) != 0)
 		goto done;
 	if (fetch_client_init(&env) != 0)
 		goto done;
-	for (i = 0; i < n; i++) {
-		jobs[i].rec = &recs[i];
-		jobs[i].left = &left;
-		jobs[i].env = &env;
-		jobs[i].status = -1;
-		left++;
-		if (modfetch(&env, goproxy, recs[i].path, recs[i].version,
-		    added, &jobs[i]) != 0) {
-			left--;
-			snprintf(jobs[i].err, sizeof(jobs[i].err),
-			    "cannot fetch");
-		}
-	}
-	if (left > 0)
+	memset(&run, 0, sizeof(run));
+	run.env = &env;
+	run.goproxy = goproxy;
+	run.jobs = jobs;
+	run.n = n;
+	start_more(&run);
+	if (run.running > 0)
 		event_base_dispatch(env.base);
 	/* Append what hashed; report the rest. */
 	for (i = 0; i < n; i++) {

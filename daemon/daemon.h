@@ -45,8 +45,10 @@ struct missreq {
 	char			 path[1024];	/* lookup: module path */
 	char			 version[1024];	/* lookup: version */
 	char			 tilepath[128];	/* tile: its path */
+	char			 peer[64];	/* the client's address */
 	int			 status;	/* 200: stored now */
 	int64_t			 id;		/* lookup: the record id */
+	int			 retry_after;	/* s; > 0: Retry-After */
 	char			 err[512];
 };
 TAILQ_HEAD(misslist, missreq);
@@ -314,6 +316,23 @@ typedef void (*fetch_cb)(int status, struct evbuffer *body,
 #define FETCH_ANYHOST	0x1	/* follow redirects to other hosts */
 int	fetch_get(struct env *env, const char *url, size_t maxlen,
 	    int64_t timeout_ms, int flags, fetch_cb cb, void *arg);
+/*
+ * fetch_get() with the body written to fd as it arrives instead of
+ * memory: fd is the caller's, an empty regular file open for reading
+ * and writing (fetch_tmpfile()), and cb's body is empty.  The body of
+ * a redirect is truncated away.  For a file:// URL nothing is copied:
+ * fd is made (dup3) a read-only descriptor of the file itself.  fd
+ * must stay open until cb has run.  0, or -1 if it could not start.
+ */
+int	fetch_get_fd(struct env *env, const char *url, int fd,
+	    size_t maxlen, int64_t timeout_ms, int flags, fetch_cb cb,
+	    void *arg);
+/*
+ * A new empty file in directory dir, already unlinked (O_TMPFILE, or
+ * a name removed at once), open for reading and writing, close on
+ * exec.  The descriptor, or -1 with errno set.
+ */
+int	fetch_tmpfile(const char *dir);
 int	fetch_client_init(struct env *env);
 void	fetch_client_free(struct env *env);
 int	fetch_wait(struct env *env, const char *url, size_t maxlen,
@@ -323,8 +342,24 @@ int	fetch_wait(struct env *env, const char *url, size_t maxlen,
 /* modfetch.c: a module version's h1: hashes from a GOPROXY */
 typedef void (*modfetch_cb)(int status, const char *ziphash,
     const char *modhash, const char *err, void *arg);
+/*
+ * Fetch path@version's go.mod and zip from goproxy (the zip into an
+ * unlinked file in the directory of [server] database) and hash both
+ * in a thread of their own.  cb runs once, from the loop (or before
+ * this returns, if nothing could be fetched), with 200 and both h1:
+ * hashes, or 404 (not in the GOPROXY), 502 (a failed fetch, a bad or
+ * oversized module) or 500, and a one-line err; all valid during the
+ * call only.  Returns 0, or -1 (cb never runs) if it could not start.
+ */
 int	modfetch(struct env *env, const char *goproxy, const char *path,
 	    const char *version, modfetch_cb cb, void *arg);
+/* Hashes running now (any thread may ask). */
+int64_t	modfetch_hashing(void);
+/*
+ * Main thread, at exit: forget the hashes in flight; their callbacks
+ * never run, and each thread frees its own when it ends.
+ */
+void	modfetch_stop(void);
 
 /* http.c: workers and the router */
 int	http_start(struct env *env);
@@ -397,6 +432,8 @@ void	privlog_miss(struct worker *w, struct db *db,
 void	privlog_done(evutil_socket_t fd, short ev, void *arg);
 int	privlog_init(struct env *env);
 void	privlog_free(struct env *env);
+/* Any thread: the private log's fetch gauges and refusals, for /metrics. */
+void	privlog_metrics(struct env *env, struct evbuffer *out);
 
 /* add.c */
 int	cmd_add(int argc, char **argv);

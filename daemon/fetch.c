@@ -6,8 +6,12 @@
  * not drained), a time limit on the whole exchange, and at most five
  * redirects, never from https down to http and, unless the caller
  * allows it, only to the first URL's scheme, host and port.  file://
- * URLs are read from disk.  The callback runs exactly once, from the
- * event loop.
+ * URLs are read from disk.  A body goes to memory or, for the large
+ * ones (module zips), to a file as it arrives.  libevent holds a whole
+ * chunk of a chunked body before it passes it on, so the large ones are
+ * asked for with HTTP/1.0, to which a server must not send chunks, and
+ * a chunked answer is refused.  The callback runs exactly once, from
+ * the event loop.
  */
 
 #include <sys/stat.h>
@@ -18,7 +22,9 @@
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/thread.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -42,6 +48,8 @@ struct fetch {
 	char				*url;
 	char				*origin;	/* scheme://host:port */
 	struct evbuffer			*body;
+	int				 fd;		/* -1: body in memory */
+	size_t				 got;		/* bytes written to fd */
 	size_t				 maxlen;
 	struct evhttp_connection	*conn;
 	struct event			*timer;
@@ -106,14 +114,70 @@ fetch_chunk(struct evhttp_request *req, void *arg)
 {
 	struct fetch	*f = arg;
 	struct evbuffer	*in = evhttp_request_get_input_buffer(req);
+	size_t		 have;
+	int		 n;
 
-	if (f->toolarge || evbuffer_get_length(f->body) +
-	    evbuffer_get_length(in) > f->maxlen) {
-		f->toolarge = 1;
+	have = f->fd == -1 ? evbuffer_get_length(f->body) : f->got;
+	if (f->done || f->toolarge || have + evbuffer_get_length(in) >
+	    f->maxlen) {
+		if (!f->done)
+			f->toolarge = 1;
 		evbuffer_drain(in, evbuffer_get_length(in));
 		return;
 	}
-	evbuffer_add_buffer(f->body, in);
+	if (f->fd == -1) {
+		evbuffer_add_buffer(f->body, in);
+		return;
+	}
+	while (evbuffer_get_length(in) > 0) {
+		if ((n = evbuffer_write(in, f->fd)) == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(f->err, sizeof(f->err), "'%s': writing the "
+			    "body: %s", f->url, n == 0 ? "short write" :
+			    strerror(errno));
+			evbuffer_drain(in, evbuffer_get_length(in));
+			fetch_finish(f, -1, f->err);
+			return;
+		}
+		f->got += (size_t)n;
+	}
+}
+
+/* Forget the body read so far: a redirect's. */
+static int
+body_reset(struct fetch *f)
+{
+	evbuffer_drain(f->body, evbuffer_get_length(f->body));
+	if (f->fd == -1 || f->got == 0)
+		return 0;
+	f->got = 0;
+	if (ftruncate(f->fd, 0) == -1 || lseek(f->fd, 0, SEEK_SET) == -1) {
+		snprintf(f->err, sizeof(f->err), "'%s': %s", f->url,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A head is in.  Into a file, the body must come as it is, not chunked
+ * (libevent would hold a whole chunk, of any size, in memory).
+ */
+static int
+fetch_head(struct evhttp_request *req, void *arg)
+{
+	struct fetch	*f = arg;
+
+	if (f->fd != -1 && evhttp_find_header(
+	    evhttp_request_get_input_headers(req), "Transfer-Encoding") !=
+	    NULL) {
+		snprintf(f->err, sizeof(f->err), "'%s': a chunked answer to "
+		    "an HTTP/1.0 request", f->url);
+		fetch_finish(f, -1, f->err);
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -122,6 +186,8 @@ fetch_error(enum evhttp_request_error e, void *arg)
 	struct fetch	*f = arg;
 	const char	*what = "connection failed";
 
+	if (f->done)
+		return;
 	switch (e) {
 	case EVREQ_HTTP_TIMEOUT:
 		what = "timed out";
@@ -240,6 +306,8 @@ fetch_done(struct evhttp_request *req, void *arg)
 		return;
 	}
 	fetch_chunk(req, f);
+	if (f->done)		/* the body could not be written */
+		return;
 	if ((code == 301 || code == 302 || code == 303 || code == 307 ||
 	    code == 308) && (loc = evhttp_find_header(
 	    evhttp_request_get_input_headers(req), "Location")) != NULL) {
@@ -255,7 +323,10 @@ fetch_done(struct evhttp_request *req, void *arg)
 		}
 		free(f->url);
 		f->url = next;
-		evbuffer_drain(f->body, evbuffer_get_length(f->body));
+		if (body_reset(f) != 0) {
+			fetch_finish(f, -1, f->err);
+			return;
+		}
 		/* The old connection is still in its callback: defer. */
 		if (event_base_once(f->env->base, -1, EV_TIMEOUT, conn_free,
 		    f->conn, &tv) != 0) {
@@ -340,7 +411,12 @@ fetch_start(struct fetch *f)
 		goto fail;
 	}
 	evhttp_request_set_chunked_cb(req, fetch_chunk);
+	evhttp_request_set_header_cb(req, fetch_head);
 	evhttp_request_set_error_cb(req, fetch_error);
+	if (f->fd != -1) {
+		req->major = 1;		/* HTTP/1.0: no chunks */
+		req->minor = 0;
+	}
 	h = evhttp_request_get_output_headers(req);
 	if ((https && port == 443) || (!https && port == 80))
 		snprintf(hostport, sizeof(hostport), "%s", host);
@@ -401,6 +477,17 @@ fetch_file(struct fetch *f)
 		    "bytes", dec, f->maxlen);
 		goto done;
 	}
+	if (f->fd != -1) {
+		/* No copy: the caller's descriptor becomes the file's. */
+		if (dup3(fd, f->fd, O_CLOEXEC) == -1) {
+			snprintf(f->err, sizeof(f->err), "'%s': %s", dec,
+			    strerror(errno));
+			goto done;
+		}
+		f->got = sb.st_size;
+		status = 200;
+		goto done;
+	}
 	/* evbuffer_read() takes at most a few KiB a call: loop. */
 	while ((n = evbuffer_read(f->body, fd, 1 << 20)) > 0)
 		if (evbuffer_get_length(f->body) > f->maxlen)
@@ -437,9 +524,9 @@ fetch_file_cb(evutil_socket_t fd, short ev, void *arg)
 	fetch_finish(f, status, status == -1 ? f->err : NULL);
 }
 
-int
-fetch_get(struct env *env, const char *url, size_t maxlen, int64_t timeout_ms,
-    int flags, fetch_cb cb, void *arg)
+static int
+fetch_new(struct env *env, const char *url, int fd, size_t maxlen,
+    int64_t timeout_ms, int flags, fetch_cb cb, void *arg)
 {
 	struct fetch	*f;
 	struct timeval	 tv = { 0, 0 };
@@ -457,6 +544,7 @@ fetch_get(struct env *env, const char *url, size_t maxlen, int64_t timeout_ms,
 	f->env = env;
 	f->cb = cb;
 	f->arg = arg;
+	f->fd = fd;
 	f->maxlen = maxlen;
 	f->flags = flags;
 	if (strncmp(url, "file://", 7) == 0) {
@@ -481,11 +569,56 @@ fetch_get(struct env *env, const char *url, size_t maxlen, int64_t timeout_ms,
 	return -1;
 }
 
-/* For commands: an event loop, a resolver and TLS; 0 or -1. */
+int
+fetch_get(struct env *env, const char *url, size_t maxlen, int64_t timeout_ms,
+    int flags, fetch_cb cb, void *arg)
+{
+	return fetch_new(env, url, -1, maxlen, timeout_ms, flags, cb, arg);
+}
+
+int
+fetch_get_fd(struct env *env, const char *url, int fd, size_t maxlen,
+    int64_t timeout_ms, int flags, fetch_cb cb, void *arg)
+{
+	if (fd < 0)
+		return -1;
+	return fetch_new(env, url, fd, maxlen, timeout_ms, flags, cb, arg);
+}
+
+int
+fetch_tmpfile(const char *dir)
+{
+	char	 path[4096];
+	int	 fd, saved;
+
+	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) != -1)
+		return fd;
+	/* A file system without O_TMPFILE: a name, removed at once. */
+	if (snprintf(path, sizeof(path), "%s/.sumdbd-fetch.XXXXXX", dir) >=
+	    (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = mkostemp(path, O_CLOEXEC)) == -1)
+		return -1;
+	if (unlink(path) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * For commands: an event loop (that other threads may wake: modfetch
+ * hashes in threads), a resolver and TLS; 0 or -1.
+ */
 int
 fetch_client_init(struct env *env)
 {
-	if ((env->base = event_base_new()) == NULL ||
+	if (evthread_use_pthreads() != 0 ||
+	    (env->base = event_base_new()) == NULL ||
 	    (env->dns = evdns_base_new(env->base,
 	    EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL ||
 	    env_client_tls(env) != 0) {

@@ -4,13 +4,18 @@
  * private log's writer: lookups of the same module version wait on one
  * fetch from the GOPROXY (modfetch.c); hashed versions collect in a
  * batch that is appended and signed once (logw.c) after batch_delay;
- * each result goes back to the worker that holds the request.
+ * each result goes back to the worker that holds the request.  Paths
+ * outside [log] accept are never fetched, and at most max_fetches
+ * fetches run at once, max_fetches_per_client of them started by one
+ * client address: a new version past either is refused with 503 and
+ * Retry-After, while a lookup of a version being fetched always joins.
  */
 
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +30,18 @@ struct pending {
 	struct db		*db;
 	struct newrec		 rec;
 	struct misslist		 waiters;
+	char			 client[64];	/* who started the fetch */
 };
+
+#define RETRY_AFTER	5	/* s, after a refusal for the caps */
+
+/* Refusals of misses, for /metrics. */
+enum { REF_MAX_FETCHES, REF_PER_CLIENT, REF_ACCEPT, REF_N };
+static const char *const refname[REF_N] = {
+	"max_fetches", "max_fetches_per_client", "accept"
+};
+static uint64_t	 refused[REF_N];	/* atomic */
+static int64_t	 nfetching;		/* atomic: db->fetching's length */
 
 /* Main thread: send m's result back to its worker. */
 void
@@ -110,6 +126,7 @@ fetched(int status, const char *ziphash, const char *modhash, const char *err,
 	struct timeval	 tv;
 
 	TAILQ_REMOVE(&db->fetching, p, entry);
+	__atomic_sub_fetch(&nfetching, 1, __ATOMIC_RELAXED);
 	if (status != 200) {
 		log_info("%s@%s: %s", p->rec.path, p->rec.version, err);
 		pending_answer(p, status == 404 ? 404 : 502, -1, err);
@@ -138,6 +155,54 @@ find(struct pendinglist *l, const char *path, const char *version)
 	return NULL;
 }
 
+/* Refuse m for reason k: a 503 for the caps, a 404 for accept. */
+static void
+refuse(struct missreq *m, int k, const char *fmt, ...)
+{
+	char	 err[512];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, sizeof(err), fmt, ap);
+	va_end(ap);
+	__atomic_add_fetch(&refused[k], 1, __ATOMIC_RELAXED);
+	log_debug("%s@%s from %s: %s", m->path, m->version, m->peer, err);
+	if (k != REF_ACCEPT)
+		m->retry_after = RETRY_AFTER;
+	miss_answer(m, k == REF_ACCEPT ? 404 : 503, -1, err);
+}
+
+/*
+ * Whether a new fetch for m is within the caps; refuses it if not.
+ * A client's fetches count until they are hashed.
+ */
+static int
+fetch_allowed(struct env *env, struct db *db, struct missreq *m)
+{
+	struct pending	*p;
+	int64_t		 n = 0, mine = 0;
+
+	TAILQ_FOREACH(p, &db->fetching, entry) {
+		n++;
+		if (strcmp(p->client, m->peer) == 0)
+			mine++;
+	}
+	if (n >= env->conf.log_max_fetches) {
+		refuse(m, REF_MAX_FETCHES, "too many module fetches in "
+		    "progress (max_fetches = %lld): retry later",
+		    (long long)env->conf.log_max_fetches);
+		return 0;
+	}
+	if (mine >= env->conf.log_max_fetches_per_client) {
+		refuse(m, REF_PER_CLIENT, "too many module fetches in "
+		    "progress for %s (max_fetches_per_client = %lld): retry "
+		    "later", m->peer,
+		    (long long)env->conf.log_max_fetches_per_client);
+		return 0;
+	}
+	return 1;
+}
+
 /* Main thread: take one miss: logged since, in flight, or new. */
 static void
 miss_take(struct env *env, struct db *db, struct missreq *m)
@@ -162,6 +227,14 @@ miss_take(struct env *env, struct db *db, struct missreq *m)
 		TAILQ_INSERT_TAIL(&p->waiters, m, entry);
 		return;
 	}
+	if (env->conf.log_accept != NULL &&
+	    !config_match_patterns(env->conf.log_accept, m->path)) {
+		refuse(m, REF_ACCEPT, "not found: %s is not accepted by this "
+		    "log ([log] accept)", m->path);
+		return;
+	}
+	if (!fetch_allowed(env, db, m))
+		return;
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		miss_answer(m, 500, -1, "out of memory");
 		return;
@@ -170,12 +243,15 @@ miss_take(struct env *env, struct db *db, struct missreq *m)
 	p->db = db;
 	snprintf(p->rec.path, sizeof(p->rec.path), "%s", m->path);
 	snprintf(p->rec.version, sizeof(p->rec.version), "%s", m->version);
+	snprintf(p->client, sizeof(p->client), "%s", m->peer);
 	TAILQ_INIT(&p->waiters);
 	TAILQ_INSERT_TAIL(&p->waiters, m, entry);
 	TAILQ_INSERT_TAIL(&db->fetching, p, entry);
+	__atomic_add_fetch(&nfetching, 1, __ATOMIC_RELAXED);
 	if (modfetch(env, env->conf.log_goproxy, m->path, m->version, fetched,
 	    p) != 0) {
 		TAILQ_REMOVE(&db->fetching, p, entry);
+		__atomic_sub_fetch(&nfetching, 1, __ATOMIC_RELAXED);
 		pending_answer(p, 500, -1, "internal error");
 	}
 }
@@ -227,6 +303,8 @@ privlog_miss(struct worker *w, struct db *db, struct hreq *req,
 	m->db = db;
 	m->req = req;
 	m->kind = kind;
+	if (db->kind == DB_PRIVATE)
+		snprintf(m->peer, sizeof(m->peer), "%s", http_peer(req));
 	if (kind == MISS_TILE)
 		snprintf(m->tilepath, sizeof(m->tilepath), "%s", a);
 	else {
@@ -246,6 +324,7 @@ privlog_done(evutil_socket_t fd, short ev, void *arg)
 	struct worker	*w = arg;
 	struct misslist	 l;
 	struct missreq	*m;
+	char		 s[16];
 
 	(void)fd;
 	(void)ev;
@@ -255,6 +334,10 @@ privlog_done(evutil_socket_t fd, short ev, void *arg)
 	pthread_mutex_unlock(&w->mu);
 	while ((m = TAILQ_FIRST(&l)) != NULL) {
 		TAILQ_REMOVE(&l, m, entry);
+		if (m->retry_after > 0) {
+			snprintf(s, sizeof(s), "%d", m->retry_after);
+			http_header(m->req, "Retry-After", s);
+		}
 		if (m->status != 200)
 			http_error(m->req, m->status, "%s", m->err);
 		else if (m->kind == MISS_TILE)
@@ -306,6 +389,7 @@ privlog_free(struct env *env)
 	if (env->miss_ev != NULL)
 		event_free(env->miss_ev);
 	env->miss_ev = NULL;
+	modfetch_stop();
 	if (db == NULL)
 		return;
 	/* Fetches in flight keep their pending until they call back. */
@@ -316,4 +400,29 @@ privlog_free(struct env *env)
 	if (db->batch_ev != NULL)
 		event_free(db->batch_ev);
 	db->batch_ev = NULL;
+}
+
+void
+privlog_metrics(struct env *env, struct evbuffer *out)
+{
+	int	 k;
+
+	if (env->log == NULL)
+		return;
+	evbuffer_add_printf(out, "# HELP sumdbd_log_fetches_in_progress "
+	    "Module versions the private log is fetching from the GOPROXY "
+	    "or hashing.\n# TYPE sumdbd_log_fetches_in_progress gauge\n"
+	    "sumdbd_log_fetches_in_progress %lld\n"
+	    "# HELP sumdbd_log_hashes_in_progress Module zips being hashed "
+	    "now.\n# TYPE sumdbd_log_hashes_in_progress gauge\n"
+	    "sumdbd_log_hashes_in_progress %lld\n"
+	    "# HELP sumdbd_log_fetches_refused_total Private log lookups "
+	    "refused without a fetch, by reason.\n"
+	    "# TYPE sumdbd_log_fetches_refused_total counter\n",
+	    (long long)__atomic_load_n(&nfetching, __ATOMIC_RELAXED),
+	    (long long)modfetch_hashing());
+	for (k = 0; k < REF_N; k++)
+		evbuffer_add_printf(out, "sumdbd_log_fetches_refused_total"
+		    "{reason=\"%s\"} %llu\n", refname[k], (unsigned long long)
+		    __atomic_load_n(&refused[k], __ATOMIC_RELAXED));
 }

@@ -10,6 +10,10 @@
 
 #include <event2/buffer.h>
 #include <sodium.h>
+#include <zip.h>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1115,7 +1119,7 @@ test_zips(void **state)
 	uint8_t		*data;
 	size_t		 len;
 	FILE		*fp;
-	int		 nzip = 0, nmod = 0;
+	int		 fd, nzip = 0, nmod = 0;
 
 	(void)state;
 	if (dir == NULL)
@@ -1129,6 +1133,14 @@ test_zips(void **state)
 		data = read_file(path, &len);
 		assert_non_null(data);
 		if (strcmp(f[0], "zip") == 0) {
+			/* From a file, the same. */
+			fd = open(path, O_RDONLY);
+			assert_true(fd != -1);
+			assert_int_equal(dirhash_zip_fd(fd, NULL, h1), 0);
+			if (strcmp(h1, f[2]) != 0)
+				fail_msg("%s: from fd h1 %s, x/mod says %s",
+				    f[1], h1, f[2]);
+			close(fd);
 			assert_int_equal(dirhash_zip(data, len, NULL, h1), 0);
 			nzip++;
 			/* Entries outside the module's prefix are refused. */
@@ -1156,6 +1168,66 @@ test_zips(void **state)
 	    SUMDB_EFORMAT);
 	print_message("zips: %d zips and %d go.mod files match x/mod\n",
 	    nzip, nmod);
+}
+
+/*
+ * Write a zip of one file, name, of len zero bytes (deflated) to a new
+ * unlinked file; its descriptor.
+ */
+static int
+zeros_zip(const char *name, size_t len)
+{
+	char		 path[] = "/tmp/sumdb_test.XXXXXX";
+	zip_source_t	*src;
+	zip_t		*za;
+	uint8_t		*zero;
+	int		 fd, err;
+
+	assert_non_null(zero = calloc(1, len + 1));
+	assert_true((fd = mkstemp(path)) != -1);
+	close(fd);
+	assert_non_null(za = zip_open(path, ZIP_TRUNCATE, &err));
+	assert_non_null(src = zip_source_buffer(za, zero, len, 0));
+	assert_true(zip_file_add(za, name, src, 0) >= 0);
+	/* libzip writes a new file and renames it: open it after. */
+	assert_int_equal(zip_close(za), 0);
+	assert_true((fd = open(path, O_RDONLY)) != -1);
+	unlink(path);
+	free(zero);
+	return fd;
+}
+
+/* x/mod/zip's limits: the root go.mod and LICENSE, 16 MiB each. */
+static void
+test_zip_limits(void **state)
+{
+	const char	*p = "example.com/m@v1.0.0/";
+	char		 h1[SUMDB_H1_SIZE], name[64];
+	int		 fd;
+
+	(void)state;
+	snprintf(name, sizeof(name), "%sLICENSE", p);
+	fd = zeros_zip(name, DIRHASH_FILE_MAX);
+	assert_int_equal(dirhash_zip_fd(fd, p, h1), 0);
+	close(fd);
+	fd = zeros_zip(name, DIRHASH_FILE_MAX + 1);
+	assert_int_equal(dirhash_zip_fd(fd, p, h1), SUMDB_ELIMIT);
+	assert_int_equal(dirhash_zip_fd(fd, NULL, h1), 0);
+	close(fd);
+	snprintf(name, sizeof(name), "%sgo.mod", p);
+	fd = zeros_zip(name, DIRHASH_FILE_MAX + 1);
+	assert_int_equal(dirhash_zip_fd(fd, p, h1), SUMDB_ELIMIT);
+	close(fd);
+	/* Only at the module's root. */
+	snprintf(name, sizeof(name), "%ssub/go.mod", p);
+	fd = zeros_zip(name, DIRHASH_FILE_MAX + 1);
+	assert_int_equal(dirhash_zip_fd(fd, p, h1), 0);
+	close(fd);
+	/* Not a zip, not a regular file. */
+	assert_true((fd = open("/dev/null", O_RDONLY)) != -1);
+	assert_int_equal(dirhash_zip_fd(fd, p, h1), SUMDB_EREAD);
+	close(fd);
+	assert_int_equal(dirhash_zip_fd(-1, p, h1), SUMDB_EREAD);
 }
 
 /* The h1 vectors of the protocol reference. */
@@ -1558,6 +1630,7 @@ main(void)
 		cmocka_unit_test(test_new_tiles),
 		cmocka_unit_test(test_tile_reader),
 		cmocka_unit_test(test_zips),
+		cmocka_unit_test(test_zip_limits),
 		cmocka_unit_test(test_h1_vectors),
 		cmocka_unit_test(test_bad_notes),
 		cmocka_unit_test(test_generate),

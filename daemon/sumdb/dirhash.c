@@ -3,14 +3,20 @@
  * over the lines "<hex sha256(file)>  <name>\n", sorted bytewise by
  * name, for a module zip (every entry, named as stored, contents
  * uncompressed) and for a go.mod file (the single name "go.mod").
- * Zips are read from memory with libzip and streamed through the hash.
+ * Zips are read with libzip, from memory or from a file descriptor,
+ * and streamed through the hash; x/mod/zip's size limits hold for what
+ * they inflate to, so a zip bomb is refused, not inflated.
  */
+
+#include <sys/stat.h>
 
 #include <openssl/evp.h>
 #include <zip.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sumdb.h"
 
@@ -101,9 +107,30 @@ dirhash_gomod(const uint8_t *p, size_t len, char out[SUMDB_H1_SIZE])
 	return dirhash_hash1(&f, 1, out);
 }
 
-/* Hash zip entry e->index into e->sum; its declared size must hold. */
+/*
+ * The most a file of the module may hold: x/mod/zip refuses a go.mod
+ * or LICENSE at the module root over 16 MiB.
+ */
+static uint64_t
+file_max(const char *name, const char *prefix)
+{
+	size_t	 plen;
+
+	if (prefix == NULL)
+		return DIRHASH_ZIP_MAX;
+	plen = strlen(prefix);
+	if (strcmp(name + plen, "go.mod") == 0 ||
+	    strcmp(name + plen, "LICENSE") == 0)
+		return DIRHASH_FILE_MAX;
+	return DIRHASH_ZIP_MAX;
+}
+
+/*
+ * Hash zip entry e->index into e->sum; its declared size must hold,
+ * stay within max, and keep the total within DIRHASH_ZIP_MAX.
+ */
 static int
-hash_entry(zip_t *za, struct entry *e, uint64_t *total)
+hash_entry(zip_t *za, struct entry *e, uint64_t max, uint64_t *total)
 {
 	EVP_MD_CTX	*ctx = NULL;
 	zip_file_t	*zf = NULL;
@@ -117,7 +144,7 @@ hash_entry(zip_t *za, struct entry *e, uint64_t *total)
 	if (zip_stat_index(za, e->index, ZIP_FL_ENC_RAW, &st) != 0 ||
 	    !(st.valid & ZIP_STAT_SIZE))
 		return SUMDB_EFORMAT;
-	if (st.size > DIRHASH_ZIP_MAX - *total)
+	if (st.size > max || st.size > DIRHASH_ZIP_MAX - *total)
 		return SUMDB_ELIMIT;
 	*total += st.size;
 	if ((ctx = EVP_MD_CTX_new()) == NULL ||
@@ -144,27 +171,18 @@ hash_entry(zip_t *za, struct entry *e, uint64_t *total)
 	return rv;
 }
 
-int
-dirhash_zip(const uint8_t *p, size_t len, const char *prefix,
-    char out[SUMDB_H1_SIZE])
+/* The h1 of the zip read from src, which this takes over. */
+static int
+hash_source(zip_source_t *src, const char *prefix, char out[SUMDB_H1_SIZE])
 {
 	zip_error_t	 zerr;
-	zip_source_t	*src = NULL;
 	zip_t		*za = NULL;
 	struct entry	*e = NULL;
 	zip_int64_t	 n;
 	uint64_t	 i, total = 0;
 	int		 rv = SUMDB_EFORMAT;
 
-	if (len > DIRHASH_ZIP_MAX)
-		return SUMDB_ELIMIT;
-	if (len < 22)		/* shorter than an end-of-directory record */
-		return SUMDB_EFORMAT;
 	zip_error_init(&zerr);
-	if ((src = zip_source_buffer_create(p, len, 0, &zerr)) == NULL) {
-		rv = SUMDB_ENOMEM;
-		goto done;
-	}
 	if ((za = zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS,
 	    &zerr)) == NULL) {
 		zip_source_free(src);
@@ -184,7 +202,8 @@ dirhash_zip(const uint8_t *p, size_t len, const char *prefix,
 		if (prefix != NULL &&
 		    strncmp(e[i].name, prefix, strlen(prefix)) != 0)
 			goto done;
-		if ((rv = hash_entry(za, &e[i], &total)) != 0)
+		if ((rv = hash_entry(za, &e[i], file_max(e[i].name, prefix),
+		    &total)) != 0)
 			goto done;
 	}
 	rv = SUMDB_EFORMAT;
@@ -197,4 +216,48 @@ dirhash_zip(const uint8_t *p, size_t len, const char *prefix,
 		zip_discard(za);
 	zip_error_fini(&zerr);
 	return rv;
+}
+
+int
+dirhash_zip(const uint8_t *p, size_t len, const char *prefix,
+    char out[SUMDB_H1_SIZE])
+{
+	zip_source_t	*src;
+
+	if (len > DIRHASH_ZIP_MAX)
+		return SUMDB_ELIMIT;
+	if (len < 22)		/* shorter than an end-of-directory record */
+		return SUMDB_EFORMAT;
+	if ((src = zip_source_buffer_create(p, len, 0, NULL)) == NULL)
+		return SUMDB_ENOMEM;
+	return hash_source(src, prefix, out);
+}
+
+int
+dirhash_zip_fd(int fd, const char *prefix, char out[SUMDB_H1_SIZE])
+{
+	struct stat	 sb;
+	zip_source_t	*src;
+	FILE		*fp;
+	int		 dfd;
+
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode))
+		return SUMDB_EREAD;
+	if (sb.st_size > DIRHASH_ZIP_MAX)
+		return SUMDB_ELIMIT;
+	if (sb.st_size < 22)
+		return SUMDB_EFORMAT;
+	/* libzip closes what it reads: give it a descriptor of its own. */
+	if ((dfd = dup(fd)) == -1)
+		return SUMDB_EREAD;
+	if ((fp = fdopen(dfd, "rb")) == NULL) {
+		close(dfd);
+		return SUMDB_ENOMEM;
+	}
+	if ((src = zip_source_filep_create(fp, 0, sb.st_size, NULL)) ==
+	    NULL) {
+		fclose(fp);
+		return SUMDB_ENOMEM;
+	}
+	return hash_source(src, prefix, out);
 }

@@ -476,15 +476,28 @@ int	dirhash_gomod(const uint8_t *p, size_t len, char out[SUMDB_H1_SIZE]);
 
 /* Limits of a module zip, from golang.org/x/mod/zip. */
 #define DIRHASH_ZIP_MAX		(500 << 20)	/* zip and contents */
+#define DIRHASH_FILE_MAX	(16 << 20)	/* root go.mod, LICENSE */
 
 /*
  * The "h1:" hash of a module zip in memory (dirhash.HashZip): every
  * entry, uncompressed.  If prefix is not NULL, every entry name must
- * start with it ("<path>@<version>/").  Returns 0, SUMDB_EFORMAT (not a
- * zip, a name outside prefix, duplicate or newline names, a size over
- * the limits), SUMDB_ELIMIT or SUMDB_ENOMEM.
+ * start with it ("<path>@<version>/"), and the go.mod and LICENSE
+ * under it hold at most DIRHASH_FILE_MAX bytes.  The zip and the sum of
+ * its files inflated hold at most DIRHASH_ZIP_MAX bytes; each entry
+ * must inflate to exactly its declared size.  Returns 0, SUMDB_EFORMAT
+ * (not a zip, a name outside prefix, duplicate or newline names, an
+ * entry larger than it says), SUMDB_ELIMIT (over a limit) or
+ * SUMDB_ENOMEM.
  */
 int	dirhash_zip(const uint8_t *zip, size_t len, const char *prefix,
 	    char out[SUMDB_H1_SIZE]);
+
+/*
+ * dirhash_zip() of the regular file open for reading on fd, from its
+ * start to its size when called.  fd stays the caller's (a duplicate
+ * is read and closed), but its offset moves.  The same returns, and
+ * SUMDB_EREAD if fd is not a regular file or cannot be duplicated.
+ */
+int	dirhash_zip_fd(int fd, const char *prefix, char out[SUMDB_H1_SIZE]);
 
 #endif /* SUMDB_H */

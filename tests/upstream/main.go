@@ -4,20 +4,29 @@
 // data tiles wrongly), and able to misbehave on request.
 //
 //	upstream ADDR SKEYFILE [-gen N] [-mods FILE] [-other SKEYFILE]
+//	         [-proxy DIR]
 //
 // -mods takes xmodref modtree's output ("path version ziph1 modh1") and
-// logs those modules first; -gen adds N synthetic records.  The admin
-// endpoints change it while it runs:
+// logs those modules first; -gen adds N synthetic records.  -proxy
+// serves the GOPROXY tree in DIR for every path with "/@v/" in it.  The
+// admin endpoints change it while it runs:
 //
 //	/admin/grow?n=K       append K synthetic records and sign again
 //	/admin/attack?kind=K  misbehave: none badsig wrongkey forksame
 //	                      forklarger rollback forgedtile lookupother
 //	                      lookupempty notintree duplicate oversized slow
 //	                      truncated close headerbomb lengthbomb chunkbomb
-//	                      redirect redirectrel
+//	                      redirect redirectrel slowzip bigchunk
+//	/admin/proxystats     the -proxy requests: "zips N", "maxzips N"
+//	                      (most .zip answers in progress at once),
+//	                      "requests N"; ?reset=1 zeroes maxzips and
+//	                      requests
 //
 // headerbomb, lengthbomb, chunkbomb and the redirects concern every
-// path, so the upstream can also stand in for a hostile GOPROXY.  The
+// path, so the upstream can also stand in for a hostile GOPROXY.
+// slowzip holds each -proxy .zip answer for 3 s, then sends it in 64
+// KiB pieces 10 ms apart; bigchunk answers a .zip with one chunk of 400
+// MiB, sent until the client leaves.  The
 // upstream also listens on 127.0.0.2 at the same port, so that a
 // redirect can name another host that answers.
 package main
@@ -30,6 +39,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -93,6 +103,82 @@ type server struct {
 	gen     int
 	alt     *logState // a forked history
 	altNote []byte
+
+	proxyDir string
+	pmu      sync.Mutex // guards the counts below
+	zips     int        // .zip answers in progress
+	maxZips  int
+	requests int
+}
+
+// proxy serves a file of the GOPROXY tree, counting the .zip answers
+// in progress; attack is the attack when the request came.
+func (s *server) proxy(w http.ResponseWriter, r *http.Request, p, attack string) {
+	isZip := strings.HasSuffix(p, ".zip")
+	s.pmu.Lock()
+	s.requests++
+	if isZip {
+		s.zips++
+		if s.zips > s.maxZips {
+			s.maxZips = s.zips
+		}
+	}
+	s.pmu.Unlock()
+	defer func() {
+		if isZip {
+			s.pmu.Lock()
+			s.zips--
+			s.pmu.Unlock()
+		}
+	}()
+	if strings.Contains(p, "..") {
+		http.NotFound(w, r)
+		return
+	}
+	f := filepath.Join(s.proxyDir, filepath.FromSlash(p))
+	b, err := os.ReadFile(f)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	if isZip && attack == "bigchunk" {
+		hj, ok := w.(http.Hijacker)
+		if !ok {
+			return
+		}
+		c, _, err := hj.Hijack()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.SetWriteDeadline(time.Now().Add(60 * time.Second))
+		fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n", 400<<20)
+		zero := make([]byte, 1<<16)
+		for i := 0; i < 400<<4; i++ {
+			if _, err := c.Write(zero); err != nil {
+				return
+			}
+		}
+		return
+	}
+	if !isZip || attack != "slowzip" {
+		w.Write(b)
+		return
+	}
+	time.Sleep(3 * time.Second)
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	for len(b) > 0 {
+		n := 64 << 10
+		if n > len(b) {
+			n = len(b)
+		}
+		if _, err := w.Write(b[:n]); err != nil {
+			return
+		}
+		w.(http.Flusher).Flush()
+		b = b[n:]
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 func synth(i int) []byte {
@@ -277,12 +363,28 @@ func (s *server) misbehave(w http.ResponseWriter, body []byte) bool {
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	p := strings.TrimPrefix(r.URL.Path, "/")
 	if !strings.HasPrefix(p, "admin/") && s.bomb(w, r, p) {
+		s.mu.Unlock()
 		return
 	}
+	// GOPROXY answers run in parallel: they do not hold s.mu.
+	if s.proxyDir != "" && strings.Contains(p, "/@v/") {
+		attack := s.attack
+		s.mu.Unlock()
+		s.proxy(w, r, p, attack)
+		return
+	}
+	defer s.mu.Unlock()
 	switch {
+	case p == "admin/proxystats":
+		s.pmu.Lock()
+		fmt.Fprintf(w, "zips %d\nmaxzips %d\nrequests %d\n", s.zips, s.maxZips, s.requests)
+		if r.URL.Query().Get("reset") != "" {
+			s.maxZips = s.zips
+			s.requests = 0
+		}
+		s.pmu.Unlock()
 	case p == "admin/attack":
 		s.setAttack(r.URL.Query().Get("kind"))
 		fmt.Fprintf(w, "attack %s\n", s.attack)
@@ -403,11 +505,12 @@ func main() {
 	gen := flag.Int("gen", 0, "synthetic records")
 	mods := flag.String("mods", "", "modtree output to log first")
 	other := flag.String("other", "", "another signer key, for attacks")
+	proxyDir := flag.String("proxy", "", "a GOPROXY tree to serve")
 	flag.Parse()
 	if flag.NArg() != 2 {
 		log.Fatal("usage: upstream [-gen N] [-mods FILE] [-other SKEY] ADDR SKEYFILE")
 	}
-	s := &server{l: &logState{index: make(map[string]int64)}, signer: loadSigner(flag.Arg(1))}
+	s := &server{l: &logState{index: make(map[string]int64)}, signer: loadSigner(flag.Arg(1)), proxyDir: *proxyDir}
 	if *other != "" {
 		s.other = loadSigner(*other)
 	}

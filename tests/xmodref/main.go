@@ -20,6 +20,8 @@
 //	xmodref lagclient VKEY URL1 M1@V1 URL2 M2@V2
 //	                            one client looks M1 up at URL1, then M2
 //	                            at URL2 (a mirror behind URL1)
+//	xmodref hashzip ZIP [GOMOD] dirhash.HashZip of ZIP, and the h1 of
+//	                            the go.mod file GOMOD, on one line
 package main
 
 import (
@@ -86,6 +88,11 @@ func main() {
 		lagclient(os.Args[2], os.Args[3:])
 	case "checkevidence":
 		checkevidence(os.Args[2])
+	case "hashzip":
+		if len(os.Args) != 3 && len(os.Args) != 4 {
+			die("usage: xmodref hashzip ZIP [GOMOD]")
+		}
+		hashzip(os.Args[2], os.Args[3:])
 	default:
 		die("unknown command %q", os.Args[1])
 	}
@@ -1022,4 +1029,20 @@ func checkevidence(file string) {
 	}
 	fmt.Printf("proven: %s signed tree %d, whose first %d records hash to %v, and tree %d with root %v\n",
 		fields["db"], big.N, small.N, x, small.N, small.Hash)
+}
+
+func hashzip(zipPath string, gomod []string) {
+	zh, err := dirhash.HashZip(zipPath, dirhash.Hash1)
+	must(err)
+	out := zh
+	if len(gomod) == 1 {
+		b, err := os.ReadFile(gomod[0])
+		must(err)
+		mh, err := dirhash.Hash1([]string{"go.mod"}, func(string) (io.ReadCloser, error) {
+			return io.NopCloser(bytes.NewReader(b)), nil
+		})
+		must(err)
+		out += " " + mh
+	}
+	fmt.Println(out)
 }
