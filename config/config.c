@@ -76,7 +76,7 @@ static const struct key keys[] = {
 	{ "log", "max_fetches", T_INT, OFF(log_max_fetches), "8", 1, 1024,
 	    LIVE },
 	{ "log", "max_fetches_per_client", T_INT,
-	    OFF(log_max_fetches_per_client), "2", 1, 1024, LIVE },
+	    OFF(log_max_fetches_per_client), "4", 1, 1024, LIVE },
 	{ "tuf", "keys", T_STR, OFF(tuf_keys), NULL, 0, 0, RESTART },
 	{ "tuf", "timestamp_expiry", T_DURATION, OFF(tuf_timestamp_expiry),
 	    "24h", MS(60), MS(86400 * 30), LIVE },
