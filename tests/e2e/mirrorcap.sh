@@ -53,11 +53,21 @@ class H(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
-S(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+s = S(("127.0.0.1", 0), H)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write("%d\n" % s.server_address[1])
+import os
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+s.serve_forever()
 EOP
-PPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
-python3 "$T/proxy.py" "$PPORT" "http://127.0.0.1:$UPORT" >"$T/proxy.log" 2>&1 &
+python3 "$T/proxy.py" "$T/pport" "http://127.0.0.1:$UPORT" >"$T/proxy.log" 2>&1 &
 PIDS="$PIDS $!"
+i=0
+until [ -s "$T/pport" ]; do
+	i=$((i + 1)); [ $i -lt 600 ] || fail "the proxy did not start: $(cat "$T/proxy.log")"
+	sleep 0.1
+done
+PPORT=$(cat "$T/pport")
 wait_url "http://127.0.0.1:$PPORT/latest"
 start_daemon "[server]" "workers = 2" "[mirror $UP]" "key = $upkey" \
     "url = http://127.0.0.1:$PPORT" "max_fetches = 3" "fetch_timeout = 60s"
