@@ -70,7 +70,8 @@ TOOLS	= $(O)/tests/notetool $(O)/tests/tuftool
 DEBS	= gcc make pkg-config python3 libevent-dev libssl-dev libsodium-dev \
 	  libsqlite3-dev libjansson-dev libinih-dev libzip-dev libsystemd-dev
 TESTDEBS = libcmocka-dev golang-go golang-golang-x-mod-dev curl sqlite3 python3 \
-	  nodejs mandoc groff-base systemd systemd-container wrk openssl zip
+	  nodejs mandoc groff-base systemd systemd-container wrk openssl zip \
+	  golang-golang-x-tools-dev
 
 GO	= GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE=$(CURDIR)/$(O)/gocache \
 	  GOFLAGS= go
@@ -157,6 +158,11 @@ $(O)/xmodref19: tests/xmodref/main.go $(GO124)
 $(GO124): tests/go124.sh
 	sh tests/go124.sh $(GO124DIR)
 
+# The real-size test modules, zipped from Debian's Go sources (x/mod,
+# x/tools, the standard library) and hashed by the go command.
+$(O)/realmods/hashes: tests/realmods.sh $(O)/xmodref | $(GO124)
+	sh tests/realmods.sh -f $(O)
+
 $(O)/refserver: tests/refserver/main.go
 	@mkdir -p $(O)
 	$(GO) build -o $@ ./tests/refserver
@@ -167,7 +173,7 @@ $(O)/upstream: tests/upstream/main.go
 
 check: testdeps
 	$(MAKE) $(O)/sumdbd $(TESTS) $(TOOLS) $(O)/xmodref $(O)/upstream \
-	  $(GO124) $(O)/xmodref19 $(FUZZ_BINS)
+	  $(GO124) $(O)/xmodref19 $(FUZZ_BINS) $(O)/realmods/hashes
 	sh tests/run.sh $(O)
 
 run: deps sumdbd

@@ -22,9 +22,13 @@ while [ $i -lt 40 ]; do
 	i=$((i + 1))
 done
 "$B/xmodref" modtree "$T/proxy" $mods >"$T/hashes" || fail "module tree"
+# And a real-size module (x/mod's tree), with the go command's hashes.
+realmod_add "$T/proxy" xmod
+realmod_hashes xmod >>"$T/hashes"
 "$B/sumdbd" keygen -o "$T/log.key" sumdb.test.example >/dev/null 2>&1 || fail "keygen"
 write_config "$T/sumdbd.conf" 1
-"$B/sumdbd" add -c "$T/sumdbd.conf" $mods >"$T/out" 2>&1 || fail "add: $(cat "$T/out")"
+"$B/sumdbd" add -c "$T/sumdbd.conf" $mods $(realmod_mv xmod) >"$T/out" 2>&1 ||
+    fail "add: $(cat "$T/out")"
 start_daemon "[server]" "workers = 1" "audit_max_body = 1M" "audit_rate = 1000"
 
 # 1. The pipelining flood.

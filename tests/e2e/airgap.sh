@@ -12,6 +12,8 @@ mkdir -p "$T/home"
 "$B/xmodref" modtree "$T/proxy" example.com/hello@v1.0.0 \
     example.com/Upper/Mixed@v1.0.0 example.com/legacy@v2.0.0+incompatible \
     >"$T/hashes" || fail "modtree"
+realmod_add "$T/proxy" xtools
+realmod_hashes xtools >>"$T/hashes"
 upkey=$("$B/sumdbd" keygen -o "$T/up.key" $UP 2>/dev/null) || fail "keygen"
 "$B/sumdbd" keygen -o "$T/log.key" sumdb.test.example >/dev/null 2>&1
 start_upstream -gen 3000 -mods "$T/hashes"
@@ -20,7 +22,7 @@ start_daemon "[mirror $UP]" "key = $upkey" "url = http://127.0.0.1:$UPORT" \
     "mode = full" "poll = 1s"
 full() { sqlite3 "$T/sumdbd.db" "SELECT full_next FROM log WHERE name = '$UP'" 2>/dev/null || echo 0; }
 i=0
-until [ "$(full)" = 3003 ]; do
+until [ "$(full)" = 3004 ]; do
 	i=$((i + 1)); [ $i -lt 200 ] || fail "A did not finish its full mirror"
 	sleep 0.1
 done
@@ -54,25 +56,28 @@ for try in 1 2 3 4 5; do
 	[ $try -lt 5 ] || fail "B did not start: $(tail -3 "$T/b.log")"
 done
 consumer "$T/c"
+realmod_require "$T/c" xtools
 (cd "$T/c" && goenv "$T/gp" GOPROXY="file://$T/proxy" \
     GOSUMDB="$upkey $BM" go mod download all) >"$T/out" 2>&1 ||
     fail "go mod download through B: $(cat "$T/out")"
 grep -q 'http://\|connect' "$T/b.log" && fail "B tried to connect somewhere"
-echo "$NAME: A's bundle carried to offline B; the go command verifies through B: ok"
+realmod_gosum xtools "$T/c/go.sum"
+realmod_lookup "$BM" xtools
+echo "$NAME: A's bundle carried to offline B; the go command verifies through B, real-size x/tools included: ok"
 
 # The upstream grows; A follows; the second bundle advances B while it
 # serves.
 curl -sf -o /dev/null "http://127.0.0.1:$UPORT/admin/grow?n=40" || fail "grow"
 i=0
-until [ "$(full)" = 3043 ]; do
+until [ "$(full)" = 3044 ]; do
 	i=$((i + 1)); [ $i -lt 200 ] || fail "A did not follow"
 	sleep 0.1
 done
-"$B/sumdbd" export -c "$T/sumdbd.conf" --db $UP --from 3003 "$T/b2" >/dev/null || fail "export 2"
+"$B/sumdbd" export -c "$T/sumdbd.conf" --db $UP --from 3004 "$T/b2" >/dev/null || fail "export 2"
 "$B/sumdbd" import -c "$T/b.conf" "$T/b2" >"$T/out" 2>&1 || fail "import 2: $(cat "$T/out")"
-grep -q 'trust base 3003 -> 3043, 40 records' "$T/out" || fail "import 2: $(cat "$T/out")"
+grep -q 'trust base 3004 -> 3044, 40 records' "$T/out" || fail "import 2: $(cat "$T/out")"
 i=0
-until [ "$(curl -s "$BM/latest" | sed -n 2p)" = 3043 ]; do
+until [ "$(curl -s "$BM/latest" | sed -n 2p)" = 3044 ]; do
 	i=$((i + 1)); [ $i -lt 50 ] || fail "B does not serve the second bundle's tree"
 	sleep 0.1
 done

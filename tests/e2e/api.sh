@@ -14,6 +14,7 @@ while [ $i -lt 300 ]; do
 done
 "$B/xmodref" modtree "$T/proxy" $mods example.com/hello@v1.0.0 \
     >"$T/hashes" || fail "module tree"
+realmod_add "$T/proxy" xmod xtools
 vkey=$("$B/sumdbd" keygen -o "$T/log.key" sumdb.test.example 2>/dev/null) ||
     fail "keygen"
 
@@ -180,3 +181,10 @@ EOP
 [ "$(status "$URL/lookup/example.com/many@v1.0.2")" = 200 ] || fail "daemon stopped serving"
 kill -0 "$DPID" || fail "daemon died"
 echo "$NAME: headers, tiles, hostile requests and idle connections: ok"
+
+# Real-size modules, fetched from the file:// GOPROXY and hashed: the
+# records are the go command's, byte for byte, and served again so.
+realmod_lookup "$URL" xtools
+realmod_lookup "$URL" xmod
+realmod_lookup "$URL" xtools
+echo "$NAME: real-size modules (x/tools, x/mod) looked up: the go command's records: ok"

@@ -64,6 +64,7 @@ mkdir -p "$T/p"
 "$B/xmodref" modtree "$T/proxy" example.com/hello@v1.0.0 \
     example.com/Upper/Mixed@v1.0.0 example.com/legacy@v2.0.0+incompatible \
     >"$T/hashes" || fail "modtree"
+realmod_add "$T/proxy" xtools
 cat >"$T/p.conf" <<EOC
 [server]
 database = $T/p.db
@@ -74,7 +75,8 @@ goproxy = file://$T/proxy
 private = corp.example/*
 EOC
 "$B/sumdbd" add -c "$T/p.conf" example.com/hello@v1.0.0 example.com/Upper/Mixed@v1.0.0 \
-    example.com/legacy@v2.0.0+incompatible >/dev/null 2>&1 || fail "add"
+    example.com/legacy@v2.0.0+incompatible $(realmod_mv xtools) \
+    >"$T/out" 2>&1 || fail "add: $(cat "$T/out")"
 set -- $(grep '^example.com/hello ' "$T/hashes")
 hz=$3
 set -- $(grep '^example.com/Upper/Mixed ' "$T/hashes")
@@ -89,6 +91,7 @@ example.com/legacy v2.0.0+incompatible $X
 example.com/legacy v2.0.0+incompatible/go.mod $X
 example.com/never v1.9.9 $X
 corp.example/secret v1.0.0 $X
+$(realmod_record xtools)
 EOS
 "$B/sumdbd" audit -c "$T/p.conf" "$T/e.sum" >"$T/out" 2>&1
 [ $? = 1 ] || fail "explanations: exit code"
@@ -101,7 +104,9 @@ grep -q "e.sum:6: mismatch .*both the zip and go.mod differ" "$T/out" || fail "b
 grep -q "e.sum:7: unknown example.com/never v1.9.9: the log has never seen this version" "$T/out" ||
     fail "never seen: $(cat "$T/out")"
 grep -q "e.sum:8: skipped corp.example/secret" "$T/out" || fail "private: $(cat "$T/out")"
-echo "$NAME: empty go.mod, retag or repackaging, both differ, never seen, private: each explained: ok"
+grep -q "e.sum:9: verified" "$T/out" && grep -q "e.sum:10: verified" "$T/out" ||
+    fail "real-size x/tools: the go command's lines not verified: $(cat "$T/out")"
+echo "$NAME: empty go.mod, retag or repackaging, both differ, never seen, private: each explained; a real-size module verified: ok"
 
 # POST /audit: the same report from the daemon, size and rate limited.
 sed -i "/^database/a audit_rate = 8\naudit_max_body = 16k\nworkers = 1" "$T/sumdbd.conf"

@@ -189,3 +189,28 @@ fn=$(sqlite3 "$T/c.db" "SELECT full_next FROM log WHERE name = '$NAME_DB'")
 fn=$(sqlite3 "$T/sumdbd.db" "SELECT full_next FROM log WHERE name = '$NAME_DB'")
 [ "$fn" = 5 ] || fail "a bundle from 4 into a complete store set full_next to $fn, want 5"
 echo "$NAME: full_next moves only when a bundle starts at or below it: ok"
+
+# A real-size module (x/tools, 2.4 MB) added to A, carried by a fourth
+# bundle: B serves the go command's record, and the go command verifies
+# the module through B.
+realmod_add "$T/proxy" xtools
+"$B/sumdbd" add -c "$T/a.conf" $(realmod_mv xtools) >"$T/out" 2>&1 ||
+    fail "add x/tools: $(cat "$T/out")"
+"$B/sumdbd" export -c "$T/a.conf" --db $NAME_DB --from 5 "$T/b4" >/dev/null ||
+    fail "export 4"
+"$B/sumdbd" import -c "$T/b.conf" "$T/b4" >"$T/out" 2>&1 || fail "import 4: $(cat "$T/out")"
+grep -q 'trust base 5 -> 6, 1 records' "$T/out" || fail "import 4: $(cat "$T/out")"
+i=0
+until [ "$(curl -s "$M/latest" | sed -n 2p)" = 6 ]; do
+	i=$((i + 1)); [ $i -lt 50 ] || fail "B does not serve the fourth bundle's tree"
+	sleep 0.1
+done
+realmod_lookup "$M" xtools
+printf 'module example.com/c4\n\ngo 1.19\n' >"$T/c/go.mod"
+realmod_require "$T/c" xtools
+rm -f "$T/c/go.sum"
+(cd "$T/c" && goenv "$T/gp" GOPROXY="file://$T/proxy" \
+    GOSUMDB="$vkey $M" go mod download all) >"$T/out" 2>&1 ||
+    fail "go mod download of x/tools through B: $(cat "$T/out")"
+realmod_gosum xtools "$T/c/go.sum"
+echo "$NAME: a real-size module carried by a bundle; the go command verifies it through B: ok"

@@ -15,6 +15,8 @@ mkdir -p "$T/home"
 mods="hello@v1.0.0 Upper/Mixed@v1.0.0 legacy@v2.0.0+incompatible"
 "$B/xmodref" modtree "$T/proxy" $(for m in $mods later@v1.0.0 hello@v1.1.0; do
 	echo "example.com/$m"; done) >"$T/hashes" || fail "building the module tree"
+# And a real-size one, x/tools (2.4 MB), hashed by the go command.
+realmod_add "$T/proxy" xtools
 # The log's key, and another of the same name.
 for k in log other; do
 	"$B/sumdbd" keygen -o "$T/$k.key" sumdb.test.example >"$T/$k.vkey" \
@@ -52,10 +54,12 @@ grep -qxF "go env -w 'GOSUMDB=$vkey $URL'" "$T/way.url" ||
     fail "way url: no GOSUMDB line with the key and URL: $(cat "$T/way.url")"
 grep -q GOPROXY "$T/way.url" && fail "way url sets GOPROXY"
 consumer "$T/c1"
+realmod_require "$T/c1" xtools
 (cd "$T/c1" && goenv "$T/gp1" GOENV="$T/goenv.url" \
     GOPROXY="file://$T/proxy" go mod download all) >"$T/out" 2>&1 ||
     fail "go mod download with the way url lines: $(cat "$T/out")"
 gosum "$T/c1" "way url"
+realmod_gosum xtools "$T/c1/go.sum"
 cmp -s "$T/gp1/pkg/sumdb/sumdb.test.example/latest" - <<EOF2 ||
 $(curl -s "$URL/latest")
 EOF2
@@ -69,10 +73,13 @@ grep -qxF "go env -w GOSUMDB=$vkey" "$T/way.proxy" &&
     grep -qxF "go env -w GOPROXY=$URL,file://$T/proxy" "$T/way.proxy" ||
     fail "way proxy: GOSUMDB or GOPROXY line: $(cat "$T/way.proxy")"
 consumer "$T/c2"
+realmod_require "$T/c2" xtools
 (cd "$T/c2" && goenv "$T/gp2" GOENV="$T/goenv.proxy" \
     go mod download all) >"$T/out" 2>&1 ||
     fail "go mod download with the way proxy lines: $(cat "$T/out")"
 gosum "$T/c2" "way proxy"
+realmod_gosum xtools "$T/c2/go.sum"
+realmod_lookup "$URL" xtools
 [ -s "$T/gp2/pkg/sumdb/sumdb.test.example/latest" ] ||
     fail "way proxy: the go command did not verify through sumdbd"
 echo "$NAME: client-config --way proxy, run, then go mod download verifies through GOPROXY: ok"

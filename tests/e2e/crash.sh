@@ -19,6 +19,11 @@ while [ $i -lt $((ROUNDS * W * PER + 1)) ]; do
 	i=$((i + 1))
 done
 "$B/xmodref" modtree "$T/proxy" $mods >/dev/null || fail "module tree"
+# Real-size modules: Go's standard library (19 MB, about 0.3 s to fetch
+# and hash: looked up in the first 10 rounds, until it is answered
+# before a kill, then logged), and x/tools.
+realmod_add "$T/proxy" gostd xtools
+GOSTD=$(realmod_mv gostd)
 vkey=$("$B/sumdbd" keygen -o "$T/log.key" sumdb.test.example 2>/dev/null) ||
     fail "keygen"
 start_daemon
@@ -56,6 +61,8 @@ kills=0
 midway=0	# kills that came with some of the round's lookups answered, some not
 served=0	# checkpoints received before the kills (with repeats)
 answered=0	# lookups answered before the kills, checked after
+bigdone=	# the 19 MB module answered before a kill
+bigkills=0	# kills that met its fetch, hashing or append
 while [ $round -lt $ROUNDS ]; do
 	rm -rf "$T/round"
 	mkdir "$T/round"
@@ -78,6 +85,8 @@ while [ $round -lt $ROUNDS ]; do
 		curl -sf -o "$T/round/n.$j" "$URL/latest" || { rm -f "$T/round/n.$j"; break; }
 		j=$((j + 1))
 	done) &
+	[ -n "$bigdone" ] || [ $round -ge 10 ] || curl -s -o "$T/round/big" -w '%{http_code}' \
+	    "$URL/lookup/$GOSTD" >"$T/round/big.code" &
 	# A random moment, 0 to 299 ms in.
 	sleep "0.$(printf %03d $(( $(od -An -N2 -tu2 /dev/urandom) % 300 )))"
 	kill -9 "$DPID"
@@ -128,12 +137,30 @@ while [ $round -lt $ROUNDS ]; do
 		fi
 		v=$((v + 1))
 	done
+	if [ -z "$bigdone" ] && [ "$(cat "$T/round/big.code")" = 200 ]; then
+		realmod_record gostd >"$T/big.want"
+		sed -n 2,3p "$T/round/big" | cmp -s - "$T/big.want" ||
+		    fail "round $round: $GOSTD answered before the kill: $(head -3 "$T/round/big")"
+		realmod_lookup "$URL" gostd
+		bigdone=1
+	elif [ -z "$bigdone" ]; then
+		bigkills=$((bigkills + 1))
+		if [ $round = 9 ]; then
+			realmod_lookup "$URL" gostd
+			bigdone=1
+		fi
+	fi
 	round=$((round + 1))
 done
+[ -n "$bigdone" ] || realmod_lookup "$URL" gostd
 notes=$(ls "$T/notes" | wc -l)
 [ "$notes" -gt 0 ] || fail "no checkpoint served before any of the kills"
 "$B/xmodref" consistent "$vkey" "$URL" "$T"/notes/* >/dev/null ||
     fail "final consistency"
 gomod example.com/burst "v1.0.$((ROUNDS * W * PER))"
 gomod example.com/later v1.0.1
-echo "$NAME: $kills kills with SIGKILL during appends ($midway midway through a round's lookups), fsck clean after each; $served checkpoints served before them ($notes distinct) all contained in the later trees; $answered records answered before a kill unchanged; the go clients' ($GOVS) cached checkpoints still valid: ok"
+gomod "$(realmod_field xtools 2)" "$(realmod_field xtools 3)"
+for f in "$T"/c.*/go.sum; do
+	realmod_gosum xtools "$f"
+done
+echo "$NAME: $kills kills with SIGKILL during appends ($midway midway through a round's lookups), fsck clean after each; $served checkpoints served before them ($notes distinct) all contained in the later trees; $answered records answered before a kill unchanged; $bigkills kills before the 19 MB module was answered, its record the go command's; the go clients' ($GOVS) cached checkpoints still valid: ok"

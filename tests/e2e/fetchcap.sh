@@ -20,7 +20,8 @@
 #     logged;
 # (f) zip bombs (over 500 MiB inflated, an entry larger than it says,
 #     a 17 MiB LICENSE) and a zip sent chunked are refused with 502 and
-#     the daemon serves on;
+#     the daemon serves on, and hashes a real-size module (x/tools,
+#     2.4 MB in 1,267 files) to the go command's record;
 # (g) SIGTERM with shutdown_timeout = 0 while a zip is hashed: the
 #     daemon stops at once, and cleanly (no report under SAN=1).
 # The caps, the accept list and the GOPROXY change with SIGHUP.
@@ -116,6 +117,7 @@ mkmod example.com/other/y v1.0.0 small
 mkmod example.com/bomb v1.0.0 zeros 600
 mkmod example.com/liar v1.0.0 liar
 mkmod example.com/license v1.0.0 license
+realmod_add "$GP" xtools
 
 start_upstream -gen 20 -proxy "$GP"
 # Under SAN=1, ASan's quarantine holds freed memory back (256 MiB by
@@ -339,12 +341,13 @@ grep -q "a chunked answer to an HTTP/1.0 request" "$T/daemon.log" ||
 get warm2 example.com/warm@v1.0.0
 waitbg
 check_ok warm2 example.com/warm v1.0.0
+realmod_lookup "$LURL" xtools
 hwm2=$(hwm)
 [ $((hwm2 - rss0)) -lt 65536 ] ||
     fail "after the big zips and the bombs: peak RSS $hwm2 KiB, from $rss0 KiB"
 [ "$(metric sumdbd_log_fetches_in_progress)" = 0 ] && [ "$(metric sumdbd_log_hashes_in_progress)" = 0 ] ||
     fail "fetches or hashes left in progress"
-echo "$NAME: zip bombs (600 MiB, an entry past its size, a 17 MiB LICENSE) and a chunked zip refused with 502; peak RSS $hwm2 KiB: ok"
+echo "$NAME: zip bombs (600 MiB, an entry past its size, a 17 MiB LICENSE) and a chunked zip refused with 502; x/tools then the go command's record; peak RSS $hwm2 KiB: ok"
 
 # (g) Stopping while a zip is hashed.
 sed -i '/^\[server\]$/a shutdown_timeout = 0' "$T/sumdbd.conf"

@@ -55,3 +55,24 @@ corrupt "a broken proof link" \
     "checkpoint 300: the consistency proof from 260 does not verify"
 corrupt "a removed checkpoint" "DELETE FROM checkpoint WHERE size = 260" \
     "checkpoint 300: its proof starts at 260"
+
+# Real-size modules (x/mod, x/tools) as a fourth batch: fsck passes,
+# the records are the go command's, and an altered one is found.
+realmod_add "$T/proxy" xmod xtools
+cp "$T/clean.db" "$T/sumdbd.db"
+rm -f "$T/sumdbd.db-wal" "$T/sumdbd.db-shm"
+"$B/sumdbd" add -c "$T/sumdbd.conf" $(realmod_mv xmod) $(realmod_mv xtools) \
+    >"$T/out" 2>&1 || fail "add 4: $(cat "$T/out")"
+[ "$(F)" = 0 ] || fail "real-size modules added: $(cat "$T/out")"
+grep -q 'sumdb.test.example: 302 records, 0 problems' "$T/out" ||
+    fail "real-size modules added: $(cat "$T/out")"
+sqlite3 "$T/sumdbd.db" "SELECT CAST(text AS TEXT) FROM record WHERE id >= 300" \
+    >"$T/real.sum" || fail "reading the records"
+realmod_gosum xmod "$T/real.sum"
+realmod_gosum xtools "$T/real.sum"
+sqlite3 "$T/sumdbd.db" "UPDATE record SET text = CAST(replace(CAST(text AS TEXT), 'h1:', 'h1:A') AS BLOB) WHERE id = 301" ||
+    fail "sql"
+[ "$(F)" = 1 ] || fail "an altered real-size record: fsck did not find it: $(cat "$T/out")"
+grep -q "stored hash .* differs\|record 301" "$T/out" ||
+    fail "an altered real-size record: $(cat "$T/out")"
+echo "$NAME: real-size modules added: clean, the go command's records, an altered one found: ok"

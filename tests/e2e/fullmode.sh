@@ -11,9 +11,12 @@ mkdir -p "$T/home"
 "$B/xmodref" modtree "$T/proxy" example.com/hello@v1.0.0 \
     example.com/Upper/Mixed@v1.0.0 example.com/legacy@v2.0.0+incompatible \
     >"$T/hashes" || fail "module tree"
+# A real-size module too (x/tools), with the go command's hashes.
+realmod_add "$T/proxy" xtools
+realmod_hashes xtools >>"$T/hashes"
 upkey=$("$B/sumdbd" keygen -o "$T/up.key" $UP 2>/dev/null) || fail "keygen"
 "$B/sumdbd" keygen -o "$T/log.key" sumdb.test.example >/dev/null 2>&1
-start_upstream -gen $((N - 3)) -mods "$T/hashes"
+start_upstream -gen $((N - 4)) -mods "$T/hashes"
 U=http://127.0.0.1:$UPORT
 start_daemon "[mirror $UP]" "key = $upkey" "url = $U" "mode = full" "poll = 1s" \
     "fetch_timeout = 1s"
@@ -82,6 +85,7 @@ restart_daemon_with "[mirror $UP]" "key = $upkey" "url = $U" "mode = full" \
     "offline = yes"
 offline_go() {
 	consumer "$T/c.$GOV"
+	realmod_require "$T/c.$GOV" xtools
 	(cd "$T/c.$GOV" && goenv "$T/gp.$GOV" GOPROXY="file://$T/proxy" \
 	    GOSUMDB="$upkey $M" go mod download all) >"$T/out" 2>&1 ||
 	    fail "go mod download through the offline mirror: $(cat "$T/out")"
@@ -89,11 +93,13 @@ offline_go() {
 		grep -qxF "$p $v $zh" "$T/c.$GOV/go.sum" ||
 		    fail "go.sum: no '$p $v $zh'"
 	done <"$T/hashes"
+	realmod_gosum xtools "$T/c.$GOV/go.sum"
 }
 for_each_go offline_go
 "$B/xmodref" client "$upkey" "$M" example.com/gen/m7@v1.0.7 \
-    "example.com/gen/m$(( (N - 4) % 1000 ))@v1.0.$((N - 4))" >/dev/null ||
+    "example.com/gen/m$(( (N - 5) % 1000 ))@v1.0.$((N - 5))" >/dev/null ||
     fail "x/mod's client through the offline mirror"
 curl -s "$M/lookup/example.com/none@v1.0.0" | grep -q "not in mirrored log at tree $N" ||
     fail "offline miss"
+realmod_lookup "$M" xtools
 echo "$NAME: offline with the upstream stopped, the go command ($GOVS) verifies through the full mirror: ok"

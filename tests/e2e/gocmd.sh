@@ -11,13 +11,16 @@ mkdir -p "$T/home"
     example.com/hello@v1.1.0 example.com/Upper/Mixed@v1.0.0 \
     example.com/legacy@v2.0.0+incompatible example.com/later@v1.0.0 \
     >"$T/hashes" || fail "building the module tree"
+realmod_add "$T/proxy" xtools
 vkey=$("$B/sumdbd" keygen -o "$T/log.key" sumdb.test.example 2>/dev/null) ||
     fail "keygen"
 start_daemon
 
-# A consumer of three modules, one upper-case, one +incompatible.
+# A consumer of three modules, one upper-case, one +incompatible, and a
+# real-size one (x/tools, 2.4 MB in 1,267 files).
 mkconsumer() {
 	consumer "$1" v1.1.0
+	realmod_require "$1" xtools
 	cat >"$1/main.go" <<EOG
 package main
 
@@ -31,8 +34,10 @@ func main() { println(hello.V(), mixed.V(), legacy.V()) }
 EOG
 }
 
-# The go.sum lines must be exactly the hashes x/mod computes.
+# The go.sum lines must be exactly the hashes x/mod computes (and
+# x/tools's those the go command computed from the tree alone).
 check_gosum() {
+	realmod_gosum xtools "$1/go.sum"
 	while read -r p v zh mh; do
 		case "$p $v" in
 		"example.com/hello v1.0.0"|"example.com/later v1.0.0") continue;;
@@ -59,6 +64,7 @@ check_gosum "$T/c1"
 cmp -s "$T/gp1/pkg/sumdb/sumdb.test.example/latest" - <<EOF2 || fail "the go command's cached latest is not ours"
 $(curl -s "$URL/latest")
 EOF2
+realmod_lookup "$URL" xtools
 echo "$NAME: go mod download, build and verify with GOSUMDB=\"KEY URL\": ok"
 
 # 2. Through the GOPROXY route: only the key in GOSUMDB.

@@ -4,7 +4,8 @@
 # refused on every lookup, redirects to another host and a dead
 # upstream polled for over a minute.  Each is
 # refused (502) with the daemon's memory bounded, the reason logged,
-# and the daemon serving on; a redirect to another host is followed
+# and the daemon serving on (an honest HTTP GOPROXY's real-size module
+# is then hashed right); a redirect to another host is followed
 # only with redirect_other_hosts; the retry interval after failures
 # stays capped at the poll interval.
 . "$(dirname "$0")/lib.sh"
@@ -80,6 +81,30 @@ bomb headerbomb "$URL/lookup/example.com/hostile@v1.0.0" \
     "GOPROXY: .*response head, or larger than 65536 bytes" "the GOPROXY"
 bomb lengthbomb "$URL/lookup/example.com/hostile@v1.0.1" \
     "GOPROXY: .*body larger than" "the GOPROXY"
+
+# After them, an honest HTTP GOPROXY serving a real-size module (x/tools,
+# 2.4 MB): its body is read whole and hashed to the go command's record.
+realmod_add "$T/proxy" xtools
+for try in 1 2 3 4 5; do
+	HPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
+	python3 -m http.server --bind 127.0.0.1 --directory "$T/proxy" \
+	    "$HPORT" >"$T/http.log" 2>&1 &
+	HPID=$!
+	PIDS="$PIDS $HPID"
+	wait_for curl -sf -o /dev/null \
+	    "http://127.0.0.1:$HPORT/$(realmod_field xtools 2)/@v/list" && break
+	kill "$HPID" 2>/dev/null
+done
+kill -0 "$HPID" 2>/dev/null || fail "the HTTP GOPROXY did not start"
+nreload=$(grep -c 'goproxy changed' "$T/daemon.log")
+sed -i "s|^goproxy = .*|goproxy = http://127.0.0.1:$HPORT|" "$T/sumdbd.conf"
+kill -HUP "$DPID"
+wait_for sh -c "[ \$(grep -c 'goproxy changed' $T/daemon.log) -gt $nreload ]" ||
+    fail "the new goproxy not reloaded"
+realmod_lookup "$URL" xtools
+rss1=$(rss)
+[ $((rss1 - rss0)) -lt 65536 ] || fail "x/tools: RSS grew from $rss0 to $rss1 KiB"
+echo "$NAME: then x/tools (2.4 MB) from an honest HTTP GOPROXY: the go command's record, RSS $rss0 -> $rss1 KiB: ok"
 
 # An upstream that misbehaves on every lookup: the first max_evidence
 # refusals of a kind are kept, the rest only logged.

@@ -217,3 +217,92 @@ start_upstream() {
 		    fail "the upstream exited: $(tail -3 "$T/upstream.try")"
 	done
 }
+
+# Real-size modules (README, "Test data"): NAME is xmod (~150 KB), xtools
+# (~2.4 MB, 1,267 files) or gostd (~19 MB, 4,791 files), zipped from
+# Debian's Go sources by tests/realmods.sh once per build directory,
+# with the hashes the go command computed, in $B/realmods/hashes.
+REALMODS_SH=$(cd "$(dirname "$0")/.." && pwd)/realmods.sh
+
+# realmod_gen: make $B/realmods unless it is there.
+realmod_gen() {
+	[ -f "$B/realmods/hashes" ] || sh "$REALMODS_SH" "$B" ||
+	    fail "the real-size modules: tests/realmods.sh failed"
+}
+
+# realmod_add DIR NAME...: put the modules NAME into the GOPROXY tree DIR.
+realmod_add() {
+	rdir=$1
+	shift
+	realmod_gen
+	for rn; do
+		rp=$(realmod_field "$rn" 2) || exit 1
+		mkdir -p "$rdir/$rp/@v"
+		cp "$B/realmods/proxy/$rp/@v/"* "$rdir/$rp/@v/" ||
+		    fail "copying real-size module $rn"
+	done
+}
+
+# realmod_field NAME N: field N of NAME's line in $B/realmods/hashes
+# (2 path, 3 version, 4 zip h1, 5 go.mod h1, 6 zip bytes, 7 files).
+realmod_field() {
+	realmod_gen
+	awk -v n="$1" -v f="$2" '$1 == n { print $f; found = 1 }
+	    END { exit !found }' "$B/realmods/hashes" ||
+	    fail "no real-size module '$1'"
+}
+
+# realmod_mv NAME: its MODULE@VERSION.
+realmod_mv() {
+	echo "$(realmod_field "$1" 2)@$(realmod_field "$1" 3)"
+}
+
+# realmod_record NAME: its go.sum lines as the go command wrote them.
+realmod_record() {
+	realmod_gen
+	awk -v n="$1" '$1 == n { printf "%s %s %s\n%s %s/go.mod %s\n",
+	    $2, $3, $4, $2, $3, $5 }' "$B/realmods/hashes"
+}
+
+# realmod_hashes NAME...: modtree's lines "PATH VERSION ZIPH1 MODH1",
+# for an upstream's -mods.
+realmod_hashes() {
+	realmod_gen
+	for rn; do
+		awk -v n="$rn" '$1 == n { print $2, $3, $4, $5 }' \
+		    "$B/realmods/hashes"
+	done
+}
+
+# realmod_require DIR NAME...: DIR/go.mod requires the modules NAME.
+realmod_require() {
+	rdir=$1
+	shift
+	for rn; do
+		echo "require $(realmod_field "$rn" 2) $(realmod_field "$rn" 3)"
+	done >>"$rdir/go.mod"
+}
+
+# realmod_gosum NAME FILE: FILE (a go.sum) holds NAME's record.
+realmod_gosum() {
+	realmod_record "$1" >"$T/realmod.want"
+	grep -F -x -f "$T/realmod.want" "$2" >"$T/realmod.got"
+	cmp -s "$T/realmod.want" "$T/realmod.got" ||
+	    fail "$2: not the go command's record for $1:" \
+	    "want $(cat "$T/realmod.want"), got $(grep "^$(realmod_field "$1" 2) " "$2")"
+}
+
+# realmod_lookup BASE NAME: BASE/lookup/MODULE@VERSION answers 200 with
+# the go command's record, byte for byte: "id\n", the two lines, "\n".
+realmod_lookup() {
+	realmod_record "$2" >"$T/realmod.want"
+	rs=$(curl -s -o "$T/realmod.lookup" -w '%{http_code}' \
+	    "$1/lookup/$(realmod_mv "$2")")
+	[ "$rs" = 200 ] || fail "lookup of $(realmod_mv "$2"): $rs," \
+	    "$(head -c 300 "$T/realmod.lookup")"
+	sed 1d "$T/realmod.lookup" | head -c "$(wc -c <"$T/realmod.want")" |
+	    cmp -s - "$T/realmod.want" &&
+	    [ "$(sed -n 4p "$T/realmod.lookup")" = "" ] &&
+	    head -1 "$T/realmod.lookup" | grep -qx '[0-9][0-9]*' ||
+	    fail "lookup of $(realmod_mv "$2"): got $(head -4 "$T/realmod.lookup"), want the go command's $(cat "$T/realmod.want")"
+}

@@ -4,7 +4,9 @@
 #  (a) wrk, 256 connections for LOAD_SECONDS (default 60) over /latest,
 #      lookups of stored versions, full and partial hash tiles and full
 #      and partial data tiles (tests/load.lua): every answer 200, no
-#      socket error; requests/s and latency percentiles printed;
+#      socket error; requests/s and latency percentiles printed; two
+#      real-size modules (x/tools, x/mod) fetched, hashed and logged
+#      meanwhile, with the go command's records;
 #  (b) 2,000 idle and slowloris connections held open do not stop 200
 #      requests from being served, and none of them is dropped within
 #      the timeouts; at max_connections = 64 (one worker) further
@@ -30,13 +32,21 @@ while [ $i -lt $N ]; do
 	i=$((i + 1))
 done
 "$B/xmodref" modtree "$T/proxy" $mods >"$T/hashes" || fail "module tree"
+realmod_add "$T/proxy" xtools xmod
 "$B/sumdbd" keygen -o "$T/log.key" sumdb.test.example >/dev/null 2>&1 || fail "keygen"
 write_config "$T/sumdbd.conf" 1
 "$B/sumdbd" add -c "$T/sumdbd.conf" $mods >"$T/out" 2>&1 || fail "add: $(cat "$T/out")"
 start_daemon "[server]" "max_connections = 10000" \
     "max_connections_per_client = 10000"
 
-# (a) 256 connections, every route, no error.
+# (a) 256 connections, every route, no error; two real-size misses
+# 5 s in.
+(sleep 5
+for n in xtools xmod; do
+	curl -s -m 120 -o /dev/null -w '%{http_code} %{time_total}\n' \
+	    "$URL/lookup/$(realmod_mv $n)"
+done) >"$T/big" 2>&1 &
+BIGPID=$!
 wrk -t2 -c256 -d"${SECS}s" --timeout 60s -s "$LUA" "$URL" -- $N >"$T/wrk" 2>&1 ||
     fail "wrk: $(cat "$T/wrk")"
 grep -q '^load: requests' "$T/wrk" || fail "wrk: $(cat "$T/wrk")"
@@ -45,6 +55,12 @@ grep -q 'non-200 0, errors connect 0 read 0 write 0 status 0 timeout 0$' "$T/wrk
     ! grep -q 'Socket errors\|Non-2xx' "$T/wrk" || fail "errors under load: $(cat "$T/wrk")"
 kill -0 "$DPID" || fail "the daemon died under load"
 nreq=$(sed -n 's/^load: requests \([0-9]*\),.*/\1/p' "$T/wrk")
+wait "$BIGPID"
+[ "$(cut -d' ' -f1 "$T/big" | tr '\n' ' ')" = "200 200 " ] ||
+    fail "real-size lookups under load: $(cat "$T/big")"
+realmod_lookup "$URL" xtools
+realmod_lookup "$URL" xmod
+echo "$NAME: (a) real-size x/tools and x/mod looked up under load in $(cut -d' ' -f2 "$T/big" | tr '\n' ' ')s: the go command's records: ok"
 echo "$NAME: (a) $nreq requests on 256 connections in $SECS s, all 200, no socket error: ok"
 
 # (b) 2,000 idle and slowloris connections, timeouts long enough to

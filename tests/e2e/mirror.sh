@@ -11,6 +11,10 @@ mkdir -p "$T/home"
 "$B/xmodref" modtree "$T/proxy" example.com/hello@v1.0.0 \
     example.com/Upper/Mixed@v1.0.0 example.com/legacy@v2.0.0+incompatible \
     >"$T/hashes" || fail "module tree"
+# A real-size module (x/tools, 2.4 MB) with the go command's hashes: the
+# upstream logs 4 modules, then GEN generated records.
+realmod_add "$T/proxy" xtools
+realmod_hashes xtools >>"$T/hashes"
 upkey=$("$B/sumdbd" keygen -o "$T/up.key" $UP 2>/dev/null) || fail "keygen"
 "$B/sumdbd" keygen -o "$T/other.key" evil.example >/dev/null 2>&1
 "$B/sumdbd" keygen -o "$T/log.key" sumdb.test.example >/dev/null 2>&1
@@ -30,6 +34,7 @@ mlatest() { curl -s "$M/latest" | sed -n 2p; }
 through_mirror() {
 	c1=$T/c1.$GOV c2=$T/c2.$GOV
 	consumer "$c1"
+	realmod_require "$c1" xtools
 	(cd "$c1" && goenv "$T/gp1.$GOV" GOPROXY="file://$T/proxy" \
 	    GOSUMDB="$upkey $M" go mod download all) >"$T/out" 2>&1 ||
 	    fail "go mod download through the mirror: $(cat "$T/out")"
@@ -42,6 +47,8 @@ through_mirror() {
 	    GOSUMDB="$upkey" go mod download all) >"$T/out" 2>&1 ||
 	    fail "go mod download through the GOPROXY route: $(cat "$T/out")"
 	cmp -s "$c1/go.sum" "$c2/go.sum" || fail "the two routes wrote different go.sum"
+	realmod_gosum xtools "$c1/go.sum"
+	realmod_lookup "$M" xtools
 	[ "$(curl -s "$M/latest")" = "$(curl -s "http://127.0.0.1:$UPORT/latest")" ] ||
 	    fail "the mirror's checkpoint is not the upstream's"
 	echo "$NAME: the go command verifies through the mirror, directly and through GOPROXY: ok"
@@ -52,8 +59,8 @@ for_each_go through_mirror
 
 # The upstream grows: the mirror follows, proving each step.
 grow 300
-wait_for sh -c "[ \"\$(curl -s $M/latest | sed -n 2p)\" = $((GEN + 3)) ]" ||
-    fail "the mirror did not follow the upstream to $((GEN + 3))"
+wait_for sh -c "[ \"\$(curl -s $M/latest | sed -n 2p)\" = $((GEN + 4)) ]" ||
+    fail "the mirror did not follow the upstream to $((GEN + 4))"
 "$B/xmodref" consistent "$upkey" "$M" "$T/note.old" >/dev/null || fail "new tree inconsistent"
 "$B/xmodref" client "$upkey" "$M" example.com/gen/m5@v1.0.5 example.com/gen/m200@v1.0.2200 >/dev/null ||
     fail "x/mod's client through the mirror"
@@ -63,7 +70,7 @@ echo "$NAME: the mirror follows a growing upstream, trust bases stored with proo
 
 # 3. Attacks.  sync_attack KIND EVIDENCE: a refused /latest.
 sync_attack() {
-	wait_for sh -c "[ \"\$(curl -s $M/latest | sed -n 2p)\" = $((GEN + 3)) ]" ||
+	wait_for sh -c "[ \"\$(curl -s $M/latest | sed -n 2p)\" = $((GEN + 4)) ]" ||
 	    fail "$1: the mirror is not at the upstream's tree"
 	before=$(mlatest)
 	n0=$(evidence "$2")
@@ -83,7 +90,7 @@ attack forgedtile
 n0=$(evidence tile)
 wait_for sh -c "[ \$(sqlite3 $T/sumdbd.db \"SELECT count(*) FROM evidence WHERE kind = 'tile'\") -gt $n0 ]" ||
     fail "forgedtile: no 'tile' evidence"
-[ "$(mlatest)" = $((GEN + 3 - 10)) ] || fail "forgedtile: the mirror moved to $(mlatest)"
+[ "$(mlatest)" = $((GEN + 4 - 10)) ] || fail "forgedtile: the mirror moved to $(mlatest)"
 attack none
 [ "$(status "$URL/healthz")" = 200 ] || fail "healthz after refusals that do not freeze"
 sync_attack forksame fork
@@ -128,7 +135,7 @@ checkfork forklarger
 ! "$B/sumdbd" evidence -c "$T/sumdbd.conf" show 999999 2>/dev/null || fail "show of no evidence"
 "$B/sumdbd" unfreeze -c "$T/sumdbd.conf" $UP >/dev/null || fail "unfreeze"
 wait_for sh -c "[ \$(curl -s -o /dev/null -w '%{http_code}' $URL/healthz) = 200 ]" || fail "not unfrozen"
-wait_for sh -c "[ \"\$(curl -s $M/latest | sed -n 2p)\" = $((GEN + 3)) ]" ||
+wait_for sh -c "[ \"\$(curl -s $M/latest | sed -n 2p)\" = $((GEN + 4)) ]" ||
     fail "the mirror did not advance after unfreeze"
 echo "$NAME: bad signature, wrong key, rollback, forged tile, forks refused, evidence kept, frozen and unfrozen: ok"
 
@@ -160,8 +167,8 @@ n0=$(evidence conflict)
 attack duplicate
 GEN=$((GEN + 1))
 grow 0
-wait_for sh -c "[ \"\$(curl -s $M/latest | sed -n 2p)\" = $((GEN + 3)) ]" || fail "duplicate: no sync"
-n=$((GEN + 3))
+wait_for sh -c "[ \"\$(curl -s $M/latest | sed -n 2p)\" = $((GEN + 4)) ]" || fail "duplicate: no sync"
+n=$((GEN + 4))
 s=$(status "$M/tile/8/data/$(printf '%03d' $(( (n - 1) / 256 ))).p/$(( n % 256 ))")
 [ "$s" = 200 ] || fail "data tile with the duplicate: $s"
 [ "$(evidence conflict)" -gt "$n0" ] || fail "duplicate: no conflict evidence"

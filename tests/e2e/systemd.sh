@@ -127,6 +127,7 @@ fi
 C=$T/container
 mkdir -p "$C/etc" "$C/results" "$C/host" "$C/dropin" "$C/units"
 "$B/xmodref" modtree "$C/proxy" example.com/hello@v1.0.0 >/dev/null || fail "module tree"
+realmod_add "$C/proxy" xtools
 "$B/sumdbd" keygen -o "$C/etc/log.key" sumdb.test.example >/dev/null 2>&1 || fail "keygen"
 chmod 600 "$C/etc/log.key"
 cat >"$C/etc/sumdbd.conf" <<EOC
@@ -160,6 +161,7 @@ curl -s -m 10 -o supported.out -w '%{http_code}' \
     http://127.0.0.1:8080/sumdb/sumdb.test.example/supported >supported.code
 curl -s -m 30 -o lookup.out -w '%{http_code}' \
     http://127.0.0.1:8080/sumdb/sumdb.test.example/lookup/example.com/hello@v1.0.0 >lookup.code
+. /results/realmod.sh
 systemctl reload $u; echo $? >reload.rc
 systemctl show -p ActiveState,SubState $u >show.reload
 systemctl stop $u; echo $? >stop.rc
@@ -167,6 +169,11 @@ systemctl show -p Result,ExecMainStatus,ActiveState $u >show.stop
 stat -c '%a %u' /var/lib/private/sumdbd/sumdbd.db >db.stat
 journalctl -u $u --no-pager -o cat >journal
 echo done >done
+EOR
+# And a real-size module (x/tools), hashed inside the sandbox.
+cat >"$C/results/realmod.sh" <<EOR
+curl -s -m 60 -o realmod.out -w '%{http_code}' \
+    http://127.0.0.1:8080/sumdb/sumdb.test.example/lookup/$(realmod_mv xtools) >realmod.code
 EOR
 # Bind / once, privately: nspawn will not boot "/" itself.
 U=$ROOT/usr/local
@@ -195,7 +202,12 @@ echo "$NAME: under systemd: started, Type=notify, running: ok"
 [ "$(cat "$R_/lookup.code")" = 200 ] || fail "lookup: $(cat "$R_/lookup.code") $(cat "$R_/lookup.out")"
 grep -q '^example.com/hello v1.0.0 h1:' "$R_/lookup.out" || fail "lookup: $(cat "$R_/lookup.out")"
 grep -q '^— sumdb.test.example ' "$R_/lookup.out" || fail "lookup not signed: $(cat "$R_/lookup.out")"
-echo "$NAME: under systemd: key from the credential, lookup fetched, stored, signed: ok"
+[ "$(cat "$R_/realmod.code")" = 200 ] ||
+    fail "real-size lookup: $(cat "$R_/realmod.code") $(head -c 300 "$R_/realmod.out")"
+realmod_record xtools >"$T/realmod.want"
+sed -n 2,3p "$R_/realmod.out" | cmp -s - "$T/realmod.want" ||
+    fail "real-size lookup: $(head -3 "$R_/realmod.out"), want the go command's $(cat "$T/realmod.want")"
+echo "$NAME: under systemd: key from the credential, lookups fetched (x/tools, 2.4 MB, too), stored, signed: ok"
 [ "$(cat "$R_/reload.rc")" = 0 ] || fail "systemctl reload failed"
 grep -qx ActiveState=active "$R_/show.reload" || fail "after reload: $(cat "$R_/show.reload")"
 grep -q SIGHUP "$R_/journal" || fail "no SIGHUP in the journal"

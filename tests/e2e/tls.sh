@@ -32,6 +32,7 @@ mkcert sumdbd-first
     example.com/hello@v1.1.0 example.com/Upper/Mixed@v1.0.0 \
     example.com/legacy@v2.0.0+incompatible >"$T/hashes" ||
     fail "building the module tree"
+realmod_add "$T/proxy" xmod
 vkey=$("$B/sumdbd" keygen -o "$T/log.key" sumdb.test.example 2>/dev/null) ||
     fail "keygen"
 
@@ -58,6 +59,7 @@ grep -q 'TLS on 127.0.0.1' "$T/daemon.log" || fail "no TLS start message"
 
 # 1. The go command, over HTTPS with the test CA.
 consumer "$T/c"
+realmod_require "$T/c" xmod
 cat >"$T/c/main.go" <<EOG
 package main
 
@@ -81,13 +83,16 @@ while read -r p v zh mh; do
 	grep -qxF "$p $v/go.mod $mh" "$T/c/go.sum" ||
 	    fail "go.sum: no '$p $v/go.mod $mh'"
 done <"$T/hashes"
+realmod_gosum xmod "$T/c/go.sum"
+(CURL_CA_BUNDLE=$T/ca.pem; export CURL_CA_BUNDLE; realmod_lookup "$URL" xmod) ||
+    exit 1
 # Without the CA the go command must refuse the server.
 rm -rf "$T/gp2"
 (cd "$T/c" && rm -f go.sum && goenv "$T/gp2" GOPROXY="file://$T/proxy" \
     GOSUMDB="$vkey $URL" go mod download all) >"$T/out" 2>&1 &&
     fail "the go command trusted the server without the test CA"
 grep -q 'certificate' "$T/out" || fail "no certificate error: $(cat "$T/out")"
-echo "$NAME: the go command verifies modules over HTTPS with the test CA, and refuses without it: ok"
+echo "$NAME: the go command verifies modules (x/mod's real tree too) over HTTPS with the test CA, and refuses without it: ok"
 
 # 2. Protocol versions.  The TLS 1.1 probe must work against a server
 # that allows it, or its failure below would prove nothing.

@@ -20,18 +20,21 @@ tufjs() {
 }
 
 "$B/xmodref" modtree "$T/proxy" example.com/hello@v1.0.0 >/dev/null || fail "modtree"
+# And a real-size module (x/tools, 2.4 MB): the first bundle carries it.
+realmod_add "$T/proxy" xtools
 vkey=$("$B/sumdbd" keygen -o "$T/log.key" sumdb.test.example 2>/dev/null) || fail "keygen"
 write_config "$T/sumdbd.conf" 1 "[tuf]" "keys = $T/tuf.keys"
 "$B/sumdbd" tuf init -c "$T/sumdbd.conf" -n 2 -t 2 "$T/root1" >/dev/null ||
     fail "tuf init"
 [ "$(stat -c %a "$T/tuf.keys")" = 600 ] || fail "online keys file mode"
 [ "$(ls "$T/root1" | wc -l)" = 2 ] || fail "root keys"
-"$B/sumdbd" add -c "$T/sumdbd.conf" example.com/hello@v1.0.0 >/dev/null || fail "add"
+"$B/sumdbd" add -c "$T/sumdbd.conf" example.com/hello@v1.0.0 $(realmod_mv xtools) \
+    >/dev/null || fail "add"
 start_daemon "[tuf]" "keys = $T/tuf.keys" "resign = 2s"
 curl -sf "$URL/tuf/1.root.json" >"$T/1.root.json" || fail "1.root.json"
 [ "$(status "$URL/tuf/2.root.json")" = 404 ] || fail "2.root.json before rotation"
 
-tufjs sumdb.test.example/bundles/0-1 >"$T/out" 2>&1 || fail "tuf-js: $(cat "$T/out")"
+tufjs sumdb.test.example/bundles/0-2 >"$T/out" 2>&1 || fail "tuf-js: $(cat "$T/out")"
 grep -q "^sumdb.test.example/key " "$T/out" || fail "tuf-js: $(cat "$T/out")"
 [ "$(cat "$T/targets/sumdb.test.example_key")" = "$vkey" ] || fail "key target"
 curl -s "$URL/latest" | cmp -s - "$T/targets/sumdb.test.example_latest" ||
@@ -55,7 +58,7 @@ ts2=$(curl -s "$URL/tuf/timestamp.json" | sed 's/.*"_type":"timestamp".*"version
 "$B/xmodref" modtree "$T/proxy" example.com/hello@v1.1.0 >/dev/null
 [ "$(status "$URL/lookup/example.com/hello@v1.1.0")" = 200 ] || fail "lookup"
 sleep 1.5
-tufjs sumdb.test.example/bundles/1-2 >"$T/out" 2>&1 ||
+tufjs sumdb.test.example/bundles/2-3 >"$T/out" 2>&1 ||
     fail "tuf-js after re-signing: $(cat "$T/out")"
 curl -s "$URL/latest" | cmp -s - "$T/targets/sumdb.test.example_latest" ||
     fail "latest target after growth"
@@ -70,13 +73,17 @@ database = $T/b.db
 key = $vkey
 offline = yes
 EOC
-for b in 0-1 1-2; do
+for b in 0-2 2-3; do
 	"$B/sumdbd" import -c "$T/b.conf" "$T/targets/sumdb.test.example_bundles_$b" \
 	    >"$T/out" 2>&1 || fail "import of bundle $b: $(cat "$T/out")"
 done
 [ "$(sqlite3 "$T/b.db" "SELECT note FROM checkpoint ORDER BY size DESC LIMIT 1")" = \
     "$(curl -s "$URL/latest")" ] || fail "the imported tree differs"
-echo "$NAME: the daemon publishes bundles per trust base; imported offline: ok"
+sqlite3 "$T/b.db" "SELECT CAST(text AS TEXT) FROM record" >"$T/b.sum" ||
+    fail "reading the imported records"
+realmod_gosum xtools "$T/b.sum"
+realmod_lookup "$URL" xtools
+echo "$NAME: the daemon publishes bundles per trust base; imported offline, x/tools's record the go command's: ok"
 
 # sumdbd import from the TUF repository itself, from the pinned root:
 # the whole client workflow, then every bundle in order.

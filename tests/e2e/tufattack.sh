@@ -9,10 +9,13 @@
 . "$(dirname "$0")/lib.sh"
 
 "$B/xmodref" modtree "$T/proxy" example.com/hello@v1.0.0 example.com/hello@v1.1.0 >/dev/null || fail "modtree"
+# And a real-size module (x/mod's tree), logged with the first record.
+realmod_add "$T/proxy" xmod
 vkey=$("$B/sumdbd" keygen -o "$T/log.key" sumdb.test.example 2>/dev/null) || fail "keygen"
 write_config "$T/sumdbd.conf" 1 "[tuf]" "keys = $T/tuf.keys"
 "$B/sumdbd" tuf init -c "$T/sumdbd.conf" -n 2 -t 2 "$T/root1" >/dev/null || fail "tuf init"
-"$B/sumdbd" add -c "$T/sumdbd.conf" example.com/hello@v1.0.0 >/dev/null 2>&1 || fail "add"
+"$B/sumdbd" add -c "$T/sumdbd.conf" example.com/hello@v1.0.0 $(realmod_mv xmod) \
+    >/dev/null 2>&1 || fail "add"
 start_daemon "[tuf]" "keys = $T/tuf.keys" "resign = 1h"
 [ "$(status "$URL/lookup/example.com/hello@v1.1.0")" = 200 ] || fail "lookup"
 i=0
@@ -80,7 +83,10 @@ refused() {	# refused NAME STATUS PATTERN
 # The good repository imports.
 [ "$(imp "$R" "$T/good")" = 0 ] || fail "good repository: $(cat "$T/out")"
 before=$(state_of)
-[ "$before" = "2 2" ] || fail "good repository imported '$before'"
+[ "$before" = "3 3" ] || fail "good repository imported '$before'"
+sqlite3 "$DBF" "SELECT CAST(text AS TEXT) FROM record" >"$T/b.sum" ||
+    fail "reading the imported records"
+realmod_gosum xmod "$T/b.sum"
 
 # Rollback of the timestamp, against the trusted state.
 variant

@@ -10,6 +10,11 @@
 //	xmodref sign SKEY FILE      note.Sign the text in FILE
 //	xmodref keycheck SKEY VKEY  both keys parse, sign and verify each other
 //	xmodref modtree DIR M@V...  write a GOPROXY tree of test modules in DIR
+//	xmodref realmod DIR M@V SRCDIR
+//	                            add M@V to the GOPROXY tree in DIR, zipped
+//	                            from the real source tree SRCDIR as
+//	                            zip.CreateFromDir does, with go.mod
+//	                            "module M"; print "M V ziph1 modh1 files"
 //	xmodref consistent VKEY URL NOTE...
 //	                            each signed NOTE verifies and the tree at
 //	                            URL/latest extends it, proven through
@@ -36,6 +41,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/semver"
@@ -43,6 +49,7 @@ import (
 	"golang.org/x/mod/sumdb/dirhash"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
+	modzip "golang.org/x/mod/zip"
 )
 
 func die(format string, args ...interface{}) {
@@ -80,6 +87,11 @@ func main() {
 		keycheck(os.Args[2], os.Args[3])
 	case "modtree":
 		modtree(os.Args[2], os.Args[3:])
+	case "realmod":
+		if len(os.Args) != 5 {
+			die("usage: xmodref realmod DIR M@V SRCDIR")
+		}
+		realmod(os.Args[2], os.Args[3], os.Args[4])
 	case "consistent":
 		consistent(os.Args[2], os.Args[3], os.Args[4:])
 	case "client":
@@ -787,6 +799,105 @@ func modtree(dir string, mods []string) {
 		must(err)
 		fmt.Printf("%s %s %s %s\n", path, vers, zh, mh)
 	}
+}
+
+// A file of a module zip: on disk, or in memory (the rewritten go.mod).
+type realFile struct {
+	rel, disk string
+	data      []byte
+	info      os.FileInfo
+}
+
+type memInfo struct {
+	name string
+	size int64
+}
+
+func (i memInfo) Name() string       { return i.name }
+func (i memInfo) Size() int64        { return i.size }
+func (i memInfo) Mode() os.FileMode  { return 0644 }
+func (i memInfo) ModTime() time.Time { return time.Time{} }
+func (i memInfo) IsDir() bool        { return false }
+func (i memInfo) Sys() interface{}   { return nil }
+
+func (f realFile) Path() string                { return f.rel }
+func (f realFile) Lstat() (os.FileInfo, error) { return f.info, nil }
+func (f realFile) Open() (io.ReadCloser, error) {
+	if f.disk == "" {
+		return io.NopCloser(bytes.NewReader(f.data)), nil
+	}
+	return os.Open(f.disk)
+}
+
+// realmod zips the source tree src as module mv into the GOPROXY tree
+// dir.  The files are those zip.CreateFromDir would take (x/mod's own
+// CheckDir lists them: no nested modules, vendored packages, VCS
+// directories or symbolic links), except that the root go.mod, added
+// if missing, is "module PATH" with the source's go directive, so the
+// tree serves under a test path and requires nothing.
+func realmod(dir, mv, src string) {
+	i := strings.LastIndex(mv, "@")
+	if i < 0 {
+		die("realmod: %q: want PATH@VERSION", mv)
+	}
+	m := module.Version{Path: mv[:i], Version: mv[i+1:]}
+	if err := module.Check(m.Path, m.Version); err != nil {
+		die("realmod: %v", err)
+	}
+	cf, err := modzip.CheckDir(src)
+	if err != nil {
+		die("realmod: %s: %v", src, err)
+	}
+	goVers := "1.17"
+	if old, err := os.ReadFile(filepath.Join(src, "go.mod")); err == nil {
+		for _, line := range strings.Split(string(old), "\n") {
+			if f := strings.Fields(line); len(f) == 2 && f[0] == "go" {
+				goVers = f[1]
+			}
+		}
+	}
+	gomod := []byte(fmt.Sprintf("module %s\n\ngo %s\n", m.Path, goVers))
+	files := []modzip.File{realFile{rel: "go.mod", data: gomod,
+		info: memInfo{"go.mod", int64(len(gomod))}}}
+	for _, p := range cf.Valid {
+		rel, err := filepath.Rel(src, p)
+		must(err)
+		rel = filepath.ToSlash(rel)
+		if rel == "go.mod" {
+			continue
+		}
+		info, err := os.Lstat(p)
+		must(err)
+		files = append(files, realFile{rel: rel, disk: p, info: info})
+	}
+	ep, _ := module.EscapePath(m.Path)
+	ev, _ := module.EscapeVersion(m.Version)
+	vdir := filepath.Join(dir, ep, "@v")
+	must(os.MkdirAll(vdir, 0755))
+	zipPath := filepath.Join(vdir, ev+".zip")
+	zf, err := os.Create(zipPath)
+	must(err)
+	if err := modzip.Create(zf, m, files); err != nil {
+		die("realmod: %v", err)
+	}
+	must(zf.Close())
+	if _, err := modzip.CheckZip(m, zipPath); err != nil {
+		die("realmod: %v", err)
+	}
+	must(os.WriteFile(filepath.Join(vdir, ev+".mod"), gomod, 0644))
+	must(os.WriteFile(filepath.Join(vdir, ev+".info"),
+		[]byte(fmt.Sprintf("{\"Version\":%q,\"Time\":\"2024-01-01T00:00:00Z\"}\n", m.Version)), 0644))
+	lf, err := os.OpenFile(filepath.Join(vdir, "list"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0644)
+	must(err)
+	fmt.Fprintln(lf, m.Version)
+	must(lf.Close())
+	zh, err := dirhash.HashZip(zipPath, dirhash.Hash1)
+	must(err)
+	mh, err := dirhash.Hash1([]string{"go.mod"}, func(string) (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(gomod)), nil
+	})
+	must(err)
+	fmt.Printf("%s %s %s %s %d\n", m.Path, m.Version, zh, mh, len(files))
 }
 
 func must(err error) {
