@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -171,12 +170,6 @@ main(int argc, char **argv)
 
 	memset(&env, 0, sizeof(env));
 	log_init(1, 0);
-	/*
-	 * libzip's mktime() in the hashing threads sets the time zone up on
-	 * first use; done here, before any thread, later calls only read it
-	 * (glibc locks it, but ThreadSanitizer cannot see that lock).
-	 */
-	tzset();
 	if (sodium_init() < 0)
 		fatalx("libsodium cannot be initialised");
 	if (argc >= 2 && strcmp(argv[1], "keygen") == 0)
