@@ -33,6 +33,8 @@ else ifeq ($(TSAN),1)
 # to what workers and the main thread share).
 O	= build-tsan
 SANFLAGS = -fsanitize=thread -fno-omit-frame-pointer
+# glibc's own locking, which TSan cannot see: tests/tsan.supp says why.
+export TSAN_OPTIONS = suppressions=$(CURDIR)/tests/tsan.supp
 else
 O	= build
 SANFLAGS =
