@@ -356,8 +356,8 @@ int	modfetch(struct env *env, const char *goproxy, const char *path,
 /* Hashes running now (any thread may ask). */
 int64_t	modfetch_hashing(void);
 /*
- * Main thread, at exit: forget the hashes in flight; their callbacks
- * never run, and each thread frees its own when it ends.
+ * Main thread, at exit: wait for the hashes in flight and drop them;
+ * their callbacks never run.
  */
 void	modfetch_stop(void);
 

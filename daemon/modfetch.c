@@ -46,17 +46,11 @@ struct modfetch {
 	int			 modr, zipr;	/* SUMDB_E* */
 	char			 modh[SUMDB_H1_SIZE];
 	char			 ziph[SUMDB_H1_SIZE];
-	int			 finished;	/* under hashmu */
-	int			 abandoned;	/* under hashmu */
 };
 TAILQ_HEAD(modfetchlist, modfetch);
 
-/*
- * The hashes in flight (main thread), and what a hashing thread and
- * modfetch_stop() decide under hashmu: who frees.
- */
+/* The hashes in flight (main thread); each is joined before it is freed. */
 static struct modfetchlist	 hashing = TAILQ_HEAD_INITIALIZER(hashing);
-static pthread_mutex_t		 hashmu = PTHREAD_MUTEX_INITIALIZER;
 static int64_t			 nhashing;	/* atomic: /metrics */
 
 static void
@@ -78,15 +72,8 @@ hash_thread(void *arg)
 
 	if ((m->modr = dirhash_gomod(m->modp, m->modlen, m->modh)) == 0)
 		m->zipr = dirhash_zip_fd(m->zipfd, m->prefix, m->ziph);
-	pthread_mutex_lock(&hashmu);
-	m->finished = 1;
-	if (m->abandoned) {
-		pthread_mutex_unlock(&hashmu);
-		modfetch_free(m);
-		return NULL;
-	}
+	/* libevent's threading is on: this wakes the main loop. */
 	event_active(m->ev, EV_READ, 0);
-	pthread_mutex_unlock(&hashmu);
 	return NULL;
 }
 
@@ -287,20 +274,15 @@ modfetch_stop(void)
 {
 	struct modfetch	*m;
 
-	pthread_mutex_lock(&hashmu);
+	/*
+	 * Wait for each: a thread left running would still use libcrypto
+	 * while exit() tears OpenSSL down (ThreadSanitizer saw the crash).
+	 * A hash ends within DIRHASH_ZIP_MAX bytes of work.
+	 */
 	while ((m = TAILQ_FIRST(&hashing)) != NULL) {
 		TAILQ_REMOVE(&hashing, m, entry);
 		__atomic_sub_fetch(&nhashing, 1, __ATOMIC_RELAXED);
-		event_free(m->ev);
-		m->ev = NULL;
-		if (m->finished) {
-			pthread_join(m->tid, NULL);
-			modfetch_free(m);
-		} else {
-			/* It frees m when it is done. */
-			m->abandoned = 1;
-			pthread_detach(m->tid);
-		}
+		pthread_join(m->tid, NULL);
+		modfetch_free(m);
 	}
-	pthread_mutex_unlock(&hashmu);
 }
