@@ -392,7 +392,11 @@ privlog_free(struct env *env)
 	modfetch_stop();
 	if (db == NULL)
 		return;
-	/* Fetches in flight keep their pending until they call back. */
+	/* The loop has stopped: no fetch in flight calls back any more. */
+	while ((p = TAILQ_FIRST(&db->fetching)) != NULL) {
+		TAILQ_REMOVE(&db->fetching, p, entry);
+		pending_drop(p);
+	}
 	while ((p = TAILQ_FIRST(&db->ready)) != NULL) {
 		TAILQ_REMOVE(&db->ready, p, entry);
 		pending_drop(p);
