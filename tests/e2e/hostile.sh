@@ -85,17 +85,7 @@ bomb lengthbomb "$URL/lookup/example.com/hostile@v1.0.1" \
 # After them, an honest HTTP GOPROXY serving a real-size module (x/tools,
 # 2.4 MB): its body is read whole and hashed to the go command's record.
 realmod_add "$T/proxy" xtools
-for try in 1 2 3 4 5; do
-	HPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
-	python3 -m http.server --bind 127.0.0.1 --directory "$T/proxy" \
-	    "$HPORT" >"$T/http.log" 2>&1 &
-	HPID=$!
-	PIDS="$PIDS $HPID"
-	wait_for curl -sf -o /dev/null \
-	    "http://127.0.0.1:$HPORT/$(realmod_field xtools 2)/@v/list" && break
-	kill "$HPID" 2>/dev/null
-done
-kill -0 "$HPID" 2>/dev/null || fail "the HTTP GOPROXY did not start"
+serve_http "$T/proxy" "$(realmod_field xtools 2)/@v/list"
 nreload=$(grep -c 'goproxy changed' "$T/daemon.log")
 sed -i "s|^goproxy = .*|goproxy = http://127.0.0.1:$HPORT|" "$T/sumdbd.conf"
 kill -HUP "$DPID"

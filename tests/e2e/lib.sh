@@ -306,3 +306,20 @@ realmod_lookup() {
 	    head -1 "$T/realmod.lookup" | grep -qx '[0-9][0-9]*' ||
 	    fail "lookup of $(realmod_mv "$2"): got $(head -4 "$T/realmod.lookup"), want the go command's $(cat "$T/realmod.want")"
 }
+
+# serve_http DIR PATH: python3's http.server over DIR on a free port,
+# retried on another port when one is taken, until PATH answers; sets
+# HPORT and HPID.
+serve_http() {
+	for try in 1 2 3 4 5; do
+		HPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
+		python3 -m http.server --bind 127.0.0.1 --directory "$1" \
+		    "$HPORT" >"$T/http.log" 2>&1 &
+		HPID=$!
+		PIDS="$PIDS $HPID"
+		wait_for curl -sf -o /dev/null "http://127.0.0.1:$HPORT/$2" &&
+		    return 0
+		kill "$HPID" 2>/dev/null
+	done
+	fail "the HTTP server on $1 did not start"
+}

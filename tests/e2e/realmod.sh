@@ -45,17 +45,8 @@ echo "$NAME: sumdbd add -p file://: the go command's records: ok"
 
 # 3. The same over HTTP, the zips as real-size response bodies: lookups
 # in the daemon (into another new database) and sumdbd add -p http://.
-for try in 1 2 3 4 5; do
-	SPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
-	python3 -m http.server --bind 127.0.0.1 --directory "$T/proxy" \
-	    "$SPORT" >"$T/http.log" 2>&1 &
-	HPID=$!
-	PIDS="$PIDS $HPID"
-	wait_for curl -sf -o /dev/null \
-	    "http://127.0.0.1:$SPORT/$(realmod_field xmod 2)/@v/list" && break
-	kill "$HPID" 2>/dev/null
-done
-kill -0 "$HPID" 2>/dev/null || fail "the HTTP GOPROXY did not start"
+serve_http "$T/proxy" "$(realmod_field xmod 2)/@v/list"
+SPORT=$HPORT
 HPROXY=http://127.0.0.1:$SPORT
 # with_goproxy URL [LINES]: restart on a config with goproxy = URL.
 with_goproxy() {
