@@ -45,13 +45,17 @@ ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 SUMDB_SRCS = daemon/sumdb/encode.c daemon/sumdb/note.c daemon/sumdb/tlog.c \
 	  daemon/sumdb/tile.c daemon/sumdb/record.c daemon/sumdb/modpath.c \
 	  daemon/sumdb/dirhash.c
-DAEMON_SRCS = daemon/main.c daemon/log.c daemon/keygen.c daemon/setup.c \
-	  daemon/logw.c daemon/fetch.c daemon/modfetch.c daemon/http.c \
-	  daemon/serve.c daemon/privlog.c daemon/add.c daemon/mirror.c \
-	  daemon/tufrepo.c daemon/bundle.c daemon/tufclient.c daemon/audit.c \
-	  daemon/fsck.c daemon/evidence.c daemon/client.c daemon/conn.c \
-	  daemon/reload.c daemon/metrics.c daemon/cache.c \
-	  daemon/httpparse.c
+CORE_SRCS = daemon/log.c daemon/env.c daemon/fetch.c daemon/audit.c \
+	  daemon/bundle.c daemon/tufrepo.c daemon/reload.c
+HTTP_SRCS = daemon/http/server.c daemon/http/conn.c daemon/http/parse.c \
+	  daemon/http/serve.c daemon/http/cache.c daemon/http/metrics.c
+PRIVLOG_SRCS = daemon/privlog/batch.c daemon/privlog/writer.c \
+	  daemon/privlog/modfetch.c
+MIRROR_SRCS = daemon/mirror/sync.c
+CMD_SRCS = daemon/cmd/keygen.c daemon/cmd/add.c daemon/cmd/fsck.c \
+	  daemon/cmd/evidence.c daemon/cmd/client.c daemon/cmd/import.c
+DAEMON_SRCS = daemon/main.c $(CORE_SRCS) $(HTTP_SRCS) $(PRIVLOG_SRCS) \
+	  $(MIRROR_SRCS) $(CMD_SRCS)
 STORE_SRCS = store/store.c
 TUF_SRCS = tuf/json.c tuf/tuf.c
 CONFIG_SRCS = config/config.c
@@ -61,7 +65,7 @@ STORE_OBJS = $(STORE_SRCS:%.c=$(O)/%.o)
 TUF_OBJS = $(TUF_SRCS:%.c=$(O)/%.o)
 CONFIG_OBJS = $(CONFIG_SRCS:%.c=$(O)/%.o)
 DAEMON_OBJS = $(DAEMON_SRCS:%.c=$(O)/%.o)
-HEADERS	= daemon/sumdb/sumdb.h daemon/daemon.h store/store.h config/config.h \
+HEADERS	= daemon/sumdb/sumdb.h daemon/sumdbd.h store/store.h config/config.h \
 	  tuf/tuf.h
 
 TESTS	= $(O)/tests/sumdb_test $(O)/tests/store_test $(O)/tests/config_test \
@@ -230,7 +234,7 @@ $(O)/tests/fuzz/audit.o: daemon/audit.c
 $(O)/fuzz/note $(O)/fuzz/key $(O)/fuzz/tilepath $(O)/fuzz/lookuppath \
 	  $(O)/fuzz/record $(O)/fuzz/datatile $(O)/fuzz/lookup: $(O)/libsumdb.a
 $(O)/fuzz/tufjson: $(O)/libtuf.a
-$(O)/fuzz/http: $(O)/daemon/httpparse.o
+$(O)/fuzz/http: $(O)/daemon/http/parse.o
 $(O)/fuzz/config: $(O)/libconfig.a
 $(O)/fuzz/bundle $(O)/fuzz/audit: $(O)/libdaemon-fuzz.a $(O)/libstore.a \
 	  $(O)/libconfig.a $(O)/libtuf.a $(O)/libsumdb.a

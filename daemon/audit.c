@@ -20,7 +20,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "daemon.h"
+#include "sumdbd.h"
 #include "store.h"
 
 /* The h1 of an empty go.mod: what truncated downloads hash to. */

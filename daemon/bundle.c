@@ -30,7 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "sumdbd.h"
 #include "store.h"
 
 #define BUNDLE_MAGIC	"sumdbd bundle 1\n"

@@ -36,7 +36,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "sumdbd.h"
 
 #define MAX_REDIRECTS	5
 #define MAX_HEAD	(64 << 10)	/* status line and header fields */

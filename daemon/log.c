@@ -10,7 +10,7 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "daemon.h"
+#include "sumdbd.h"
 
 static int	 log_verbose;
 static int	 log_syslog;

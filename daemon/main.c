@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "sumdbd.h"
 
 #define DEFAULT_CONFIG	"/etc/sumdbd/sumdbd.conf"
 

@@ -23,7 +23,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "daemon.h"
+#include "sumdbd.h"
 
 /* Replace *dst with a copy of src (or NULL); 0, or -1 keeping *dst. */
 static int

@@ -9,7 +9,7 @@
  */
 
 #include "fuzz.h"
-#include "daemon.h"
+#include "sumdbd.h"
 
 static void
 check(const char *p, size_t len, size_t max)

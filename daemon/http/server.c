@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "sumdbd.h"
 #include "store.h"
 
 /* The database a "/sumdb/NAME/..." path names, and the rest after it. */

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon.h"
+#include "sumdbd.h"
 #include "store.h"
 #include "sumdb.h"
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon.h"
+#include "sumdbd.h"
 
 #define CACHE_BUCKETS	4096	/* a power of two */
 

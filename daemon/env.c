@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "sumdbd.h"
 #include "store.h"
 #include "sumdb.h"
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon.h"
+#include "sumdbd.h"
 #include "sumdb.h"
 
 struct addrun;

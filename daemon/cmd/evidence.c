@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "sumdbd.h"
 #include "store.h"
 
 static const char usage[] =

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "daemon.h"
+#include "sumdbd.h"
 #include "store.h"
 #include "sumdb.h"
 

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "daemon.h"
+#include "sumdbd.h"
 
 static const char *const routes[RT_MAX] = {
 	"supported", "latest", "lookup", "tile", "tuf", "audit", "metrics",

@@ -1,10 +1,10 @@
 /*
- * daemon.h: the sumdbd program: shared state and the prototypes of
+ * sumdbd.h: the sumdbd program: shared state and the prototypes of
  * the files in daemon/, sectioned by file.
  */
 
-#ifndef DAEMON_H
-#define DAEMON_H
+#ifndef SUMDBD_H
+#define SUMDBD_H
 
 #include <sys/queue.h>
 
@@ -494,4 +494,4 @@ int	cmd_export(int argc, char **argv);
 int	cmd_import(int argc, char **argv);
 const char *refusal_name(enum refusal r);
 
-#endif /* DAEMON_H */
+#endif /* SUMDBD_H */

@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "sumdbd.h"
 #include "store.h"
 #include "tuf.h"
 

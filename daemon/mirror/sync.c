@@ -29,7 +29,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "daemon.h"
+#include "sumdbd.h"
 #include "store.h"
 
 #define V_OK		0

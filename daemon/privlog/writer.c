@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon.h"
+#include "sumdbd.h"
 #include "store.h"
 #include "sumdb.h"
 

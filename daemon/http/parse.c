@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "daemon.h"
+#include "sumdbd.h"
 
 #define HEADERS_MAX	100	/* header fields in one request */
 

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "sumdbd.h"
 #include "sumdb.h"
 
 static void

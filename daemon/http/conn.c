@@ -50,7 +50,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "sumdbd.h"
 
 #define C_IDLE		0
 #define C_READING	1

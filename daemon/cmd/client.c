@@ -25,7 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "sumdbd.h"
 #include "store.h"
 
 #define DEFAULT_CONF	"/etc/sumdbd/sumdbd.conf"

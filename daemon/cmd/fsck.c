@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon.h"
+#include "sumdbd.h"
 #include "store.h"
 
 struct fsck {
