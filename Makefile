@@ -45,17 +45,17 @@ ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 SUMDB_SRCS = daemon/sumdb/encode.c daemon/sumdb/note.c daemon/sumdb/tlog.c \
 	  daemon/sumdb/tile.c daemon/sumdb/record.c daemon/sumdb/modpath.c \
 	  daemon/sumdb/dirhash.c
-CORE_SRCS = daemon/log.c daemon/env.c daemon/fetch.c daemon/audit.c \
-	  daemon/bundle.c daemon/tufrepo.c daemon/reload.c
+CORE_SRCS = daemon/log.c daemon/env.c daemon/db.c daemon/handoff.c \
+	  daemon/privacy.c daemon/fetch.c daemon/audit.c daemon/bundle.c \
+	  daemon/tufrepo.c daemon/reload.c
 HTTP_SRCS = daemon/http/server.c daemon/http/conn.c daemon/http/parse.c \
-	  daemon/http/serve.c daemon/http/cache.c daemon/http/metrics.c
+	  daemon/http/serve.c daemon/http/cache.c daemon/http/metrics.c \
+	  daemon/http/audit.c
 PRIVLOG_SRCS = daemon/privlog/batch.c daemon/privlog/writer.c \
 	  daemon/privlog/modfetch.c
 MIRROR_SRCS = daemon/mirror/sync.c
 CMD_SRCS = daemon/cmd/keygen.c daemon/cmd/add.c daemon/cmd/fsck.c \
 	  daemon/cmd/evidence.c daemon/cmd/client.c daemon/cmd/import.c
-DAEMON_SRCS = daemon/main.c $(CORE_SRCS) $(HTTP_SRCS) $(PRIVLOG_SRCS) \
-	  $(MIRROR_SRCS) $(CMD_SRCS)
 STORE_SRCS = store/store.c
 TUF_SRCS = tuf/json.c tuf/tuf.c
 CONFIG_SRCS = config/config.c
@@ -64,12 +64,18 @@ SUMDB_OBJS = $(SUMDB_SRCS:%.c=$(O)/%.o)
 STORE_OBJS = $(STORE_SRCS:%.c=$(O)/%.o)
 TUF_OBJS = $(TUF_SRCS:%.c=$(O)/%.o)
 CONFIG_OBJS = $(CONFIG_SRCS:%.c=$(O)/%.o)
-DAEMON_OBJS = $(DAEMON_SRCS:%.c=$(O)/%.o)
-HEADERS	= daemon/sumdb/sumdb.h daemon/sumdbd.h store/store.h config/config.h \
+CORE_OBJS = $(CORE_SRCS:%.c=$(O)/%.o)
+HTTP_OBJS = $(HTTP_SRCS:%.c=$(O)/%.o)
+PRIVLOG_OBJS = $(PRIVLOG_SRCS:%.c=$(O)/%.o)
+MIRROR_OBJS = $(MIRROR_SRCS:%.c=$(O)/%.o)
+CMD_OBJS = $(CMD_SRCS:%.c=$(O)/%.o)
+HEADERS	= daemon/sumdb/sumdb.h daemon/sumdbd.h daemon/http/http.h \
+	  daemon/privlog/privlog.h daemon/mirror/mirror.h store/store.h config/config.h \
 	  tuf/tuf.h
 
 TESTS	= $(O)/tests/sumdb_test $(O)/tests/store_test $(O)/tests/config_test \
-	  $(O)/tests/tuf_test
+	  $(O)/tests/tuf_test $(O)/tests/http_test $(O)/tests/privlog_test \
+	  $(O)/tests/mirror_test
 TOOLS	= $(O)/tests/notetool $(O)/tests/tuftool
 
 # Debian packages: to build, to test, to benchmark.
@@ -130,9 +136,61 @@ $(O)/libconfig.a: $(CONFIG_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(O)/sumdbd: $(DAEMON_OBJS) $(O)/libstore.a $(O)/libconfig.a $(O)/libtuf.a \
-	  $(O)/libsumdb.a
+# The daemon's layers, one archive each (DESIGN.md, Layout): core uses
+# only the libraries; http, privlog and mirror use core and never each
+# other; cmd uses all of them but http; main.c ties them together.  A
+# layer's unit test links its whole archive (--whole-archive) with only
+# the layers below, so a call upwards or sideways fails to link.
+$(O)/libcore.a: $(CORE_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(O)/libhttp.a: $(HTTP_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(O)/libprivlog.a: $(PRIVLOG_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(O)/libmirror.a: $(MIRROR_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(O)/libcmd.a: $(CMD_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+LIBRARIES = $(O)/libstore.a $(O)/libconfig.a $(O)/libtuf.a $(O)/libsumdb.a
+WHOLE	= -Wl,--whole-archive
+NOWHOLE	= -Wl,--no-whole-archive
+
+$(O)/sumdbd: $(O)/daemon/main.o $(O)/libcmd.a $(O)/libhttp.a \
+	  $(O)/libprivlog.a $(O)/libmirror.a $(O)/libcore.a $(LIBRARIES)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/tests/core_test: $(O)/tests/core_test.o $(O)/libcore.a $(LIBRARIES)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(O)/tests/core_test.o $(WHOLE) \
+	  $(O)/libcore.a $(NOWHOLE) $(LIBRARIES) $(LIBS) \
+	  $(shell pkg-config --libs $(TESTPKGS))
+
+$(O)/tests/http_test: $(O)/tests/http_test.o $(O)/libhttp.a $(O)/libcore.a \
+	  $(LIBRARIES)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(O)/tests/http_test.o $(WHOLE) \
+	  $(O)/libhttp.a $(O)/libcore.a $(NOWHOLE) $(LIBRARIES) $(LIBS) \
+	  $(shell pkg-config --libs $(TESTPKGS))
+
+$(O)/tests/privlog_test: $(O)/tests/privlog_test.o $(O)/libprivlog.a \
+	  $(O)/libcore.a $(LIBRARIES)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(O)/tests/privlog_test.o $(WHOLE) \
+	  $(O)/libprivlog.a $(O)/libcore.a $(NOWHOLE) $(LIBRARIES) $(LIBS) \
+	  $(shell pkg-config --libs $(TESTPKGS))
+
+$(O)/tests/mirror_test: $(O)/tests/mirror_test.o $(O)/libmirror.a \
+	  $(O)/libcore.a $(LIBRARIES)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(O)/tests/mirror_test.o $(WHOLE) \
+	  $(O)/libmirror.a $(O)/libcore.a $(NOWHOLE) $(LIBRARIES) $(LIBS) \
+	  $(shell pkg-config --libs $(TESTPKGS))
 
 $(O)/tests/sumdb_test: $(O)/tests/sumdb_test.o $(O)/libsumdb.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs $(TESTPKGS))
@@ -219,7 +277,8 @@ FUZZ_SANFLAGS = -fsanitize=fuzzer-no-link,address,undefined \
 	  -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 # bundle and audit include their daemon file, and link the rest of it.
-$(O)/libdaemon-fuzz.a: $(filter-out $(O)/daemon/main.o,$(DAEMON_OBJS))
+$(O)/libdaemon-fuzz.a: $(CORE_OBJS) $(HTTP_OBJS) $(PRIVLOG_OBJS) \
+	  $(MIRROR_OBJS) $(CMD_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 

@@ -34,7 +34,6 @@
 #include "store.h"
 
 #define BUNDLE_MAGIC	"sumdbd bundle 1\n"
-#define BUNDLE_MAX	((size_t)4 << 30)
 
 /* Tiles held in memory (from a bundle), then the store's. */
 struct btiles {
@@ -151,7 +150,7 @@ find_db(struct env *env, const char *name, int64_t *log,
 		}
 	if (env->conf.log_name != NULL && strcmp(env->conf.log_name, name) ==
 	    0) {
-		if (env_open_log(env, 0) != 0)
+		if (env_open_log(env) != 0)
 			return -1;
 		*v = env->log->vkey;
 		*log = env->log->log;
@@ -583,24 +582,6 @@ bundle_free(struct bundle *b)
 	b->data = NULL;
 }
 
-static void
-import_usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: sumdbd import [-c FILE] BUNDLE\n"
-	    "       sumdbd import [-c FILE] --root ROOT.json [--state DIR] URL\n"
-	    "  With a URL (http, https or file) of a TUF repository, run the\n"
-	    "  TUF client workflow from the pinned ROOT (then from DIR, which\n"
-	    "  keeps the trusted metadata between runs; default: the\n"
-	    "  database's path with .tuf) and import every published bundle\n"
-	    "  of our databases that extends our trust base, in order.\n"
-	    "  Verify a differential bundle against this store's newest trust\n"
-	    "  base of its database and store it: the to-checkpoint must verify\n"
-	    "  under the configured key and extend our trust base, and every\n"
-	    "  record and tile must authenticate.  Any failure writes nothing\n"
-	    "  and exits 1 with the reason.\n");
-}
-
 /* Refused bundles up to this size are kept whole as evidence. */
 #define EVIDENCE_BUNDLE_MAX	(16 << 20)
 
@@ -906,78 +887,5 @@ bundle_import(struct env *env, const uint8_t *data, size_t flen,
 		evbuffer_free(stored);
 	free(leaves);
 	free(idx);
-	return rv;
-}
-
-int
-cmd_import(int argc, char **argv)
-{
-	static struct option	 longopts[] = {
-		{ "root", required_argument, NULL, 'r' },
-		{ "state", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct env		 env;
-	struct evbuffer		*file = NULL;
-	const char		*conf = "/etc/sumdbd/sumdbd.conf";
-	const char		*root = NULL, *state = NULL;
-	int			 ch, fd = -1, r, rv = 2;
-
-	memset(&env, 0, sizeof(env));
-	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			conf = optarg;
-			break;
-		case 'r':
-			root = optarg;
-			break;
-		case 's':
-			state = optarg;
-			break;
-		case 'h':
-			import_usage(stdout);
-			return 0;
-		default:
-			import_usage(stderr);
-			return 2;
-		}
-	}
-	if (argc - optind != 1) {
-		import_usage(stderr);
-		return 2;
-	}
-	if (env_load_config(&env, conf) != 0 || env_open_store(&env, 1) != 0)
-		goto done;
-	if (strncmp(argv[optind], "http://", 7) == 0 ||
-	    strncmp(argv[optind], "https://", 8) == 0 ||
-	    strncmp(argv[optind], "file://", 7) == 0) {
-		rv = import_tuf(&env, argv[optind], root, state);
-		goto done;
-	}
-	if ((fd = open(argv[optind], O_RDONLY | O_CLOEXEC)) == -1) {
-		log_warn("'%s'", argv[optind]);
-		goto done;
-	}
-	if ((file = evbuffer_new()) == NULL)
-		goto done;
-	while ((r = evbuffer_read(file, fd, 1 << 20)) > 0)
-		if (evbuffer_get_length(file) > BUNDLE_MAX) {
-			rv = import_refuse("bundle larger than %zu bytes", BUNDLE_MAX);
-			goto done;
-		}
-	if (r < 0) {
-		log_warn("'%s'", argv[optind]);
-		goto done;
-	}
-	rv = bundle_import(&env, evbuffer_pullup(file, -1),
-	    evbuffer_get_length(file), argv[optind]);
- done:
-	if (fd != -1)
-		close(fd);
-	if (file != NULL)
-		evbuffer_free(file);
-	env_free(&env);
 	return rv;
 }

@@ -154,7 +154,7 @@ load_key(const char *path)
 }
 
 int
-env_open_log(struct env *env, int sign)
+env_open_log(struct env *env)
 {
 	struct note_verifier	 v;
 	struct db		*db;
@@ -191,10 +191,7 @@ env_open_log(struct env *env, int sign)
 		log_warnx("log '%s': %s", db->name, store_errmsg(env->st));
 		return -1;
 	}
-	/* Sign what a crash left unsigned; refuse a tree that forked. */
-	if (sign && logw_sign(env, db) != 0)
-		return -1;
-	return logw_refresh(env, db);
+	return db_refresh(env, db);
  bad:
 	if (db != NULL) {
 		free(db->name);
@@ -226,9 +223,6 @@ env_client_tls(struct env *env)
 void
 env_free(struct env *env)
 {
-	privlog_free(env);
-	mirror_free(env);
-	tufrepo_free(env);
 	if (env->log != NULL) {
 		note_signer_free(env->log->signer);
 		free(env->log->name);

@@ -19,6 +19,9 @@
 #include <unistd.h>
 
 #include "sumdbd.h"
+#include "http/http.h"
+#include "mirror/mirror.h"
+#include "privlog/privlog.h"
 
 #define DEFAULT_CONFIG	"/etc/sumdbd/sumdbd.conf"
 
@@ -52,6 +55,47 @@ usage(FILE *f)
 	    "Run 'sumdbd COMMAND -h' for a command's help.\n");
 }
 
+/* While stopping: end the loop once no request is left, or at the timeout. */
+static void
+stop_tick(evutil_socket_t fd, short ev, void *arg)
+{
+	struct env	*env = arg;
+	int64_t		 n = http_active(env);
+
+	(void)fd;
+	(void)ev;
+	if (n > 0 && mono() < env->stop_at)
+		return;
+	if (n > 0)
+		log_warnx("stopping: shutdown_timeout reached with %lld "
+		    "request%s in flight", (long long)n, n == 1 ? "" : "s");
+	event_del(env->stop_ev);
+	event_base_loopexit(env->base, NULL);
+}
+
+/*
+ * SIGTERM: stop accepting and wait up to shutdown_timeout for the
+ * requests in flight; a second signal stops at once.
+ */
+static void
+stop(struct env *env)
+{
+	if (env->stop_ev != NULL) {
+		log_info("stopping now");
+		event_base_loopexit(env->base, NULL);
+		return;
+	}
+	daemon_notify(env, "STOPPING=1");
+	log_info("stopping: no new connections; up to %lld ms for the "
+	    "requests in flight", (long long)env->conf.shutdown_timeout);
+	http_drain(env);
+	env->stop_at = mono() + env->conf.shutdown_timeout / 1000.0;
+	if ((env->stop_ev = event_new(env->base, -1, EV_PERSIST, stop_tick,
+	    env)) == NULL || event_add(env->stop_ev,
+	    &(struct timeval){ 0, 20000 }) != 0)
+		event_base_loopexit(env->base, NULL);
+}
+
 static void
 on_signal(evutil_socket_t sig, short ev, void *arg)
 {
@@ -64,7 +108,7 @@ on_signal(evutil_socket_t sig, short ev, void *arg)
 		return;
 	}
 	log_info("%s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-	daemon_stop(env);
+	stop(env);
 }
 
 /* systemd's STATUS= line follows the trees. */
@@ -99,7 +143,7 @@ run_daemon(struct env *env, int foreground)
 		log_warnx("libevent has no thread support");
 		goto done;
 	}
-	if (env_open_store(env, 1) != 0 || env_open_log(env, 1) != 0 ||
+	if (env_open_store(env, 1) != 0 || logw_open(env) != 0 ||
 	    mirror_open(env) != 0 || tufrepo_open(env) != 0)
 		goto done;
 	/*
@@ -123,8 +167,9 @@ run_daemon(struct env *env, int foreground)
 	if ((env->nworkers = env->conf.workers) == 0 &&
 	    (env->nworkers = (int)sysconf(_SC_NPROCESSORS_ONLN)) < 1)
 		env->nworkers = 1;
-	if (env_client_tls(env) != 0 || privlog_init(env) != 0 ||
-	    wconf_init(env) != 0 || http_start(env) != 0)
+	if (env_client_tls(env) != 0 || handoff_init(env) != 0 ||
+	    privlog_init(env) != 0 || wconf_init(env) != 0 ||
+	    http_start(env) != 0)
 		goto done;
 	mirror_start(env);
 	tufrepo_start(env);
@@ -152,7 +197,16 @@ run_daemon(struct env *env, int foreground)
 		event_free(env->status_ev);
 	if (env->stop_ev != NULL)
 		event_free(env->stop_ev);
+	/*
+	 * Teardown, the reverse of start-up: the workers first, so that
+	 * nothing hands the writers more work; then what they left queued;
+	 * then the writers, the publisher and the store.
+	 */
 	http_stop(env);
+	handoff_free(env);
+	privlog_free(env);
+	mirror_free(env);
+	tufrepo_free(env);
 	env_free(env);
 	if (env->dns != NULL)
 		evdns_base_free(env->dns, 0);

@@ -1,17 +1,17 @@
 /*
- * reload.c: the daemon's life after start-up, in the main thread:
- * SIGHUP rereads the configuration and applies what can change while
- * running, SIGTERM stops accepting and waits a bounded time for the
- * requests in flight, and systemd hears about each step (sd_notify).
+ * reload.c: the configuration after start-up, in the main thread:
+ * SIGHUP rereads it and applies what can change while running, and
+ * systemd hears about each step (sd_notify).
  *
  * Workers never read env->conf: each has its own struct wconf, which
- * the main thread publishes in env->wconf under env->wmu and each
- * worker copies in its own thread (wconf_apply).
+ * the main thread fills in env->wconf under env->wmu and each worker
+ * copies in its own thread (wconf_copy(), called by the HTTP layer's
+ * env->publish hook).
  */
 
 #include <event2/event.h>
-#include <event2/http.h>
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #ifdef HAVE_SYSTEMD
@@ -76,6 +76,52 @@ wconf_fill(struct env *env, SSL_CTX *tls)
 	return 0;
 }
 
+/*
+ * A server context for cert and key (PEM files): TLS 1.2 and 1.3 only.
+ * NULL with the reason in err.
+ */
+static SSL_CTX *
+tls_new(const char *cert, const char *key, char *err, size_t errsize)
+{
+	SSL_CTX		*ctx;
+	unsigned long	 e;
+
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
+		goto fail;
+	if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+	    SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1)
+		goto fail;
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
+	    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+		e = ERR_peek_last_error();
+		snprintf(err, errsize, "tls_certificate '%s': %s", cert,
+		    ERR_reason_error_string(e) != NULL ?
+		    ERR_reason_error_string(e) : "cannot be loaded");
+		goto out;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+		e = ERR_peek_last_error();
+		snprintf(err, errsize, "tls_key '%s': %s", key,
+		    ERR_reason_error_string(e) != NULL ?
+		    ERR_reason_error_string(e) : "cannot be loaded");
+		goto out;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		snprintf(err, errsize, "tls_key '%s' does not match "
+		    "tls_certificate '%s'", key, cert);
+		goto out;
+	}
+	ERR_clear_error();
+	return ctx;
+ fail:
+	snprintf(err, errsize, "cannot set up TLS");
+ out:
+	ERR_clear_error();
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
 /* The TLS context the configuration asks for; -1 if it cannot load. */
 static int
 tls_load(const struct config *c, SSL_CTX **tls)
@@ -85,7 +131,7 @@ tls_load(const struct config *c, SSL_CTX **tls)
 	*tls = NULL;
 	if (c->tls_certificate == NULL)
 		return 0;
-	if ((*tls = conn_tls_new(c->tls_certificate, c->tls_key, err,
+	if ((*tls = tls_new(c->tls_certificate, c->tls_key, err,
 	    sizeof(err))) == NULL) {
 		log_warnx("%s", err);
 		return -1;
@@ -120,16 +166,11 @@ wconf_free(struct wconf *wc)
 	memset(wc, 0, sizeof(*wc));
 }
 
-/* In worker w's thread (or before it starts): take env->wconf. */
 void
-wconf_apply(evutil_socket_t fd, short ev, void *arg)
+wconf_copy(struct env *env, struct wconf *dst)
 {
-	struct worker	*w = arg;
-	struct env	*env = w->env;
-	struct wconf	*src = &env->wconf, *dst = &w->conf;
+	struct wconf	*src = &env->wconf;
 
-	(void)fd;
-	(void)ev;
 	pthread_mutex_lock(&env->wmu);
 	/* Out of memory keeps the worker's copies. */
 	(void)copy_str(&dst->private, src->private);
@@ -153,20 +194,6 @@ wconf_apply(evutil_socket_t fd, short ev, void *arg)
 	memcpy(dst->full, src->full, sizeof(dst->full));
 	memcpy(dst->offline, src->offline, sizeof(dst->offline));
 	pthread_mutex_unlock(&env->wmu);
-	conn_limits(w);
-}
-
-/* Hand env->wconf to every worker, in its own thread. */
-static void
-wconf_publish(struct env *env)
-{
-	int	 i;
-
-	for (i = 0; i < env->nworkers; i++)
-		if (event_base_once(env->workers[i].base, -1, EV_TIMEOUT,
-		    wconf_apply, &env->workers[i], &(struct timeval){ 0, 0 })
-		    != 0)
-			log_warnx("worker %d: cannot take the new settings", i);
 }
 
 static void
@@ -226,7 +253,9 @@ daemon_reload(struct env *env)
 	pthread_mutex_unlock(&env->wmu);
 	if (r != 0 && tlsok)
 		SSL_CTX_free(tls);
-	wconf_publish(env);
+	/* The workers take it in their own threads. */
+	if (env->publish != NULL)
+		env->publish(env);
 	if (tlsok && tls != NULL)
 		log_info("SIGHUP: TLS certificate '%s' loaded",
 		    env->conf.tls_certificate);
@@ -234,67 +263,6 @@ daemon_reload(struct env *env)
 	    changes == 1 ? "" : "s");
 	__atomic_add_fetch(&env->reloads, 1, __ATOMIC_RELAXED);
 	daemon_notify(env, "READY=1");
-}
-
-static void
-worker_stop(evutil_socket_t fd, short ev, void *arg)
-{
-	(void)fd;
-	(void)ev;
-	conn_stop(arg);
-}
-
-static int64_t
-active_requests(struct env *env)
-{
-	int64_t	 n = 0;
-	int	 i;
-
-	for (i = 0; i < env->nworkers; i++)
-		n += __atomic_load_n(&env->workers[i].active,
-		    __ATOMIC_RELAXED) + __atomic_load_n(
-		    &env->workers[i].writing, __ATOMIC_RELAXED);
-	return n;
-}
-
-static void
-stop_tick(evutil_socket_t fd, short ev, void *arg)
-{
-	struct env	*env = arg;
-	int64_t		 n = active_requests(env);
-
-	(void)fd;
-	(void)ev;
-	if (n > 0 && mono() < env->stop_at)
-		return;
-	if (n > 0)
-		log_warnx("stopping: shutdown_timeout reached with %lld "
-		    "request%s in flight", (long long)n, n == 1 ? "" : "s");
-	event_del(env->stop_ev);
-	event_base_loopexit(env->base, NULL);
-}
-
-void
-daemon_stop(struct env *env)
-{
-	int	 i;
-
-	if (env->stop_ev != NULL) {
-		log_info("stopping now");
-		event_base_loopexit(env->base, NULL);
-		return;
-	}
-	daemon_notify(env, "STOPPING=1");
-	log_info("stopping: no new connections; up to %lld ms for the "
-	    "requests in flight", (long long)env->conf.shutdown_timeout);
-	for (i = 0; i < env->nworkers; i++)
-		event_base_once(env->workers[i].base, -1, EV_TIMEOUT,
-		    worker_stop, &env->workers[i], &(struct timeval){ 0, 0 });
-	env->stop_at = mono() + env->conf.shutdown_timeout / 1000.0;
-	if ((env->stop_ev = event_new(env->base, -1, EV_PERSIST, stop_tick,
-	    env)) == NULL || event_add(env->stop_ev,
-	    &(struct timeval){ 0, 20000 }) != 0)
-		event_base_loopexit(env->base, NULL);
 }
 
 /* Tell systemd (when it runs us) state, with each database's tree. */

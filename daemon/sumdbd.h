@@ -1,6 +1,15 @@
 /*
- * sumdbd.h: the sumdbd program: shared state and the prototypes of
- * the files in daemon/, sectioned by file.
+ * sumdbd.h: the core of the sumdbd program, what every layer above it
+ * uses: the environment (config, store, keys), the databases served,
+ * the handoff queue between worker threads and the main thread, outbound
+ * fetches, the audit engine, bundles and the TUF publisher.  Main thread
+ * unless a comment says otherwise.
+ *
+ * The layers above, each with its own header and archive, never include
+ * each other: http/ (worker threads), privlog/ and mirror/ (the writers,
+ * main thread), cmd/ (the subcommands); main.c ties them together and
+ * registers their hooks (db->ops, env->publish, db_subscribe(),
+ * env_metrics_add()).
  */
 
 #ifndef SUMDBD_H
@@ -17,30 +26,35 @@
 #include "config.h"
 #include "sumdb.h"
 
+/* Where the daemon and the subcommands look without -c. */
+#define SUMDBD_CONFIG	"/etc/sumdbd/sumdbd.conf"
+
 struct event;
 struct event_base;
 struct evdns_base;
 struct evbuffer;
-struct evconnlistener;
-struct sockaddr;
 struct note_signer;
 struct store;
 struct ssl_ctx_st;
 struct tufrepo;
+struct worker;
+struct hreq;
+struct db;
+struct env;
 
-/* A lookup miss of the private log, waiting for its module. */
+/* A lookup miss of the private log, waiting for its module (privlog/). */
 struct pending;
 TAILQ_HEAD(pendinglist, pending);
 
 /*
  * A request that missed in a worker, handed to the main thread and back
- * with its result.  Only the worker touches req.
+ * with its result (handoff.c).  Only the worker touches req.
  */
 struct missreq {
 	TAILQ_ENTRY(missreq)	 entry;
-	struct worker		*w;
+	struct handoff_port	*port;		/* where the answer goes */
 	struct db		*db;
-	struct hreq		*req;
+	struct hreq		*req;		/* the worker's only */
 	int			 kind;		/* MISS_LOOKUP or MISS_TILE */
 	char			 path[1024];	/* lookup: module path */
 	char			 version[1024];	/* lookup: version */
@@ -55,6 +69,17 @@ TAILQ_HEAD(misslist, missreq);
 #define MISS_LOOKUP	0
 #define MISS_TILE	1
 
+/*
+ * A worker's end of the handoff: answered requests queue here and ev
+ * wakes the worker's loop.  The worker owns it; the main thread only
+ * appends under mu (handoff_answer()).
+ */
+struct handoff_port {
+	pthread_mutex_t		 mu;		/* guards done */
+	struct misslist		 done;
+	struct event		*ev;
+};
+
 struct mjob;
 TAILQ_HEAD(mjoblist, mjob);
 
@@ -68,12 +93,25 @@ enum refusal {
 	R_NOT_IN_TREE, R_CONFLICT, R_UPSTREAM, R_MAX
 };
 
+/*
+ * What a database's writer does for the rest of the program, registered
+ * by the layer that owns it (privlog_init(), mirror_open()).
+ */
+struct dbops {
+	/*
+	 * Main thread: resolve m, a lookup or tile a worker did not find
+	 * stored, and answer it with handoff_answer(), now or later.
+	 */
+	void	(*miss)(struct db *db, struct missreq *m);
+};
+
 /* A checksum database that sumdbd serves. */
 struct db {
 	char			*name;		/* as in GOSUMDB */
 	struct env		*env;
 	int			 idx;		/* in env->dbs */
 	int			 kind;		/* DB_PRIVATE, DB_MIRROR */
+	const struct dbops	*ops;		/* its writer's; may be NULL */
 	int64_t			 log;		/* store id */
 	struct note_signer	*signer;	/* private log only */
 	struct note_verifier	 vkey;		/* who signs it */
@@ -110,22 +148,6 @@ struct db {
 	uint64_t		 added;		/* records stored since start */
 };
 
-/* A worker thread's own copy of a database's newest checkpoint. */
-struct dbview {
-	struct evbuffer		*latest;
-	int64_t			 size;
-	unsigned		 gen;
-};
-
-/* A thread that serves HTTP with its own event loop and store handle. */
-/* A client address's requests in the current minute (POST /audit). */
-#define AUDIT_BUCKETS	256
-struct ratebucket {
-	uint64_t		 addr;		/* hash of the address */
-	int64_t			 minute;
-	int64_t			 count;
-};
-
 /*
  * The settings a worker reads, its own copy: replaced in the worker's
  * thread when SIGHUP changes them.
@@ -148,93 +170,9 @@ struct wconf {
 	struct ssl_ctx_st	*tls;			/* HTTPS when set */
 };
 
-/* What /metrics counts per route: statuses and a latency histogram. */
-enum route {
-	RT_SUPPORTED, RT_LATEST, RT_LOOKUP, RT_TILE, RT_TUF, RT_AUDIT,
-	RT_METRICS, RT_HEALTHZ, RT_OTHER, RT_MAX
-};
-#define ST_MAX		11	/* the statuses counted, and "other" */
-#define HIST_MAX	13	/* latency buckets, and +Inf */
-struct httpstats {
-	uint64_t		 status[RT_MAX][ST_MAX];
-	uint64_t		 hist[RT_MAX][HIST_MAX];
-	uint64_t		 usec[RT_MAX];		/* sum of latencies */
-};
-
-/*
- * A request being answered (conn.c).  The router and the handlers read
- * method, target, head and body and answer with http_reply().
- */
-/* A worker's answers that never change (cache.c). */
-struct centry;
-TAILQ_HEAD(centrylist, centry);
-struct cache {
-	struct centry		**tab;
-	struct centrylist	 lru;
-	size_t			 bytes, max;
-	uint64_t		 hits, misses;	/* atomic */
-};
-
-struct conn;
-TAILQ_HEAD(connlist, conn);
-struct auditjob;
-TAILQ_HEAD(auditlist, auditjob);
-struct hreq {
-	struct conn		*c;
-	char			 method[16];
-	char			*target;	/* as sent: path?query */
-	int			 minor;		/* HTTP/1.minor */
-	int			 head;		/* HEAD: no body in the answer */
-	int			 close;		/* close after the answer */
-	struct evbuffer		*body;		/* a request body, or NULL */
-	int			 route;		/* for /metrics */
-	double			 t0;		/* when it arrived whole */
-	char			 extra[256];	/* more answer headers */
-	char			 peer[64];	/* http_peer(), once asked */
-};
-
-/* What http_parse_head() finds in a request's head. */
-struct httphead {
-	char			 method[16];
-	const char		*target;	/* into the buffer parsed */
-	size_t			 targetlen;
-	int			 minor;
-	int64_t			 length;	/* Content-Length, or -1 */
-	int			 chunked;	/* Transfer-Encoding given */
-	int			 close;		/* Connection: close */
-	int			 keepalive;	/* Connection: keep-alive */
-	int			 expect100;	/* Expect: 100-continue */
-	size_t			 headlen;	/* bytes up to the body */
-};
-#define HTTP_PARTIAL	(-1)
-
-struct worker {
-	struct env		*env;
-	int			 id;
-	pthread_t		 tid;
-	struct event_base	*base;
-	struct store		*st;		/* read only */
-	struct dbview		 views[DB_MAX];	/* by db->idx */
-	pthread_mutex_t		 mu;		/* guards done */
-	struct misslist		 done;		/* answered by the main thread */
-	struct event		*done_ev;
-	struct ratebucket	 audit_rl[AUDIT_BUCKETS];	/* POST /audit */
-	struct wconf		 conf;
-	struct evconnlistener	*lev;
-	/* connections (conn.c) */
-	struct connlist		 conns;
-	int64_t			 nconns;	/* open: atomic */
-	int64_t			 active;	/* reading or answered: atomic */
-	int64_t			 writing;	/* stopping: answers unsent */
-	struct event		*drain_ev;	/* stopping: closes idle ones */
-	int			 paused;	/* at max_conns: not accepting */
-	int			 stopping;
-	char			 date[40];	/* the Date header, cached */
-	int64_t			 date_t;
-	struct httpstats	 stats;		/* atomic */
-	struct cache		 cache;
-	struct auditlist	 audits;	/* POST /audit in progress */
-};
+#define ENV_HOOKS_MAX	8
+typedef void (*db_changed_fn)(struct env *env, struct db *db, void *arg);
+typedef void (*env_metrics_fn)(struct env *env, struct evbuffer *out);
 
 struct env {
 	struct config		 conf;
@@ -248,7 +186,7 @@ struct env {
 	struct db		*dbs[DB_MAX];	/* every database served */
 	int			 ndbs;
 	struct event		*sigev[4];
-	struct worker		*workers;
+	struct worker		*workers;	/* http/'s, opaque here */
 	int			 nworkers;
 	pthread_mutex_t		 missmu;	/* guards misses */
 	struct misslist		 misses;	/* from workers to main */
@@ -258,6 +196,16 @@ struct env {
 	/* what workers copy into their wconf (reload.c) */
 	pthread_mutex_t		 wmu;
 	struct wconf		 wconf;
+	/* http/'s hook: hand env->wconf to the workers (SIGHUP) */
+	void			(*publish)(struct env *);
+	/* "database changed" hooks (db_subscribe()) */
+	struct {
+		db_changed_fn	 fn;
+		void		*arg;
+	}			 changed[ENV_HOOKS_MAX];
+	int			 nchanged;
+	env_metrics_fn		 metrics[ENV_HOOKS_MAX];	/* /metrics */
+	int			 nmetrics;
 	struct event		*stop_ev;	/* SIGTERM: waits for requests */
 	struct event		*status_ev;	/* systemd STATUS= */
 	double			 stop_at;
@@ -275,33 +223,95 @@ void	fatal(const char *, ...)
 void	fatalx(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 
-/* keygen.c */
-int	cmd_keygen(int argc, char **argv);
-
-/* setup.c: what the daemon and the subcommands share */
+/* env.c: what the daemon and the subcommands share */
+/*
+ * Load the configuration at path into env->conf, printing
+ * "path:line: reason" on failure; 0, or -1.
+ */
 int	env_load_config(struct env *env, const char *path);
+/* Open env->st from [server] database, creating it if create; 0 or -1. */
 int	env_open_store(struct env *env, int create);
-/* The private log and its key; with sign, sign what is unsigned. */
-int	env_open_log(struct env *env, int sign);
+/*
+ * The private log (if [log] is configured) as env->log, with its key;
+ * with a store, its newest checkpoint too.  Does not sign: the writer
+ * (privlog/) does.  0, or -1 with the reason logged.
+ */
+int	env_open_log(struct env *env);
+/* env->client_tls: outbound TLS 1.2+, verifying peers; 0 or -1. */
 int	env_client_tls(struct env *env);
+/*
+ * Whether fd (opened from path) may hold a secret of kind what: a
+ * regular file, not readable by group or others (0440 inside systemd's
+ * credentials directory).  0, or -1 with the reason logged.
+ */
 int	secret_file_ok(int fd, const char *path, const char *what);
+/* Seconds on a monotonic clock. */
 double	mono(void);
+/*
+ * Free what the env_*() calls opened: the log's key, the store, the
+ * settings.  The layers above free their own parts first (main.c).
+ */
 void	env_free(struct env *env);
 
-/* logw.c: appending to the private log and signing it */
-struct newrec {
-	char		 path[1024];
-	char		 version[1024];
-	char		 ziphash[48];
-	char		 modhash[48];
-	int64_t		 id;		/* out: its id */
-	int		 status;	/* out: 0 added or present, -1 refused */
-	char		 reason[2400];	/* out: why it was refused */
-};
-int	logw_append(struct env *env, struct db *db, struct newrec *r,
-	    size_t n);
-int	logw_sign(struct env *env, struct db *db);
-int	logw_refresh(struct env *env, struct db *db);
+/* db.c */
+/*
+ * Reread db's newest checkpoint from env->st: db->size and tb_time for
+ * /metrics, a new generation so that workers reload their copies, and
+ * the "database changed" hooks.  0, or -1 (logged).
+ */
+int	db_refresh(struct env *env, struct db *db);
+/* Call fn(env, db, arg) after every db_refresh(); 0, or -1 when full. */
+int	db_subscribe(struct env *env, db_changed_fn fn, void *arg);
+/*
+ * Add fn's lines to every /metrics answer; fn runs in worker threads
+ * and reads only atomics.  0, or -1 when full.
+ */
+int	env_metrics_add(struct env *env, env_metrics_fn fn);
+/* Any thread: the registered /metrics sections, appended to out. */
+void	env_metrics(struct env *env, struct evbuffer *out);
+/* The name of refusal r in /metrics and the evidence ("fork"). */
+const char *refusal_name(enum refusal r);
+
+/* handoff.c: worker <-> main thread */
+/* Main thread, at start-up: the queue and its event; 0 or -1. */
+int	handoff_init(struct env *env);
+/* At exit, after the workers stopped: drop what is still queued. */
+void	handoff_free(struct env *env);
+/*
+ * Worker thread: queue m (calloc'ed, filled, m->port set) for the main
+ * thread, which calls m->db->ops->miss; m then belongs to the handoff
+ * until it comes back through m->port.
+ */
+void	handoff_post(struct env *env, struct missreq *m);
+/*
+ * Main thread: set m's result (status, record id, one-line err) and
+ * give m back to its worker's port, waking the worker.
+ */
+void	handoff_answer(struct missreq *m, int status, int64_t id,
+	    const char *err);
+/*
+ * A worker's port on base: cb(-1, EV_READ, arg) runs in the worker's
+ * loop when answers wait; 0 or -1.
+ */
+int	handoff_port_init(struct handoff_port *p, struct event_base *base,
+	    void (*cb)(evutil_socket_t, short, void *), void *arg);
+/* Worker thread: move the answered requests to l (which it owns). */
+void	handoff_port_take(struct handoff_port *p, struct misslist *l);
+/* After the worker's loop stopped: free p and what is queued on it. */
+void	handoff_port_free(struct handoff_port *p);
+
+/* privacy.c: private module paths that reached a mirror */
+/*
+ * Any thread: count one lookup of private path by client addr at
+ * mirror db, and log it.
+ */
+void	privacy_count(struct db *db, const char *addr, const char *path);
+/* Main thread: write the counts to the store every second; 0 or -1. */
+int	privacy_start(struct env *env);
+/* At exit, after the workers stopped: store the last counts. */
+void	privacy_stop(struct env *env);
+/* Any thread: the counts as sumdbd_private_lookups_total. */
+void	privacy_metrics(struct evbuffer *out);
 
 /* fetch.c: outbound HTTP(S) and file:// reads */
 typedef void (*fetch_cb)(int status, struct evbuffer *body,
@@ -339,140 +349,93 @@ int	fetch_wait(struct env *env, const char *url, size_t maxlen,
 	    int64_t timeout_ms, struct evbuffer *out, char *err,
 	    size_t errsize);
 
-/* modfetch.c: a module version's h1: hashes from a GOPROXY */
-typedef void (*modfetch_cb)(int status, const char *ziphash,
-    const char *modhash, const char *err, void *arg);
-/*
- * Fetch path@version's go.mod and zip from goproxy (the zip into an
- * unlinked file in the directory of [server] database) and hash both
- * in a thread of their own.  cb runs once, from the loop (or before
- * this returns, if nothing could be fetched), with 200 and both h1:
- * hashes, or 404 (not in the GOPROXY), 502 (a failed fetch, a bad or
- * oversized module) or 500, and a one-line err; all valid during the
- * call only.  Returns 0, or -1 (cb never runs) if it could not start.
- */
-int	modfetch(struct env *env, const char *goproxy, const char *path,
-	    const char *version, modfetch_cb cb, void *arg);
-/* Hashes running now (any thread may ask). */
-int64_t	modfetch_hashing(void);
-/*
- * Main thread, at exit: wait for the hashes in flight and drop them;
- * their callbacks never run.
- */
-void	modfetch_stop(void);
-
-/* http.c: workers and the router */
-int	http_start(struct env *env);
-void	http_stop(struct env *env);
-void	http_route(struct worker *w, struct hreq *req);
-
-/* conn.c: the HTTP/1.1 server side: connections, requests, answers */
-void	conn_accept(struct evconnlistener *lev, evutil_socket_t fd,
-	    struct sockaddr *sa, int salen, void *arg);
-int	http_parse_head(const char *buf, size_t len, size_t max,
-	    struct httphead *h);
-void	http_reply(struct hreq *req, int code, const char *type,
-	    const char *cache, struct evbuffer *body);
-void	http_error(struct hreq *req, int code, const char *fmt, ...)
-	    __attribute__((format(printf, 3, 4)));
-void	http_header(struct hreq *req, const char *name, const char *value);
-const char *http_peer(struct hreq *req);
-void	conn_limits(struct worker *w);
-void	conn_stop(struct worker *w);
-void	conn_free_all(struct worker *w);
-struct ssl_ctx_st *conn_tls_new(const char *cert, const char *key,
-	    char *err, size_t errsize);
-
-/* reload.c: SIGHUP, SIGTERM, the settings workers copy, sd_notify */
+/* reload.c: SIGHUP, the settings workers copy, sd_notify */
+/* Fill env->wconf from env->conf at start-up (TLS included); 0 or -1. */
 int	wconf_init(struct env *env);
-void	wconf_apply(evutil_socket_t fd, short ev, void *arg);
+/* Free what wc holds. */
 void	wconf_free(struct wconf *wc);
+/* Any thread: copy env->wconf into dst (a worker's own), under wmu. */
+void	wconf_copy(struct env *env, struct wconf *dst);
+/*
+ * SIGHUP: reread env->confpath, apply what can change while running,
+ * log what needs a restart, and have env->publish hand the new settings
+ * to the workers.  A bad file keeps the running configuration.
+ */
 void	daemon_reload(struct env *env);
-void	daemon_stop(struct env *env);
+/* Tell systemd state (may be NULL) and each database's tree. */
 void	daemon_notify(struct env *env, const char *state);
 
-/* cache.c */
-int	cache_init(struct cache *c, size_t max);
-const struct centry *cache_get(struct cache *c, int db, const char *key);
-void	cache_put(struct cache *c, int db, const char *key, const void *data,
-	    size_t len, int64_t id);
-const uint8_t *cache_data(const struct centry *e, size_t *len, int64_t *id);
-void	cache_free(struct cache *c);
-
-/* metrics.c */
-void	metrics_observe(struct worker *w, int route, int code, double t0);
-void	metrics_http(struct env *env, struct evbuffer *out);
-
-/* audit.c */
+/* audit.c: the audit engine, for sumdbd audit and POST /audit */
+enum audit_status { S_VERIFIED, S_MISMATCH, S_UNKNOWN, S_SKIPPED };
+struct aline;
+/* A set of go.sum lines and what they were checked against. */
+struct audit {
+	const char	*name;		/* database */
+	int64_t		 tree;
+	int		 complete;	/* the store has the whole log */
+	struct aline	*a;
+	size_t		 n, cap;
+	int		 counts[4];	/* by enum audit_status */
+};
+/* Free au's lines (au itself is the caller's). */
+void	audit_free(struct audit *au);
 /*
- * POST /audit: checks the body's go.sum lines a slice per turn of w's
- * loop and answers req once all are checked.
+ * Add line lineno of file (s, modified in place; file is borrowed for
+ * the audit's life); 0, 1 if malformed, -1 on ENOMEM.
  */
-void	serve_audit(struct worker *w, struct hreq *req,
-	    const char *query);
-/* At exit, after w's loop stopped: drop its audits in progress. */
-void	audit_free_all(struct worker *w);
-
-/* serve.c: in worker threads */
-void	serve_record(struct worker *w, struct db *db,
-	    struct hreq *req, int64_t id);
-void	serve_db(struct worker *w, struct db *db, struct hreq *req,
-	    const char *path);
-void	serve_tile_stored(struct worker *w, struct db *db,
-	    struct hreq *req, const char *path);
-void	serve_healthz(struct worker *w, struct hreq *req);
-void	serve_tuf(struct worker *w, struct hreq *req,
-	    const char *path);
-void	serve_metrics(struct worker *w, struct hreq *req);
-
-/* privlog.c: lookup misses of the private log */
-void	privlog_miss(struct worker *w, struct db *db,
-	    struct hreq *req, int kind, const char *a,
-	    const char *b);
-void	privlog_done(evutil_socket_t fd, short ev, void *arg);
-int	privlog_init(struct env *env);
-void	privlog_free(struct env *env);
-/* Any thread: the private log's fetch gauges and refusals, for /metrics. */
-void	privlog_metrics(struct env *env, struct evbuffer *out);
-
-/* add.c */
-int	cmd_add(int argc, char **argv);
-
-/* mirror.c: mirrors of other sumdbs, main thread */
-int	mirror_open(struct env *env);
-void	mirror_start(struct env *env);
-void	mirror_miss(struct env *env, struct db *db, struct missreq *m);
-void	mirror_free(struct env *env);
-void	mirror_count_private(struct db *db, struct hreq *req,
-	    const char *path);
-void	mirror_metrics(struct evbuffer *out);
-void	miss_answer(struct missreq *m, int status, int64_t id,
-	    const char *err);
-int	cmd_unfreeze(int argc, char **argv);
+int	audit_add(struct audit *au, const char *file, int lineno, char *s);
+/* Link each line to its sibling (h1 of zip / go.mod); 0, or -1. */
+int	audit_link(struct audit *au);
+/*
+ * Start checking au against log in st: the tree, and whether the store
+ * holds the whole log (full: 1, 0, or -1 to look).  0, or -1.
+ */
+int	audit_begin(struct audit *au, struct store *st, int64_t log,
+	    int full);
+/*
+ * Check lines [from, to) of au against log in st, skipping the paths
+ * matching private; 0, or -1 on a store error (st's message).
+ */
+int	audit_lines(struct audit *au, struct store *st, int64_t log,
+	    const char *private, size_t from, size_t to);
+/* Once every line is checked: explanations and counts. */
+void	audit_end(struct audit *au);
+/* The report as JSON (the caller decrefs), or NULL. */
+struct json_t;
+struct json_t *audit_json(const struct audit *au);
+/* The report as text, on stdout. */
+void	audit_text(const struct audit *au);
 
 /* tufrepo.c: the TUF repository, main thread */
+/*
+ * At start-up: the online keys ([tuf] keys) checked against the newest
+ * root in the store; 0 when TUF is not configured or all is well, -1.
+ */
 int	tufrepo_open(struct env *env);
+/*
+ * Once the loop exists: re-sign what expires, and publish new targets
+ * after each db_refresh() (it subscribes).
+ */
 void	tufrepo_start(struct env *env);
-void	tufrepo_changed(struct env *env);
+/* At exit: free the keys and timers. */
 void	tufrepo_free(struct env *env);
+
+/* cmd/: the subcommands, each main()'s: an exit code 0, 1 or 2 */
+int	cmd_keygen(int argc, char **argv);
+int	cmd_add(int argc, char **argv);
+int	cmd_unfreeze(int argc, char **argv);
 int	cmd_tuf(int argc, char **argv);
+int	cmd_evidence(int argc, char **argv);
+int	cmd_client_config(int argc, char **argv);
+int	cmd_client_check(int argc, char **argv);
+int	cmd_fsck(int argc, char **argv);
+int	cmd_audit(int argc, char **argv);
+int	cmd_export(int argc, char **argv);
+int	cmd_import(int argc, char **argv);
 
 /* tufclient.c: the TUF client workflow, for sumdbd import */
 int	import_tuf(struct env *env, const char *url, const char *root,
 	    const char *state);
-
-/* evidence.c */
-int	cmd_evidence(int argc, char **argv);
-
-/* client.c: build-host configuration */
-int	cmd_client_config(int argc, char **argv);
-int	cmd_client_check(int argc, char **argv);
-
-/* fsck.c */
-int	cmd_fsck(int argc, char **argv);
-
-/* audit.c */
-int	cmd_audit(int argc, char **argv);
 
 /* bundle.c: differential bundles */
 int	bundle_write(struct store *st, int64_t log, const char *name,
@@ -490,8 +453,5 @@ int	bundle_sizes(const uint8_t *p, size_t len, int64_t *from,
 	    int64_t *to);
 int	bundle_import(struct env *env, const uint8_t *p, size_t len,
 	    const char *source);
-int	cmd_export(int argc, char **argv);
-int	cmd_import(int argc, char **argv);
-const char *refusal_name(enum refusal r);
 
 #endif /* SUMDBD_H */

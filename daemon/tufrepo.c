@@ -467,11 +467,14 @@ publish_cb(evutil_socket_t fd, short ev, void *arg)
 		log_warnx("TUF: publishing failed");
 }
 
-void
-tufrepo_changed(struct env *env)
+/* db_changed hook: publish new targets a second after the change. */
+static void
+changed(struct env *env, struct db *db, void *arg)
 {
 	struct timeval	 tv = { 1, 0 };
 
+	(void)db;
+	(void)arg;
 	if (env->tuf != NULL && env->tuf->publish_ev != NULL &&
 	    !evtimer_pending(env->tuf->publish_ev, NULL))
 		evtimer_add(env->tuf->publish_ev, &tv);
@@ -536,7 +539,7 @@ tufrepo_start(struct env *env)
 		return;
 	if ((env->tuf->resign_ev = evtimer_new(env->base, resign_cb, env)) ==
 	    NULL || (env->tuf->publish_ev = evtimer_new(env->base, publish_cb,
-	    env)) == NULL)
+	    env)) == NULL || db_subscribe(env, changed, NULL) != 0)
 		fatalx("TUF: out of memory");
 	resign_cb(-1, 0, env);
 }

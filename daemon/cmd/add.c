@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "sumdbd.h"
+#include "privlog/privlog.h"
 #include "sumdb.h"
 
 struct addrun;
@@ -164,7 +165,7 @@ cmd_add(int argc, char **argv)
 			    "accepted by this log ([log] accept = %s)",
 			    env.conf.log_accept);
 	}
-	if (env_open_store(&env, 1) != 0 || env_open_log(&env, 1) != 0)
+	if (env_open_store(&env, 1) != 0 || logw_open(&env) != 0)
 		goto done;
 	if (fetch_client_init(&env) != 0)
 		goto done;

@@ -274,7 +274,7 @@ db_open(struct client *c, int i, struct cdb *d)
 		snprintf(d->vkey, sizeof(d->vkey), "%s", key);
 		return 0;
 	}
-	if (c->env.log == NULL && env_open_log(&c->env, 0) != 0)
+	if (c->env.log == NULL && env_open_log(&c->env) != 0)
 		return -1;
 	d->v = c->env.log->vkey;
 	if ((b = evbuffer_new()) == NULL || note_verifier_format(&d->v, b) !=

@@ -301,7 +301,7 @@ cmd_fsck(int argc, char **argv)
 		goto done;
 	problems += top.problems;
 	if (env.conf.log_name != NULL) {
-		if (env_open_log(&env, 0) != 0 ||
+		if (env_open_log(&env) != 0 ||
 		    fsck_db(&env, env.log->name, 1, &env.log->vkey,
 		    &problems) != 0)
 			goto done;

@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@
 #define TARGETS_MAX	5000000
 #define ROTATIONS_MAX	256
 #define BUNDLE_MAX	((int64_t)1 << 30)	/* one bundle target */
+#define BUNDLE_FILE_MAX	((size_t)4 << 30)	/* a bundle file */
 
 /* GET url into out, waiting for it: the status, or -1. */
 static int
@@ -451,5 +453,96 @@ import_tuf(struct env *env, const char *url, const char *rootfile,
 	json_decref(osnap);
 	json_decref(targets);
 	fetch_client_free(env);
+	return rv;
+}
+
+static void
+import_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: sumdbd import [-c FILE] BUNDLE\n"
+	    "       sumdbd import [-c FILE] --root ROOT.json [--state DIR] URL\n"
+	    "  With a URL (http, https or file) of a TUF repository, run the\n"
+	    "  TUF client workflow from the pinned ROOT (then from DIR, which\n"
+	    "  keeps the trusted metadata between runs; default: the\n"
+	    "  database's path with .tuf) and import every published bundle\n"
+	    "  of our databases that extends our trust base, in order.\n"
+	    "  Verify a differential bundle against this store's newest trust\n"
+	    "  base of its database and store it: the to-checkpoint must verify\n"
+	    "  under the configured key and extend our trust base, and every\n"
+	    "  record and tile must authenticate.  Any failure writes nothing\n"
+	    "  and exits 1 with the reason.\n");
+}
+
+int
+cmd_import(int argc, char **argv)
+{
+	static struct option	 longopts[] = {
+		{ "root", required_argument, NULL, 'r' },
+		{ "state", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct env		 env;
+	struct evbuffer		*file = NULL;
+	const char		*conf = "/etc/sumdbd/sumdbd.conf";
+	const char		*root = NULL, *state = NULL;
+	int			 ch, fd = -1, r, rv = 2;
+
+	memset(&env, 0, sizeof(env));
+	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'r':
+			root = optarg;
+			break;
+		case 's':
+			state = optarg;
+			break;
+		case 'h':
+			import_usage(stdout);
+			return 0;
+		default:
+			import_usage(stderr);
+			return 2;
+		}
+	}
+	if (argc - optind != 1) {
+		import_usage(stderr);
+		return 2;
+	}
+	if (env_load_config(&env, conf) != 0 || env_open_store(&env, 1) != 0)
+		goto done;
+	if (strncmp(argv[optind], "http://", 7) == 0 ||
+	    strncmp(argv[optind], "https://", 8) == 0 ||
+	    strncmp(argv[optind], "file://", 7) == 0) {
+		rv = import_tuf(&env, argv[optind], root, state);
+		goto done;
+	}
+	if ((fd = open(argv[optind], O_RDONLY | O_CLOEXEC)) == -1) {
+		log_warn("'%s'", argv[optind]);
+		goto done;
+	}
+	if ((file = evbuffer_new()) == NULL)
+		goto done;
+	while ((r = evbuffer_read(file, fd, 1 << 20)) > 0)
+		if (evbuffer_get_length(file) > BUNDLE_FILE_MAX) {
+			rv = import_refuse("bundle larger than %zu bytes", BUNDLE_FILE_MAX);
+			goto done;
+		}
+	if (r < 0) {
+		log_warn("'%s'", argv[optind]);
+		goto done;
+	}
+	rv = bundle_import(&env, evbuffer_pullup(file, -1),
+	    evbuffer_get_length(file), argv[optind]);
+ done:
+	if (fd != -1)
+		close(fd);
+	if (file != NULL)
+		evbuffer_free(file);
+	env_free(&env);
 	return rv;
 }

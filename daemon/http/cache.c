@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sumdbd.h"
+#include "http.h"
 
 #define CACHE_BUCKETS	4096	/* a power of two */
 

@@ -50,7 +50,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sumdbd.h"
+#include "http.h"
 
 #define C_IDLE		0
 #define C_READING	1
@@ -752,50 +752,4 @@ conn_free_all(struct worker *w)
 	if (w->drain_ev != NULL)
 		event_free(w->drain_ev);
 	w->drain_ev = NULL;
-}
-
-/*
- * A server context for cert and key (PEM files): TLS 1.2 and 1.3 only.
- * NULL with the reason in err.
- */
-struct ssl_ctx_st *
-conn_tls_new(const char *cert, const char *key, char *err, size_t errsize)
-{
-	SSL_CTX		*ctx;
-	unsigned long	 e;
-
-	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
-		goto fail;
-	if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
-	    SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1)
-		goto fail;
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
-	    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
-	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
-		e = ERR_peek_last_error();
-		snprintf(err, errsize, "tls_certificate '%s': %s", cert,
-		    ERR_reason_error_string(e) != NULL ?
-		    ERR_reason_error_string(e) : "cannot be loaded");
-		goto out;
-	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
-		e = ERR_peek_last_error();
-		snprintf(err, errsize, "tls_key '%s': %s", key,
-		    ERR_reason_error_string(e) != NULL ?
-		    ERR_reason_error_string(e) : "cannot be loaded");
-		goto out;
-	}
-	if (SSL_CTX_check_private_key(ctx) != 1) {
-		snprintf(err, errsize, "tls_key '%s' does not match "
-		    "tls_certificate '%s'", key, cert);
-		goto out;
-	}
-	ERR_clear_error();
-	return ctx;
- fail:
-	snprintf(err, errsize, "cannot set up TLS");
- out:
-	ERR_clear_error();
-	SSL_CTX_free(ctx);
-	return NULL;
 }

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "sumdbd.h"
+#include "http.h"
 
 static const char *const routes[RT_MAX] = {
 	"supported", "latest", "lookup", "tile", "tuf", "audit", "metrics",
@@ -149,5 +149,5 @@ metrics_http(struct env *env, struct evbuffer *out)
 	    "sumdbd_reloads_total{result=\"error\"} %d\n",
 	    __atomic_load_n(&env->reloads, __ATOMIC_RELAXED),
 	    __atomic_load_n(&env->reload_errors, __ATOMIC_RELAXED));
-	privlog_metrics(env, out);
+	env_metrics(env, out);
 }

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "sumdbd.h"
+#include "http.h"
 
 #define HEADERS_MAX	100	/* header fields in one request */
 

@@ -2,9 +2,11 @@
  * serve.c: /latest, /lookup and /tile of a database, answered from the
  * store by a worker thread.  Only what the newest signed checkpoint
  * covers is served: tiles beyond it are 404, and a partial tile is
- * served as the prefix of the stored one.  A lookup that misses goes to
- * privlog.c.  Each worker keeps its own copy of the newest checkpoint
- * and reloads it when the database's generation changes.
+ * served as the prefix of the stored one.  A lookup or tile that misses
+ * goes to the main thread through the handoff queue (handoff.c), whose
+ * answer comes back to serve_answered().  Each worker keeps its own copy
+ * of the newest checkpoint and reloads it when the database's
+ * generation changes.
  */
 
 #include <sys/stat.h>
@@ -17,7 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "sumdbd.h"
+#include "http.h"
 #include "store.h"
 #include "sumdb.h"
 
@@ -26,6 +28,40 @@
 #define CACHE_FOREVER	"public, max-age=31536000, immutable"
 #define CACHE_SHORT	"public, max-age=60"
 #define CACHE_LATEST	"public, max-age=5"
+
+/*
+ * Hand a miss to the main thread (handoff.c): a lookup of a @ b, or
+ * (mirrors) the tile whose path is a.  serve_answered() replies.
+ */
+static void
+miss(struct worker *w, struct db *db, struct hreq *req, int kind,
+    const char *a, const char *b)
+{
+	struct missreq	*m;
+
+	if (db->kind == DB_PRIVATE && !w->conf.goproxy) {
+		http_error(req, 404, "not found: %s@%s is not in the log",
+		    a, b);
+		return;
+	}
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		http_error(req, 500, "out of memory");
+		return;
+	}
+	m->port = &w->port;
+	m->db = db;
+	m->req = req;
+	m->kind = kind;
+	if (db->kind == DB_PRIVATE)
+		snprintf(m->peer, sizeof(m->peer), "%s", http_peer(req));
+	if (kind == MISS_TILE)
+		snprintf(m->tilepath, sizeof(m->tilepath), "%s", a);
+	else {
+		snprintf(m->path, sizeof(m->path), "%s", a);
+		snprintf(m->version, sizeof(m->version), "%s", b);
+	}
+	handoff_post(w->env, m);
+}
 
 /* The worker's view of db, reloaded if stale (or if force is set). */
 static struct dbview *
@@ -62,7 +98,7 @@ mirror_refuse(struct worker *w, struct db *db, struct hreq *req,
 
 	if (modpath != NULL && config_match_patterns(w->conf.private,
 	    modpath)) {
-		mirror_count_private(db, req, modpath);
+		privacy_count(db, http_peer(req), modpath);
 		http_error(req, 404, "not found: %s is a private module path: "
 		    "not forwarded to the upstream", modpath);
 		return -1;
@@ -195,7 +231,7 @@ record_answer(struct worker *w, struct db *db, struct hreq *req,
 }
 
 /* Answer a lookup of record id of db (after a miss was filled). */
-void
+static void
 serve_record(struct worker *w, struct db *db, struct hreq *req,
     int64_t id)
 {
@@ -218,7 +254,7 @@ serve_lookup(struct worker *w, struct db *db, struct hreq *req,
 	/* A mirror never answers for private paths, stored or not. */
 	if (db->kind == DB_MIRROR && config_match_patterns(
 	    w->conf.private, path)) {
-		mirror_count_private(db, req, path);
+		privacy_count(db, http_peer(req), path);
 		http_error(req, 404, "not found: %s is a private module path: "
 		    "not forwarded to the upstream", path);
 		return;
@@ -240,7 +276,7 @@ serve_lookup(struct worker *w, struct db *db, struct hreq *req,
 	}
 	if (db->kind == DB_MIRROR && mirror_refuse(w, db, req, path) != 0)
 		return;
-	privlog_miss(w, db, req, MISS_LOOKUP, path, version);
+	miss(w, db, req, MISS_LOOKUP, path, version);
 }
 
 /*
@@ -294,7 +330,7 @@ serve_tile(struct worker *w, struct db *db, struct hreq *req,
 		 */
 		if (db->kind == DB_MIRROR && may_miss && t.n <= (avail >> t.h) +
 		    1 && mirror_refuse(w, db, req, NULL) == 0) {
-			privlog_miss(w, db, req, MISS_TILE, path, NULL);
+			miss(w, db, req, MISS_TILE, path, NULL);
 			return;
 		}
 		http_error(req, 404, "not found: tile beyond tree size %lld",
@@ -317,7 +353,7 @@ serve_tile(struct worker *w, struct db *db, struct hreq *req,
 		r = store_data_tile(w->st, db->log, t.n << t.h, t.w, body);
 		if (r != 0 && db->kind == DB_MIRROR && may_miss) {
 			if (mirror_refuse(w, db, req, NULL) == 0)
-				privlog_miss(w, db, req, MISS_TILE, path, NULL);
+				miss(w, db, req, MISS_TILE, path, NULL);
 		} else if (r != 0 && db->kind == DB_MIRROR)
 			http_error(req, 502, "data tile not available from the "
 			    "upstream");
@@ -334,7 +370,7 @@ serve_tile(struct worker *w, struct db *db, struct hreq *req,
 	    (size_t)t.w * SUMDB_HASH_SIZE && db->kind == DB_MIRROR &&
 	    may_miss) {
 		if (mirror_refuse(w, db, req, NULL) == 0)
-			privlog_miss(w, db, req, MISS_TILE, path, NULL);
+			miss(w, db, req, MISS_TILE, path, NULL);
 		goto done;
 	}
 	if (r >= 0 && db->kind == DB_MIRROR && evbuffer_get_length(body) <
@@ -382,11 +418,39 @@ serve_db(struct worker *w, struct db *db, struct hreq *req,
 }
 
 /* After the main thread fetched and stored a tile: serve it, or fail. */
-void
+static void
 serve_tile_stored(struct worker *w, struct db *db, struct hreq *req,
     const char *path)
 {
 	serve_tile(w, db, req, path, 0);
+}
+
+/* The worker's handoff port: reply to the misses the main thread answered. */
+void
+serve_answered(evutil_socket_t fd, short ev, void *arg)
+{
+	struct worker	*w = arg;
+	struct misslist	 l;
+	struct missreq	*m;
+	char		 s[16];
+
+	(void)fd;
+	(void)ev;
+	handoff_port_take(&w->port, &l);
+	while ((m = TAILQ_FIRST(&l)) != NULL) {
+		TAILQ_REMOVE(&l, m, entry);
+		if (m->retry_after > 0) {
+			snprintf(s, sizeof(s), "%d", m->retry_after);
+			http_header(m->req, "Retry-After", s);
+		}
+		if (m->status != 200)
+			http_error(m->req, m->status, "%s", m->err);
+		else if (m->kind == MISS_TILE)
+			serve_tile_stored(w, m->db, m->req, m->tilepath);
+		else
+			serve_record(w, m->db, m->req, m->id);
+		free(m);
+	}
 }
 
 /*
@@ -608,7 +672,7 @@ serve_metrics(struct worker *w, struct hreq *req)
 	    "# TYPE sumdbd_store_bytes gauge\nsumdbd_store_bytes %lld\n",
 	    store_bytes(w->conf.database));
 	metrics_http(env, body);
-	mirror_metrics(body);
+	privacy_metrics(body);
 	http_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8",
 	    "no-store", body);
 	evbuffer_free(body);

@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sumdbd.h"
+#include "http.h"
 #include "store.h"
 
 /* The database a "/sumdb/NAME/..." path names, and the rest after it. */
@@ -182,6 +182,61 @@ http_route(struct worker *w, struct hreq *req)
 	free(path);
 }
 
+/* In worker w's thread (or before it starts): take env->wconf. */
+static void
+apply(evutil_socket_t fd, short ev, void *arg)
+{
+	struct worker	*w = arg;
+
+	(void)fd;
+	(void)ev;
+	wconf_copy(w->env, &w->conf);
+	conn_limits(w);
+}
+
+/* env->publish: hand env->wconf to every worker, in its own thread. */
+static void
+publish(struct env *env)
+{
+	int	 i;
+
+	for (i = 0; i < env->nworkers; i++)
+		if (event_base_once(env->workers[i].base, -1, EV_TIMEOUT,
+		    apply, &env->workers[i], &(struct timeval){ 0, 0 }) != 0)
+			log_warnx("worker %d: cannot take the new settings", i);
+}
+
+static void
+drain(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	conn_stop(arg);
+}
+
+void
+http_drain(struct env *env)
+{
+	int	 i;
+
+	for (i = 0; i < env->nworkers; i++)
+		event_base_once(env->workers[i].base, -1, EV_TIMEOUT, drain,
+		    &env->workers[i], &(struct timeval){ 0, 0 });
+}
+
+int64_t
+http_active(struct env *env)
+{
+	int64_t	 n = 0;
+	int	 i;
+
+	for (i = 0; i < env->nworkers; i++)
+		n += __atomic_load_n(&env->workers[i].active,
+		    __ATOMIC_RELAXED) + __atomic_load_n(
+		    &env->workers[i].writing, __ATOMIC_RELAXED);
+	return n;
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -199,13 +254,10 @@ worker_init(struct env *env, struct worker *w, const struct addrinfo *ai)
 	int	 i;
 
 	w->env = env;
-	pthread_mutex_init(&w->mu, NULL);
-	TAILQ_INIT(&w->done);
 	TAILQ_INIT(&w->conns);
 	TAILQ_INIT(&w->audits);
 	if ((w->base = event_base_new()) == NULL ||
-	    (w->done_ev = event_new(w->base, -1, 0, privlog_done, w)) ==
-	    NULL) {
+	    handoff_port_init(&w->port, w->base, serve_answered, w) != 0) {
 		log_warnx("worker %d: out of memory", w->id);
 		return -1;
 	}
@@ -224,7 +276,7 @@ worker_init(struct env *env, struct worker *w, const struct addrinfo *ai)
 	}
 	/* Serving reads few pages again and again: a small page cache. */
 	store_cache(w->st, 2048);
-	wconf_apply(-1, 0, w);
+	apply(-1, 0, w);
 	if (cache_init(&w->cache, (size_t)(env->conf.cache_size /
 	    env->nworkers)) != 0) {
 		log_warnx("worker %d: out of memory", w->id);
@@ -289,6 +341,7 @@ http_start(struct env *env)
 			env->nworkers = i;
 			goto done;
 		}
+	env->publish = publish;
 	log_info("listening on %s with %d worker%s", env->conf.listen,
 	    env->nworkers, env->nworkers == 1 ? "" : "s");
 	rv = 0;
@@ -303,7 +356,6 @@ void
 http_stop(struct env *env)
 {
 	struct worker	*w;
-	struct missreq	*m;
 	int		 i;
 
 	if (env->workers == NULL)
@@ -315,25 +367,19 @@ http_stop(struct env *env)
 		}
 	for (i = 0; i < env->nworkers; i++) {
 		w = &env->workers[i];
-		while ((m = TAILQ_FIRST(&w->done)) != NULL) {
-			TAILQ_REMOVE(&w->done, m, entry);
-			free(m);
-		}
 		if (w->lev != NULL)
 			evconnlistener_free(w->lev);
 		audit_free_all(w);
 		conn_free_all(w);
 		cache_free(&w->cache);
 		wconf_free(&w->conf);
-		if (w->done_ev != NULL)
-			event_free(w->done_ev);
+		handoff_port_free(&w->port);
 		for (int k = 0; k < DB_MAX; k++)
 			if (w->views[k].latest != NULL)
 				evbuffer_free(w->views[k].latest);
 		store_close(w->st);
 		if (w->base != NULL)
 			event_base_free(w->base);
-		pthread_mutex_destroy(&w->mu);
 	}
 	free(env->workers);
 	env->workers = NULL;

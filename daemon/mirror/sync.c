@@ -29,7 +29,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "sumdbd.h"
+#include "mirror.h"
 #include "store.h"
 
 #define V_OK		0
@@ -105,116 +105,6 @@ static void	job_start(struct mjob *);
 static void	job_admit(struct mjob *);
 static void	full_start(struct db *);
 static void	full_done(struct db *, int);
-
-const char *
-refusal_name(enum refusal r)
-{
-	static const char *names[R_MAX] = {
-		[R_SIGNATURE] = "signature", [R_MALFORMED] = "malformed",
-		[R_FORK] = "fork", [R_ROLLBACK] = "rollback",
-		[R_TILE] = "tile", [R_UNRELATED] = "unrelated",
-		[R_NOT_IN_TREE] = "not_in_tree", [R_CONFLICT] = "conflict",
-		[R_UPSTREAM] = "upstream",
-	};
-
-	return r < R_MAX ? names[r] : "unknown";
-}
-
-/*
- * Client addresses that asked a mirror for private paths, and how often:
- * counted by the workers, written to the store by the main thread.
- */
-#define PRIVCOUNT_MAX	256
-static struct {
-	struct db	*db;
-	char		 addr[64];
-	char		 path[256];	/* the last one asked */
-	uint64_t	 n;
-	uint64_t	 pending;	/* not yet in the store */
-	int64_t		 last;
-} privcount[PRIVCOUNT_MAX];
-static pthread_mutex_t privmu = PTHREAD_MUTEX_INITIALIZER;
-
-void
-mirror_count_private(struct db *db, struct hreq *req, const char *path)
-{
-	const char	*addr = http_peer(req);
-	int		 i;
-
-	pthread_mutex_lock(&privmu);
-	for (i = 0; i < PRIVCOUNT_MAX && privcount[i].db != NULL; i++)
-		if (privcount[i].db == db &&
-		    strcmp(privcount[i].addr, addr) == 0)
-			break;
-	if (i < PRIVCOUNT_MAX) {
-		privcount[i].db = db;
-		snprintf(privcount[i].addr, sizeof(privcount[i].addr), "%s",
-		    addr);
-		snprintf(privcount[i].path, sizeof(privcount[i].path), "%s",
-		    path);
-		privcount[i].n++;
-		privcount[i].pending++;
-		privcount[i].last = (int64_t)time(NULL);
-	}
-	pthread_mutex_unlock(&privmu);
-	log_info("mirror '%s': private module path %s asked by %s", db->name,
-	    path, addr);
-}
-
-/* Main thread: add the counts not yet stored to the store. */
-static void
-privacy_flush(struct env *env)
-{
-	struct db	*db;
-	char		 addr[64], path[256];
-	uint64_t	 n;
-	int64_t		 last;
-	int		 i;
-
-	for (i = 0; i < PRIVCOUNT_MAX; i++) {
-		pthread_mutex_lock(&privmu);
-		db = privcount[i].db;
-		n = privcount[i].pending;
-		privcount[i].pending = 0;
-		memcpy(addr, privcount[i].addr, sizeof(addr));
-		memcpy(path, privcount[i].path, sizeof(path));
-		last = privcount[i].last;
-		pthread_mutex_unlock(&privmu);
-		if (db == NULL)
-			break;
-		if (n > 0 && store_add_privacy(env->st, db->log, addr,
-		    (int64_t)n, last, path) != 0) {
-			log_warnx("privacy counts: %s", store_errmsg(env->st));
-			pthread_mutex_lock(&privmu);
-			privcount[i].pending += n;	/* the next time */
-			pthread_mutex_unlock(&privmu);
-		}
-	}
-}
-
-static void
-privacy_tick(evutil_socket_t fd, short ev, void *arg)
-{
-	(void)fd;
-	(void)ev;
-	privacy_flush(arg);
-}
-
-void
-mirror_metrics(struct evbuffer *out)
-{
-	int	 i;
-
-	evbuffer_add_printf(out, "# HELP sumdbd_private_lookups_total "
-	    "Lookups of private module paths that reached a mirror, by "
-	    "client.\n# TYPE sumdbd_private_lookups_total counter\n");
-	pthread_mutex_lock(&privmu);
-	for (i = 0; i < PRIVCOUNT_MAX && privcount[i].db != NULL; i++)
-		evbuffer_add_printf(out, "sumdbd_private_lookups_total{db=\"%s\","
-		    "client=\"%s\"} %llu\n", privcount[i].db->name,
-		    privcount[i].addr, (unsigned long long)privcount[i].n);
-	pthread_mutex_unlock(&privmu);
-}
 
 /* Keep the evidence of a refusal, outside any open transaction. */
 static void
@@ -1232,13 +1122,6 @@ job_run(struct mjob *j)
 	job_finish(j, r);
 }
 
-/* Reload the newest trust base; workers see it by the generation. */
-static void
-refresh(struct env *env, struct db *db)
-{
-	logw_refresh(env, db);
-}
-
 /*
  * Upstream URL i; a SIGHUP may have shortened the list under a fetch in
  * flight.
@@ -1258,7 +1141,7 @@ job_finish(struct mjob *j, int r)
 	size_t		 i;
 	int		 status;
 
-	refresh(j->env, db);
+	(void)db_refresh(j->env, db);
 	if (r == V_OK)
 		status = 200;
 	else if (r == V_NOTFOUND)
@@ -1276,7 +1159,7 @@ job_finish(struct mjob *j, int r)
 		snprintf(j->err, sizeof(j->err), "internal error");
 	while ((m = TAILQ_FIRST(&j->waiters)) != NULL) {
 		TAILQ_REMOVE(&j->waiters, m, entry);
-		miss_answer(m, status, j->want.n, j->err);
+		handoff_answer(m, status, j->want.n, j->err);
 	}
 	if (j->kind == J_SYNC) {
 		db->sync = NULL;
@@ -1494,14 +1377,16 @@ poll_latest(evutil_socket_t fd, short ev, void *arg)
 	job_get(db->sync, "latest", 64 << 10);
 }
 
-void
-mirror_miss(struct env *env, struct db *db, struct missreq *m)
+/* db->ops->miss: a lookup or tile a worker did not find stored. */
+static void
+mirror_miss(struct db *db, struct missreq *m)
 {
+	struct env	*env = db->env;
 	struct mjob	*j;
 	char		 key[2200];
 
 	if (db->frozen) {
-		miss_answer(m, 503, -1, "mirror frozen after a refused "
+		handoff_answer(m, 503, -1, "mirror frozen after a refused "
 		    "checkpoint: see sumdbd unfreeze");
 		return;
 	}
@@ -1510,7 +1395,7 @@ mirror_miss(struct env *env, struct db *db, struct missreq *m)
 	    db->size > 0 && db->full_next >= db->size) {
 		snprintf(key, sizeof(key), "not found: not in mirrored log at "
 		    "tree %lld", (long long)db->size);
-		miss_answer(m, 404, -1, key);
+		handoff_answer(m, 404, -1, key);
 		return;
 	}
 	if (m->kind == MISS_LOOKUP)
@@ -1529,7 +1414,7 @@ mirror_miss(struct env *env, struct db *db, struct missreq *m)
 		}
 	if ((j = job_new(env, db, m->kind == MISS_LOOKUP ? J_LOOKUP :
 	    J_TILE)) == NULL) {
-		miss_answer(m, 500, -1, "out of memory");
+		handoff_answer(m, 500, -1, "out of memory");
 		return;
 	}
 	snprintf(j->key, sizeof(j->key), "%s", key);
@@ -1614,6 +1499,8 @@ job_start(struct mjob *j)
 	job_get(j, path, LOOKUP_MAX);
 }
 
+static const struct dbops mirror_ops = { mirror_miss };
+
 int
 mirror_open(struct env *env)
 {
@@ -1635,6 +1522,7 @@ mirror_open(struct env *env)
 		TAILQ_INIT(&db->fulljobs);
 		TAILQ_INIT(&db->waitsync);
 		db->kind = DB_MIRROR;
+		db->ops = &mirror_ops;
 		db->mc = mc;
 		db->idx = env->ndbs;
 		db->env = env;
@@ -1669,7 +1557,7 @@ mirror_open(struct env *env)
 			log_warnx("mirror '%s' is frozen: %s; 'sumdbd unfreeze "
 			    "%s' resumes it", db->name, db->frozen_why,
 			    db->name);
-		refresh(env, db);
+		(void)db_refresh(env, db);
 	}
 	return 0;
 }
@@ -1688,7 +1576,7 @@ reload(evutil_socket_t fd, short ev, void *arg)
 	    1 && size != db->size) {
 		log_info("mirror '%s': trust base %lld from an import",
 		    db->name, (long long)size);
-		refresh(db->env, db);
+		(void)db_refresh(db->env, db);
 	}
 	evtimer_add(db->poll_ev, &tv);
 }
@@ -1697,7 +1585,7 @@ void
 mirror_start(struct env *env)
 {
 	struct db	*db;
-	struct timeval	 now = { 0, 0 }, sec = { 1, 0 };
+	struct timeval	 now = { 0, 0 };
 	int		 i;
 
 	for (i = 0; i < env->ndbs; i++) {
@@ -1705,9 +1593,7 @@ mirror_start(struct env *env)
 		if (db->kind != DB_MIRROR)
 			continue;
 		/* Only mirrors count private-path lookups to store. */
-		if (env->privacy_ev == NULL && ((env->privacy_ev = event_new(
-		    env->base, -1, EV_PERSIST, privacy_tick, env)) == NULL ||
-		    event_add(env->privacy_ev, &sec) != 0))
+		if (privacy_start(env) != 0)
 			fatalx("mirror: out of memory");
 		log_info("mirror '%s': %s, %s, trust base %lld", db->name,
 		    db->mc->mode, db->mc->offline ? "offline" : "online",
@@ -1735,12 +1621,7 @@ mirror_free(struct env *env)
 	struct missreq	*m;
 	int		 i;
 
-	/* The workers are stopped: what they counted last goes in too. */
-	if (env->privacy_ev != NULL) {
-		event_free(env->privacy_ev);
-		env->privacy_ev = NULL;
-		privacy_flush(env);
-	}
+	privacy_stop(env);
 	for (i = 0; i < env->ndbs; i++) {
 		db = env->dbs[i];
 		if (db->kind != DB_MIRROR)

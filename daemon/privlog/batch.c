@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sumdbd.h"
+#include "privlog.h"
 #include "store.h"
 #include "sumdb.h"
 
@@ -43,21 +43,6 @@ static const char *const refname[REF_N] = {
 static uint64_t	 refused[REF_N];	/* atomic */
 static int64_t	 nfetching;		/* atomic: db->fetching's length */
 
-/* Main thread: send m's result back to its worker. */
-void
-miss_answer(struct missreq *m, int status, int64_t id, const char *err)
-{
-	struct worker	*w = m->w;
-
-	m->status = status;
-	m->id = id;
-	snprintf(m->err, sizeof(m->err), "%s", err != NULL ? err : "");
-	pthread_mutex_lock(&w->mu);
-	TAILQ_INSERT_TAIL(&w->done, m, entry);
-	pthread_mutex_unlock(&w->mu);
-	event_active(w->done_ev, EV_READ, 0);
-}
-
 /* Answer every waiter of p and forget it. */
 static void
 pending_answer(struct pending *p, int status, int64_t id, const char *err)
@@ -66,7 +51,7 @@ pending_answer(struct pending *p, int status, int64_t id, const char *err)
 
 	while ((m = TAILQ_FIRST(&p->waiters)) != NULL) {
 		TAILQ_REMOVE(&p->waiters, m, entry);
-		miss_answer(m, status, id, err);
+		handoff_answer(m, status, id, err);
 	}
 	free(p);
 }
@@ -169,7 +154,7 @@ refuse(struct missreq *m, int k, const char *fmt, ...)
 	log_debug("%s@%s from %s: %s", m->path, m->version, m->peer, err);
 	if (k != REF_ACCEPT)
 		m->retry_after = RETRY_AFTER;
-	miss_answer(m, k == REF_ACCEPT ? 404 : 503, -1, err);
+	handoff_answer(m, k == REF_ACCEPT ? 404 : 503, -1, err);
 }
 
 /*
@@ -203,23 +188,27 @@ fetch_allowed(struct env *env, struct db *db, struct missreq *m)
 	return 1;
 }
 
-/* Main thread: take one miss: logged since, in flight, or new. */
+/*
+ * db->ops->miss, main thread: take one miss: logged since, in flight,
+ * or new.
+ */
 static void
-miss_take(struct env *env, struct db *db, struct missreq *m)
+miss_take(struct db *db, struct missreq *m)
 {
+	struct env	*env = db->env;
 	struct pending	*p;
 	int64_t		 id;
 	int		 r;
 
 	if (db->broken) {
-		miss_answer(m, 503, -1, "log is frozen: it refused to sign");
+		handoff_answer(m, 503, -1, "log is frozen: it refused to sign");
 		return;
 	}
 	if ((r = store_lookup(env->st, db->log, m->path, m->version, &id,
 	    NULL)) != 0) {
 		if (r < 0)
 			log_warnx("lookup: %s", store_errmsg(env->st));
-		miss_answer(m, r < 0 ? 500 : 200, id, "internal error");
+		handoff_answer(m, r < 0 ? 500 : 200, id, "internal error");
 		return;
 	}
 	if ((p = find(&db->fetching, m->path, m->version)) != NULL ||
@@ -236,7 +225,7 @@ miss_take(struct env *env, struct db *db, struct missreq *m)
 	if (!fetch_allowed(env, db, m))
 		return;
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
-		miss_answer(m, 500, -1, "out of memory");
+		handoff_answer(m, 500, -1, "out of memory");
 		return;
 	}
 	p->env = env;
@@ -256,106 +245,42 @@ miss_take(struct env *env, struct db *db, struct missreq *m)
 	}
 }
 
-/* Main thread: the misses the workers queued. */
+static const struct dbops privlog_ops = { miss_take };
+
+/* Any thread: the fetch gauges and refusals, for /metrics. */
 static void
-miss_run(evutil_socket_t fd, short ev, void *arg)
+metrics(struct env *env, struct evbuffer *out)
 {
-	struct env	*env = arg;
-	struct misslist	 l;
-	struct missreq	*m;
+	int	 k;
 
-	(void)fd;
-	(void)ev;
-	TAILQ_INIT(&l);
-	pthread_mutex_lock(&env->missmu);
-	TAILQ_CONCAT(&l, &env->misses, entry);
-	pthread_mutex_unlock(&env->missmu);
-	while ((m = TAILQ_FIRST(&l)) != NULL) {
-		TAILQ_REMOVE(&l, m, entry);
-		if (m->db->kind == DB_MIRROR)
-			mirror_miss(env, m->db, m);
-		else
-			miss_take(env, m->db, m);
-	}
-}
-
-/*
- * Worker thread: hand a miss to the main thread: a lookup of a @ b, or
- * (mirrors) the tile whose path is a.
- */
-void
-privlog_miss(struct worker *w, struct db *db, struct hreq *req,
-    int kind, const char *a, const char *b)
-{
-	struct env	*env = w->env;
-	struct missreq	*m;
-
-	if (db->kind == DB_PRIVATE && !w->conf.goproxy) {
-		http_error(req, 404, "not found: %s@%s is not in the log",
-		    a, b);
+	if (env->log == NULL)
 		return;
-	}
-	if ((m = calloc(1, sizeof(*m))) == NULL) {
-		http_error(req, 500, "out of memory");
-		return;
-	}
-	m->w = w;
-	m->db = db;
-	m->req = req;
-	m->kind = kind;
-	if (db->kind == DB_PRIVATE)
-		snprintf(m->peer, sizeof(m->peer), "%s", http_peer(req));
-	if (kind == MISS_TILE)
-		snprintf(m->tilepath, sizeof(m->tilepath), "%s", a);
-	else {
-		snprintf(m->path, sizeof(m->path), "%s", a);
-		snprintf(m->version, sizeof(m->version), "%s", b);
-	}
-	pthread_mutex_lock(&env->missmu);
-	TAILQ_INSERT_TAIL(&env->misses, m, entry);
-	pthread_mutex_unlock(&env->missmu);
-	event_active(env->miss_ev, EV_READ, 0);
-}
-
-/* Worker thread: reply to the misses the main thread answered. */
-void
-privlog_done(evutil_socket_t fd, short ev, void *arg)
-{
-	struct worker	*w = arg;
-	struct misslist	 l;
-	struct missreq	*m;
-	char		 s[16];
-
-	(void)fd;
-	(void)ev;
-	TAILQ_INIT(&l);
-	pthread_mutex_lock(&w->mu);
-	TAILQ_CONCAT(&l, &w->done, entry);
-	pthread_mutex_unlock(&w->mu);
-	while ((m = TAILQ_FIRST(&l)) != NULL) {
-		TAILQ_REMOVE(&l, m, entry);
-		if (m->retry_after > 0) {
-			snprintf(s, sizeof(s), "%d", m->retry_after);
-			http_header(m->req, "Retry-After", s);
-		}
-		if (m->status != 200)
-			http_error(m->req, m->status, "%s", m->err);
-		else if (m->kind == MISS_TILE)
-			serve_tile_stored(w, m->db, m->req, m->tilepath);
-		else
-			serve_record(w, m->db, m->req, m->id);
-		free(m);
-	}
+	evbuffer_add_printf(out, "# HELP sumdbd_log_fetches_in_progress "
+	    "Module versions the private log is fetching from the GOPROXY "
+	    "or hashing.\n# TYPE sumdbd_log_fetches_in_progress gauge\n"
+	    "sumdbd_log_fetches_in_progress %lld\n"
+	    "# HELP sumdbd_log_hashes_in_progress Module zips being hashed "
+	    "now.\n# TYPE sumdbd_log_hashes_in_progress gauge\n"
+	    "sumdbd_log_hashes_in_progress %lld\n"
+	    "# HELP sumdbd_log_fetches_refused_total Private log lookups "
+	    "refused without a fetch, by reason.\n"
+	    "# TYPE sumdbd_log_fetches_refused_total counter\n",
+	    (long long)__atomic_load_n(&nfetching, __ATOMIC_RELAXED),
+	    (long long)modfetch_hashing());
+	for (k = 0; k < REF_N; k++)
+		evbuffer_add_printf(out, "sumdbd_log_fetches_refused_total"
+		    "{reason=\"%s\"} %llu\n", refname[k], (unsigned long long)
+		    __atomic_load_n(&refused[k], __ATOMIC_RELAXED));
 }
 
 int
 privlog_init(struct env *env)
 {
-	pthread_mutex_init(&env->missmu, NULL);
-	TAILQ_INIT(&env->misses);
-	if ((env->miss_ev = event_new(env->base, -1, 0, miss_run, env)) ==
-	    NULL || (env->log != NULL && (env->log->batch_ev =
-	    evtimer_new(env->base, batch_run, env->log)) == NULL)) {
+	if (env->log == NULL)
+		return 0;
+	env->log->ops = &privlog_ops;
+	if ((env->log->batch_ev = evtimer_new(env->base, batch_run,
+	    env->log)) == NULL || env_metrics_add(env, metrics) != 0) {
 		log_warnx("privlog: out of memory");
 		return -1;
 	}
@@ -380,15 +305,7 @@ privlog_free(struct env *env)
 {
 	struct db	*db = env->log;
 	struct pending	*p;
-	struct missreq	*m;
 
-	while ((m = TAILQ_FIRST(&env->misses)) != NULL) {
-		TAILQ_REMOVE(&env->misses, m, entry);
-		free(m);
-	}
-	if (env->miss_ev != NULL)
-		event_free(env->miss_ev);
-	env->miss_ev = NULL;
 	modfetch_stop();
 	if (db == NULL)
 		return;
@@ -404,29 +321,4 @@ privlog_free(struct env *env)
 	if (db->batch_ev != NULL)
 		event_free(db->batch_ev);
 	db->batch_ev = NULL;
-}
-
-void
-privlog_metrics(struct env *env, struct evbuffer *out)
-{
-	int	 k;
-
-	if (env->log == NULL)
-		return;
-	evbuffer_add_printf(out, "# HELP sumdbd_log_fetches_in_progress "
-	    "Module versions the private log is fetching from the GOPROXY "
-	    "or hashing.\n# TYPE sumdbd_log_fetches_in_progress gauge\n"
-	    "sumdbd_log_fetches_in_progress %lld\n"
-	    "# HELP sumdbd_log_hashes_in_progress Module zips being hashed "
-	    "now.\n# TYPE sumdbd_log_hashes_in_progress gauge\n"
-	    "sumdbd_log_hashes_in_progress %lld\n"
-	    "# HELP sumdbd_log_fetches_refused_total Private log lookups "
-	    "refused without a fetch, by reason.\n"
-	    "# TYPE sumdbd_log_fetches_refused_total counter\n",
-	    (long long)__atomic_load_n(&nfetching, __ATOMIC_RELAXED),
-	    (long long)modfetch_hashing());
-	for (k = 0; k < REF_N; k++)
-		evbuffer_add_printf(out, "sumdbd_log_fetches_refused_total"
-		    "{reason=\"%s\"} %llu\n", refname[k], (unsigned long long)
-		    __atomic_load_n(&refused[k], __ATOMIC_RELAXED));
 }

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sumdbd.h"
+#include "privlog.h"
 #include "sumdb.h"
 
 #define GOMOD_MAX	(16 << 20)	/* x/mod/zip's go.mod limit */

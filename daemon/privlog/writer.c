@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sumdbd.h"
+#include "privlog.h"
 #include "store.h"
 #include "sumdb.h"
 
@@ -222,7 +222,7 @@ logw_sign(struct env *env, struct db *db)
 	    store_commit(env->st) != 0)
 		goto bad;
 	log_info("log '%s': signed tree %lld", db->name, (long long)tree.n);
-	rv = logw_refresh(env, db);
+	rv = db_refresh(env, db);
 	goto done;
  frozen:
 	__atomic_store_n(&db->broken, 1, __ATOMIC_RELEASE);
@@ -240,23 +240,13 @@ logw_sign(struct env *env, struct db *db)
 }
 
 int
-logw_refresh(struct env *env, struct db *db)
+logw_open(struct env *env)
 {
-	uint8_t	 root[SUMDB_HASH_SIZE];
-	int64_t	 t, size = 0;
-	int	 r;
-
-	r = store_latest(env->st, db->log, NULL, &size, root);
-	if (r < 0) {
-		log_warnx("log '%s': %s", db->name, store_errmsg(env->st));
+	if (env_open_log(env) != 0)
 		return -1;
-	}
-	/* Workers read it (/metrics, /healthz): atomically. */
-	__atomic_store_n(&db->size, r == 0 ? 0 : size, __ATOMIC_RELAXED);
-	if (r > 0 && store_latest_time(env->st, db->log, &t) > 0)
-		__atomic_store_n(&db->tb_time, t, __ATOMIC_RELAXED);
-	/* Workers reload their copies when they see a new generation. */
-	__atomic_add_fetch(&db->gen, 1, __ATOMIC_RELEASE);
-	tufrepo_changed(env);
+	/* Sign what a crash left unsigned; refuse a tree that forked. */
+	if (env->log != NULL && env->st != NULL &&
+	    logw_sign(env, env->log) != 0)
+		return -1;
 	return 0;
 }
