@@ -9,7 +9,7 @@
  */
 
 #include "fuzz.h"
-#include "sumdbd.h"
+#include "http/http.h"
 
 static void
 check(const char *p, size_t len, size_t max)
