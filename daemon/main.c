@@ -6,7 +6,6 @@
 
 #include <event2/dns.h>
 #include <event2/event.h>
-#include <event2/http.h>
 #include <event2/thread.h>
 
 #include <sodium.h>

@@ -16,6 +16,13 @@
 struct evconnlistener;
 struct sockaddr;
 
+/* Answer types and cache lifetimes. */
+#define TYPE_TEXT	"text/plain; charset=UTF-8"
+#define TYPE_BINARY	"application/octet-stream"
+#define CACHE_FOREVER	"public, max-age=31536000, immutable"
+#define CACHE_SHORT	"public, max-age=60"
+#define CACHE_LATEST	"public, max-age=5"
+
 /* A worker thread's own copy of a database's newest checkpoint. */
 struct dbview {
 	struct evbuffer		*latest;
@@ -175,11 +182,13 @@ void	cache_put(struct cache *c, int db, const char *key, const void *data,
 const uint8_t *cache_data(const struct centry *e, size_t *len, int64_t *id);
 void	cache_free(struct cache *c);
 
-/* metrics.c */
+/* metrics.c: /metrics and /healthz */
 /* Count one answer of route with code, t0 being when it arrived. */
 void	metrics_observe(struct worker *w, int route, int code, double t0);
-/* The HTTP counters over all workers and the hooks' sections. */
-void	metrics_http(struct env *env, struct evbuffer *out);
+/* GET /healthz: 200, or 503 with the reasons, one per line. */
+void	serve_healthz(struct worker *w, struct hreq *req);
+/* GET /metrics: Prometheus text. */
+void	serve_metrics(struct worker *w, struct hreq *req);
 
 /* audit.c */
 /*
@@ -191,17 +200,20 @@ void	serve_audit(struct worker *w, struct hreq *req,
 /* At exit, after w's loop stopped: drop its audits in progress. */
 void	audit_free_all(struct worker *w);
 
-/* serve.c */
+/* serve.c: the sumdb routes */
 /* Answer req for path (latest, lookup/M@V, tile/...) of db. */
 void	serve_db(struct worker *w, struct db *db, struct hreq *req,
 	    const char *path);
-/* GET /healthz: 200, or 503 with the reasons, one per line. */
-void	serve_healthz(struct worker *w, struct hreq *req);
+/*
+ * w's copy of db's newest checkpoint, reloaded when db's generation
+ * changed (or force is set); NULL on a store error (logged).
+ */
+struct dbview *serve_view(struct worker *w, struct db *db, int force);
+
+/* tufserve.c */
 /* GET /tuf/path: the TUF repository's files, byte for byte. */
 void	serve_tuf(struct worker *w, struct hreq *req,
 	    const char *path);
-/* GET /metrics: Prometheus text. */
-void	serve_metrics(struct worker *w, struct hreq *req);
 /* The worker's handoff port callback: answer what the main thread did. */
 void	serve_answered(evutil_socket_t fd, short ev, void *arg);
 

@@ -9,25 +9,17 @@
  * generation changes.
  */
 
-#include <sys/stat.h>
 
 #include <event2/buffer.h>
-#include <event2/http.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "http.h"
 #include "store.h"
 #include "sumdb.h"
 
-#define TYPE_TEXT	"text/plain; charset=UTF-8"
-#define TYPE_BINARY	"application/octet-stream"
-#define CACHE_FOREVER	"public, max-age=31536000, immutable"
-#define CACHE_SHORT	"public, max-age=60"
-#define CACHE_LATEST	"public, max-age=5"
 
 /*
  * Hand a miss to the main thread (handoff.c): a lookup of a @ b, or
@@ -63,9 +55,8 @@ miss(struct worker *w, struct db *db, struct hreq *req, int kind,
 	handoff_post(w->env, m);
 }
 
-/* The worker's view of db, reloaded if stale (or if force is set). */
-static struct dbview *
-view(struct worker *w, struct db *db, int force)
+struct dbview *
+serve_view(struct worker *w, struct db *db, int force)
 {
 	struct dbview	*v = &w->views[db->idx];
 	uint8_t		 root[SUMDB_HASH_SIZE];
@@ -104,7 +95,7 @@ mirror_refuse(struct worker *w, struct db *db, struct hreq *req,
 		return -1;
 	}
 	if (w->conf.offline[db->idx]) {
-		v = view(w, db, 0);
+		v = serve_view(w, db, 0);
 		http_error(req, 404, "not found: not in mirrored log at tree "
 		    "%lld", v != NULL ? (long long)v->size : 0LL);
 		return -1;
@@ -123,7 +114,7 @@ serve_latest(struct worker *w, struct db *db, struct hreq *req)
 	struct dbview	*v;
 	struct evbuffer	*body;
 
-	if ((v = view(w, db, 0)) == NULL) {
+	if ((v = serve_view(w, db, 0)) == NULL) {
 		http_error(req, 500, "internal error");
 		return;
 	}
@@ -149,8 +140,8 @@ signed_view(struct worker *w, struct db *db, struct hreq *req, int64_t id)
 	struct dbview	*v;
 
 	/* Another process may have signed more since we last looked. */
-	if ((v = view(w, db, 0)) == NULL ||
-	    (id >= v->size && (v = view(w, db, 1)) == NULL)) {
+	if ((v = serve_view(w, db, 0)) == NULL ||
+	    (id >= v->size && (v = serve_view(w, db, 1)) == NULL)) {
 		http_error(req, 500, "internal error");
 		return NULL;
 	}
@@ -316,7 +307,7 @@ serve_tile(struct worker *w, struct db *db, struct hreq *req,
 		    "served", t.h);
 		return;
 	}
-	if ((v = view(w, db, 0)) == NULL) {
+	if ((v = serve_view(w, db, 0)) == NULL) {
 		http_error(req, 500, "internal error");
 		return;
 	}
@@ -451,287 +442,4 @@ serve_answered(evutil_socket_t fd, short ev, void *arg)
 			serve_record(w, m->db, m->req, m->id);
 		free(m);
 	}
-}
-
-/*
- * Seconds since db's trust base was last confirmed: by the upstream
- * (a sync that verified its checkpoint) or, offline, by an import.
- */
-static int64_t
-verified_age(struct db *db)
-{
-	int64_t	 t = __atomic_load_n(&db->tb_time, __ATOMIC_RELAXED);
-	int64_t	 v = __atomic_load_n(&db->verified_at, __ATOMIC_RELAXED);
-
-	if (v > t)
-		t = v;
-	return t > 0 ? (int64_t)time(NULL) - t : -1;
-}
-
-/* Bytes of the store: the database and its write-ahead log. */
-static long long
-store_bytes(const char *path)
-{
-	struct stat	 sb;
-	char		 wal[4096];
-	long long	 n = 0;
-
-	if (stat(path, &sb) == 0)
-		n += sb.st_size;
-	snprintf(wal, sizeof(wal), "%s-wal", path);
-	if (stat(wal, &sb) == 0)
-		n += sb.st_size;
-	return n;
-}
-
-/* Each database's gauge or counter: one line per database. */
-static void
-per_db(struct env *env, struct evbuffer *out, const char *name,
-    const char *type, const char *help, int mirrors,
-    long long (*value)(struct db *))
-{
-	int	 i;
-
-	evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help,
-	    name, type);
-	for (i = 0; i < env->ndbs; i++)
-		if (!mirrors || env->dbs[i]->kind == DB_MIRROR)
-			evbuffer_add_printf(out, "%s{db=\"%s\"} %lld\n", name,
-			    env->dbs[i]->name, value(env->dbs[i]));
-}
-
-static long long
-m_age(struct db *db)
-{
-	int64_t	 t = __atomic_load_n(&db->tb_time, __ATOMIC_RELAXED);
-
-	return t > 0 ? (long long)(time(NULL) - t) : -1;
-}
-
-static long long
-m_verified(struct db *db)
-{
-	return verified_age(db);
-}
-
-static long long
-m_upstream(struct db *db)
-{
-	return __atomic_load_n(&db->upstream_size, __ATOMIC_RELAXED);
-}
-
-static long long
-m_lag(struct db *db)
-{
-	int64_t	 u = __atomic_load_n(&db->upstream_size, __ATOMIC_RELAXED);
-	int64_t	 n = __atomic_load_n(&db->size, __ATOMIC_RELAXED);
-
-	return u > n ? u - n : 0;
-}
-
-static long long
-m_added(struct db *db)
-{
-	return (long long)__atomic_load_n(&db->added, __ATOMIC_RELAXED);
-}
-
-/* 200 when every database serves verified data, else 503 and why. */
-void
-serve_healthz(struct worker *w, struct hreq *req)
-{
-	struct env	*env = w->env;
-	struct evbuffer	*body;
-	struct db	*db;
-	int64_t		 age;
-	int		 i, bad = 0;
-
-	if ((body = evbuffer_new()) == NULL) {
-		http_error(req, 500, "out of memory");
-		return;
-	}
-	for (i = 0; i < env->ndbs; i++) {
-		db = env->dbs[i];
-		if (__atomic_load_n(&db->frozen, __ATOMIC_ACQUIRE) ||
-		    (db->kind == DB_PRIVATE &&
-		    __atomic_load_n(&db->broken, __ATOMIC_ACQUIRE))) {
-			evbuffer_add_printf(body, "%s%s frozen: it refused a "
-			    "checkpoint", bad++ ? "; " : "", db->name);
-			continue;
-		}
-		age = verified_age(db);
-		if (w->conf.max_age[i] == 0)
-			continue;
-		if (age < 0)
-			evbuffer_add_printf(body, "%s%s stale: no checkpoint "
-			    "verified yet (max_age %lld s)", bad++ ? "; " : "",
-			    db->name, (long long)(w->conf.max_age[i] / 1000));
-		else if (age * 1000 > w->conf.max_age[i])
-			evbuffer_add_printf(body, "%s%s stale: no checkpoint "
-			    "verified for %lld s (max_age %lld s)",
-			    bad++ ? "; " : "", db->name, (long long)age,
-			    (long long)(w->conf.max_age[i] / 1000));
-	}
-	if (bad) {
-		evbuffer_add(body, "\n", 1);
-		http_reply(req, 503, "text/plain; charset=utf-8", "no-store",
-		    body);
-	} else {
-		evbuffer_add_printf(body, "ok\n");
-		http_reply(req, 200, "text/plain; charset=utf-8", "no-store",
-		    body);
-	}
-	evbuffer_free(body);
-}
-
-/* Prometheus text format. */
-void
-serve_metrics(struct worker *w, struct hreq *req)
-{
-	struct env	*env = w->env;
-	struct evbuffer	*body;
-	struct dbview	*v;
-	struct db	*db;
-	int		 i, k;
-
-	if ((body = evbuffer_new()) == NULL) {
-		http_error(req, 500, "out of memory");
-		return;
-	}
-	evbuffer_add_printf(body, "# HELP sumdbd_tree_size Records in the "
-	    "newest checkpoint (trust base) served.\n"
-	    "# TYPE sumdbd_tree_size gauge\n");
-	for (i = 0; i < env->ndbs; i++) {
-		db = env->dbs[i];
-		v = view(w, db, 0);
-		evbuffer_add_printf(body, "sumdbd_tree_size{db=\"%s\"} %lld\n",
-		    db->name, v != NULL ? (long long)v->size : 0LL);
-	}
-	evbuffer_add_printf(body, "# HELP sumdbd_frozen 1 when a database "
-	    "refused a fork and stopped advancing.\n"
-	    "# TYPE sumdbd_frozen gauge\n");
-	for (i = 0; i < env->ndbs; i++) {
-		db = env->dbs[i];
-		evbuffer_add_printf(body, "sumdbd_frozen{db=\"%s\"} %d\n",
-		    db->name, __atomic_load_n(&db->frozen, __ATOMIC_ACQUIRE) ||
-		    __atomic_load_n(&db->broken, __ATOMIC_ACQUIRE));
-	}
-	evbuffer_add_printf(body, "# HELP sumdbd_refusals_total Upstream "
-	    "answers refused, by kind.\n"
-	    "# TYPE sumdbd_refusals_total counter\n");
-	for (i = 0; i < env->ndbs; i++) {
-		db = env->dbs[i];
-		if (db->kind != DB_MIRROR)
-			continue;
-		for (k = 0; k < R_MAX; k++)
-			evbuffer_add_printf(body, "sumdbd_refusals_total{db="
-			    "\"%s\",kind=\"%s\"} %llu\n", db->name,
-			    refusal_name(k), (unsigned long long)
-			    __atomic_load_n(&db->refusals[k], __ATOMIC_RELAXED));
-	}
-	evbuffer_add_printf(body, "# HELP sumdbd_full_records Records a full "
-	    "mirror has verified and stored.\n"
-	    "# TYPE sumdbd_full_records gauge\n"
-	    "# HELP sumdbd_full_records_per_second Rate of the full sync in "
-	    "progress.\n# TYPE sumdbd_full_records_per_second gauge\n"
-	    "# HELP sumdbd_full_eta_seconds Time left in the full sync at "
-	    "that rate.\n# TYPE sumdbd_full_eta_seconds gauge\n");
-	for (i = 0; i < env->ndbs; i++) {
-		db = env->dbs[i];
-		if (!w->conf.full[db->idx])
-			continue;
-		int64_t	 done = __atomic_load_n(&db->full_next,
-			    __ATOMIC_RELAXED);
-		double	 rate = (double)__atomic_load_n(&db->full_rate,
-			    __ATOMIC_RELAXED);
-
-		v = view(w, db, 0);
-		evbuffer_add_printf(body, "sumdbd_full_records{db=\"%s\"} "
-		    "%lld\nsumdbd_full_records_per_second{db=\"%s\"} %.0f\n"
-		    "sumdbd_full_eta_seconds{db=\"%s\"} %.0f\n", db->name,
-		    (long long)done, db->name, rate, db->name,
-		    rate > 0 && v != NULL && v->size > done ?
-		    (v->size - done) / rate : 0.0);
-	}
-	per_db(env, body, "sumdbd_checkpoint_age_seconds", "gauge",
-	    "Seconds since the newest checkpoint (trust base) was stored; "
-	    "-1 before the first.", 0, m_age);
-	per_db(env, body, "sumdbd_verified_age_seconds", "gauge",
-	    "Seconds since the upstream (or an import) last confirmed the "
-	    "trust base; -1 before the first.", 1, m_verified);
-	per_db(env, body, "sumdbd_upstream_tree_size", "gauge",
-	    "Records in the newest upstream checkpoint seen; -1 before the "
-	    "first.", 1, m_upstream);
-	per_db(env, body, "sumdbd_sync_lag_records", "gauge",
-	    "Records the upstream has signed beyond the trust base.", 1,
-	    m_lag);
-	per_db(env, body, "sumdbd_records_added_total", "counter",
-	    "Records verified and stored (mirrors) or appended (the private "
-	    "log) since start.", 0, m_added);
-	evbuffer_add_printf(body, "# HELP sumdbd_store_bytes Size of the "
-	    "SQLite store and its write-ahead log.\n"
-	    "# TYPE sumdbd_store_bytes gauge\nsumdbd_store_bytes %lld\n",
-	    store_bytes(w->conf.database));
-	metrics_http(env, body);
-	privacy_metrics(body);
-	http_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8",
-	    "no-store", body);
-	evbuffer_free(body);
-}
-
-/*
- * /tuf/: N.root.json, root.json, timestamp.json, N.snapshot.json,
- * N.targets.json and targets/DIR/SHA256.NAME, served byte for byte.
- */
-void
-serve_tuf(struct worker *w, struct hreq *req, const char *path)
-{
-	static const char *roles[] = { "root", "snapshot", "targets" };
-	struct evbuffer	*body;
-	const char	*dot, *base, *cache = CACHE_FOREVER;
-	char		 role[16], tpath[1100], sha[65];
-	int64_t		 v = -1;
-	size_t		 i;
-	int		 r = 0;
-
-	if (w->env->tuf == NULL) {
-		http_error(req, 404, "not found: no TUF repository");
-		return;
-	}
-	if ((body = evbuffer_new()) == NULL) {
-		http_error(req, 500, "out of memory");
-		return;
-	}
-	if (strcmp(path, "timestamp.json") == 0 ||
-	    strcmp(path, "root.json") == 0) {
-		snprintf(role, sizeof(role), "%.*s",
-		    (int)(strchr(path, '.') - path), path);
-		r = store_tuf_get(w->st, role, -1, body, NULL);
-		cache = "no-cache";
-	} else if (strncmp(path, "targets/", 8) == 0 &&
-	    (base = strrchr(path, '/')) != NULL && strlen(base + 1) > 65 &&
-	    base[65] == '.') {
-		/* DIR/SHA256.NAME is the target DIR/NAME with that hash. */
-		snprintf(sha, sizeof(sha), "%.64s", base + 1);
-		snprintf(tpath, sizeof(tpath), "%.*s%s", (int)(base + 1 -
-		    (path + 8)), path + 8, base + 66);
-		r = store_target_get(w->st, tpath, sha, body);
-	} else if ((dot = strchr(path, '.')) != NULL &&
-	    sumdb_parse_int64(path, dot - path, &v) == 0 && v > 0) {
-		for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
-			if (strlen(dot + 1) == strlen(roles[i]) + 5 &&
-			    strncmp(dot + 1, roles[i], strlen(roles[i])) == 0 &&
-			    strcmp(dot + 1 + strlen(roles[i]), ".json") == 0)
-				break;
-		if (i < sizeof(roles) / sizeof(roles[0]))
-			r = store_tuf_get(w->st, roles[i], v, body, NULL);
-	}
-	if (r < 0) {
-		log_warnx("TUF '%s': %s", path, store_errmsg(w->st));
-		http_error(req, 500, "internal error");
-	} else if (r == 0)
-		http_error(req, 404, "not found");
-	else
-		http_reply(req, 200, strncmp(path, "targets/", 8) == 0 ?
-		    TYPE_BINARY : "application/json", cache, body);
-	evbuffer_free(body);
 }

@@ -18,7 +18,6 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
-#include <event2/http.h>
 
 #include <arpa/inet.h>
 #include <getopt.h>

@@ -13,7 +13,6 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
-#include <event2/http.h>
 
 #include <stdarg.h>
 #include <stdio.h>
