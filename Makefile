@@ -49,7 +49,7 @@ CORE_SRCS = daemon/log.c daemon/env.c daemon/db.c daemon/handoff.c \
 	  daemon/privacy.c daemon/fetch.c daemon/audit.c daemon/bundle.c \
 	  daemon/tufrepo.c daemon/reload.c
 HTTP_SRCS = daemon/http/server.c daemon/http/conn.c daemon/http/parse.c \
-	  daemon/http/serve.c daemon/http/cache.c daemon/http/metrics.c \
+	  daemon/http/serve.c daemon/http/cache.c daemon/http/status.c \
 	  daemon/http/audit.c daemon/http/tufserve.c
 PRIVLOG_SRCS = daemon/privlog/batch.c daemon/privlog/writer.c \
 	  daemon/privlog/modfetch.c

@@ -182,7 +182,7 @@ void	cache_put(struct cache *c, int db, const char *key, const void *data,
 const uint8_t *cache_data(const struct centry *e, size_t *len, int64_t *id);
 void	cache_free(struct cache *c);
 
-/* metrics.c: /metrics and /healthz */
+/* status.c: /metrics and /healthz */
 /* Count one answer of route with code, t0 being when it arrived. */
 void	metrics_observe(struct worker *w, int route, int code, double t0);
 /* GET /healthz: 200, or 503 with the reasons, one per line. */

@@ -1,5 +1,5 @@
 /*
- * metrics.c: /metrics and /healthz.  Each worker counts its own answers
+ * status.c: /metrics and /healthz.  Each worker counts its own answers
  * by route and status, and their latencies in a histogram, with relaxed
  * atomics; /metrics adds up every worker's counts, each database's
  * trees, ages and refusals (atomics of struct db), and the sections the
