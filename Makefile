@@ -117,24 +117,21 @@ $(O)/%.o: %.c $(HEADERS)
 	@echo "CC $<"
 	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
-$(O)/libsumdb.a: $(SUMDB_OBJS)
+# One archive per library and per daemon layer; each lists its objects.
+$(O)/lib%.a:
 	rm -f $@
 	ar rcs $@ $^
+
+$(O)/libsumdb.a: $(SUMDB_OBJS)
 
 $(O)/libstore.a: $(STORE_OBJS)
-	rm -f $@
-	ar rcs $@ $^
 
 $(O)/libtuf.a: $(TUF_OBJS)
-	rm -f $@
-	ar rcs $@ $^
 
 $(O)/tests/tuf_test: $(O)/tests/tuf_test.o $(O)/libtuf.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs $(TESTPKGS))
 
 $(O)/libconfig.a: $(CONFIG_OBJS)
-	rm -f $@
-	ar rcs $@ $^
 
 # The daemon's layers, one archive each (DESIGN.md, Layout): core uses
 # only the libraries; http, privlog and mirror use core and never each
@@ -142,24 +139,14 @@ $(O)/libconfig.a: $(CONFIG_OBJS)
 # layer's unit test links its whole archive (--whole-archive) with only
 # the layers below, so a call upwards or sideways fails to link.
 $(O)/libcore.a: $(CORE_OBJS)
-	rm -f $@
-	ar rcs $@ $^
 
 $(O)/libhttp.a: $(HTTP_OBJS)
-	rm -f $@
-	ar rcs $@ $^
 
 $(O)/libprivlog.a: $(PRIVLOG_OBJS)
-	rm -f $@
-	ar rcs $@ $^
 
 $(O)/libmirror.a: $(MIRROR_OBJS)
-	rm -f $@
-	ar rcs $@ $^
 
 $(O)/libcmd.a: $(CMD_OBJS)
-	rm -f $@
-	ar rcs $@ $^
 
 LIBRARIES = $(O)/libstore.a $(O)/libconfig.a $(O)/libtuf.a $(O)/libsumdb.a
 WHOLE	= -Wl,--whole-archive
@@ -169,28 +156,17 @@ $(O)/sumdbd: $(O)/daemon/main.o $(O)/libcmd.a $(O)/libhttp.a \
 	  $(O)/libprivlog.a $(O)/libmirror.a $(O)/libcore.a $(LIBRARIES)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(O)/tests/core_test: $(O)/tests/core_test.o $(O)/libcore.a $(LIBRARIES)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(O)/tests/core_test.o $(WHOLE) \
-	  $(O)/libcore.a $(NOWHOLE) $(LIBRARIES) $(LIBS) \
-	  $(shell pkg-config --libs $(TESTPKGS))
-
-$(O)/tests/http_test: $(O)/tests/http_test.o $(O)/libhttp.a $(O)/libcore.a \
-	  $(LIBRARIES)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(O)/tests/http_test.o $(WHOLE) \
-	  $(O)/libhttp.a $(O)/libcore.a $(NOWHOLE) $(LIBRARIES) $(LIBS) \
-	  $(shell pkg-config --libs $(TESTPKGS))
-
-$(O)/tests/privlog_test: $(O)/tests/privlog_test.o $(O)/libprivlog.a \
-	  $(O)/libcore.a $(LIBRARIES)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(O)/tests/privlog_test.o $(WHOLE) \
-	  $(O)/libprivlog.a $(O)/libcore.a $(NOWHOLE) $(LIBRARIES) $(LIBS) \
-	  $(shell pkg-config --libs $(TESTPKGS))
-
-$(O)/tests/mirror_test: $(O)/tests/mirror_test.o $(O)/libmirror.a \
-	  $(O)/libcore.a $(LIBRARIES)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(O)/tests/mirror_test.o $(WHOLE) \
-	  $(O)/libmirror.a $(O)/libcore.a $(NOWHOLE) $(LIBRARIES) $(LIBS) \
-	  $(shell pkg-config --libs $(TESTPKGS))
+# $(call layer_test,NAME,ARCHIVES): tests/NAME_test with the whole of
+# ARCHIVES (its layer first, then the layers below) and the libraries.
+define layer_test
+$(O)/tests/$(1)_test: $(O)/tests/$(1)_test.o $(2) $(LIBRARIES)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$< $$(WHOLE) $(2) $$(NOWHOLE) \
+	  $$(LIBRARIES) $$(LIBS) $$(shell pkg-config --libs $$(TESTPKGS))
+endef
+$(eval $(call layer_test,core,$(O)/libcore.a))
+$(eval $(call layer_test,http,$(O)/libhttp.a $(O)/libcore.a))
+$(eval $(call layer_test,privlog,$(O)/libprivlog.a $(O)/libcore.a))
+$(eval $(call layer_test,mirror,$(O)/libmirror.a $(O)/libcore.a))
 
 $(O)/tests/sumdb_test: $(O)/tests/sumdb_test.o $(O)/libsumdb.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs $(TESTPKGS))
