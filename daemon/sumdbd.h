@@ -212,14 +212,24 @@ struct env {
 	int			 reloads, reload_errors;	/* atomic */
 };
 
-/* log.c */
+/* log.c: the only place that writes log lines; any thread */
+/*
+ * Log to stderr (foreground: the journal takes it) or to syslog;
+ * log_debug() lines only when verbose.
+ */
 void	log_init(int foreground, int verbose);
+/* A warning, with ": strerror(errno)" appended. */
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* A warning as it is. */
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* What happened, for the operator. */
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* Details, with -v only. */
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* Log with strerror(errno) and exit 1: at start-up, or a broken invariant. */
 void	fatal(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
+/* fatal() without strerror(errno). */
 void	fatalx(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 
@@ -400,8 +410,8 @@ int	audit_lines(struct audit *au, struct store *st, int64_t log,
 	    const char *private, size_t from, size_t to);
 /* Once every line is checked: explanations and counts. */
 void	audit_end(struct audit *au);
-/* The report as JSON (the caller decrefs), or NULL. */
 struct json_t;
+/* The report as JSON (the caller decrefs), or NULL. */
 struct json_t *audit_json(const struct audit *au);
 /* The report as text, on stdout. */
 void	audit_text(const struct audit *au);

@@ -26,6 +26,7 @@
 #define TUF_ROLE_KEYS_MAX	32
 #define TUF_INT_MAX		((INT64_C(1) << 53) - 1)  /* tuf-js doubles */
 
+/* A TUF_E* code's one-line description (a static string). */
 const char	*tuf_strerror(int code);
 
 /* json.c */

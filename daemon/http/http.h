@@ -174,12 +174,25 @@ void	conn_free_all(struct worker *w);
 int	http_parse_head(const char *buf, size_t len, size_t max,
 	    struct httphead *h);
 
-/* cache.c */
+/* cache.c: a worker's answers that never change, LRU, max bytes */
+/* An empty cache of at most max bytes; 0, or -1 out of memory. */
 int	cache_init(struct cache *c, size_t max);
+/*
+ * The entry for key of database db, or NULL (counted as a hit or a
+ * miss); valid until the next cache_put() on c.
+ */
 const struct centry *cache_get(struct cache *c, int db, const char *key);
+/*
+ * Keep a copy of data[0..len-1] (and record id) for key of db, evicting
+ * the least recently used.  Does nothing when key is already cached,
+ * when the entry would take more than an eighth of max, or out of
+ * memory.
+ */
 void	cache_put(struct cache *c, int db, const char *key, const void *data,
 	    size_t len, int64_t id);
+/* Entry e's bytes (*len) and record id, valid as long as e. */
 const uint8_t *cache_data(const struct centry *e, size_t *len, int64_t *id);
+/* Free every entry (c itself is the caller's). */
 void	cache_free(struct cache *c);
 
 /* status.c: /metrics and /healthz */
