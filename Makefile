@@ -44,7 +44,7 @@ ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
 SUMDB_SRCS = daemon/sumdb/encode.c daemon/sumdb/note.c daemon/sumdb/tlog.c \
 	  daemon/sumdb/tile.c daemon/sumdb/record.c daemon/sumdb/modpath.c \
-	  daemon/sumdb/dirhash.c
+	  daemon/sumdb/dirhash.c daemon/sumdb/bundle.c daemon/sumdb/gosum.c
 CORE_SRCS = daemon/log.c daemon/env.c daemon/fetch.c daemon/audit.c \
 	  daemon/bundle.c daemon/tufrepo.c daemon/reload.c
 HTTP_SRCS = daemon/http/server.c daemon/http/conn.c daemon/http/parse.c \
@@ -57,7 +57,7 @@ CMD_SRCS = daemon/cmd/keygen.c daemon/cmd/add.c daemon/cmd/fsck.c \
 DAEMON_SRCS = daemon/main.c $(CORE_SRCS) $(HTTP_SRCS) $(PRIVLOG_SRCS) \
 	  $(MIRROR_SRCS) $(CMD_SRCS)
 STORE_SRCS = store/store.c
-TUF_SRCS = tuf/json.c tuf/tuf.c
+TUF_SRCS = tuf/json.c tuf/tuf.c tuf/update.c
 CONFIG_SRCS = config/config.c
 
 SUMDB_OBJS = $(SUMDB_SRCS:%.c=$(O)/%.o)
@@ -218,26 +218,19 @@ FUZZ_LDFLAGS =
 FUZZ_SANFLAGS = -fsanitize=fuzzer-no-link,address,undefined \
 	  -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-# bundle and audit include their daemon file, and link the rest of it.
-$(O)/libdaemon-fuzz.a: $(filter-out $(O)/daemon/main.o,$(DAEMON_OBJS))
-	rm -f $@
-	ar rcs $@ $^
-
 $(O)/fuzz/%: $(O)/tests/fuzz/%.o $(FUZZ_MAIN)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) $(FUZZ_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(FUZZ_TARGETS:%=$(O)/tests/fuzz/%.o) $(O)/tests/fuzz/driver.o: \
 	  tests/fuzz/fuzz.h
-$(O)/tests/fuzz/bundle.o: daemon/bundle.c
-$(O)/tests/fuzz/audit.o: daemon/audit.c
 $(O)/fuzz/note $(O)/fuzz/key $(O)/fuzz/tilepath $(O)/fuzz/lookuppath \
-	  $(O)/fuzz/record $(O)/fuzz/datatile $(O)/fuzz/lookup: $(O)/libsumdb.a
+	  $(O)/fuzz/record $(O)/fuzz/datatile $(O)/fuzz/lookup \
+	  $(O)/fuzz/bundle: $(O)/libsumdb.a
 $(O)/fuzz/tufjson: $(O)/libtuf.a
 $(O)/fuzz/http: $(O)/daemon/http/parse.o
 $(O)/fuzz/config: $(O)/libconfig.a
-$(O)/fuzz/bundle $(O)/fuzz/audit: $(O)/libdaemon-fuzz.a $(O)/libstore.a \
-	  $(O)/libconfig.a $(O)/libtuf.a $(O)/libsumdb.a
+$(O)/fuzz/audit: $(O)/libconfig.a $(O)/libsumdb.a
 
 .PHONY: fuzz
 fuzz:

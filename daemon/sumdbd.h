@@ -458,8 +458,16 @@ void	tufrepo_free(struct env *env);
 int	cmd_tuf(int argc, char **argv);
 
 /* tufclient.c: the TUF client workflow, for sumdbd import */
-int	import_tuf(struct env *env, const char *url, const char *root,
-	    const char *state);
+/*
+ * Run the TUF client workflow against the repository at url, from the
+ * trusted metadata in directory state (NULL: the database's path with
+ * .tuf), else the pinned root file (may be NULL), and import every
+ * bundle of our mirrors it lists that extends our trust base.  Returns
+ * 0, IMPORT_REFUSED (the reason in err, evidence kept) or IMPORT_ERROR
+ * (logged).
+ */
+int	tuf_import(struct env *env, const char *url, const char *root,
+	    const char *state, char *err, size_t errsize);
 
 /* evidence.c */
 int	cmd_evidence(int argc, char **argv);
@@ -478,18 +486,10 @@ int	cmd_audit(int argc, char **argv);
 int	bundle_write(struct store *st, int64_t log, const char *name,
 	    int64_t from, int64_t to, struct evbuffer *out, char *err,
 	    size_t errsize);
-extern char	import_refusal[512];
-int	import_refuse(const char *fmt, ...)
-	    __attribute__((format(printf, 1, 2)));
-/*
- * The tree sizes bundle bytes p[0..len-1] claim to go from and to, from
- * its header alone (bundle_import() checks them against its signed
- * checkpoints).  0, or -1 if it is not a well-formed bundle.
- */
-int	bundle_sizes(const uint8_t *p, size_t len, int64_t *from,
-	    int64_t *to);
+#define IMPORT_REFUSED	(-1)
+#define IMPORT_ERROR	(-2)
 int	bundle_import(struct env *env, const uint8_t *p, size_t len,
-	    const char *source);
+	    const char *source, char *err, size_t errsize);
 int	cmd_export(int argc, char **argv);
 int	cmd_import(int argc, char **argv);
 const char *refusal_name(enum refusal r);
