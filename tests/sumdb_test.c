@@ -1677,6 +1677,59 @@ bundle_parse(const struct bparts *bp, char *err, size_t errsize)
 	return r;
 }
 
+/* Bundles with one piece replaced, and why each is malformed. */
+static const struct {
+	size_t		 off;		/* in struct bparts */
+	const char	*text;
+	const char	*err;		/* NULL: well-formed */
+} bad_bundles[] = {
+#define HEADER	"malformed bundle header"
+	{ offsetof(struct bparts, head),
+	  "sumdbd bundle 1\nname test.example\n", HEADER },
+	{ offsetof(struct bparts, sizes), "from 3\nto 2\n", HEADER },
+	{ offsetof(struct bparts, sizes), "from 0\nto two\n", HEADER },
+	/* Note lengths one over, one short, far over. */
+	{ offsetof(struct bparts, notes), "note 0\nnote 11\ntree note\n",
+	  HEADER },
+	{ offsetof(struct bparts, notes), "note 0\nnote 9\ntree note\n",
+	  HEADER },
+	{ offsetof(struct bparts, notes), "note 0\nnote 100000\ntree note\n",
+	  HEADER },
+	/* The proof: over the limit, or not base64 hashes. */
+	{ offsetof(struct bparts, proof), "proof 65\n", HEADER },
+	{ offsetof(struct bparts, proof), "proof 1\nAAAA\n",
+	  "malformed proof" },
+	{ offsetof(struct bparts, proof), "proof 2\n" B_PROOF,
+	  "malformed proof" },
+	/* Records: counts, lengths one over or short, invalid text. */
+	{ offsetof(struct bparts, records),
+	  "records 0 3\n8\nrec one\n8\nrec two\n",
+	  "malformed records section" },
+	{ offsetof(struct bparts, records),
+	  "records 0 2\n8\nrec one\n9\nrec two\n", "malformed record 1" },
+	{ offsetof(struct bparts, records),
+	  "records 0 2\n7\nrec one\n8\nrec two\n", "malformed record 0" },
+	{ offsetof(struct bparts, records),
+	  "records 0 2\n8\nrec one\n8\nrec\ttwo\n", "malformed record 1" },
+	{ offsetof(struct bparts, records), "records 0 99999999\n",
+	  "malformed records section" },
+	/* Tiles: counts, lengths, heights, then nothing. */
+	{ offsetof(struct bparts, tiles), "tiles 2\n" B_TILE,
+	  "malformed tile 1" },
+	{ offsetof(struct bparts, tiles), "tiles 3000\n" B_TILE,
+	  "malformed tiles section" },
+	{ offsetof(struct bparts, tiles), "tiles 1\ntile/8/0/000.p/2 63\n"
+	  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde",
+	  "malformed tile 0" },
+	{ offsetof(struct bparts, tiles), "tiles 1\ntile/4/0/000.p/2 64\n"
+	  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+	  "malformed tile 0" },
+	{ offsetof(struct bparts, tiles), "tiles 1\n" B_TILE "x",
+	  "trailing bytes in the bundle" },
+	{ offsetof(struct bparts, tiles), "tiles 0\n", NULL },
+#undef HEADER
+};
+
 static void
 test_bundle(void **state)
 {
@@ -1684,7 +1737,7 @@ test_bundle(void **state)
 	struct bparts	 bp;
 	uint8_t		 buf[1024];
 	char		 err[128];
-	size_t		 len;
+	size_t		 len, i;
 	int64_t		 from, to;
 
 	(void)state;
@@ -1738,81 +1791,31 @@ test_bundle(void **state)
 	assert_string_equal(b.err, "the bundle's checksum does not match: "
 	    "damaged");
 
-	/* The header: names, sizes, note lengths one over or short. */
-	bp = good;
-	bp.head = "sumdbd bundle 1\nname test.example\n";
-	assert_int_equal(bundle_parse(&bp, err, sizeof(err)), SUMDB_EFORMAT);
-	assert_string_equal(err, "malformed bundle header");
-	bp = good;
-	bp.sizes = "from 3\nto 2\n";
-	assert_int_equal(bundle_parse(&bp, err, sizeof(err)), SUMDB_EFORMAT);
-	assert_string_equal(err, "malformed bundle header");
-	bp.sizes = "from 0\nto two\n";
-	assert_int_equal(bundle_parse(&bp, err, sizeof(err)), SUMDB_EFORMAT);
-	bp = good;
-	bp.notes = "note 0\nnote 11\ntree note\n";
-	assert_int_equal(bundle_parse(&bp, err, sizeof(err)), SUMDB_EFORMAT);
-	assert_string_equal(err, "malformed bundle header");
-	bp.notes = "note 0\nnote 9\ntree note\n";
-	assert_int_equal(bundle_parse(&bp, err, sizeof(err)), SUMDB_EFORMAT);
-	assert_string_equal(err, "malformed bundle header");
-	bp.notes = "note 0\nnote 100000\ntree note\n";
-	assert_int_equal(bundle_parse(&bp, err, sizeof(err)), SUMDB_EFORMAT);
-	/* The proof: over the limit, or not base64 hashes. */
-	bp = good;
-	bp.proof = "proof 65\n";
-	assert_int_equal(bundle_parse(&bp, err, sizeof(err)), SUMDB_EFORMAT);
-	assert_string_equal(err, "malformed bundle header");
-	bp.proof = "proof 1\nAAAA\n";
-	assert_int_equal(bundle_parse(&bp, err, sizeof(err)), SUMDB_EFORMAT);
-	assert_string_equal(err, "malformed proof");
-	bp.proof = "proof 2\n" B_PROOF;
-	assert_int_equal(bundle_parse(&bp, err, sizeof(err)), SUMDB_EFORMAT);
-	assert_string_equal(err, "malformed proof");
-
-	/* Records: counts, lengths one over or short, invalid text. */
-	bp = good;
-	bp.records = "records 0 3\n8\nrec one\n8\nrec two\n";
-	assert_int_equal(bundle_parse(&bp, err, sizeof(err)), SUMDB_EFORMAT);
-	assert_string_equal(err, "malformed records section");
-	bp.records = "records 0 2\n8\nrec one\n9\nrec two\n";
-	assert_int_equal(bundle_parse(&bp, err, sizeof(err)), SUMDB_EFORMAT);
-	assert_string_equal(err, "malformed record 1");
-	bp.records = "records 0 2\n7\nrec one\n8\nrec two\n";
-	assert_int_equal(bundle_parse(&bp, err, sizeof(err)), SUMDB_EFORMAT);
-	assert_string_equal(err, "malformed record 0");
-	bp.records = "records 0 2\n8\nrec one\n8\nrec\ttwo\n";
-	assert_int_equal(bundle_parse(&bp, err, sizeof(err)), SUMDB_EFORMAT);
-	assert_string_equal(err, "malformed record 1");
-	bp.records = "records 0 99999999\n";
-	assert_int_equal(bundle_parse(&bp, err, sizeof(err)), SUMDB_EFORMAT);
-	assert_string_equal(err, "malformed records section");
-
-	/* Tiles: counts, paths, lengths, then nothing. */
-	bp = good;
-	bp.tiles = "tiles 2\n" B_TILE;
-	assert_int_equal(bundle_parse(&bp, err, sizeof(err)), SUMDB_EFORMAT);
-	assert_string_equal(err, "malformed tile 1");
-	bp.tiles = "tiles 3000\n" B_TILE;
-	assert_int_equal(bundle_parse(&bp, err, sizeof(err)), SUMDB_EFORMAT);
-	assert_string_equal(err, "malformed tiles section");
-	bp.tiles = "tiles 1\ntile/8/0/000.p/2 63\n"
-	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde";
-	assert_int_equal(bundle_parse(&bp, err, sizeof(err)), SUMDB_EFORMAT);
-	assert_string_equal(err, "malformed tile 0");
-	bp.tiles = "tiles 1\ntile/4/0/000.p/2 64\n"
-	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-	assert_int_equal(bundle_parse(&bp, err, sizeof(err)), SUMDB_EFORMAT);
-	assert_string_equal(err, "malformed tile 0");
-	bp.tiles = "tiles 1\n" B_TILE "x";
-	assert_int_equal(bundle_parse(&bp, err, sizeof(err)), SUMDB_EFORMAT);
-	assert_string_equal(err, "trailing bytes in the bundle");
-	bp.tiles = "tiles 0\n";
-	bp.records = "records 0 2\n8\nrec one\n8\nrec two\n";
-	assert_int_equal(bundle_parse(&bp, err, sizeof(err)), 0);
+	/* Each piece malformed in turn: its reason. */
+	for (i = 0; i < sizeof(bad_bundles) / sizeof(bad_bundles[0]); i++) {
+		bp = good;
+		*(const char **)((char *)&bp + bad_bundles[i].off) =
+		    bad_bundles[i].text;
+		assert_int_equal(bundle_parse(&bp, err, sizeof(err)),
+		    bad_bundles[i].err != NULL ? SUMDB_EFORMAT : 0);
+		if (bad_bundles[i].err != NULL)
+			assert_string_equal(err, bad_bundles[i].err);
+	}
 }
 
-/* gosum.c: go.sum lines. */
+/* gosum.c: go.sum lines, and what they hold. */
+static const struct {
+	const char	*line, *path, *version, *hash;
+	int		 gomod;
+} good_lines[] = {
+	{ "golang.org/x/mod v0.1.0 h1:abc=", "golang.org/x/mod", "v0.1.0",
+	  "h1:abc=", 0 },
+	{ "\tgolang.org/x/mod  v0.1.0/go.mod\th1:x ", "golang.org/x/mod",
+	  "v0.1.0", "h1:x", 1 },
+	/* "/go.mod" alone is a version, not a suffix. */
+	{ "m /go.mod h1:x", "m", "/go.mod", "h1:x", 0 },
+};
+
 static void
 test_gosum(void **state)
 {
@@ -1831,26 +1834,15 @@ test_gosum(void **state)
 	};
 
 	(void)state;
-	snprintf(s, sizeof(s), "golang.org/x/mod v0.1.0 h1:abc=");
-	assert_int_equal(gosum_parse_line(s, &g), 0);
-	assert_string_equal(g.path, "golang.org/x/mod");
-	assert_string_equal(g.version, "v0.1.0");
-	assert_string_equal(g.hash, "h1:abc=");
-	assert_false(g.gomod);
-	free(g.buf);
-	snprintf(s, sizeof(s), "\tgolang.org/x/mod  v0.1.0/go.mod\th1:x ");
-	assert_int_equal(gosum_parse_line(s, &g), 0);
-	assert_string_equal(g.path, "golang.org/x/mod");
-	assert_string_equal(g.version, "v0.1.0");
-	assert_string_equal(g.hash, "h1:x");
-	assert_true(g.gomod);
-	free(g.buf);
-	/* "/go.mod" alone is a version, not a suffix. */
-	snprintf(s, sizeof(s), "m /go.mod h1:x");
-	assert_int_equal(gosum_parse_line(s, &g), 0);
-	assert_string_equal(g.version, "/go.mod");
-	assert_false(g.gomod);
-	free(g.buf);
+	for (i = 0; i < sizeof(good_lines) / sizeof(good_lines[0]); i++) {
+		snprintf(s, sizeof(s), "%s", good_lines[i].line);
+		assert_int_equal(gosum_parse_line(s, &g), 0);
+		assert_string_equal(g.path, good_lines[i].path);
+		assert_string_equal(g.version, good_lines[i].version);
+		assert_string_equal(g.hash, good_lines[i].hash);
+		assert_int_equal(g.gomod, good_lines[i].gomod);
+		free(g.buf);
+	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(s, sizeof(s), "%s", bad[i]);
 		assert_int_equal(gosum_parse_line(s, &g), SUMDB_EFORMAT);

@@ -495,6 +495,15 @@ test_update_roots(void **state)
 		tuf_signer_free(k[i]);
 }
 
+/* Root metadata 1 of two new keys k[0..1] for every role, both needed. */
+static json_t *
+two_key_root(struct tuf_signer **k)
+{
+	assert_non_null(k[0] = tuf_signer_new(NULL));
+	assert_non_null(k[1] = tuf_signer_new(NULL));
+	return json_pack("{s:o}", "signed", full_root(1, k, 2, 2));
+}
+
 /* Timestamp version tv listing snapshot version sv, signed by k[0..n-1]. */
 static char *
 timestamp(int tv, int sv, const char *expires, struct tuf_signer **k,
@@ -519,9 +528,7 @@ test_update_timestamp(void **state)
 	int			 i;
 
 	(void)state;
-	for (i = 0; i < 2; i++)
-		assert_non_null(k[i] = tuf_signer_new(NULL));
-	root = json_pack("{s:o}", "signed", full_root(1, k, 2, 2));
+	root = two_key_root(k);
 	/* Threshold met: its snapshot entry. */
 	p = timestamp(5, 7, FUTURE, k, 2, &len);
 	assert_int_equal(tuf_update_timestamp(root, NULL, (uint8_t *)p, len,
@@ -575,21 +582,35 @@ test_update_timestamp(void **state)
 		tuf_signer_free(k[i]);
 }
 
+/* tuf_update_snapshot() of p that must fail: its code. */
+static int
+snapshot_refused(const json_t *root, const json_t *trusted,
+    const struct tuf_meta *m, const char *p, size_t len, char err[256])
+{
+	struct tuf_meta	 tm;
+	json_t		*snap;
+	int		 r;
+
+	r = tuf_update_snapshot(root, trusted, m, (const uint8_t *)p, len,
+	    time(NULL), &snap, &tm, err, 256);
+	assert_int_not_equal(r, 0);
+	assert_null(snap);
+	return r;
+}
+
 static void
 test_update_snapshot_targets(void **state)
 {
 	struct tuf_signer	*k[2];
 	struct tuf_meta		 m, tm, bad;
-	json_t			*root, *snap, *trusted, *targets;
+	json_t			*root, *snap, *targets;
 	char			*p, *tp, err[256];
 	size_t			 len, tlen;
 	time_t			 now = time(NULL);
 	int			 i;
 
 	(void)state;
-	for (i = 0; i < 2; i++)
-		assert_non_null(k[i] = tuf_signer_new(NULL));
-	root = json_pack("{s:o}", "signed", full_root(1, k, 2, 2));
+	root = two_key_root(k);
 	/* Targets 3, listed by snapshot 7, listed by the timestamp. */
 	tp = sign_bytes(json_pack("{s:s, s:s, s:i, s:s, s:{}}", "_type",
 	    "targets", "spec_version", "1.0.31", "version", 3, "expires",
@@ -605,38 +626,32 @@ test_update_snapshot_targets(void **state)
 	/* Length or hash not the timestamp's: mix-and-match. */
 	bad = m;
 	bad.length--;
-	assert_int_equal(tuf_update_snapshot(root, NULL, &bad, (uint8_t *)p,
-	    len, now, &trusted, &tm, err, sizeof(err)), TUF_EHASH);
-	assert_null(trusted);
+	assert_int_equal(snapshot_refused(root, NULL, &bad, p, len, err),
+	    TUF_EHASH);
 	assert_string_equal(err, "snapshot 7: length or hash differs from "
 	    "the timestamp's (mix-and-match)");
 	bad = m;
 	bad.sha256[0] ^= 1;
-	assert_int_equal(tuf_update_snapshot(root, NULL, &bad, (uint8_t *)p,
-	    len, now, &trusted, &tm, err, sizeof(err)), TUF_EHASH);
+	assert_int_equal(snapshot_refused(root, NULL, &bad, p, len, err),
+	    TUF_EHASH);
 	/* Another version than the timestamp's. */
 	bad = m;
 	bad.version = 8;
-	assert_int_equal(tuf_update_snapshot(root, NULL, &bad, (uint8_t *)p,
-	    len, now, &trusted, &tm, err, sizeof(err)), TUF_EVERSION);
+	assert_int_equal(snapshot_refused(root, NULL, &bad, p, len, err),
+	    TUF_EVERSION);
 	assert_string_equal(err, "snapshot: version 7, the timestamp says 8");
 	free(p);
-	/* targets.json at 2 after a trusted 3: a rollback. */
-	p = sign_bytes(with_meta(role_md("snapshot", 8, FUTURE),
-	    "targets.json", 2, &tm), k, 2, &len);
-	meta_of(p, len, 8, &m);
-	assert_int_equal(tuf_update_snapshot(root, snap, &m, (uint8_t *)p,
-	    len, now, &trusted, &tm, err, sizeof(err)), TUF_EVERSION);
-	assert_string_equal(err, "snapshot rollback of 'targets.json'");
-	free(p);
-	/* An expired snapshot. */
-	p = sign_bytes(with_meta(role_md("snapshot", 8, PAST),
-	    "targets.json", 3, &tm), k, 2, &len);
-	meta_of(p, len, 8, &m);
-	assert_int_equal(tuf_update_snapshot(root, snap, &m, (uint8_t *)p,
-	    len, now, &trusted, &tm, err, sizeof(err)), TUF_EEXPIRED);
-	assert_string_equal(err, "snapshot: expired");
-	free(p);
+	/* targets.json at 2 after a trusted 3: a rollback; or expired. */
+	for (i = 0; i < 2; i++) {
+		p = sign_bytes(with_meta(role_md("snapshot", 8, i ? PAST :
+		    FUTURE), "targets.json", i ? 3 : 2, &tm), k, 2, &len);
+		meta_of(p, len, 8, &m);
+		assert_int_equal(snapshot_refused(root, snap, &m, p, len, err),
+		    i ? TUF_EEXPIRED : TUF_EVERSION);
+		assert_string_equal(err, i ? "snapshot: expired" :
+		    "snapshot rollback of 'targets.json'");
+		free(p);
+	}
 	/* Targets: as the snapshot lists them, or refused. */
 	meta_of(tp, tlen, 3, &tm);
 	assert_int_equal(tuf_update_targets(root, &tm, (uint8_t *)tp, tlen,

@@ -184,6 +184,41 @@ tuf_update_timestamp(const json_t *root, const json_t *trusted,
 	return rv;
 }
 
+/*
+ * The metadata of role that lister (the role listing it) says is m:
+ * its length and hash, then signed under root, not expired, and
+ * version m->version.  *md as the checks of tuf.h.
+ */
+static int
+listed_role(const json_t *root, const char *role, const char *lister,
+    const struct tuf_meta *m, const uint8_t *p, size_t len, time_t now,
+    json_t **md, char *err, size_t errsize)
+{
+	int64_t	 v;
+	int	 rv;
+
+	*md = NULL;
+	if (tuf_meta_match(m, p, len) != 0)
+		return refuse(err, errsize, TUF_EHASH, "%s %lld: length or "
+		    "hash differs from the %s's (mix-and-match)", role,
+		    (long long)m->version, lister);
+	*md = tuf_parse(p, len);
+	if ((rv = check_role(root, *md, role, now, &v, role, err,
+	    errsize)) != 0)
+		goto fail;
+	if (v != m->version) {
+		rv = refuse(err, errsize, TUF_EVERSION, "%s: version %lld, "
+		    "the %s says %lld", role, (long long)v, lister,
+		    (long long)m->version);
+		goto fail;
+	}
+	return 0;
+ fail:
+	json_decref(*md);
+	*md = NULL;
+	return rv;
+}
+
 int
 tuf_update_snapshot(const json_t *root, const json_t *trusted,
     const struct tuf_meta *m, const uint8_t *p, size_t len, time_t now,
@@ -192,24 +227,11 @@ tuf_update_snapshot(const json_t *root, const json_t *trusted,
 	struct tuf_meta	 nm, om;
 	const char	*key;
 	json_t		*e;
-	int64_t		 v;
 	int		 rv;
 
-	*snap = NULL;
-	if (tuf_meta_match(m, p, len) != 0)
-		return refuse(err, errsize, TUF_EHASH, "snapshot %lld: length "
-		    "or hash differs from the timestamp's (mix-and-match)",
-		    (long long)m->version);
-	*snap = tuf_parse(p, len);
-	if ((rv = check_role(root, *snap, "snapshot", now, &v, "snapshot",
-	    err, errsize)) != 0)
-		goto fail;
-	if (v != m->version) {
-		rv = refuse(err, errsize, TUF_EVERSION, "snapshot: version "
-		    "%lld, the timestamp says %lld", (long long)v,
-		    (long long)m->version);
-		goto fail;
-	}
+	if ((rv = listed_role(root, "snapshot", "timestamp", m, p, len, now,
+	    snap, err, errsize)) != 0)
+		return rv;
 	json_object_foreach(json_object_get(tuf_signed(trusted), "meta"),
 	    key, e) {
 		if (tuf_meta_get(*snap, key, &nm) != 0 ||
@@ -237,27 +259,6 @@ tuf_update_targets(const json_t *root, const struct tuf_meta *m,
     const uint8_t *p, size_t len, time_t now, json_t **targets, char *err,
     size_t errsize)
 {
-	int64_t	 v;
-	int	 rv;
-
-	*targets = NULL;
-	if (tuf_meta_match(m, p, len) != 0)
-		return refuse(err, errsize, TUF_EHASH, "targets %lld: length "
-		    "or hash differs from the snapshot's (mix-and-match)",
-		    (long long)m->version);
-	*targets = tuf_parse(p, len);
-	if ((rv = check_role(root, *targets, "targets", now, &v, "targets",
-	    err, errsize)) != 0)
-		goto fail;
-	if (v != m->version) {
-		rv = refuse(err, errsize, TUF_EVERSION, "targets: version "
-		    "%lld, the snapshot says %lld", (long long)v,
-		    (long long)m->version);
-		goto fail;
-	}
-	return 0;
- fail:
-	json_decref(*targets);
-	*targets = NULL;
-	return rv;
+	return listed_role(root, "targets", "snapshot", m, p, len, now,
+	    targets, err, errsize);
 }
