@@ -389,8 +389,8 @@ cmd_export(int argc, char **argv)
 #define EVIDENCE_BUNDLE_MAX	(16 << 20)
 
 /*
- * The last refusal's reason, printed, kept as evidence by the importer
- * that made it (bundle_import() or import_tuf()), then cleared.
+ * The last refusal's reason, kept as evidence by bundle_import() and
+ * handed to its caller in err (until bundle_import() writes err itself).
  */
 static char	import_refusal[512];
 

@@ -457,7 +457,7 @@ void	tufrepo_changed(struct env *env);
 void	tufrepo_free(struct env *env);
 int	cmd_tuf(int argc, char **argv);
 
-/* tufclient.c: the TUF client workflow, for sumdbd import */
+/* cmd/import.c: the TUF client workflow, for sumdbd import */
 /*
  * Run the TUF client workflow against the repository at url, from the
  * trusted metadata in directory state (NULL: the database's path with
