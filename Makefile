@@ -44,7 +44,7 @@ ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
 SUMDB_SRCS = daemon/sumdb/encode.c daemon/sumdb/note.c daemon/sumdb/tlog.c \
 	  daemon/sumdb/tile.c daemon/sumdb/record.c daemon/sumdb/modpath.c \
-	  daemon/sumdb/dirhash.c
+	  daemon/sumdb/dirhash.c daemon/sumdb/bundle.c daemon/sumdb/gosum.c
 CORE_SRCS = daemon/log.c daemon/env.c daemon/db.c daemon/handoff.c \
 	  daemon/privacy.c daemon/fetch.c daemon/audit.c daemon/bundle.c \
 	  daemon/tufrepo.c daemon/reload.c
@@ -57,7 +57,7 @@ MIRROR_SRCS = daemon/mirror/sync.c
 CMD_SRCS = daemon/cmd/keygen.c daemon/cmd/add.c daemon/cmd/fsck.c \
 	  daemon/cmd/evidence.c daemon/cmd/client.c daemon/cmd/import.c
 STORE_SRCS = store/store.c
-TUF_SRCS = tuf/json.c tuf/tuf.c
+TUF_SRCS = tuf/json.c tuf/tuf.c tuf/update.c
 CONFIG_SRCS = config/config.c
 
 SUMDB_OBJS = $(SUMDB_SRCS:%.c=$(O)/%.o)
@@ -252,27 +252,19 @@ FUZZ_LDFLAGS =
 FUZZ_SANFLAGS = -fsanitize=fuzzer-no-link,address,undefined \
 	  -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-# bundle and audit include their daemon file, and link the rest of it.
-$(O)/libdaemon-fuzz.a: $(CORE_OBJS) $(HTTP_OBJS) $(PRIVLOG_OBJS) \
-	  $(MIRROR_OBJS) $(CMD_OBJS)
-	rm -f $@
-	ar rcs $@ $^
-
 $(O)/fuzz/%: $(O)/tests/fuzz/%.o $(FUZZ_MAIN)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) $(FUZZ_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(FUZZ_TARGETS:%=$(O)/tests/fuzz/%.o) $(O)/tests/fuzz/driver.o: \
 	  tests/fuzz/fuzz.h
-$(O)/tests/fuzz/bundle.o: daemon/bundle.c
-$(O)/tests/fuzz/audit.o: daemon/audit.c
 $(O)/fuzz/note $(O)/fuzz/key $(O)/fuzz/tilepath $(O)/fuzz/lookuppath \
-	  $(O)/fuzz/record $(O)/fuzz/datatile $(O)/fuzz/lookup: $(O)/libsumdb.a
+	  $(O)/fuzz/record $(O)/fuzz/datatile $(O)/fuzz/lookup \
+	  $(O)/fuzz/bundle: $(O)/libsumdb.a
 $(O)/fuzz/tufjson: $(O)/libtuf.a
 $(O)/fuzz/http: $(O)/daemon/http/parse.o
 $(O)/fuzz/config: $(O)/libconfig.a
-$(O)/fuzz/bundle $(O)/fuzz/audit: $(O)/libdaemon-fuzz.a $(O)/libstore.a \
-	  $(O)/libconfig.a $(O)/libtuf.a $(O)/libsumdb.a
+$(O)/fuzz/audit: $(O)/libconfig.a $(O)/libsumdb.a
 
 .PHONY: fuzz
 fuzz:

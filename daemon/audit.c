@@ -62,35 +62,20 @@ audit_usage(FILE *f)
 	    "  no line mismatches, 1 when one does, 2 on errors.\n");
 }
 
-/* Parse one go.sum line into a, allocating a->buf; 0, or -1. */
+/* Parse one go.sum line into a, allocating a->buf; 0, -1, or -2. */
 static int
 parse_line(char *s, struct aline *a)
 {
-	char	*f[4], *save = NULL, *p;
-	int	 n = 0;
-	size_t	 len, plen, vlen, hlen;
+	struct gosum_line	 g;
+	int			 r;
 
-	/* Every field goes into the JSON report, which holds only UTF-8. */
-	if (!sumdb_utf8_valid((const uint8_t *)s, strlen(s)))
-		return -1;
-	for (p = strtok_r(s, " \t", &save); p != NULL && n < 4;
-	    p = strtok_r(NULL, " \t", &save))
-		f[n++] = p;
-	if (n != 3 || (plen = strlen(f[0])) >= SUMDB_PATH_MAX ||
-	    (len = strlen(f[1])) >= SUMDB_PATH_MAX ||
-	    (hlen = strlen(f[2])) >= 128 || strncmp(f[2], "h1:", 3) != 0)
-		return -1;
-	a->gomod = len > 7 && strcmp(f[1] + len - 7, "/go.mod") == 0;
-	vlen = a->gomod ? len - 7 : len;
-	if ((a->buf = malloc(plen + vlen + hlen + 3)) == NULL)
-		return -2;
-	a->path = a->buf;
-	a->version = a->path + plen + 1;
-	a->hash = a->version + vlen + 1;
-	memcpy(a->path, f[0], plen + 1);
-	memcpy(a->version, f[1], vlen);
-	a->version[vlen] = '\0';
-	memcpy(a->hash, f[2], hlen + 1);
+	if ((r = gosum_parse_line(s, &g)) != 0)
+		return r == SUMDB_ENOMEM ? -2 : -1;
+	a->buf = g.buf;
+	a->path = g.path;
+	a->version = g.version;
+	a->hash = g.hash;
+	a->gomod = g.gomod;
 	return 0;
 }
 

@@ -33,8 +33,6 @@
 #include "sumdbd.h"
 #include "store.h"
 
-#define BUNDLE_MAGIC	"sumdbd bundle 1\n"
-
 /* Tiles held in memory (from a bundle), then the store's. */
 struct btiles {
 	struct store	*st;
@@ -387,211 +385,20 @@ cmd_export(int argc, char **argv)
 	return rv;
 }
 
-/* A cursor over the bundle's bytes. */
-struct cur {
-	const uint8_t	*p, *end;
-};
-
-/* A bundle as bundle_head() and bundle_body() parse it. */
-struct bundle {
-	struct cur	 c;		/* what is left to parse */
-	int		 named;		/* name was read */
-	char		 name[2200];	/* the database */
-	int64_t		 from, to;	/* tree sizes, as the header says */
-	struct span	 fromnote, tonote;
-	uint8_t		 proof[SUMDB_PROOF_MAX][SUMDB_HASH_SIZE];
-	size_t		 np;
-	int64_t		 first, count;	/* records first.. */
-	struct span	*recs;		/* count record texts */
-	int64_t		 ntiles;
-	struct tile	*t;		/* ntiles tiles and their bytes */
-	struct span	*data;
-	char		 err[128];	/* why it is malformed */
-};
-
-/* The next line (without '\n') as a NUL-terminated copy in buf. */
-static int
-cur_line(struct cur *c, char *buf, size_t size)
-{
-	const uint8_t	*nl;
-	size_t		 len;
-
-	if ((nl = memchr(c->p, '\n', c->end - c->p)) == NULL ||
-	    (len = nl - c->p) >= size || memchr(c->p, '\0', len) != NULL)
-		return -1;
-	memcpy(buf, c->p, len);
-	buf[len] = '\0';
-	c->p = nl + 1;
-	return 0;
-}
-
-static int
-cur_bytes(struct cur *c, size_t len, struct span *s)
-{
-	if ((size_t)(c->end - c->p) < len)
-		return -1;
-	s->p = c->p;
-	s->len = len;
-	c->p += len;
-	return 0;
-}
-
-/* "KEY N\n": N in *n. */
-static int
-cur_num(struct cur *c, const char *key, int64_t *n)
-{
-	char	 line[128], *sp;
-
-	if (cur_line(c, line, sizeof(line)) != 0 ||
-	    (sp = strchr(line, ' ')) == NULL)
-		return -1;
-	*sp = '\0';
-	if (strcmp(line, key) != 0 || sumdb_parse_int64(sp + 1,
-	    strlen(sp + 1), n) != 0)
-		return -1;
-	return 0;
-}
-
-/* Set b's reason; returns -1. */
-static int
-malformed(struct bundle *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-malformed(struct bundle *b, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(b->err, sizeof(b->err), fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-/*
- * Parse the envelope of bundle bytes data[0..len-1]: magic, checksum,
- * database, sizes, notes and proof, leaving b->c at the records.  No
- * signature is checked.  b is reset first.  Returns 0, or -1 with the
- * reason in b->err (b->named tells whether the name was read).
- */
-static int
-bundle_head(struct bundle *b, const uint8_t *data, size_t len)
-{
-	struct cur	*c = &b->c;
-	uint8_t		 sum[32];
-	char		 line[2200], hex[65];
-	int64_t		 k;
-	size_t		 i;
-
-	memset(b, 0, sizeof(*b));
-	c->p = data;
-	c->end = data + len;
-	if (len < strlen(BUNDLE_MAGIC) + 70 ||
-	    memcmp(c->p, BUNDLE_MAGIC, strlen(BUNDLE_MAGIC)) != 0)
-		return malformed(b, "not a sumdbd bundle");
-	/* The trailer: the sha256 of everything before it. */
-	if (c->end[-1] != '\n' || memcmp(c->end - 69, "end ", 4) != 0)
-		return malformed(b, "truncated bundle");
-	crypto_hash_sha256(sum, c->p, len - 69);
-	sodium_bin2hex(hex, sizeof(hex), sum, sizeof(sum));
-	if (memcmp(c->end - 65, hex, 64) != 0)
-		return malformed(b, "the bundle's checksum does not match: "
-		    "damaged");
-	c->end -= 69;		/* "end " HEX "\n" */
-	c->p += strlen(BUNDLE_MAGIC);
-	if (cur_line(c, line, sizeof(line)) != 0 ||
-	    strncmp(line, "db ", 3) != 0)
-		return malformed(b, "malformed bundle header");
-	snprintf(b->name, sizeof(b->name), "%s", line + 3);
-	b->named = 1;
-	if (cur_num(c, "from", &b->from) != 0 || cur_num(c, "to", &b->to) !=
-	    0 || b->from > b->to || cur_num(c, "note", &k) != 0 ||
-	    cur_bytes(c, (size_t)k, &b->fromnote) != 0 ||
-	    cur_num(c, "note", &k) != 0 ||
-	    cur_bytes(c, (size_t)k, &b->tonote) != 0 ||
-	    cur_num(c, "proof", &k) != 0 || k > SUMDB_PROOF_MAX)
-		return malformed(b, "malformed bundle header");
-	b->np = (size_t)k;
-	for (i = 0; i < b->np; i++)
-		if (cur_line(c, line, sizeof(line)) != 0 ||
-		    sumdb_b64_decode(line, strlen(line), b->proof[i],
-		    SUMDB_HASH_SIZE) != SUMDB_HASH_SIZE)
-			return malformed(b, "malformed proof");
-	return 0;
-}
-
-/*
- * Parse what follows the envelope: count records from first, then
- * tiles, then nothing.  Returns 0, -1 with the reason in b->err, or -2
- * when out of memory.  bundle_free() releases b either way.
- */
-static int
-bundle_body(struct bundle *b, int64_t first, int64_t count)
-{
-	struct cur	*c = &b->c;
-	char		 line[2200], *sp;
-	int64_t		 k, len;
-
-	/*
-	 * A record takes 3 bytes at least ("1\n\n"), a tile more than 32:
-	 * a count the bytes left cannot hold is malformed, not allocated.
-	 */
-	if (cur_line(c, line, sizeof(line)) != 0 ||
-	    sscanf(line, "records %lld %lld", (long long *)&b->first,
-	    (long long *)&b->count) != 2 || b->first != first ||
-	    b->count != count || count > 100000000 ||
-	    count > (c->end - c->p) / 3)
-		return malformed(b, "malformed records section");
-	if (count > 0 && (b->recs = calloc(count, sizeof(*b->recs))) == NULL)
-		return -2;
-	for (k = 0; k < count; k++)
-		if (cur_line(c, line, sizeof(line)) != 0 ||
-		    sumdb_parse_int64(line, strlen(line), &len) != 0 ||
-		    cur_bytes(c, (size_t)len, &b->recs[k]) != 0 ||
-		    !record_text_valid(b->recs[k].p, b->recs[k].len))
-			return malformed(b, "malformed record %lld",
-			    (long long)(first + k));
-	if (cur_num(c, "tiles", &b->ntiles) != 0 || b->ntiles > 100000000 ||
-	    b->ntiles > (c->end - c->p) / SUMDB_HASH_SIZE)
-		return malformed(b, "malformed tiles section");
-	if (b->ntiles > 0 && ((b->t = calloc(b->ntiles, sizeof(*b->t))) ==
-	    NULL || (b->data = calloc(b->ntiles, sizeof(*b->data))) == NULL))
-		return -2;
-	for (k = 0; k < b->ntiles; k++)
-		if (cur_line(c, line, sizeof(line)) != 0 ||
-		    (sp = strchr(line, ' ')) == NULL ||
-		    tile_parse(line, sp - line, &b->t[k]) != 0 ||
-		    b->t[k].l < 0 || b->t[k].h != SUMDB_TILE_HEIGHT ||
-		    sumdb_parse_int64(sp + 1, strlen(sp + 1), &len) != 0 ||
-		    len != (int64_t)b->t[k].w * SUMDB_HASH_SIZE ||
-		    cur_bytes(c, (size_t)len, &b->data[k]) != 0)
-			return malformed(b, "malformed tile %lld", (long long)k);
-	if (c->p != c->end)
-		return malformed(b, "trailing bytes in the bundle");
-	return 0;
-}
-
-static void
-bundle_free(struct bundle *b)
-{
-	free(b->recs);
-	free(b->t);
-	free(b->data);
-	b->recs = NULL;
-	b->t = NULL;
-	b->data = NULL;
-}
-
 /* Refused bundles up to this size are kept whole as evidence. */
 #define EVIDENCE_BUNDLE_MAX	(16 << 20)
 
 /*
- * The last refusal's reason, printed, kept as evidence by the importer
- * that made it (bundle_import() or import_tuf()), then cleared.
+ * The last refusal's reason, kept as evidence by bundle_import() and
+ * handed to its caller in err (until bundle_import() writes err itself).
  */
-char	import_refusal[512];
+static char	import_refusal[512];
 
-int
+static int
+import_refuse(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static int
 import_refuse(const char *fmt, ...)
 {
 	va_list	 ap;
@@ -599,32 +406,17 @@ import_refuse(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(import_refusal, sizeof(import_refusal), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "sumdbd import: refused: %s\n", import_refusal);
 	return 1;
-}
-
-int
-bundle_sizes(const uint8_t *p, size_t len, int64_t *from, int64_t *to)
-{
-	struct bundle	 b;
-	int		 r;
-
-	if ((r = bundle_head(&b, p, len)) == 0) {
-		*from = b.from;
-		*to = b.to;
-	}
-	bundle_free(&b);
-	return r;
 }
 
 /*
  * Verify bundle bytes against our newest trust base of their database
- * and store them, in one transaction or not at all.  Returns 0, 1 when
- * refused (the reason on stderr) or 2 on errors.
+ * and store them, in one transaction or not at all.  Returns 0,
+ * IMPORT_REFUSED (the reason in err, the evidence kept) or IMPORT_ERROR.
  */
 int
 bundle_import(struct env *env, const uint8_t *data, size_t flen,
-    const char *source)
+    const char *source, char *err, size_t errsize)
 {
 	struct note_verifier	 v;
 	struct note		 n;
@@ -698,7 +490,7 @@ bundle_import(struct env *env, const uint8_t *data, size_t flen,
 		goto done;
 	}
 	/* The records and tiles. */
-	if ((r = bundle_body(&b, from.n, to.n - from.n)) == -2) {
+	if ((r = bundle_body(&b, from.n, to.n - from.n)) == SUMDB_ENOMEM) {
 		rv = 2;
 		goto done;
 	}
@@ -872,6 +664,8 @@ bundle_import(struct env *env, const uint8_t *data, size_t flen,
 	 * reason, its signed to-checkpoint, and the bundle itself when it
 	 * is not too large to keep.
 	 */
+	if (rv == 1)
+		snprintf(err, errsize, "%s", import_refusal);
 	if (rv == 1 && log >= 0) {
 		if (store_add_evidence(env->st, log, "import", source,
 		    import_refusal, NULL, 0, b.tonote.p, b.tonote.len,
@@ -887,5 +681,5 @@ bundle_import(struct env *env, const uint8_t *data, size_t flen,
 		evbuffer_free(stored);
 	free(leaves);
 	free(idx);
-	return rv;
+	return rv == 0 ? 0 : rv == 1 ? IMPORT_REFUSED : IMPORT_ERROR;
 }

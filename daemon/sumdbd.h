@@ -443,25 +443,25 @@ int	cmd_audit(int argc, char **argv);
 int	cmd_export(int argc, char **argv);
 int	cmd_import(int argc, char **argv);
 
-/* tufclient.c: the TUF client workflow, for sumdbd import */
-int	import_tuf(struct env *env, const char *url, const char *root,
-	    const char *state);
-
 /* bundle.c: differential bundles */
+/*
+ * Write to out the bundle of log (database name) from tree size from to
+ * tree size to, both stored trust bases; 0, or -1 with the reason in
+ * err.
+ */
 int	bundle_write(struct store *st, int64_t log, const char *name,
 	    int64_t from, int64_t to, struct evbuffer *out, char *err,
 	    size_t errsize);
-extern char	import_refusal[512];
-int	import_refuse(const char *fmt, ...)
-	    __attribute__((format(printf, 1, 2)));
+#define IMPORT_REFUSED	(-1)	/* the input is wrong: a finding */
+#define IMPORT_ERROR	(-2)	/* we could not: I/O, the store */
 /*
- * The tree sizes bundle bytes p[0..len-1] claim to go from and to, from
- * its header alone (bundle_import() checks them against its signed
- * checkpoints).  0, or -1 if it is not a well-formed bundle.
+ * Check bundle bytes p[0..len-1] (from source, for the evidence)
+ * against our own newest trust base of its database and store it in one
+ * transaction.  Returns 0 (imported, or nothing new), IMPORT_REFUSED
+ * (err holds the one-line reason; the evidence is kept) or IMPORT_ERROR
+ * (logged).
  */
-int	bundle_sizes(const uint8_t *p, size_t len, int64_t *from,
-	    int64_t *to);
 int	bundle_import(struct env *env, const uint8_t *p, size_t len,
-	    const char *source);
+	    const char *source, char *err, size_t errsize);
 
 #endif /* SUMDBD_H */

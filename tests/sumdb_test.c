@@ -1620,6 +1620,249 @@ test_bad_trees(void **state)
 	    h), SUMDB_EFORMAT);
 }
 
+/* bundle.c: the bundle format, without signatures. */
+
+#define B_TILE	"tile/8/0/000.p/2 64\n" \
+	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define B_PROOF	"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
+
+/* The pieces of a test bundle, each to replace for a malformation. */
+struct bparts {
+	const char	*head;		/* magic and db */
+	const char	*sizes;		/* from, to */
+	const char	*notes;		/* both notes */
+	const char	*proof;
+	const char	*records;
+	const char	*tiles;
+};
+
+static const struct bparts good = {
+	"sumdbd bundle 1\ndb test.example\n",
+	"from 0\nto 2\n",
+	"note 0\nnote 10\ntree note\n",
+	"proof 1\n" B_PROOF,
+	"records 0 2\n8\nrec one\n8\nrec two\n",
+	"tiles 1\n" B_TILE,
+};
+
+/* The bundle of parts, with its trailer, in buf; its length. */
+static size_t
+bundle_of(const struct bparts *bp, uint8_t *buf, size_t size)
+{
+	uint8_t	 sum[32];
+	char	 hex[65];
+	int	 n;
+
+	n = snprintf((char *)buf, size, "%s%s%s%s%s%s", bp->head, bp->sizes,
+	    bp->notes, bp->proof, bp->records, bp->tiles);
+	assert_true(n > 0 && (size_t)n + 70 < size);
+	crypto_hash_sha256(sum, buf, n);
+	sodium_bin2hex(hex, sizeof(hex), sum, sizeof(sum));
+	return n + snprintf((char *)buf + n, size - n, "end %s\n", hex);
+}
+
+/* bundle_head() then bundle_body() of parts: 0 or the reason in err. */
+static int
+bundle_parse(const struct bparts *bp, char *err, size_t errsize)
+{
+	struct bundle	 b;
+	uint8_t		 buf[1024];
+	size_t		 len = bundle_of(bp, buf, sizeof(buf));
+	int		 r;
+
+	if ((r = bundle_head(&b, buf, len)) == 0)
+		r = bundle_body(&b, b.from, b.to - b.from);
+	snprintf(err, errsize, "%s", r == 0 ? "" : b.err);
+	bundle_free(&b);
+	return r;
+}
+
+/* Bundles with one piece replaced, and why each is malformed. */
+static const struct {
+	size_t		 off;		/* in struct bparts */
+	const char	*text;
+	const char	*err;		/* NULL: well-formed */
+} bad_bundles[] = {
+#define HEADER	"malformed bundle header"
+	{ offsetof(struct bparts, head),
+	  "sumdbd bundle 1\nname test.example\n", HEADER },
+	{ offsetof(struct bparts, sizes), "from 3\nto 2\n", HEADER },
+	{ offsetof(struct bparts, sizes), "from 0\nto two\n", HEADER },
+	/* Note lengths one over, one short, far over. */
+	{ offsetof(struct bparts, notes), "note 0\nnote 11\ntree note\n",
+	  HEADER },
+	{ offsetof(struct bparts, notes), "note 0\nnote 9\ntree note\n",
+	  HEADER },
+	{ offsetof(struct bparts, notes), "note 0\nnote 100000\ntree note\n",
+	  HEADER },
+	/* The proof: over the limit, or not base64 hashes. */
+	{ offsetof(struct bparts, proof), "proof 65\n", HEADER },
+	{ offsetof(struct bparts, proof), "proof 1\nAAAA\n",
+	  "malformed proof" },
+	{ offsetof(struct bparts, proof), "proof 2\n" B_PROOF,
+	  "malformed proof" },
+	/* Records: counts, lengths one over or short, invalid text. */
+	{ offsetof(struct bparts, records),
+	  "records 0 3\n8\nrec one\n8\nrec two\n",
+	  "malformed records section" },
+	{ offsetof(struct bparts, records),
+	  "records 0 2\n8\nrec one\n9\nrec two\n", "malformed record 1" },
+	{ offsetof(struct bparts, records),
+	  "records 0 2\n7\nrec one\n8\nrec two\n", "malformed record 0" },
+	{ offsetof(struct bparts, records),
+	  "records 0 2\n8\nrec one\n8\nrec\ttwo\n", "malformed record 1" },
+	{ offsetof(struct bparts, records), "records 0 99999999\n",
+	  "malformed records section" },
+	/* Tiles: counts, lengths, heights, then nothing. */
+	{ offsetof(struct bparts, tiles), "tiles 2\n" B_TILE,
+	  "malformed tile 1" },
+	{ offsetof(struct bparts, tiles), "tiles 3000\n" B_TILE,
+	  "malformed tiles section" },
+	{ offsetof(struct bparts, tiles), "tiles 1\ntile/8/0/000.p/2 63\n"
+	  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde",
+	  "malformed tile 0" },
+	{ offsetof(struct bparts, tiles), "tiles 1\ntile/4/0/000.p/2 64\n"
+	  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+	  "malformed tile 0" },
+	{ offsetof(struct bparts, tiles), "tiles 1\n" B_TILE "x",
+	  "trailing bytes in the bundle" },
+	{ offsetof(struct bparts, tiles), "tiles 0\n", NULL },
+#undef HEADER
+};
+
+static void
+test_bundle(void **state)
+{
+	struct bundle	 b;
+	struct bparts	 bp;
+	uint8_t		 buf[1024];
+	char		 err[128];
+	size_t		 len, i;
+	int64_t		 from, to;
+
+	(void)state;
+	len = bundle_of(&good, buf, sizeof(buf));
+	assert_int_equal(bundle_head(&b, buf, len), 0);
+	assert_true(b.named);
+	assert_string_equal(b.name, "test.example");
+	assert_int_equal(b.from, 0);
+	assert_int_equal(b.to, 2);
+	assert_int_equal(b.fromnote.len, 0);
+	assert_int_equal(b.tonote.len, 10);
+	assert_memory_equal(b.tonote.p, "tree note\n", 10);
+	assert_int_equal(b.np, 1);
+	assert_int_equal(bundle_body(&b, 0, 2), 0);
+	assert_int_equal(b.count, 2);
+	assert_memory_equal(b.recs[1].p, "rec two\n", 8);
+	assert_int_equal(b.ntiles, 1);
+	assert_int_equal(b.t[0].w, 2);
+	assert_int_equal(b.data[0].len, 64);
+	assert_ptr_equal(b.c.p, b.c.end);
+	bundle_free(&b);
+	assert_int_equal(bundle_sizes(buf, len, &from, &to), 0);
+	assert_int_equal(from, 0);
+	assert_int_equal(to, 2);
+	/* The records the caller expects, from its signed checkpoints. */
+	assert_int_equal(bundle_head(&b, buf, len), 0);
+	assert_int_equal(bundle_body(&b, 1, 1), SUMDB_EFORMAT);
+	assert_string_equal(b.err, "malformed records section");
+	bundle_free(&b);
+
+	/* The envelope: short, magic, trailer, checksum. */
+	assert_int_equal(bundle_head(&b, buf, strlen("sumdbd bundle 1\n") +
+	    69), SUMDB_EFORMAT);
+	assert_string_equal(b.err, "not a sumdbd bundle");
+	assert_false(b.named);
+	buf[0] = 'S';
+	assert_int_equal(bundle_head(&b, buf, len), SUMDB_EFORMAT);
+	assert_string_equal(b.err, "not a sumdbd bundle");
+	buf[0] = 's';
+	assert_int_equal(bundle_head(&b, buf, len - 1), SUMDB_EFORMAT);
+	assert_string_equal(b.err, "truncated bundle");
+	assert_int_equal(bundle_sizes(buf, len - 1, &from, &to),
+	    SUMDB_EFORMAT);
+	buf[len - 2] ^= 1;
+	assert_int_equal(bundle_head(&b, buf, len), SUMDB_EFORMAT);
+	assert_string_equal(b.err, "the bundle's checksum does not match: "
+	    "damaged");
+	buf[len - 2] ^= 1;
+	buf[30] ^= 1;
+	assert_int_equal(bundle_head(&b, buf, len), SUMDB_EFORMAT);
+	assert_string_equal(b.err, "the bundle's checksum does not match: "
+	    "damaged");
+
+	/* Each piece malformed in turn: its reason. */
+	for (i = 0; i < sizeof(bad_bundles) / sizeof(bad_bundles[0]); i++) {
+		bp = good;
+		*(const char **)((char *)&bp + bad_bundles[i].off) =
+		    bad_bundles[i].text;
+		assert_int_equal(bundle_parse(&bp, err, sizeof(err)),
+		    bad_bundles[i].err != NULL ? SUMDB_EFORMAT : 0);
+		if (bad_bundles[i].err != NULL)
+			assert_string_equal(err, bad_bundles[i].err);
+	}
+}
+
+/* gosum.c: go.sum lines, and what they hold. */
+static const struct {
+	const char	*line, *path, *version, *hash;
+	int		 gomod;
+} good_lines[] = {
+	{ "golang.org/x/mod v0.1.0 h1:abc=", "golang.org/x/mod", "v0.1.0",
+	  "h1:abc=", 0 },
+	{ "\tgolang.org/x/mod  v0.1.0/go.mod\th1:x ", "golang.org/x/mod",
+	  "v0.1.0", "h1:x", 1 },
+	/* "/go.mod" alone is a version, not a suffix. */
+	{ "m /go.mod h1:x", "m", "/go.mod", "h1:x", 0 },
+};
+
+static void
+test_gosum(void **state)
+{
+	struct gosum_line	 g;
+	char			 s[2 * SUMDB_PATH_MAX + 256];
+	size_t			 i;
+	static const char	*bad[] = {
+		"",
+		"   \t ",
+		"golang.org/x/mod v0.1.0",
+		"golang.org/x/mod v0.1.0 h1:abc extra",
+		"golang.org/x/mod v0.1.0 sha256:abc",
+		"golang.org/x/mod v0.1.0 H1:abc",
+		"golang.org/x/mod v0.1.0 h1",
+		"golang.org/x/\xff v0.1.0 h1:abc",
+	};
+
+	(void)state;
+	for (i = 0; i < sizeof(good_lines) / sizeof(good_lines[0]); i++) {
+		snprintf(s, sizeof(s), "%s", good_lines[i].line);
+		assert_int_equal(gosum_parse_line(s, &g), 0);
+		assert_string_equal(g.path, good_lines[i].path);
+		assert_string_equal(g.version, good_lines[i].version);
+		assert_string_equal(g.hash, good_lines[i].hash);
+		assert_int_equal(g.gomod, good_lines[i].gomod);
+		free(g.buf);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(s, sizeof(s), "%s", bad[i]);
+		assert_int_equal(gosum_parse_line(s, &g), SUMDB_EFORMAT);
+	}
+	/* Bounds: a path of SUMDB_PATH_MAX - 1 bytes, a hash of 127. */
+	memset(s, 'a', SUMDB_PATH_MAX - 1);
+	snprintf(s + SUMDB_PATH_MAX - 1, sizeof(s) - SUMDB_PATH_MAX + 1,
+	    " v1.0.0 h1:%0124d", 0);
+	assert_int_equal(gosum_parse_line(s, &g), 0);
+	assert_int_equal(strlen(g.path), SUMDB_PATH_MAX - 1);
+	assert_int_equal(strlen(g.hash), 127);
+	free(g.buf);
+	memset(s, 'a', SUMDB_PATH_MAX);
+	snprintf(s + SUMDB_PATH_MAX, sizeof(s) - SUMDB_PATH_MAX,
+	    " v1.0.0 h1:x");
+	assert_int_equal(gosum_parse_line(s, &g), SUMDB_EFORMAT);
+	snprintf(s, sizeof(s), "m v1.0.0 h1:%0125d", 0);
+	assert_int_equal(gosum_parse_line(s, &g), SUMDB_EFORMAT);
+}
+
 int
 main(void)
 {
@@ -1639,6 +1882,8 @@ main(void)
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_numbers_utf8),
 		cmocka_unit_test(test_bad_trees),
+		cmocka_unit_test(test_bundle),
+		cmocka_unit_test(test_gosum),
 	};
 
 	if (getenv("SUMDB_TESTDATA") != NULL)

@@ -2,7 +2,8 @@
  * tuf_test.c: unit tests of tuf/: the known answers of the TUF
  * reference (RFC 8032 test key, its keyid, a signed timestamp, as
  * tuf-js and securesystemslib compute them), canonical JSON's rules,
- * thresholds over distinct keys, root rotation, meta and times.
+ * thresholds over distinct keys, root rotation, meta and times, and
+ * the client workflow's checks (update.c).
  */
 
 #include <sodium.h>
@@ -359,6 +360,322 @@ test_target(void **state)
 	json_decref(md);
 }
 
+/* update.c: the client workflow's checks over fetched bytes. */
+
+/* A root of version v: every role the keys k[0..n-1], threshold t. */
+static json_t *
+full_root(int v, struct tuf_signer **k, size_t n, int t)
+{
+	json_t	*root = make_root(v, k, n, t), *roles;
+
+	roles = json_object_get(root, "roles");
+	json_object_set(roles, "snapshot", json_object_get(roles,
+	    "timestamp"));
+	json_object_set(roles, "targets", json_object_get(roles,
+	    "timestamp"));
+	return root;
+}
+
+/* signed_ signed by k[0..n-1], as the bytes a client fetches. */
+static char *
+sign_bytes(json_t *signed_, struct tuf_signer **k, size_t n, size_t *len)
+{
+	char	*out;
+
+	assert_int_equal(tuf_sign(signed_, k, n, &out, len), 0);
+	json_decref(signed_);
+	return out;
+}
+
+/* A signed part of type, version v, expiring at expires. */
+static json_t *
+role_md(const char *type, int v, const char *expires)
+{
+	return json_pack("{s:s, s:s, s:i, s:s}", "_type", type,
+	    "spec_version", "1.0.31", "version", v, "expires", expires);
+}
+
+/* The meta entry for bytes p[0..len-1] at version v. */
+static void
+meta_of(const char *p, size_t len, int v, struct tuf_meta *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->version = v;
+	m->length = (int64_t)len;
+	crypto_hash_sha256(m->sha256, (const uint8_t *)p, len);
+	m->has_sha256 = 1;
+}
+
+/* md with meta[name] = {version v, length and sha256 of m}. */
+static json_t *
+with_meta(json_t *md, const char *name, int v, const struct tuf_meta *m)
+{
+	char	 hex[65];
+	json_t	*meta;
+
+	if ((meta = json_object_get(md, "meta")) == NULL) {
+		meta = json_object();
+		json_object_set_new(md, "meta", meta);
+	}
+	if (m == NULL) {
+		json_object_set_new(meta, name, json_pack("{s:i}", "version",
+		    v));
+		return md;
+	}
+	sodium_bin2hex(hex, sizeof(hex), m->sha256, 32);
+	json_object_set_new(meta, name, json_pack("{s:i, s:I, s:{s:s}}",
+	    "version", v, "length", (json_int_t)m->length, "hashes",
+	    "sha256", hex));
+	return md;
+}
+
+#define FUTURE	"2099-01-01T00:00:00Z"
+#define PAST	"2001-01-01T00:00:00Z"
+
+static void
+test_update_roots(void **state)
+{
+	struct tuf_signer	*k[3], *both[3];
+	json_t			*r1, *r2, *next;
+	char			*p, err[256];
+	size_t			 len;
+	int			 i;
+
+	(void)state;
+	for (i = 0; i < 3; i++)
+		assert_non_null(k[i] = tuf_signer_new(NULL));
+	/* 5.2: the pinned root signs itself, with its threshold. */
+	p = sign_bytes(full_root(1, k, 2, 2), k, 2, &len);
+	assert_int_equal(tuf_update_pinned((uint8_t *)p, len, &r1, err,
+	    sizeof(err)), 0);
+	free(p);
+	p = sign_bytes(full_root(1, k, 2, 2), k, 1, &len);
+	assert_int_equal(tuf_update_pinned((uint8_t *)p, len, &next, err,
+	    sizeof(err)), TUF_ESIG);
+	assert_null(next);
+	assert_string_equal(err, "the pinned root does not verify itself");
+	free(p);
+	assert_int_equal(tuf_update_pinned((uint8_t *)"{", 1, &next, err,
+	    sizeof(err)), TUF_EFORMAT);
+	/* 5.3: root 2 of new keys, signed by old and new thresholds. */
+	both[0] = k[0];
+	both[1] = k[1];
+	both[2] = k[2];
+	p = sign_bytes(full_root(2, k + 2, 1, 1), both, 3, &len);
+	assert_int_equal(tuf_update_root(r1, (uint8_t *)p, len, "u", 0,
+	    &r2, err, sizeof(err)), 0);
+	assert_int_equal(tuf_version(r2), 2);
+	free(p);
+	/* Threshold of the old root not met: one of two. */
+	p = sign_bytes(full_root(2, k + 2, 1, 1), both + 1, 2, &len);
+	assert_int_equal(tuf_update_root(r1, (uint8_t *)p, len, "u", 0,
+	    &next, err, sizeof(err)), TUF_ESIG);
+	assert_null(next);
+	assert_string_equal(err, "root 2: not signed by a threshold of root 1 "
+	    "and of itself: signature threshold not met");
+	free(p);
+	/* A gap in the chain: version 3 after 1. */
+	p = sign_bytes(full_root(3, k, 2, 2), k, 2, &len);
+	assert_int_equal(tuf_update_root(r1, (uint8_t *)p, len, "u/2", 0,
+	    &next, err, sizeof(err)), TUF_EVERSION);
+	assert_string_equal(err, "root chain: 'u/2' is version 3, not 2");
+	free(p);
+	assert_int_equal(tuf_update_root(r1, (uint8_t *)"[]", 2, "u", 0,
+	    &next, err, sizeof(err)), TUF_EFORMAT);
+	assert_string_equal(err, "root 2: malformed");
+	/* The end of the chain must not be expired. */
+	assert_int_equal(tuf_update_root_check(r2, time(NULL), err,
+	    sizeof(err)), 0);
+	assert_int_equal(tuf_update_root_check(r2, 4102444800 + 1, err,
+	    sizeof(err)), TUF_EEXPIRED);
+	assert_string_equal(err, "root 2: expired");
+	json_decref(r1);
+	json_decref(r2);
+	for (i = 0; i < 3; i++)
+		tuf_signer_free(k[i]);
+}
+
+/* Root metadata 1 of two new keys k[0..1] for every role, both needed. */
+static json_t *
+two_key_root(struct tuf_signer **k)
+{
+	assert_non_null(k[0] = tuf_signer_new(NULL));
+	assert_non_null(k[1] = tuf_signer_new(NULL));
+	return json_pack("{s:o}", "signed", full_root(1, k, 2, 2));
+}
+
+/* Timestamp version tv listing snapshot version sv, signed by k[0..n-1]. */
+static char *
+timestamp(int tv, int sv, const char *expires, struct tuf_signer **k,
+    size_t n, size_t *len)
+{
+	struct tuf_meta	 m;
+
+	meta_of("snap", 4, sv, &m);
+	return sign_bytes(with_meta(role_md("timestamp", tv, expires),
+	    "snapshot.json", sv, &m), k, n, len);
+}
+
+static void
+test_update_timestamp(void **state)
+{
+	struct tuf_signer	*k[2];
+	struct tuf_meta		 m;
+	json_t			*root, *ts, *trusted;
+	char			*p, err[256];
+	size_t			 len;
+	time_t			 now = time(NULL);
+	int			 i;
+
+	(void)state;
+	root = two_key_root(k);
+	/* Threshold met: its snapshot entry. */
+	p = timestamp(5, 7, FUTURE, k, 2, &len);
+	assert_int_equal(tuf_update_timestamp(root, NULL, (uint8_t *)p, len,
+	    now, &ts, &m, err, sizeof(err)), 0);
+	assert_int_equal(m.version, 7);
+	assert_int_equal(m.length, 4);
+	assert_int_equal(tuf_meta_match(&m, (const uint8_t *)"snap", 4), 0);
+	trusted = tuf_parse((uint8_t *)p, len);
+	free(p);
+	json_decref(ts);
+	/* Not met: one key of two. */
+	p = timestamp(6, 7, FUTURE, k, 1, &len);
+	assert_int_equal(tuf_update_timestamp(root, trusted, (uint8_t *)p,
+	    len, now, &ts, &m, err, sizeof(err)), TUF_ESIG);
+	assert_null(ts);
+	assert_string_equal(err, "timestamp: signature threshold not met");
+	free(p);
+	/* Expired. */
+	p = timestamp(6, 7, PAST, k, 2, &len);
+	assert_int_equal(tuf_update_timestamp(root, trusted, (uint8_t *)p,
+	    len, now, &ts, &m, err, sizeof(err)), TUF_EEXPIRED);
+	assert_string_equal(err, "timestamp: expired");
+	free(p);
+	/* Rollbacks of the timestamp, and of its snapshot. */
+	p = timestamp(4, 7, FUTURE, k, 2, &len);
+	assert_int_equal(tuf_update_timestamp(root, trusted, (uint8_t *)p,
+	    len, now, &ts, &m, err, sizeof(err)), TUF_EVERSION);
+	assert_string_equal(err, "timestamp rollback: version 4, we trust 5");
+	free(p);
+	p = timestamp(6, 6, FUTURE, k, 2, &len);
+	assert_int_equal(tuf_update_timestamp(root, trusted, (uint8_t *)p,
+	    len, now, &ts, &m, err, sizeof(err)), TUF_EVERSION);
+	assert_string_equal(err, "snapshot rollback in the timestamp: "
+	    "version 6, we trust 7");
+	free(p);
+	/* The same version again is no rollback. */
+	p = timestamp(5, 7, FUTURE, k, 2, &len);
+	assert_int_equal(tuf_update_timestamp(root, trusted, (uint8_t *)p,
+	    len, now, &ts, &m, err, sizeof(err)), 0);
+	json_decref(ts);
+	free(p);
+	/* No snapshot.json (with a trusted one, that is a rollback). */
+	p = sign_bytes(role_md("timestamp", 6, FUTURE), k, 2, &len);
+	assert_int_equal(tuf_update_timestamp(root, NULL, (uint8_t *)p,
+	    len, now, &ts, &m, err, sizeof(err)), TUF_EFORMAT);
+	assert_string_equal(err, "timestamp: no snapshot.json");
+	free(p);
+	json_decref(trusted);
+	json_decref(root);
+	for (i = 0; i < 2; i++)
+		tuf_signer_free(k[i]);
+}
+
+/* tuf_update_snapshot() of p that must fail: its code. */
+static int
+snapshot_refused(const json_t *root, const json_t *trusted,
+    const struct tuf_meta *m, const char *p, size_t len, char err[256])
+{
+	struct tuf_meta	 tm;
+	json_t		*snap;
+	int		 r;
+
+	r = tuf_update_snapshot(root, trusted, m, (const uint8_t *)p, len,
+	    time(NULL), &snap, &tm, err, 256);
+	assert_int_not_equal(r, 0);
+	assert_null(snap);
+	return r;
+}
+
+static void
+test_update_snapshot_targets(void **state)
+{
+	struct tuf_signer	*k[2];
+	struct tuf_meta		 m, tm, bad;
+	json_t			*root, *snap, *targets;
+	char			*p, *tp, err[256];
+	size_t			 len, tlen;
+	time_t			 now = time(NULL);
+	int			 i;
+
+	(void)state;
+	root = two_key_root(k);
+	/* Targets 3, listed by snapshot 7, listed by the timestamp. */
+	tp = sign_bytes(json_pack("{s:s, s:s, s:i, s:s, s:{}}", "_type",
+	    "targets", "spec_version", "1.0.31", "version", 3, "expires",
+	    FUTURE, "targets"), k, 2, &tlen);
+	meta_of(tp, tlen, 3, &tm);
+	p = sign_bytes(with_meta(role_md("snapshot", 7, FUTURE),
+	    "targets.json", 3, &tm), k, 2, &len);
+	meta_of(p, len, 7, &m);
+	assert_int_equal(tuf_update_snapshot(root, NULL, &m, (uint8_t *)p,
+	    len, now, &snap, &tm, err, sizeof(err)), 0);
+	assert_int_equal(tm.version, 3);
+	assert_int_equal(tm.length, (int64_t)tlen);
+	/* Length or hash not the timestamp's: mix-and-match. */
+	bad = m;
+	bad.length--;
+	assert_int_equal(snapshot_refused(root, NULL, &bad, p, len, err),
+	    TUF_EHASH);
+	assert_string_equal(err, "snapshot 7: length or hash differs from "
+	    "the timestamp's (mix-and-match)");
+	bad = m;
+	bad.sha256[0] ^= 1;
+	assert_int_equal(snapshot_refused(root, NULL, &bad, p, len, err),
+	    TUF_EHASH);
+	/* Another version than the timestamp's. */
+	bad = m;
+	bad.version = 8;
+	assert_int_equal(snapshot_refused(root, NULL, &bad, p, len, err),
+	    TUF_EVERSION);
+	assert_string_equal(err, "snapshot: version 7, the timestamp says 8");
+	free(p);
+	/* targets.json at 2 after a trusted 3: a rollback; or expired. */
+	for (i = 0; i < 2; i++) {
+		p = sign_bytes(with_meta(role_md("snapshot", 8, i ? PAST :
+		    FUTURE), "targets.json", i ? 3 : 2, &tm), k, 2, &len);
+		meta_of(p, len, 8, &m);
+		assert_int_equal(snapshot_refused(root, snap, &m, p, len, err),
+		    i ? TUF_EEXPIRED : TUF_EVERSION);
+		assert_string_equal(err, i ? "snapshot: expired" :
+		    "snapshot rollback of 'targets.json'");
+		free(p);
+	}
+	/* Targets: as the snapshot lists them, or refused. */
+	meta_of(tp, tlen, 3, &tm);
+	assert_int_equal(tuf_update_targets(root, &tm, (uint8_t *)tp, tlen,
+	    now, &targets, err, sizeof(err)), 0);
+	assert_int_equal(tuf_version(targets), 3);
+	json_decref(targets);
+	assert_int_equal(tuf_update_targets(root, &tm, (uint8_t *)tp,
+	    tlen - 1, now, &targets, err, sizeof(err)), TUF_EHASH);
+	assert_string_equal(err, "targets 3: length or hash differs from the "
+	    "snapshot's (mix-and-match)");
+	tm.version = 4;
+	assert_int_equal(tuf_update_targets(root, &tm, (uint8_t *)tp, tlen,
+	    now, &targets, err, sizeof(err)), TUF_EVERSION);
+	assert_string_equal(err, "targets: version 3, the snapshot says 4");
+	assert_int_equal(tuf_update_targets(root, &tm, (uint8_t *)tp, tlen,
+	    4102444800 + 1, &targets, err, sizeof(err)), TUF_EEXPIRED);
+	assert_string_equal(err, "targets: expired");
+	free(tp);
+	json_decref(snap);
+	json_decref(root);
+	for (i = 0; i < 2; i++)
+		tuf_signer_free(k[i]);
+}
+
 int
 main(void)
 {
@@ -370,6 +687,9 @@ main(void)
 		cmocka_unit_test(test_rotation),
 		cmocka_unit_test(test_meta),
 		cmocka_unit_test(test_target),
+		cmocka_unit_test(test_update_roots),
+		cmocka_unit_test(test_update_timestamp),
+		cmocka_unit_test(test_update_snapshot_targets),
 	};
 
 	if (sodium_init() < 0)

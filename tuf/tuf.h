@@ -138,4 +138,74 @@ int	tuf_target_get(const json_t *md, const char *path, struct tuf_meta *m);
 /* Whether bytes p[0..len-1] match m's length and sha256.  0 or EHASH. */
 int	tuf_meta_match(const struct tuf_meta *m, const uint8_t *p, size_t len);
 
+/* update.c: the client workflow's checks (specification 5.2 to 5.6) */
+
+/*
+ * Each check takes fetched bytes p[0..len-1] and the trusted state
+ * (parsed metadata the caller owns and keeps), and returns 0 with a
+ * new reference in its json_t ** (the caller decrefs it), or a TUF_E*
+ * code with a one-line reason in err[0..errsize-1] and NULL there.
+ * The reasons are what `sumdbd import` reports.  Nothing is fetched,
+ * stored or logged: keeping what passed is the caller's.
+ */
+
+/* md's "signed" part (borrowed), and its version (0 if none). */
+json_t	*tuf_signed(const json_t *md);
+int64_t	 tuf_version(const json_t *md);
+
+/*
+ * 5.2: a pinned root, the client's first trust: it parses and a
+ * threshold of its own root keys signed it (expiry is checked at the
+ * end of the chain).  TUF_EFORMAT or TUF_ESIG.
+ */
+int	tuf_update_pinned(const uint8_t *p, size_t len, json_t **root,
+	    char *err, size_t errsize);
+
+/*
+ * 5.3: the next root after trusted root: signed by a threshold of
+ * root's root keys and of its own, and exactly version N+1 (it may be
+ * expired: only the last of the chain must not be).  name says where
+ * the bytes are from, for the reason.  TUF_EFORMAT, TUF_ESIG or
+ * TUF_EVERSION.
+ */
+int	tuf_update_root(const json_t *root, const uint8_t *p, size_t len,
+	    const char *name, time_t now, json_t **next, char *err,
+	    size_t errsize);
+
+/* 5.3.10: the last root of the chain is not expired at now. */
+int	tuf_update_root_check(const json_t *root, time_t now, char *err,
+	    size_t errsize);
+
+/*
+ * 5.4: a new timestamp under root, not expired, with neither its
+ * version nor its snapshot's below those of trusted (the trusted
+ * timestamp, or NULL; ignored when it no longer verifies under root).
+ * *snapshot gets its snapshot.json entry.  TUF_EFORMAT, TUF_ESIG,
+ * TUF_EEXPIRED or TUF_EVERSION (a rollback).
+ */
+int	tuf_update_timestamp(const json_t *root, const json_t *trusted,
+	    const uint8_t *p, size_t len, time_t now, json_t **ts,
+	    struct tuf_meta *snapshot, char *err, size_t errsize);
+
+/*
+ * 5.5: the snapshot m (the timestamp's entry) names: its length and
+ * hash, then signed under root, not expired, version m->version, and
+ * no file listed by trusted (the trusted snapshot, or NULL) at a lower
+ * version.  *targets gets its targets.json entry.  TUF_EHASH,
+ * TUF_EFORMAT, TUF_ESIG, TUF_EEXPIRED or TUF_EVERSION.
+ */
+int	tuf_update_snapshot(const json_t *root, const json_t *trusted,
+	    const struct tuf_meta *m, const uint8_t *p, size_t len,
+	    time_t now, json_t **snap, struct tuf_meta *targets, char *err,
+	    size_t errsize);
+
+/*
+ * 5.6: the targets m (the snapshot's entry) names: its length and hash,
+ * then signed under root, not expired, version m->version.  TUF_EHASH,
+ * TUF_EFORMAT, TUF_ESIG, TUF_EEXPIRED or TUF_EVERSION.
+ */
+int	tuf_update_targets(const json_t *root, const struct tuf_meta *m,
+	    const uint8_t *p, size_t len, time_t now, json_t **targets,
+	    char *err, size_t errsize);
+
 #endif /* TUF_H */

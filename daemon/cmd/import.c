@@ -1,5 +1,6 @@
 /*
- * tufclient.c: `sumdbd import URL`: the TUF client workflow of the
+ * import.c: `sumdbd import BUNDLE`, and `sumdbd import URL`: the TUF
+ * client workflow of the
  * specification (section 5) against a repository such as another
  * sumdbd's /tuf/, from a pinned root: the root chain (each N+1 signed by
  * the old and the new root, versions without gaps), timestamp, snapshot
@@ -7,7 +8,9 @@
  * hashes), then every bundle of our databases that extends our trust
  * base, verified as a target before it is imported.  The trusted
  * metadata is kept byte for byte in a state directory between runs, so
- * rollbacks are caught across them.
+ * rollbacks are caught across them.  The checks over the fetched
+ * bytes are tuf/update.c's; this file fetches, keeps the state, and
+ * imports.
  */
 
 #include <sys/stat.h>
@@ -19,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,8 +38,8 @@
 #define SNAPSHOT_MAX	2000000
 #define TARGETS_MAX	5000000
 #define ROTATIONS_MAX	256
-#define BUNDLE_MAX	((int64_t)1 << 30)	/* one bundle target */
-#define BUNDLE_FILE_MAX	((size_t)4 << 30)	/* a bundle file */
+#define BUNDLE_TARGET_MAX ((int64_t)1 << 30)	/* one bundle target */
+#define BUNDLE_MAX	((size_t)4 << 30)	/* one bundle file */
 
 /* GET url into out, waiting for it: the status, or -1. */
 static int
@@ -50,7 +54,8 @@ get(struct env *env, const char *url, size_t maxlen, struct evbuffer *out)
  * metadata fetched, which is the one refused.
  */
 static void
-keep_refusal(struct env *env, const char *url, struct evbuffer *b)
+keep_refusal(struct env *env, const char *url, struct evbuffer *b,
+    const char *reason)
 {
 	const char	*name = env->conf.nmirrors > 0 ?
 			    env->conf.mirrors[0].name : env->conf.log_name;
@@ -60,7 +65,7 @@ keep_refusal(struct env *env, const char *url, struct evbuffer *b)
 	if (name == NULL || store_log(env->st, name, env->conf.nmirrors > 0 ?
 	    "mirror" : "private", &log) != 0)
 		return;
-	snprintf(detail, sizeof(detail), "TUF: %s", import_refusal);
+	snprintf(detail, sizeof(detail), "TUF: %s", reason);
 	if (store_add_evidence(env->st, log, "import", url, detail, NULL, 0,
 	    NULL, 0, b != NULL ? evbuffer_pullup(b, -1) : NULL,
 	    b != NULL ? evbuffer_get_length(b) : 0) != 0)
@@ -104,354 +109,337 @@ save(const char *state, const char *role, struct evbuffer *b)
 	return 0;
 }
 
-static json_t *
-signed_part(const json_t *md)
-{
-	return json_object_get(md, "signed");
-}
+/* One run of the TUF client workflow, what it trusts and fetched. */
+struct tufrun {
+	struct env	*env;
+	char		 base[2048];	/* the repository, without '/' */
+	char		 state[2048];	/* the trusted metadata's directory */
+	time_t		 now;
+	struct evbuffer	*b;		/* the last bytes fetched */
+	struct evbuffer	*tb;		/* a trusted copy, loaded */
+	json_t		*root, *targets;
+	char		*err;
+	size_t		 errsize;
+	int		 kept;		/* evidence kept by bundle_import() */
+};
 
-static int64_t
-version_of(const json_t *md)
-{
-	return json_integer_value(json_object_get(signed_part(md), "version"));
-}
-
-/* Verify md as role under root, with the common checks. */
+/* The reason into t->err; returns IMPORT_REFUSED. */
 static int
-check_role(const json_t *root, const json_t *md, const char *role,
-    time_t now, int64_t *v, const char *what)
-{
-	struct tuf_role	 r;
-	int		 e;
+refuse(struct tufrun *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
-	if (md == NULL)
-		return import_refuse("%s: malformed metadata", what);
-	if (tuf_root_role(signed_part(root), role, &r) != 0)
-		return import_refuse("the root has no %s role", role);
-	if ((e = tuf_verify(md, &r)) != 0)
-		return import_refuse("%s: %s", what, tuf_strerror(e));
-	if ((e = tuf_check(md, role, now, v)) != 0)
-		return import_refuse("%s: %s", what, tuf_strerror(e));
+static int
+refuse(struct tufrun *t, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->err, t->errsize, fmt, ap);
+	va_end(ap);
+	return IMPORT_REFUSED;
+}
+
+/* GET url into t->b, refused unless it answers 200. */
+static int
+get_ok(struct tufrun *t, const char *url, size_t maxlen)
+{
+	if (get(t->env, url, maxlen, t->b) != 200)
+		return refuse(t, "'%s': unreachable or too large", url);
 	return 0;
 }
 
-int
-import_tuf(struct env *env, const char *url, const char *rootfile,
-    const char *statedir)
+/* A TUF check's answer: 0, or refused with its reason in t->err. */
+static int
+checked(int e)
 {
-	struct evbuffer	*b = NULL, *tb = NULL;
-	struct tuf_role	 oldr, newr;
-	struct tuf_meta	 m, om;
-	json_t		*root = NULL, *next = NULL, *ts = NULL, *ots = NULL;
-	json_t		*snap = NULL, *osnap = NULL, *targets = NULL, *e;
-	const char	*key, *tpath;
-	char		 state[2048], base[2048], u[4096], prefix[1100];
-	char		 hex[65], *slash;
-	time_t		 now = time(NULL);
-	int64_t		 v, nv, from, to, size, log;
-	uint8_t		 rootsum[32];
-	size_t		 blen;
-	int		 i, k, e2, rv = 2, imported = 0, rc;
+	return e == 0 ? 0 : IMPORT_REFUSED;
+}
 
-	if (fetch_client_init(env) != 0 || (b = evbuffer_new()) == NULL ||
-	    (tb = evbuffer_new()) == NULL)
-		goto done;
-	blen = strlen(url);
-	while (blen > 0 && url[blen - 1] == '/')
-		blen--;
-	snprintf(base, sizeof(base), "%.*s", (int)blen, url);
-	if (statedir != NULL)
-		snprintf(state, sizeof(state), "%s", statedir);
-	else
-		snprintf(state, sizeof(state), "%s.tuf", env->conf.database);
-	if (mkdir(state, 0700) == -1 && errno != EEXIST) {
-		log_warn("'%s'", state);
-		goto done;
+/* 5.2: the trusted root, else the pinned one, which signs itself. */
+static int
+pinned_root(struct tufrun *t, const char *rootfile)
+{
+	int	 fd;
+
+	if ((t->root = load(t->state, "root", t->b)) != NULL)
+		return 0;
+	if (rootfile == NULL)
+		return refuse(t, "no trusted root in '%s': pin one with "
+		    "--root", t->state);
+	if ((fd = open(rootfile, O_RDONLY | O_CLOEXEC)) == -1) {
+		log_warn("'%s'", rootfile);
+		return IMPORT_ERROR;
 	}
-	rv = 1;
+	evbuffer_drain(t->b, evbuffer_get_length(t->b));
+	while (evbuffer_read(t->b, fd, 65536) > 0)
+		;
+	close(fd);
+	if (tuf_update_pinned(evbuffer_pullup(t->b, -1),
+	    evbuffer_get_length(t->b), &t->root, t->err, t->errsize) != 0)
+		return IMPORT_REFUSED;
+	return save(t->state, "root", t->b) == 0 ? 0 : IMPORT_ERROR;
+}
 
-	/* 5.2: the trusted root, else the pinned one, which signs itself. */
-	if ((root = load(state, "root", b)) == NULL) {
-		int	 fd;
+/* 5.3: the root chain, N+1 signed by both N and N+1. */
+static int
+root_chain(struct tufrun *t)
+{
+	json_t	*next;
+	char	 u[4096];
+	int	 k, rc;
 
-		if (rootfile == NULL) {
-			import_refuse("no trusted root in '%s': pin one with --root",
-			    state);
-			goto done;
-		}
-		if ((fd = open(rootfile, O_RDONLY | O_CLOEXEC)) == -1) {
-			log_warn("'%s'", rootfile);
-			rv = 2;
-			goto done;
-		}
-		evbuffer_drain(b, evbuffer_get_length(b));
-		while (evbuffer_read(b, fd, 65536) > 0)
-			;
-		close(fd);
-		if ((root = tuf_parse(evbuffer_pullup(b, -1),
-		    evbuffer_get_length(b))) == NULL ||
-		    tuf_root_role(signed_part(root), "root", &oldr) != 0 ||
-		    tuf_verify(root, &oldr) != 0) {
-			import_refuse("the pinned root does not verify itself");
-			goto done;
-		}
-		if (save(state, "root", b) != 0)
-			goto done;
-	}
-	crypto_hash_sha256(rootsum, evbuffer_pullup(b, -1),
-	    evbuffer_get_length(b));
-
-	/* 5.3: the root chain, N+1 signed by both N and N+1. */
 	for (k = 0; k < ROTATIONS_MAX; k++) {
-		v = version_of(root);
-		snprintf(u, sizeof(u), "%s/%lld.root.json", base,
-		    (long long)(v + 1));
-		if ((rc = get(env, u, ROOT_MAX, b)) == 404 || rc == 403)
+		snprintf(u, sizeof(u), "%s/%lld.root.json", t->base,
+		    (long long)(tuf_version(t->root) + 1));
+		if ((rc = get(t->env, u, ROOT_MAX, t->b)) == 404 || rc == 403)
 			break;
-		if (rc != 200) {
-			import_refuse("'%s': unreachable or too large", u);
-			goto done;
-		}
-		next = tuf_parse(evbuffer_pullup(b, -1), evbuffer_get_length(b));
-		if (next == NULL || tuf_root_role(signed_part(root), "root",
-		    &oldr) != 0 || tuf_root_role(signed_part(next), "root",
-		    &newr) != 0) {
-			import_refuse("root %lld: malformed", (long long)(v + 1));
-			goto done;
-		}
-		if ((e2 = tuf_verify(next, &oldr)) != 0 ||
-		    (e2 = tuf_verify(next, &newr)) != 0) {
-			import_refuse("root %lld: not signed by a threshold of root "
-			    "%lld and of itself: %s", (long long)(v + 1),
-			    (long long)v, tuf_strerror(e2));
-			goto done;
-		}
-		e2 = tuf_check(next, "root", now, &nv);
-		if ((e2 != 0 && e2 != TUF_EEXPIRED) || nv != v + 1) {
-			import_refuse("root chain: '%s' is version %lld, not %lld",
-			    u, (long long)nv, (long long)(v + 1));
-			goto done;
-		}
-		json_decref(root);
-		root = next;
-		next = NULL;
-		if (save(state, "root", b) != 0)
-			goto done;
+		if (rc != 200)
+			return refuse(t, "'%s': unreachable or too large", u);
+		if (tuf_update_root(t->root, evbuffer_pullup(t->b, -1),
+		    evbuffer_get_length(t->b), u, t->now, &next, t->err,
+		    t->errsize) != 0)
+			return IMPORT_REFUSED;
+		json_decref(t->root);
+		t->root = next;
+		if (save(t->state, "root", t->b) != 0)
+			return IMPORT_ERROR;
 	}
-	if ((e2 = tuf_check(root, "root", now, &v)) != 0) {
-		import_refuse("root %lld: %s", (long long)version_of(root),
-		    tuf_strerror(e2));
+	return checked(tuf_update_root_check(t->root, t->now, t->err,
+	    t->errsize));
+}
+
+/*
+ * 5.4 to 5.6: timestamp, snapshot exactly as the timestamp says, then
+ * targets exactly as the snapshot says, each kept once it passed.
+ */
+static int
+top_roles(struct tufrun *t)
+{
+	struct tuf_meta	 m;
+	json_t		*ts = NULL, *ots = NULL, *snap = NULL, *osnap = NULL;
+	char		 u[4096];
+	int		 rv;
+
+	snprintf(u, sizeof(u), "%s/timestamp.json", t->base);
+	if ((rv = get_ok(t, u, TIMESTAMP_MAX)) != 0)
+		goto done;
+	ots = load(t->state, "timestamp", t->tb);
+	if ((rv = checked(tuf_update_timestamp(t->root, ots,
+	    evbuffer_pullup(t->b, -1), evbuffer_get_length(t->b), t->now, &ts,
+	    &m, t->err, t->errsize))) != 0)
+		goto done;
+	if (save(t->state, "timestamp", t->b) != 0) {
+		rv = IMPORT_ERROR;
 		goto done;
 	}
 
-	/* 5.4: timestamp. */
-	snprintf(u, sizeof(u), "%s/timestamp.json", base);
-	if (get(env, u, TIMESTAMP_MAX, b) != 200) {
-		import_refuse("'%s': unreachable or too large", u);
-		goto done;
-	}
-	ts = tuf_parse(evbuffer_pullup(b, -1), evbuffer_get_length(b));
-	if (check_role(root, ts, "timestamp", now, &v, "timestamp") != 0)
-		goto done;
-	if ((ots = load(state, "timestamp", tb)) != NULL &&
-	    check_role(root, ots, "timestamp", 0, &nv, "trusted timestamp") ==
-	    0) {
-		if (v < nv) {
-			import_refuse("timestamp rollback: version %lld, we trust "
-			    "%lld", (long long)v, (long long)nv);
-			goto done;
-		}
-		if (tuf_meta_get(ts, "snapshot.json", &m) != 0 ||
-		    tuf_meta_get(ots, "snapshot.json", &om) != 0 ||
-		    m.version < om.version) {
-			import_refuse("snapshot rollback in the timestamp: version "
-			    "%lld, we trust %lld", (long long)m.version,
-			    (long long)om.version);
-			goto done;
-		}
-	}
-	if (tuf_meta_get(ts, "snapshot.json", &m) != 0) {
-		import_refuse("timestamp: no snapshot.json");
-		goto done;
-	}
-	if (save(state, "timestamp", b) != 0)
-		goto done;
-
-	/* 5.5: snapshot, exactly as the timestamp says. */
-	snprintf(u, sizeof(u), "%s/%lld.snapshot.json", base,
+	snprintf(u, sizeof(u), "%s/%lld.snapshot.json", t->base,
 	    (long long)m.version);
 	if (m.length > SNAPSHOT_MAX) {
-		import_refuse("snapshot %lld: the timestamp lists %lld bytes, over the "
-		    "limit of %d", (long long)m.version, (long long)m.length,
-		    SNAPSHOT_MAX);
+		rv = refuse(t, "snapshot %lld: the timestamp lists %lld bytes, "
+		    "over the limit of %d", (long long)m.version,
+		    (long long)m.length, SNAPSHOT_MAX);
 		goto done;
 	}
-	if (get(env, u, m.length >= 0 ? (size_t)m.length : SNAPSHOT_MAX, b) !=
-	    200) {
-		import_refuse("'%s': unreachable or too large", u);
+	if ((rv = get_ok(t, u, m.length >= 0 ? (size_t)m.length :
+	    SNAPSHOT_MAX)) != 0)
+		goto done;
+	osnap = load(t->state, "snapshot", t->tb);
+	if ((rv = checked(tuf_update_snapshot(t->root, osnap, &m,
+	    evbuffer_pullup(t->b, -1), evbuffer_get_length(t->b), t->now,
+	    &snap, &m, t->err, t->errsize))) != 0)
+		goto done;
+	if (save(t->state, "snapshot", t->b) != 0) {
+		rv = IMPORT_ERROR;
 		goto done;
 	}
-	if (tuf_meta_match(&m, evbuffer_pullup(b, -1), evbuffer_get_length(b))
-	    != 0) {
-		import_refuse("snapshot %lld: length or hash differs from the "
-		    "timestamp's (mix-and-match)", (long long)m.version);
-		goto done;
-	}
-	snap = tuf_parse(evbuffer_pullup(b, -1), evbuffer_get_length(b));
-	if (check_role(root, snap, "snapshot", now, &v, "snapshot") != 0)
-		goto done;
-	if (v != m.version) {
-		import_refuse("snapshot: version %lld, the timestamp says %lld",
-		    (long long)v, (long long)m.version);
-		goto done;
-	}
-	if ((osnap = load(state, "snapshot", tb)) != NULL)
-		json_object_foreach(json_object_get(signed_part(osnap),
-		    "meta"), key, e) {
-			if (tuf_meta_get(snap, key, &m) != 0 ||
-			    tuf_meta_get(osnap, key, &om) != 0 ||
-			    m.version < om.version) {
-				import_refuse("snapshot rollback of '%s'", key);
-				goto done;
-			}
-		}
-	if (tuf_meta_get(snap, "targets.json", &m) != 0) {
-		import_refuse("snapshot: no targets.json");
-		goto done;
-	}
-	if (save(state, "snapshot", b) != 0)
-		goto done;
 
-	/* 5.6: targets. */
-	snprintf(u, sizeof(u), "%s/%lld.targets.json", base,
+	snprintf(u, sizeof(u), "%s/%lld.targets.json", t->base,
 	    (long long)m.version);
 	if (m.length > TARGETS_MAX) {
-		import_refuse("targets %lld: the snapshot lists %lld bytes, over the "
-		    "limit of %d", (long long)m.version, (long long)m.length,
-		    TARGETS_MAX);
+		rv = refuse(t, "targets %lld: the snapshot lists %lld bytes, "
+		    "over the limit of %d", (long long)m.version,
+		    (long long)m.length, TARGETS_MAX);
 		goto done;
 	}
-	if (get(env, u, m.length >= 0 ? (size_t)m.length : TARGETS_MAX, b) !=
-	    200) {
-		import_refuse("'%s': unreachable or too large", u);
+	if ((rv = get_ok(t, u, m.length >= 0 ? (size_t)m.length :
+	    TARGETS_MAX)) != 0 ||
+	    (rv = checked(tuf_update_targets(t->root, &m,
+	    evbuffer_pullup(t->b, -1), evbuffer_get_length(t->b), t->now,
+	    &t->targets, t->err, t->errsize))) != 0)
 		goto done;
-	}
-	if (tuf_meta_match(&m, evbuffer_pullup(b, -1), evbuffer_get_length(b))
-	    != 0) {
-		import_refuse("targets %lld: length or hash differs from the "
-		    "snapshot's (mix-and-match)", (long long)m.version);
-		goto done;
-	}
-	targets = tuf_parse(evbuffer_pullup(b, -1), evbuffer_get_length(b));
-	if (check_role(root, targets, "targets", now, &v, "targets") != 0)
-		goto done;
-	if (v != m.version) {
-		import_refuse("targets: version %lld, the snapshot says %lld",
-		    (long long)v, (long long)m.version);
-		goto done;
-	}
-	if (save(state, "targets", b) != 0)
-		goto done;
-
-	/*
-	 * 5.7: the bundles of our mirrors, in order, each verified (our
-	 * own log grows only by our signatures: bundle_import() says so).
-	 */
-	for (i = 0; i < env->conf.nmirrors; i++) {
-		const char	*name = env->conf.mirrors[i].name;
-		uint8_t		 r32[32];
-
-		if (store_log(env->st, name, "mirror", &log) != 0)
-			continue;
-		snprintf(prefix, sizeof(prefix), "%s/bundles/", name);
-		for (;;) {
-			json_t	*best = NULL;
-			int64_t	 bestfrom = -1, bestto = -1;
-
-			if ((rc = store_latest(env->st, log, NULL, &size,
-			    r32)) < 0)
-				goto done;
-			if (rc == 0)
-				size = 0;
-			/* The bundle from our size that goes furthest. */
-			json_object_foreach(json_object_get(signed_part(targets),
-			    "targets"), tpath, e) {
-				if (strncmp(tpath, prefix, strlen(prefix)) != 0 ||
-				    sscanf(tpath + strlen(prefix), "%lld-%lld",
-				    (long long *)&from, (long long *)&to) != 2)
-					continue;
-				if (from <= size && to > size && to > bestto) {
-					best = e;
-					bestfrom = from;
-					bestto = to;
-				}
-			}
-			if (best == NULL)
-				break;
-			json_object_foreach(json_object_get(signed_part(targets),
-			    "targets"), tpath, e)
-				if (e == best)
-					break;
-			if (tuf_target_get(targets, tpath, &m) != 0) {
-				import_refuse("target '%s': no length of at least 0 "
-				    "and sha256 of 64 hex digits", tpath);
-				goto done;
-			}
-			if (m.length > BUNDLE_MAX) {
-				import_refuse("target '%s': %lld bytes, over the "
-				    "limit of %lld", tpath, (long long)m.length,
-				    (long long)BUNDLE_MAX);
-				goto done;
-			}
-			sodium_bin2hex(hex, sizeof(hex), m.sha256, 32);
-			slash = strrchr(tpath, '/');
-			snprintf(u, sizeof(u), "%s/targets/%.*s%s.%s", base,
-			    (int)(slash + 1 - tpath), tpath, hex, slash + 1);
-			if (get(env, u, (size_t)m.length, b) != 200 ||
-			    tuf_meta_match(&m, evbuffer_pullup(b, -1),
-			    evbuffer_get_length(b)) != 0) {
-				import_refuse("target '%s': its length or hash differs "
-				    "from the signed targets", tpath);
-				goto done;
-			}
-			/*
-			 * It must hold what its name says, or the loop would
-			 * pick it again: bundle_import() checks the header's
-			 * sizes against the signed checkpoints.
-			 */
-			if (bundle_sizes(evbuffer_pullup(b, -1),
-			    evbuffer_get_length(b), &nv, &v) != 0 ||
-			    nv != bestfrom || v != bestto) {
-				import_refuse("target '%s' does not hold the trees "
-				    "its name gives", tpath);
-				goto done;
-			}
-			if ((rc = bundle_import(env, evbuffer_pullup(b, -1),
-			    evbuffer_get_length(b), u)) != 0) {
-				rv = rc;
-				goto done;
-			}
-			imported++;
-		}
-	}
-	printf("TUF: root %lld, targets %lld: %d bundle%s imported\n",
-	    (long long)version_of(root), (long long)version_of(targets),
-	    imported, imported == 1 ? "" : "s");
-	rv = 0;
+	if (save(t->state, "targets", t->b) != 0)
+		rv = IMPORT_ERROR;
  done:
-	if (rv == 1 && import_refusal[0] != '\0')
-		keep_refusal(env, url, b);
-	if (b != NULL)
-		evbuffer_free(b);
-	if (tb != NULL)
-		evbuffer_free(tb);
-	json_decref(root);
-	json_decref(next);
 	json_decref(ts);
 	json_decref(ots);
 	json_decref(snap);
 	json_decref(osnap);
-	json_decref(targets);
+	return rv;
+}
+
+/*
+ * The target under prefix that goes furthest from tree size (from at
+ * or below it): its path (borrowed from t->targets) and sizes, or NULL.
+ */
+static const char *
+best_target(struct tufrun *t, const char *prefix, int64_t size,
+    int64_t *bestfrom, int64_t *bestto)
+{
+	const char	*tpath, *best = NULL;
+	json_t		*e;
+	int64_t		 from, to;
+
+	*bestto = -1;
+	json_object_foreach(json_object_get(tuf_signed(t->targets),
+	    "targets"), tpath, e) {
+		if (strncmp(tpath, prefix, strlen(prefix)) != 0 ||
+		    sscanf(tpath + strlen(prefix), "%lld-%lld",
+		    (long long *)&from, (long long *)&to) != 2)
+			continue;
+		if (from <= size && to > size && to > *bestto) {
+			best = tpath;
+			*bestfrom = from;
+			*bestto = to;
+		}
+	}
+	return best;
+}
+
+/* Fetch the bundle target tpath into t->b and import it. */
+static int
+import_target(struct tufrun *t, const char *tpath, int64_t from,
+    int64_t to)
+{
+	struct tuf_meta	 m;
+	char		 u[4096], hex[65];
+	const char	*slash;
+	int64_t		 nfrom, nto;
+	int		 rv;
+
+	if (tuf_target_get(t->targets, tpath, &m) != 0)
+		return refuse(t, "target '%s': no length of at least 0 and "
+		    "sha256 of 64 hex digits", tpath);
+	if (m.length > BUNDLE_TARGET_MAX)
+		return refuse(t, "target '%s': %lld bytes, over the limit of "
+		    "%lld", tpath, (long long)m.length,
+		    (long long)BUNDLE_TARGET_MAX);
+	sodium_bin2hex(hex, sizeof(hex), m.sha256, 32);
+	slash = strrchr(tpath, '/');
+	snprintf(u, sizeof(u), "%s/targets/%.*s%s.%s", t->base,
+	    (int)(slash + 1 - tpath), tpath, hex, slash + 1);
+	if (get(t->env, u, (size_t)m.length, t->b) != 200 ||
+	    tuf_meta_match(&m, evbuffer_pullup(t->b, -1),
+	    evbuffer_get_length(t->b)) != 0)
+		return refuse(t, "target '%s': its length or hash differs from "
+		    "the signed targets", tpath);
+	/*
+	 * It must hold what its name says, or the loop would pick it
+	 * again: bundle_import() checks the header's sizes against the
+	 * signed checkpoints.
+	 */
+	if (bundle_sizes(evbuffer_pullup(t->b, -1), evbuffer_get_length(t->b),
+	    &nfrom, &nto) != 0 || nfrom != from || nto != to)
+		return refuse(t, "target '%s' does not hold the trees its name "
+		    "gives", tpath);
+	rv = bundle_import(t->env, evbuffer_pullup(t->b, -1),
+	    evbuffer_get_length(t->b), u, t->err, t->errsize);
+	if (rv == IMPORT_REFUSED)
+		t->kept = 1;	/* by bundle_import(), with the bundle */
+	return rv;
+}
+
+/*
+ * 5.7: the bundles of our mirrors, in order, each verified (our own log
+ * grows only by our signatures: bundle_import() says so).  *imported
+ * counts them.
+ */
+static int
+import_bundles(struct tufrun *t, int *imported)
+{
+	struct env	*env = t->env;
+	const char	*name, *tpath;
+	char		 prefix[1100];
+	uint8_t		 r32[32];
+	int64_t		 log, size, from, to;
+	int		 i, rc;
+
+	for (i = 0; i < env->conf.nmirrors; i++) {
+		name = env->conf.mirrors[i].name;
+		if (store_log(env->st, name, "mirror", &log) != 0)
+			continue;
+		snprintf(prefix, sizeof(prefix), "%s/bundles/", name);
+		for (;;) {
+			if ((rc = store_latest(env->st, log, NULL, &size,
+			    r32)) < 0)
+				return IMPORT_ERROR;
+			if (rc == 0)
+				size = 0;
+			if ((tpath = best_target(t, prefix, size, &from,
+			    &to)) == NULL)
+				break;
+			if ((rc = import_target(t, tpath, from, to)) != 0)
+				return rc;
+			(*imported)++;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Run the TUF client workflow against the repository at url, from the
+ * trusted metadata in directory statedir (NULL: the database's path with
+ * .tuf), else the pinned root file (may be NULL), and import every
+ * bundle of our mirrors it lists that extends our trust base.  Returns
+ * 0, IMPORT_REFUSED (the reason in err, evidence kept) or IMPORT_ERROR
+ * (logged).
+ */
+static int
+tuf_import(struct env *env, const char *url, const char *rootfile,
+    const char *statedir, char *err, size_t errsize)
+{
+	struct tufrun	 t;
+	size_t		 blen;
+	int		 imported = 0, rv = IMPORT_ERROR;
+
+	memset(&t, 0, sizeof(t));
+	t.env = env;
+	t.now = time(NULL);
+	t.err = err;
+	t.errsize = errsize;
+	err[0] = '\0';
+	if (fetch_client_init(env) != 0 || (t.b = evbuffer_new()) == NULL ||
+	    (t.tb = evbuffer_new()) == NULL)
+		goto done;
+	blen = strlen(url);
+	while (blen > 0 && url[blen - 1] == '/')
+		blen--;
+	snprintf(t.base, sizeof(t.base), "%.*s", (int)blen, url);
+	if (statedir != NULL)
+		snprintf(t.state, sizeof(t.state), "%s", statedir);
+	else
+		snprintf(t.state, sizeof(t.state), "%s.tuf",
+		    env->conf.database);
+	if (mkdir(t.state, 0700) == -1 && errno != EEXIST) {
+		log_warn("'%s'", t.state);
+		goto done;
+	}
+	if ((rv = pinned_root(&t, rootfile)) != 0 ||
+	    (rv = root_chain(&t)) != 0 || (rv = top_roles(&t)) != 0 ||
+	    (rv = import_bundles(&t, &imported)) != 0)
+		goto done;
+	printf("TUF: root %lld, targets %lld: %d bundle%s imported\n",
+	    (long long)tuf_version(t.root), (long long)tuf_version(t.targets),
+	    imported, imported == 1 ? "" : "s");
+ done:
+	if (rv == IMPORT_REFUSED && !t.kept)
+		keep_refusal(env, url, t.b, err);
+	if (t.b != NULL)
+		evbuffer_free(t.b);
+	if (t.tb != NULL)
+		evbuffer_free(t.tb);
+	json_decref(t.root);
+	json_decref(t.targets);
 	fetch_client_free(env);
 	return rv;
 }
@@ -487,7 +475,8 @@ cmd_import(int argc, char **argv)
 	struct evbuffer		*file = NULL;
 	const char		*conf = "/etc/sumdbd/sumdbd.conf";
 	const char		*root = NULL, *state = NULL;
-	int			 ch, fd = -1, r, rv = 2;
+	char			 err[512];
+	int			 ch, fd = -1, r, rv = IMPORT_ERROR;
 
 	memset(&env, 0, sizeof(env));
 	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
@@ -518,7 +507,8 @@ cmd_import(int argc, char **argv)
 	if (strncmp(argv[optind], "http://", 7) == 0 ||
 	    strncmp(argv[optind], "https://", 8) == 0 ||
 	    strncmp(argv[optind], "file://", 7) == 0) {
-		rv = import_tuf(&env, argv[optind], root, state);
+		rv = tuf_import(&env, argv[optind], root, state, err,
+		    sizeof(err));
 		goto done;
 	}
 	if ((fd = open(argv[optind], O_RDONLY | O_CLOEXEC)) == -1) {
@@ -528,8 +518,10 @@ cmd_import(int argc, char **argv)
 	if ((file = evbuffer_new()) == NULL)
 		goto done;
 	while ((r = evbuffer_read(file, fd, 1 << 20)) > 0)
-		if (evbuffer_get_length(file) > BUNDLE_FILE_MAX) {
-			rv = import_refuse("bundle larger than %zu bytes", BUNDLE_FILE_MAX);
+		if (evbuffer_get_length(file) > BUNDLE_MAX) {
+			snprintf(err, sizeof(err), "bundle larger than %zu "
+			    "bytes", BUNDLE_MAX);
+			rv = IMPORT_REFUSED;
 			goto done;
 		}
 	if (r < 0) {
@@ -537,12 +529,14 @@ cmd_import(int argc, char **argv)
 		goto done;
 	}
 	rv = bundle_import(&env, evbuffer_pullup(file, -1),
-	    evbuffer_get_length(file), argv[optind]);
+	    evbuffer_get_length(file), argv[optind], err, sizeof(err));
  done:
+	if (rv == IMPORT_REFUSED)
+		fprintf(stderr, "sumdbd import: refused: %s\n", err);
 	if (fd != -1)
 		close(fd);
 	if (file != NULL)
 		evbuffer_free(file);
 	env_free(&env);
-	return rv;
+	return rv == 0 ? 0 : rv == IMPORT_REFUSED ? 1 : 2;
 }

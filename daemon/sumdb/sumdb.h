@@ -500,4 +500,85 @@ int	dirhash_zip(const uint8_t *zip, size_t len, const char *prefix,
  */
 int	dirhash_zip_fd(int fd, const char *prefix, char out[SUMDB_H1_SIZE]);
 
+/* bundle.c: the format of differential bundles (sumdbd export/import) */
+
+#define BUNDLE_MAGIC	"sumdbd bundle 1\n"
+
+/* A cursor over a bundle's bytes. */
+struct bundle_cur {
+	const uint8_t	*p, *end;
+};
+
+/*
+ * A bundle as bundle_head() and bundle_body() parse it.  Every span
+ * points into the caller's bytes, which must outlive it; recs, t and
+ * data are allocated by bundle_body() and released by bundle_free().
+ */
+struct bundle {
+	struct bundle_cur c;		/* what is left to parse */
+	int		 named;		/* name was read */
+	char		 name[2200];	/* the database */
+	int64_t		 from, to;	/* tree sizes, as the header says */
+	struct span	 fromnote, tonote;
+	uint8_t		 proof[SUMDB_PROOF_MAX][SUMDB_HASH_SIZE];
+	size_t		 np;
+	int64_t		 first, count;	/* records first.. */
+	struct span	*recs;		/* count record texts */
+	int64_t		 ntiles;
+	struct tile	*t;		/* ntiles tiles and their bytes */
+	struct span	*data;
+	char		 err[128];	/* why it is malformed */
+};
+
+/*
+ * Parse the envelope of bundle bytes data[0..len-1]: magic, checksum
+ * trailer, database, sizes, notes and proof, leaving b->c at the
+ * records.  No signature is checked.  b is reset first and borrows
+ * data.  Returns 0, or SUMDB_EFORMAT with the one-line reason in b->err
+ * (b->named tells whether b->name was read).  Call bundle_free() after.
+ */
+int	bundle_head(struct bundle *b, const uint8_t *data, size_t len);
+
+/*
+ * Parse what follows the envelope: count records from first (which
+ * the caller has from the signed checkpoints), then tiles, then
+ * nothing.  Each record is valid record text; each tile has height
+ * SUMDB_TILE_HEIGHT and exactly its width's bytes.  Returns 0,
+ * SUMDB_EFORMAT with the reason in b->err, or SUMDB_ENOMEM.
+ * bundle_free() releases b either way.
+ */
+int	bundle_body(struct bundle *b, int64_t first, int64_t count);
+
+/* Release what bundle_body() allocated; b can be parsed again. */
+void	bundle_free(struct bundle *b);
+
+/*
+ * The tree sizes bundle bytes p[0..len-1] claim to go from and to, from
+ * its header alone (the importer checks them against its signed
+ * checkpoints).  0, or SUMDB_EFORMAT if it is not a well-formed bundle.
+ */
+int	bundle_sizes(const uint8_t *p, size_t len, int64_t *from,
+	    int64_t *to);
+
+/* gosum.c: the lines of go.sum and go.work.sum files */
+
+/* One parsed go.sum line: three strings in one allocation (buf). */
+struct gosum_line {
+	char		*buf;		/* path, version and hash, NUL-ended */
+	char		*path;		/* the module path */
+	char		*version;	/* without "/go.mod" */
+	char		*hash;		/* "h1:..." */
+	int		 gomod;		/* the /go.mod line */
+};
+
+/*
+ * Parse one go.sum line s ("PATH VERSION[/go.mod] h1:HASH", fields
+ * split by blanks or tabs; s is modified) into g, allocating g->buf
+ * (the caller frees it).  Each field is UTF-8 and shorter than
+ * SUMDB_PATH_MAX (the hash, 128 bytes); the hash starts "h1:" but is
+ * not otherwise checked.  Returns 0, SUMDB_EFORMAT or SUMDB_ENOMEM;
+ * g->buf is allocated only on 0.
+ */
+int	gosum_parse_line(char *s, struct gosum_line *g);
+
 #endif /* SUMDB_H */

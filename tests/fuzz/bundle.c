@@ -1,16 +1,17 @@
 /*
- * bundle.c: fuzz the bundle parser of `sumdbd import` (bundle_head()
- * and bundle_body() in daemon/bundle.c, included here for its static
- * functions), then what the import checks before it touches the store:
+ * bundle.c: fuzz the bundle parser of `sumdbd import` (bundle_head(),
+ * bundle_body() and bundle_sizes() in daemon/sumdb/bundle.c), then what
+ * the import checks before it touches the store:
  * both checkpoints under the log's key, the consistency proof, every
  * tile against the to-tree (from the bundle's own tiles) and every
  * record against its leaf.  Each input runs twice: as it is, and with
  * its checksum trailer recomputed, so that mutations get past it.
  */
 
-#include "../../daemon/bundle.c"
+#include <sodium.h>
 
 #include "fuzz.h"
+#include "sumdb.h"
 
 /* The key of the seed bundles (tests/fuzz/seed.sh). */
 static const char vkey[] =
@@ -77,16 +78,19 @@ check(const uint8_t *p, size_t len)
 	struct bundle			 b;
 	struct note			 n;
 	struct tlog_tree		 from, to;
-	int64_t				 k;
-	int				 r, verified;
+	int64_t				 k, sfrom, sto;
+	int				 r, sizes, verified;
 
 	if (v.name[0] == '\0')
 		assert(note_verifier_parse(vkey, strlen(vkey), &v) == 0);
+	/* bundle_sizes() agrees with the head. */
+	sizes = bundle_sizes(p, len, &sfrom, &sto);
 	if ((r = bundle_head(&b, p, len)) != 0) {
-		assert(r == -1 && b.err[0] != '\0');
+		assert(r == SUMDB_EFORMAT && b.err[0] != '\0' && sizes == r);
 		bundle_free(&b);
 		return;
 	}
+	assert(sizes == 0 && sfrom == b.from && sto == b.to);
 	assert(b.named && b.from >= 0 && b.from <= b.to);
 	assert(b.np <= SUMDB_PROOF_MAX);
 	assert(b.tonote.p >= p && b.tonote.p + b.tonote.len <= p + len);
@@ -104,7 +108,8 @@ check(const uint8_t *p, size_t len)
 		to.n = b.to;
 	}
 	if ((r = bundle_body(&b, from.n, to.n - from.n)) != 0) {
-		assert((r == -1 && b.err[0] != '\0') || r == -2);
+		assert((r == SUMDB_EFORMAT && b.err[0] != '\0') ||
+		    r == SUMDB_ENOMEM);
 		bundle_free(&b);
 		return;
 	}
