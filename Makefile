@@ -192,6 +192,10 @@ $(O)/tests/mirror_test: $(O)/tests/mirror_test.o $(O)/libmirror.a \
 	  $(O)/libmirror.a $(O)/libcore.a $(NOWHOLE) $(LIBRARIES) $(LIBS) \
 	  $(shell pkg-config --libs $(TESTPKGS))
 
+# privlog_test and mirror_test keep their files in tests/tmpdir.h's
+# temporary directories.
+$(O)/tests/privlog_test.o $(O)/tests/mirror_test.o: tests/tmpdir.h
+
 $(O)/tests/sumdb_test: $(O)/tests/sumdb_test.o $(O)/libsumdb.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs $(TESTPKGS))
 

@@ -23,6 +23,7 @@
 
 #include "mirror/mirror.h"
 #include "store.h"
+#include "tmpdir.h"
 
 #define GOSUMDB	"sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+" \
 		"s3Ux18htTTAD8OuAn8"
@@ -43,9 +44,8 @@ setup(void **state)
 	struct fixture	*fx;
 
 	assert_non_null(fx = calloc(1, sizeof(*fx)));
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/mirror_test.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
-	snprintf(fx->conf, sizeof(fx->conf), "%s/sumdbd.conf", fx->dir);
+	assert_int_equal(tmpdir_make(fx->dir, sizeof(fx->dir), "mirror_test",
+	    fx->conf, sizeof(fx->conf)), 0);
 	snprintf(fx->db, sizeof(fx->db), "%s/m.db", fx->dir);
 	*state = fx;
 	return 0;
@@ -55,19 +55,10 @@ static int
 teardown(void **state)
 {
 	struct fixture	*fx = *state;
-	char		 path[160];
 
 	mirror_free(&fx->env);
 	env_free(&fx->env);
-	unlink(fx->conf);
-	unlink(fx->db);
-	snprintf(path, sizeof(path), "%s-wal", fx->db);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s-shm", fx->db);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s-journal", fx->db);
-	unlink(path);
-	assert_int_equal(rmdir(fx->dir), 0);
+	assert_int_equal(tmpdir_remove(fx->dir), 0);
 	free(fx);
 	return 0;
 }

@@ -25,6 +25,7 @@
 
 #include "privlog/privlog.h"
 #include "store.h"
+#include "tmpdir.h"
 
 #define LOGNAME	"sumdb.test.example"
 
@@ -75,9 +76,8 @@ setup(void **state)
 	int			 err;
 
 	assert_non_null(fx = calloc(1, sizeof(*fx)));
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/privlog_test.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
-	snprintf(fx->conf, sizeof(fx->conf), "%s/sumdbd.conf", fx->dir);
+	assert_int_equal(tmpdir_make(fx->dir, sizeof(fx->dir),
+	    "privlog_test", fx->conf, sizeof(fx->conf)), 0);
 	snprintf(fx->key, sizeof(fx->key), "%s/log.key", fx->dir);
 	snprintf(fx->db, sizeof(fx->db), "%s/x.db", fx->dir);
 	assert_non_null(s = note_signer_generate(LOGNAME, &err));
@@ -99,18 +99,8 @@ static int
 teardown(void **state)
 {
 	struct fixture	*fx = *state;
-	char		 path[160];
 
-	unlink(fx->conf);
-	unlink(fx->key);
-	unlink(fx->db);
-	snprintf(path, sizeof(path), "%s-wal", fx->db);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s-shm", fx->db);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s-journal", fx->db);
-	unlink(path);
-	assert_int_equal(rmdir(fx->dir), 0);
+	assert_int_equal(tmpdir_remove(fx->dir), 0);
 	free(fx);
 	return 0;
 }
