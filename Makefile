@@ -168,6 +168,10 @@ $(eval $(call layer_test,http,$(O)/libhttp.a $(O)/libcore.a))
 $(eval $(call layer_test,privlog,$(O)/libprivlog.a $(O)/libcore.a))
 $(eval $(call layer_test,mirror,$(O)/libmirror.a $(O)/libcore.a))
 
+# privlog_test and mirror_test keep their files in tests/tmpdir.h's
+# temporary directories.
+$(O)/tests/privlog_test.o $(O)/tests/mirror_test.o: tests/tmpdir.h
+
 $(O)/tests/sumdb_test: $(O)/tests/sumdb_test.o $(O)/libsumdb.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs $(TESTPKGS))
 

@@ -21,6 +21,9 @@ SUMDB_TESTDATA=tests/testdata SUMDB_RANDOM="$T/random.txt" \
 "$B/tests/store_test"
 "$B/tests/config_test"
 "$B/tests/tuf_test"
+"$B/tests/http_test"
+"$B/tests/privlog_test"
+"$B/tests/mirror_test"
 # The fuzz targets over their corpora (tests/fuzz/README): no crash.
 for t in note key tilepath lookuppath record datatile lookup tufjson bundle \
     config audit http; do
