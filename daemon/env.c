@@ -1,5 +1,5 @@
 /*
- * setup.c: what the daemon and the offline subcommands share: reading
+ * env.c: what the daemon and the offline subcommands share: reading
  * the config, opening the store and the private log with its signing
  * key, and the TLS context for outbound HTTPS.
  */

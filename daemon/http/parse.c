@@ -1,5 +1,5 @@
 /*
- * httpparse.c: the head of an HTTP/1.1 request (RFC 9112): the request
+ * parse.c: the head of an HTTP/1.1 request (RFC 9112): the request
  * line and the header fields sumdbd acts on.  Pure: it only reads the
  * bytes it is given, so it is fuzzed alone (tests/fuzz).
  */

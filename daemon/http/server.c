@@ -1,9 +1,11 @@
 /*
- * http.c: the listener and the router.  Paths are percent-decoded once
- * (a NUL or a malformed escape is a 400), then mapped to a database:
- * /sumdb/NAME/... for every configured NAME, and the bare /latest,
- * /lookup/... and /tile/... for the private log.  /sumdb/NAME/supported
- * is answered here, never forwarded.
+ * server.c: the workers, the listener and the router.  The main thread
+ * starts the workers, hands them new settings (env->publish) and drains
+ * them at SIGTERM; each worker runs its own loop.  Paths are
+ * percent-decoded once (a NUL or a malformed escape is a 400), then
+ * mapped to a database: /sumdb/NAME/... for every configured NAME, and
+ * the bare /latest, /lookup/... and /tile/... for the private log.
+ * /sumdb/NAME/supported is answered here, never forwarded.
  */
 
 #include <sys/socket.h>

@@ -1,5 +1,5 @@
 /*
- * mirror.c: verifying mirrors of other checksum databases.  Nothing
+ * sync.c: verifying mirrors of other checksum databases.  Nothing
  * from an upstream is stored or served before it is verified: the note
  * signature under the configured key, the consistency of every new
  * checkpoint with the newest trust base (stored with its proof in the

@@ -1,9 +1,10 @@
 /*
- * privlog.c: records on demand, the way sum.golang.org works.  A worker
- * whose lookup misses hands it to the main thread, which owns the
- * private log's writer: lookups of the same module version wait on one
- * fetch from the GOPROXY (modfetch.c); hashed versions collect in a
- * batch that is appended and signed once (logw.c) after batch_delay;
+ * batch.c: records on demand, the way sum.golang.org works.  A worker
+ * whose lookup misses hands it to the main thread (handoff.c), which
+ * gives it to the private log's db->ops->miss here: lookups of the same
+ * module version wait on one fetch from the GOPROXY (modfetch.c);
+ * hashed versions collect in a batch that is appended and signed once
+ * (writer.c) after batch_delay;
  * each result goes back to the worker that holds the request.  Paths
  * outside [log] accept are never fetched, and at most max_fetches
  * fetches run at once, max_fetches_per_client of them started by one

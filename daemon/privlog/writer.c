@@ -1,5 +1,5 @@
 /*
- * logw.c: writing the private log.  Records are appended in one
+ * writer.c: writing the private log.  Records are appended in one
  * transaction with their stored hashes and the hash tiles they change,
  * made durable, and only then signed: a checkpoint is signed after the
  * tree it names is proven to extend the last signed one, computed from
