@@ -51,10 +51,6 @@ struct httpstats {
 	uint64_t		 usec[RT_MAX];		/* sum of latencies */
 };
 
-/*
- * A request being answered (conn.c).  The router and the handlers read
- * method, target, head and body and answer with http_reply().
- */
 /* A worker's answers that never change (cache.c). */
 struct centry;
 TAILQ_HEAD(centrylist, centry);
@@ -69,6 +65,11 @@ struct conn;
 TAILQ_HEAD(connlist, conn);
 struct auditjob;
 TAILQ_HEAD(auditlist, auditjob);
+
+/*
+ * A request being answered (conn.c).  The router and the handlers read
+ * method, target, head and body and answer with http_reply().
+ */
 struct hreq {
 	struct conn		*c;
 	char			 method[16];
@@ -98,6 +99,7 @@ struct httphead {
 };
 #define HTTP_PARTIAL	(-1)
 
+/* A thread that serves HTTP with its own event loop and store handle. */
 struct worker {
 	struct env		*env;
 	int			 id;
