@@ -52,8 +52,10 @@ HTTP_SRCS = daemon/http/server.c daemon/http/conn.c daemon/http/parse.c \
 PRIVLOG_SRCS = daemon/privlog/batch.c daemon/privlog/writer.c \
 	  daemon/privlog/modfetch.c
 MIRROR_SRCS = daemon/mirror/sync.c
-CMD_SRCS = daemon/cmd/keygen.c daemon/cmd/add.c daemon/cmd/fsck.c \
-	  daemon/cmd/evidence.c daemon/cmd/client.c daemon/cmd/import.c
+CMD_SRCS = daemon/cmd/cmd.c daemon/cmd/keygen.c daemon/cmd/add.c \
+	  daemon/cmd/fsck.c daemon/cmd/evidence.c daemon/cmd/client.c \
+	  daemon/cmd/import.c daemon/cmd/audit.c daemon/cmd/export.c \
+	  daemon/cmd/tuf.c daemon/cmd/unfreeze.c
 DAEMON_SRCS = daemon/main.c $(CORE_SRCS) $(HTTP_SRCS) $(PRIVLOG_SRCS) \
 	  $(MIRROR_SRCS) $(CMD_SRCS)
 STORE_SRCS = store/store.c
@@ -66,7 +68,7 @@ TUF_OBJS = $(TUF_SRCS:%.c=$(O)/%.o)
 CONFIG_OBJS = $(CONFIG_SRCS:%.c=$(O)/%.o)
 DAEMON_OBJS = $(DAEMON_SRCS:%.c=$(O)/%.o)
 HEADERS	= daemon/sumdb/sumdb.h daemon/sumdbd.h store/store.h config/config.h \
-	  tuf/tuf.h
+	  tuf/tuf.h daemon/cmd/cmd.h
 
 TESTS	= $(O)/tests/sumdb_test $(O)/tests/store_test $(O)/tests/config_test \
 	  $(O)/tests/tuf_test

@@ -275,9 +275,6 @@ void	fatal(const char *, ...)
 void	fatalx(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 
-/* keygen.c */
-int	cmd_keygen(int argc, char **argv);
-
 /* setup.c: what the daemon and the subcommands share */
 int	env_load_config(struct env *env, const char *path);
 int	env_open_store(struct env *env, int create);
@@ -435,9 +432,6 @@ void	privlog_free(struct env *env);
 /* Any thread: the private log's fetch gauges and refusals, for /metrics. */
 void	privlog_metrics(struct env *env, struct evbuffer *out);
 
-/* add.c */
-int	cmd_add(int argc, char **argv);
-
 /* mirror.c: mirrors of other sumdbs, main thread */
 int	mirror_open(struct env *env);
 void	mirror_start(struct env *env);
@@ -448,31 +442,16 @@ void	mirror_count_private(struct db *db, struct hreq *req,
 void	mirror_metrics(struct evbuffer *out);
 void	miss_answer(struct missreq *m, int status, int64_t id,
 	    const char *err);
-int	cmd_unfreeze(int argc, char **argv);
 
 /* tufrepo.c: the TUF repository, main thread */
 int	tufrepo_open(struct env *env);
 void	tufrepo_start(struct env *env);
 void	tufrepo_changed(struct env *env);
 void	tufrepo_free(struct env *env);
-int	cmd_tuf(int argc, char **argv);
 
 /* tufclient.c: the TUF client workflow, for sumdbd import */
 int	import_tuf(struct env *env, const char *url, const char *root,
 	    const char *state);
-
-/* evidence.c */
-int	cmd_evidence(int argc, char **argv);
-
-/* client.c: build-host configuration */
-int	cmd_client_config(int argc, char **argv);
-int	cmd_client_check(int argc, char **argv);
-
-/* fsck.c */
-int	cmd_fsck(int argc, char **argv);
-
-/* audit.c */
-int	cmd_audit(int argc, char **argv);
 
 /* bundle.c: differential bundles */
 int	bundle_write(struct store *st, int64_t log, const char *name,
@@ -490,8 +469,107 @@ int	bundle_sizes(const uint8_t *p, size_t len, int64_t *from,
 	    int64_t *to);
 int	bundle_import(struct env *env, const uint8_t *p, size_t len,
 	    const char *source);
-int	cmd_export(int argc, char **argv);
 int	cmd_import(int argc, char **argv);
 const char *refusal_name(enum refusal r);
+
+/*
+ * What the subcommands in cmd/ use of the core (cmd/cmd.h has the
+ * subcommands themselves).
+ */
+
+/*
+ * audit.c: the audit engine, which checks go.sum lines against what the
+ * store holds for one log, for "sumdbd audit" and POST /audit.
+ */
+enum audit_status { S_VERIFIED, S_MISMATCH, S_UNKNOWN, S_SKIPPED };
+
+/* One go.sum line: small, its text in one allocation (buf). */
+struct aline {
+	const char	*file;		/* borrowed from the caller */
+	int		 line;
+	char		*buf;		/* path, version and hash, NUL-ended */
+	char		*path;
+	char		*version;
+	char		*hash;
+	int		 gomod;		/* the /go.mod line */
+	size_t		 first;		/* the first line of path@version */
+	size_t		 sib;		/* the other kind's line, or SIZE_MAX */
+	enum audit_status status;
+	int64_t		 record;	/* -1 if none */
+	char		 expected[SUMDB_H1_SIZE];
+	const char	*why;		/* explanation, or NULL */
+	int		 absent;	/* --online: the upstream lacks it */
+};
+
+/* A set of go.sum lines and what they were checked against. */
+struct audit {
+	const char	*name;		/* database */
+	int64_t		 tree;
+	int		 complete;	/* the store has the whole log */
+	struct aline	*a;
+	size_t		 n, cap;
+	int		 counts[4];
+};
+
+/*
+ * Whether the log cannot hold a's line: its path matches the private
+ * patterns (comma-separated globs, or NULL), or its version is invalid.
+ */
+int	audit_skips(const char *private, const struct aline *a);
+/*
+ * Add line lineno of file, text s (modified in place; file must outlive
+ * au).  Returns 0 (also for an empty line), 1 if it is not a go.sum
+ * line, -1 out of memory.
+ */
+int	audit_add(struct audit *au, const char *file, int lineno, char *s);
+/* Once all lines are added: link each line to its module version's. */
+int	audit_link(struct audit *au);
+/*
+ * Start checking au against log in st: its newest tree, and whether the
+ * store holds every record (full: 1 a full mirror, 0 another, -1 the
+ * private log).  0, or -1 on a store error.
+ */
+int	audit_begin(struct audit *au, struct store *st, int64_t log,
+	    int full);
+/* Check lines from..to-1 (private: as for audit_skips()); 0 or -1. */
+int	audit_lines(struct audit *au, struct store *st, int64_t log,
+	    const char *private, size_t from, size_t to);
+/* After the last audit_lines(): explain each line and count them. */
+void	audit_end(struct audit *au);
+/* The report as a new JSON object (the caller's to decref), or NULL. */
+struct json_t *audit_json(const struct audit *au);
+/* The report as text on stdout, one line per go.sum line and a total. */
+void	audit_text(const struct audit *au);
+/* Free au's lines; au itself is the caller's. */
+void	audit_free(struct audit *au);
+
+/*
+ * bundle.c: find database name in env's config, without the daemon:
+ * its log id in *log and its verifier key in *v, opening the private
+ * log (env->log) if name is that.  0, or -1 if there is none (or the
+ * private log cannot be opened, the reason logged).
+ */
+int	bundle_find_db(struct env *env, const char *name, int64_t *log,
+	    struct note_verifier *v);
+
+/*
+ * tufrepo.c: the offline root keys.  tufrepo_init() makes nkeys root
+ * keys in directory dir (one root-KEYID.key file each, mode 0600), the
+ * online keys in the [tuf] keys file, and root version 1 signed by
+ * threshold of the root keys; the store must hold no root yet.
+ * tufrepo_rotate() makes nkeys new root keys in newdir and signs root
+ * N+1 with the old root keys found in olddir (at least the old root's
+ * threshold) and threshold of the new ones, in one transaction; *newv
+ * is N+1.  Both need env's store open and return 0, or -1 with the
+ * reason printed.  1 <= threshold <= nkeys <= ROOT_KEYS_MAX.
+ */
+#define ROOT_KEYS_MAX	16
+int	tufrepo_init(struct env *env, const char *dir, int nkeys,
+	    int threshold);
+int	tufrepo_rotate(struct env *env, const char *olddir,
+	    const char *newdir, int nkeys, int threshold, int64_t *newv);
+
+/* default paths */
+#define SUMDBD_CONFIG	"/etc/sumdbd/sumdbd.conf"	/* without -c FILE */
 
 #endif /* SUMDBD_H */
