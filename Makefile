@@ -71,7 +71,7 @@ HEADERS	= daemon/sumdb/sumdb.h daemon/sumdbd.h store/store.h config/config.h \
 	  tuf/tuf.h daemon/cmd/cmd.h
 
 TESTS	= $(O)/tests/sumdb_test $(O)/tests/store_test $(O)/tests/config_test \
-	  $(O)/tests/tuf_test
+	  $(O)/tests/tuf_test $(O)/tests/cmd_test
 TOOLS	= $(O)/tests/notetool $(O)/tests/tuftool
 
 # Debian packages: to build, to test, to benchmark.
@@ -126,6 +126,14 @@ $(O)/libtuf.a: $(TUF_OBJS)
 	ar rcs $@ $^
 
 $(O)/tests/tuf_test: $(O)/tests/tuf_test.o $(O)/libtuf.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs $(TESTPKGS))
+
+# The command table: it runs commands of every layer but http/, whose
+# objects come along through env.c's teardown, so it links all of the
+# daemon but main.o.
+$(O)/tests/cmd_test: $(O)/tests/cmd_test.o \
+	  $(filter-out $(O)/daemon/main.o,$(DAEMON_OBJS)) $(O)/libstore.a \
+	  $(O)/libconfig.a $(O)/libtuf.a $(O)/libsumdb.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs $(TESTPKGS))
 
 $(O)/libconfig.a: $(CONFIG_OBJS)
