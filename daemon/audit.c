@@ -1,9 +1,10 @@
 /*
- * audit.c: "sumdbd audit": check go.sum and go.work.sum files against
- * the local store, with no network.  Every line is verified, mismatch,
- * unknown (not in the log) or skipped (a private pattern, or a version
- * the log cannot hold), with the record and the tree it was checked
- * against; each mismatch gets an explanation people can act on.
+ * audit.c: the audit engine of "sumdbd audit" (cmd/audit.c) and POST
+ * /audit: check go.sum and go.work.sum lines against the local store,
+ * with no network.  Every line is verified, mismatch, unknown (not in
+ * the log) or skipped (a private pattern, or a version the log cannot
+ * hold), with the record and the tree it was checked against; each
+ * mismatch gets an explanation people can act on.
  */
 
 #include <sys/queue.h>
