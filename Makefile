@@ -54,8 +54,10 @@ HTTP_SRCS = daemon/http/server.c daemon/http/conn.c daemon/http/parse.c \
 PRIVLOG_SRCS = daemon/privlog/batch.c daemon/privlog/writer.c \
 	  daemon/privlog/modfetch.c
 MIRROR_SRCS = daemon/mirror/sync.c
-CMD_SRCS = daemon/cmd/keygen.c daemon/cmd/add.c daemon/cmd/fsck.c \
-	  daemon/cmd/evidence.c daemon/cmd/client.c daemon/cmd/import.c
+CMD_SRCS = daemon/cmd/cmd.c daemon/cmd/keygen.c daemon/cmd/add.c \
+	  daemon/cmd/fsck.c daemon/cmd/evidence.c daemon/cmd/client.c \
+	  daemon/cmd/import.c daemon/cmd/audit.c daemon/cmd/export.c \
+	  daemon/cmd/tuf.c daemon/cmd/unfreeze.c
 STORE_SRCS = store/store.c
 TUF_SRCS = tuf/json.c tuf/tuf.c tuf/update.c
 CONFIG_SRCS = config/config.c
@@ -70,12 +72,12 @@ PRIVLOG_OBJS = $(PRIVLOG_SRCS:%.c=$(O)/%.o)
 MIRROR_OBJS = $(MIRROR_SRCS:%.c=$(O)/%.o)
 CMD_OBJS = $(CMD_SRCS:%.c=$(O)/%.o)
 HEADERS	= daemon/sumdb/sumdb.h daemon/sumdbd.h daemon/http/http.h \
-	  daemon/privlog/privlog.h daemon/mirror/mirror.h store/store.h config/config.h \
-	  tuf/tuf.h
+	  daemon/privlog/privlog.h daemon/mirror/mirror.h daemon/cmd/cmd.h \
+	  store/store.h config/config.h tuf/tuf.h
 
 TESTS	= $(O)/tests/sumdb_test $(O)/tests/store_test $(O)/tests/config_test \
 	  $(O)/tests/tuf_test $(O)/tests/http_test $(O)/tests/privlog_test \
-	  $(O)/tests/mirror_test
+	  $(O)/tests/mirror_test $(O)/tests/cmd_test
 TOOLS	= $(O)/tests/notetool $(O)/tests/tuftool
 
 # Debian packages: to build, to test, to benchmark.
@@ -167,6 +169,8 @@ $(eval $(call layer_test,core,$(O)/libcore.a))
 $(eval $(call layer_test,http,$(O)/libhttp.a $(O)/libcore.a))
 $(eval $(call layer_test,privlog,$(O)/libprivlog.a $(O)/libcore.a))
 $(eval $(call layer_test,mirror,$(O)/libmirror.a $(O)/libcore.a))
+$(eval $(call layer_test,cmd,$(O)/libcmd.a $(O)/libprivlog.a \
+	  $(O)/libmirror.a $(O)/libcore.a))
 
 # privlog_test and mirror_test keep their files in tests/tmpdir.h's
 # temporary directories.

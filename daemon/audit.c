@@ -1,9 +1,10 @@
 /*
- * audit.c: "sumdbd audit": check go.sum and go.work.sum files against
- * the local store, with no network.  Every line is verified, mismatch,
- * unknown (not in the log) or skipped (a private pattern, or a version
- * the log cannot hold), with the record and the tree it was checked
- * against; each mismatch gets an explanation people can act on.
+ * audit.c: the audit engine of "sumdbd audit" (cmd/audit.c) and POST
+ * /audit: check go.sum and go.work.sum lines against the local store,
+ * with no network.  Every line is verified, mismatch, unknown (not in
+ * the log) or skipped (a private pattern, or a version the log cannot
+ * hold), with the record and the tree it was checked against; each
+ * mismatch gets an explanation people can act on.
  */
 
 #include <sys/queue.h>
@@ -12,7 +13,6 @@
 #include <event2/event.h>
 #include <jansson.h>
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,41 +26,6 @@
 
 static const char *status_names[] = { "verified", "mismatch", "unknown",
     "skipped" };
-
-/* One go.sum line: small, its text in one allocation (buf). */
-struct aline {
-	const char	*file;		/* borrowed from the caller */
-	int		 line;
-	char		*buf;		/* path, version and hash, NUL-ended */
-	char		*path;
-	char		*version;
-	char		*hash;
-	int		 gomod;		/* the /go.mod line */
-	size_t		 first;		/* the first line of path@version */
-	size_t		 sib;		/* the other kind's line, or SIZE_MAX */
-	enum audit_status status;
-	int64_t		 record;	/* -1 if none */
-	char		 expected[SUMDB_H1_SIZE];
-	const char	*why;		/* explanation, or NULL */
-	int		 absent;	/* --online: the upstream lacks it */
-};
-
-static void
-audit_usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: sumdbd audit [-c FILE] [--db NAME] [--json] [--online] "
-	    "GOSUM...\n"
-	    "  Check every line of go.sum or go.work.sum files against the\n"
-	    "  records this store holds for database NAME (default: the\n"
-	    "  private log, or the only mirror): verified, mismatch, unknown\n"
-	    "  (not in the log) or skipped (a private pattern, or a version\n"
-	    "  the log cannot hold), with the record and tree checked\n"
-	    "  against, and an explanation for each mismatch.  --online asks\n"
-	    "  the running daemon's mirror (its upstream, verified) for the\n"
-	    "  lines the store lacks.  Exit 0 when\n"
-	    "  no line mismatches, 1 when one does, 2 on errors.\n");
-}
 
 /* Parse one go.sum line into a, allocating a->buf; 0, -1, or -2. */
 static int
@@ -109,7 +74,7 @@ explain(const struct aline *a, const struct aline *sib, int complete)
 }
 
 /* Lines the log cannot hold: private patterns, invalid versions. */
-static int
+int
 audit_skips(const char *private, const struct aline *a)
 {
 	return config_match_patterns(private, a->path) ||
@@ -349,202 +314,4 @@ audit_text(const struct audit *au)
 	printf("%s at tree %lld: %d verified, %d mismatch, %d unknown, "
 	    "%d skipped\n", au->name, (long long)au->tree, au->counts[0],
 	    au->counts[1], au->counts[2], au->counts[3]);
-}
-
-/*
- * --online: the lines this store lacks are looked up through the
- * running daemon's mirror, which asks its upstream and verifies and
- * stores the answer as it does for any client; audit_check() then finds
- * them in the store.  A 404 means the upstream does not have the
- * version.  0, or -1 with the reason printed.
- */
-static int
-audit_online(struct env *env, struct audit *au, int64_t log)
-{
-	struct evbuffer	*body = NULL;
-	struct aline	*a;
-	char		 base[1100], url[8192], err[256], line[256];
-	char		 ep[SUMDB_PATH_MAX], ev[SUMDB_PATH_MAX];
-	const char	*host = env->conf.listen;
-	int64_t		 id;
-	size_t		 i;
-	int		 r, st, rv = -1;
-
-	/* The daemon's own address; a wildcard one means this host. */
-	if (strncmp(host, "0.0.0.0:", 8) == 0)
-		snprintf(base, sizeof(base), "http://127.0.0.1%s", host + 7);
-	else if (strncmp(host, "[::]:", 5) == 0)
-		snprintf(base, sizeof(base), "http://[::1]%s", host + 4);
-	else
-		snprintf(base, sizeof(base), "http://%s", host);
-	if (fetch_client_init(env) != 0 || (body = evbuffer_new()) == NULL)
-		goto done;
-	for (i = 0; i < au->n; i++) {
-		a = &au->a[i];
-		if (audit_skips(env->conf.log_private, a))
-			continue;
-		if (a->first != i) {
-			a->absent = au->a[a->first].absent;
-			continue;
-		}
-		if ((r = store_lookup(env->st, log, a->path, a->version, &id,
-		    NULL)) < 0)
-			goto done;
-		if (r == 1)
-			continue;
-		if (modpath_escape_path(a->path, strlen(a->path), ep,
-		    sizeof(ep)) < 0 || modpath_escape_version(a->version,
-		    strlen(a->version), ev, sizeof(ev)) < 0)
-			continue;
-		snprintf(url, sizeof(url), "%s/sumdb/%s/lookup/%s@%s", base,
-		    au->name, ep, ev);
-		err[0] = '\0';
-		st = fetch_wait(env, url, 1 << 20, 60000, body, err,
-		    sizeof(err));
-		if (st == 404) {
-			a->absent = 1;
-			continue;
-		}
-		if (st != 200) {
-			evbuffer_add(body, "", 1);	/* a C string */
-			line[0] = '\0';
-			if (st > 0)
-				snprintf(line, sizeof(line), "%d %s", st,
-				    (const char *)evbuffer_pullup(body, -1));
-			line[strcspn(line, "\n")] = '\0';
-			fprintf(stderr, "sumdbd audit: --online: %s: %s\n", url,
-			    st > 0 ? line : err[0] != '\0' ? err :
-			    "no answer");
-			goto done;
-		}
-	}
-	rv = 0;
- done:
-	if (body != NULL)
-		evbuffer_free(body);
-	fetch_client_free(env);
-	return rv;
-}
-
-int
-cmd_audit(int argc, char **argv)
-{
-	static struct option	 longopts[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "online", no_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct env		 env;
-	struct audit		 au;
-	const struct config_mirror *mc = NULL;
-	json_t			*out = NULL;
-	const char		*conf = "/etc/sumdbd/sumdbd.conf", *name = NULL;
-	const char		*kind = NULL;
-	char			 buf[8192];
-	FILE			*f;
-	int64_t			 log;
-	size_t			 i, k;
-	int			 ch, json = 0, online = 0, rv = 2, lineno, r;
-
-	memset(&env, 0, sizeof(env));
-	memset(&au, 0, sizeof(au));
-	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			conf = optarg;
-			break;
-		case 'd':
-			name = optarg;
-			break;
-		case 'j':
-			json = 1;
-			break;
-		case 'o':
-			online = 1;
-			break;
-		case 'h':
-			audit_usage(stdout);
-			return 0;
-		default:
-			audit_usage(stderr);
-			return 2;
-		}
-	}
-	if (argc - optind < 1) {
-		audit_usage(stderr);
-		return 2;
-	}
-	if (env_load_config(&env, conf) != 0)
-		return 2;
-	if (name == NULL)
-		name = env.conf.log_name != NULL ? env.conf.log_name :
-		    env.conf.nmirrors == 1 ? env.conf.mirrors[0].name : NULL;
-	if (name == NULL) {
-		fprintf(stderr, "sumdbd audit: which database? use --db\n");
-		goto done;
-	}
-	if (env.conf.log_name != NULL && strcmp(name, env.conf.log_name) == 0)
-		kind = "private";
-	for (i = 0; i < (size_t)env.conf.nmirrors; i++)
-		if (strcmp(env.conf.mirrors[i].name, name) == 0) {
-			kind = "mirror";
-			mc = &env.conf.mirrors[i];
-		}
-	if (kind == NULL) {
-		fprintf(stderr, "sumdbd audit: no database '%s' in %s\n", name,
-		    conf);
-		goto done;
-	}
-	au.name = name;
-	if (env_open_store(&env, 0) != 0 || store_log(env.st, name, kind,
-	    &log) != 0)
-		goto done;
-	for (k = (size_t)optind; k < (size_t)argc; k++) {
-		if ((f = fopen(argv[k], "r")) == NULL) {
-			fprintf(stderr, "sumdbd audit: '%s': %m\n", argv[k]);
-			goto done;
-		}
-		for (lineno = 1; fgets(buf, sizeof(buf), f) != NULL; lineno++)
-			if ((r = audit_add(&au, argv[k], lineno, buf)) != 0) {
-				if (r > 0)
-					fprintf(stderr, "%s:%d: not a go.sum "
-					    "line\n", argv[k], lineno);
-				fclose(f);
-				goto done;
-			}
-		fclose(f);
-	}
-	if (online && mc == NULL) {
-		fprintf(stderr, "sumdbd audit: --online: '%s' is the private "
-		    "log, which knows every version it has\n", name);
-		goto done;
-	}
-	if (online && mc != NULL && mc->offline) {
-		fprintf(stderr, "sumdbd audit: --online: mirror '%s' is "
-		    "offline\n", name);
-		goto done;
-	}
-	if (audit_link(&au) != 0 || (online && audit_online(&env, &au,
-	    log) != 0))
-		goto done;
-	if (audit_begin(&au, env.st, log, mc == NULL ? -1 :
-	    strcmp(mc->mode, "full") == 0) != 0 || audit_lines(&au, env.st,
-	    log, env.conf.log_private, 0, au.n) != 0)
-		goto done;
-	audit_end(&au);
-	if (json) {
-		if ((out = audit_json(&au)) == NULL)
-			goto done;
-		json_dumpf(out, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-		printf("\n");
-	} else
-		audit_text(&au);
-	rv = au.counts[S_MISMATCH] > 0 ? 1 : 0;
- done:
-	json_decref(out);
-	audit_free(&au);
-	env_free(&env);
-	return rv;
 }

@@ -132,9 +132,8 @@ bhr_read(void *arg, const int64_t *idx, size_t n,
 	return btiles_hashes(h->bt, &h->tree, idx, n, out) == 0 ? 0 : -1;
 }
 
-/* The database called name, without the daemon: its log id and key. */
-static int
-find_db(struct env *env, const char *name, int64_t *log,
+int
+bundle_find_db(struct env *env, const char *name, int64_t *log,
     struct note_verifier *v)
 {
 	int	 i;
@@ -282,109 +281,6 @@ bundle_write(struct store *st, int64_t log, const char *name, int64_t fromn,
 	return rv;
 }
 
-static void
-export_usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: sumdbd export [-c FILE] --db NAME [--from N] [--to M] "
-	    "OUT\n"
-	    "  Write the differential bundle of database NAME between its\n"
-	    "  trust bases N (default 0: everything) and M (default the\n"
-	    "  newest): both checkpoints, the consistency proof, the records\n"
-	    "  and the tiles added.  It needs every record in between: the\n"
-	    "  private log, or a full mirror.\n");
-}
-
-int
-cmd_export(int argc, char **argv)
-{
-	static struct option	 longopts[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "to", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct env		 env;
-	struct note_verifier	 v;
-	struct evbuffer		*out = NULL;
-	const char		*conf = "/etc/sumdbd/sumdbd.conf", *name = NULL;
-	uint8_t			 root[32];
-	char			 err[1024];
-	int64_t			 log, from = 0, to = -1;
-	int			 ch, fd = -1, rv = 2;
-
-	memset(&env, 0, sizeof(env));
-	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			conf = optarg;
-			break;
-		case 'd':
-			name = optarg;
-			break;
-		case 'f':
-			from = strtoll(optarg, NULL, 10);
-			break;
-		case 't':
-			to = strtoll(optarg, NULL, 10);
-			break;
-		case 'h':
-			export_usage(stdout);
-			return 0;
-		default:
-			export_usage(stderr);
-			return 2;
-		}
-	}
-	if (name == NULL || argc - optind != 1 || from < 0) {
-		export_usage(stderr);
-		return 2;
-	}
-	if (env_load_config(&env, conf) != 0 || env_open_store(&env, 0) != 0)
-		goto done;
-	if (find_db(&env, name, &log, &v) != 0) {
-		fprintf(stderr, "sumdbd export: no database '%s' in %s\n", name,
-		    conf);
-		goto done;
-	}
-	if (to < 0 && store_latest(env.st, log, NULL, &to, root) != 1) {
-		fprintf(stderr, "sumdbd export: '%s' has no trust base\n", name);
-		goto done;
-	}
-	if ((out = evbuffer_new()) == NULL)
-		goto done;
-	if (bundle_write(env.st, log, name, from, to, out, err,
-	    sizeof(err)) != 0) {
-		fprintf(stderr, "sumdbd export: %s\n", err);
-		goto done;
-	}
-	if ((fd = open(argv[optind], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0644)) == -1) {
-		log_warn("'%s'", argv[optind]);
-		goto done;
-	}
-	while (evbuffer_get_length(out) > 0)
-		if (evbuffer_write(out, fd) <= 0) {
-			log_warn("writing '%s'", argv[optind]);
-			goto done;
-		}
-	if (fsync(fd) != 0) {
-		log_warn("'%s'", argv[optind]);
-		goto done;
-	}
-	printf("%s: %s from %lld to %lld\n", argv[optind], name,
-	    (long long)from, (long long)to);
-	rv = 0;
- done:
-	if (fd != -1)
-		close(fd);
-	if (out != NULL)
-		evbuffer_free(out);
-	env_free(&env);
-	return rv;
-}
-
 /* Refused bundles up to this size are kept whole as evidence. */
 #define EVIDENCE_BUNDLE_MAX	(16 << 20)
 
@@ -455,7 +351,7 @@ bundle_import(struct env *env, const uint8_t *data, size_t flen,
 		    "bundles are imported only into a [mirror] of it", name);
 		goto done;
 	}
-	if (find_db(env, name, &log, &v) != 0) {
+	if (bundle_find_db(env, name, &log, &v) != 0) {
 		import_refuse("the bundle is for database '%s', which %s does not "
 		    "have", name, env->confpath);
 		goto done;

@@ -18,11 +18,10 @@
 #include <unistd.h>
 
 #include "sumdbd.h"
+#include "cmd/cmd.h"
 #include "http/http.h"
 #include "mirror/mirror.h"
 #include "privlog/privlog.h"
-
-#define DEFAULT_CONFIG	"/etc/sumdbd/sumdbd.conf"
 
 static void
 usage(FILE *f)
@@ -46,7 +45,7 @@ usage(FILE *f)
 	    "       sumdbd client-check [-c FILE] [--db NAME] [--url URL] "
 	    "[--gopath DIR]\n"
 	    "Options:\n"
-	    "  -c FILE  configuration file (default " DEFAULT_CONFIG ")\n"
+	    "  -c FILE  configuration file (default " SUMDBD_CONFIG ")\n"
 	    "  -d       stay in the foreground, logging to stderr (as under "
 	    "systemd)\n"
 	    "  -n       check the configuration and exit\n"
@@ -218,35 +217,15 @@ int
 main(int argc, char **argv)
 {
 	struct env	 env;
-	const char	*conf = DEFAULT_CONFIG;
+	const char	*conf = SUMDBD_CONFIG;
 	int		 ch, check = 0, foreground = 0;
 
 	memset(&env, 0, sizeof(env));
 	log_init(1, 0);
 	if (sodium_init() < 0)
 		fatalx("libsodium cannot be initialised");
-	if (argc >= 2 && strcmp(argv[1], "keygen") == 0)
-		return cmd_keygen(argc - 1, argv + 1);
-	if (argc >= 2 && strcmp(argv[1], "add") == 0)
-		return cmd_add(argc - 1, argv + 1);
-	if (argc >= 2 && strcmp(argv[1], "unfreeze") == 0)
-		return cmd_unfreeze(argc - 1, argv + 1);
-	if (argc >= 2 && strcmp(argv[1], "tuf") == 0)
-		return cmd_tuf(argc - 1, argv + 1);
-	if (argc >= 2 && strcmp(argv[1], "evidence") == 0)
-		return cmd_evidence(argc - 1, argv + 1);
-	if (argc >= 2 && strcmp(argv[1], "fsck") == 0)
-		return cmd_fsck(argc - 1, argv + 1);
-	if (argc >= 2 && strcmp(argv[1], "audit") == 0)
-		return cmd_audit(argc - 1, argv + 1);
-	if (argc >= 2 && strcmp(argv[1], "export") == 0)
-		return cmd_export(argc - 1, argv + 1);
-	if (argc >= 2 && strcmp(argv[1], "import") == 0)
-		return cmd_import(argc - 1, argv + 1);
-	if (argc >= 2 && strcmp(argv[1], "client-config") == 0)
-		return cmd_client_config(argc - 1, argv + 1);
-	if (argc >= 2 && strcmp(argv[1], "client-check") == 0)
-		return cmd_client_check(argc - 1, argv + 1);
+	if (argc >= 2 && cmd_find(argv[1]) != NULL)
+		return cmd_run(argc, argv);
 	while ((ch = getopt(argc, argv, "c:dhnv")) != -1) {
 		switch (ch) {
 		case 'c':

@@ -375,9 +375,30 @@ void	daemon_reload(struct env *env);
 /* Tell systemd state (may be NULL) and each database's tree. */
 void	daemon_notify(struct env *env, const char *state);
 
-/* audit.c: the audit engine, for sumdbd audit and POST /audit */
+/*
+ * audit.c: the audit engine, which checks go.sum lines against what the
+ * store holds for one log, for "sumdbd audit" and POST /audit.
+ */
 enum audit_status { S_VERIFIED, S_MISMATCH, S_UNKNOWN, S_SKIPPED };
-struct aline;
+
+/* One go.sum line: small, its text in one allocation (buf). */
+struct aline {
+	const char	*file;		/* borrowed from the caller */
+	int		 line;
+	char		*buf;		/* path, version and hash, NUL-ended */
+	char		*path;
+	char		*version;
+	char		*hash;
+	int		 gomod;		/* the /go.mod line */
+	size_t		 first;		/* the first line of path@version */
+	size_t		 sib;		/* the other kind's line, or SIZE_MAX */
+	enum audit_status status;
+	int64_t		 record;	/* -1 if none */
+	char		 expected[SUMDB_H1_SIZE];
+	const char	*why;		/* explanation, or NULL */
+	int		 absent;	/* --online: the upstream lacks it */
+};
+
 /* A set of go.sum lines and what they were checked against. */
 struct audit {
 	const char	*name;		/* database */
@@ -385,36 +406,40 @@ struct audit {
 	int		 complete;	/* the store has the whole log */
 	struct aline	*a;
 	size_t		 n, cap;
-	int		 counts[4];	/* by enum audit_status */
+	int		 counts[4];
 };
-/* Free au's lines (au itself is the caller's). */
-void	audit_free(struct audit *au);
+
 /*
- * Add line lineno of file (s, modified in place; file is borrowed for
- * the audit's life); 0, 1 if malformed, -1 on ENOMEM.
+ * Whether the log cannot hold a's line: its path matches the private
+ * patterns (comma-separated globs, or NULL), or its version is invalid.
+ */
+int	audit_skips(const char *private, const struct aline *a);
+/*
+ * Add line lineno of file, text s (modified in place; file must outlive
+ * au).  Returns 0 (also for an empty line), 1 if it is not a go.sum
+ * line, -1 out of memory.
  */
 int	audit_add(struct audit *au, const char *file, int lineno, char *s);
-/* Link each line to its sibling (h1 of zip / go.mod); 0, or -1. */
+/* Once all lines are added: link each line to its module version's. */
 int	audit_link(struct audit *au);
 /*
- * Start checking au against log in st: the tree, and whether the store
- * holds the whole log (full: 1, 0, or -1 to look).  0, or -1.
+ * Start checking au against log in st: its newest tree, and whether the
+ * store holds every record (full: 1 a full mirror, 0 another, -1 the
+ * private log).  0, or -1 on a store error.
  */
 int	audit_begin(struct audit *au, struct store *st, int64_t log,
 	    int full);
-/*
- * Check lines [from, to) of au against log in st, skipping the paths
- * matching private; 0, or -1 on a store error (st's message).
- */
+/* Check lines from..to-1 (private: as for audit_skips()); 0 or -1. */
 int	audit_lines(struct audit *au, struct store *st, int64_t log,
 	    const char *private, size_t from, size_t to);
-/* Once every line is checked: explanations and counts. */
+/* After the last audit_lines(): explain each line and count them. */
 void	audit_end(struct audit *au);
-struct json_t;
-/* The report as JSON (the caller decrefs), or NULL. */
+/* The report as a new JSON object (the caller's to decref), or NULL. */
 struct json_t *audit_json(const struct audit *au);
-/* The report as text, on stdout. */
+/* The report as text on stdout, one line per go.sum line and a total. */
 void	audit_text(const struct audit *au);
+/* Free au's lines; au itself is the caller's. */
+void	audit_free(struct audit *au);
 
 /* tufrepo.c: the TUF repository, main thread */
 /*
@@ -429,19 +454,23 @@ int	tufrepo_open(struct env *env);
 void	tufrepo_start(struct env *env);
 /* At exit: free the keys and timers. */
 void	tufrepo_free(struct env *env);
+/*
+ * The offline root keys, for sumdbd tuf.  tufrepo_init() makes nkeys root
+ * keys in directory dir (one root-KEYID.key file each, mode 0600), the
+ * online keys in the [tuf] keys file, and root version 1 signed by
+ * threshold of the root keys; the store must hold no root yet.
+ * tufrepo_rotate() makes nkeys new root keys in newdir and signs root
+ * N+1 with the old root keys found in olddir (at least the old root's
+ * threshold) and threshold of the new ones, in one transaction; *newv
+ * is N+1.  Both need env's store open and return 0, or -1 with the
+ * reason printed.  1 <= threshold <= nkeys <= ROOT_KEYS_MAX.
+ */
+#define ROOT_KEYS_MAX	16
+int	tufrepo_init(struct env *env, const char *dir, int nkeys,
+	    int threshold);
+int	tufrepo_rotate(struct env *env, const char *olddir,
+	    const char *newdir, int nkeys, int threshold, int64_t *newv);
 
-/* cmd/: the subcommands, each main()'s: an exit code 0, 1 or 2 */
-int	cmd_keygen(int argc, char **argv);
-int	cmd_add(int argc, char **argv);
-int	cmd_unfreeze(int argc, char **argv);
-int	cmd_tuf(int argc, char **argv);
-int	cmd_evidence(int argc, char **argv);
-int	cmd_client_config(int argc, char **argv);
-int	cmd_client_check(int argc, char **argv);
-int	cmd_fsck(int argc, char **argv);
-int	cmd_audit(int argc, char **argv);
-int	cmd_export(int argc, char **argv);
-int	cmd_import(int argc, char **argv);
 
 /* bundle.c: differential bundles */
 /*
@@ -463,5 +492,14 @@ int	bundle_write(struct store *st, int64_t log, const char *name,
  */
 int	bundle_import(struct env *env, const uint8_t *p, size_t len,
 	    const char *source, char *err, size_t errsize);
+
+/*
+ * Find database name in env's config, without the daemon:
+ * its log id in *log and its verifier key in *v, opening the private
+ * log (env->log) if name is that.  0, or -1 if there is none (or the
+ * private log cannot be opened, the reason logged).
+ */
+int	bundle_find_db(struct env *env, const char *name, int64_t *log,
+	    struct note_verifier *v);
 
 #endif /* SUMDBD_H */

@@ -29,7 +29,6 @@
 #include "tuf.h"
 
 #define ROOT_EXPIRY	(365 * 86400)
-#define ROOT_KEYS_MAX	16
 
 static const char *online_roles[3] = { "targets", "snapshot", "timestamp" };
 
@@ -651,112 +650,88 @@ new_root_keys(const char *dir, struct tuf_signer **k, int n)
 	return 0;
 }
 
+/* Free the signers of k[0..n-1]. */
 static void
-tuf_usage(FILE *f)
+free_keys(struct tuf_signer **k, int n)
 {
-	fprintf(f,
-	    "usage: sumdbd tuf init [-c FILE] [-n KEYS] [-t THRESHOLD] DIR\n"
-	    "       sumdbd tuf rotate [-c FILE] [-n KEYS] [-t THRESHOLD] "
-	    "OLDDIR NEWDIR\n"
-	    "  init makes KEYS (default 1) root keys in DIR, which should be\n"
-	    "  offline media, the online targets, snapshot and timestamp keys\n"
-	    "  in the [tuf] keys file, and signs the first root with\n"
-	    "  THRESHOLD (default KEYS) of the root keys.  rotate makes new\n"
-	    "  root keys in NEWDIR and signs root N+1 with the old keys in\n"
-	    "  OLDDIR and the new ones; all published roots stay served.\n");
+	int	 i;
+
+	for (i = 0; i < n; i++)
+		tuf_signer_free(k[i]);
 }
 
 int
-cmd_tuf(int argc, char **argv)
+tufrepo_init(struct env *env, const char *dir, int nkeys, int threshold)
 {
-	struct env		 env;
+	struct tuf_signer	*rootk[ROOT_KEYS_MAX] = { NULL };
+	struct tuf_signer	*online[3] = { NULL };
+	json_t			*root;
+	int64_t			 v;
+	int			 k, rv = -1;
+
+	if ((root = newest(env->st, "root", &v)) != NULL) {
+		fprintf(stderr, "sumdbd tuf init: root %lld exists; "
+		    "use rotate\n", (long long)v);
+		goto done;
+	}
+	for (k = 0; k < 3; k++)
+		if ((online[k] = tuf_signer_new(NULL)) == NULL)
+			goto done;
+	if (new_root_keys(dir, rootk, nkeys) != 0 ||
+	    write_seeds(env->conf.tuf_keys, online_roles, online, 3) != 0)
+		goto done;
+	if (make_root(env->st, 1, rootk, nkeys, threshold, online,
+	    rootk, threshold) != 0) {
+		unlink(env->conf.tuf_keys);
+		goto done;
+	}
+	rv = 0;
+ done:
+	json_decref(root);
+	free_keys(rootk, ROOT_KEYS_MAX);
+	free_keys(online, 3);
+	return rv;
+}
+
+/* The online keys from the [tuf] keys file into online[3]; 0 or -1. */
+static int
+load_online_keys(const char *path, struct tuf_signer **online)
+{
+	uint8_t		 seeds[3][32];
+	char		 roles[3][16];
+	int		 i, k;
+
+	if (read_seeds(path, roles, seeds, 3) != 3)
+		return -1;
+	for (i = 0; i < 3; i++)
+		for (k = 0; k < 3; k++)
+			if (strcmp(roles[i], online_roles[k]) == 0)
+				online[k] = tuf_signer_new(seeds[i]);
+	sodium_memzero(seeds, sizeof(seeds));
+	for (k = 0; k < 3; k++)
+		if (online[k] == NULL)
+			return -1;
+	return 0;
+}
+
+int
+tufrepo_rotate(struct env *env, const char *olddir, const char *newdir,
+    int nkeys, int threshold, int64_t *newv)
+{
 	struct tuf_signer	*rootk[ROOT_KEYS_MAX] = { NULL };
 	struct tuf_signer	*oldk[ROOT_KEYS_MAX] = { NULL };
 	struct tuf_signer	*online[3] = { NULL }, *all[2 * ROOT_KEYS_MAX];
 	struct tuf_role		 oldrole;
-	const char		*conf = "/etc/sumdbd/sumdbd.conf", *verb;
-	json_t			*root = NULL;
-	uint8_t			 seeds[3][32];
-	char			 roles[3][16];
+	json_t			*root;
 	int64_t			 v;
-	int			 ch, nkeys = 1, threshold = 0, nold = 0, i, k;
-	int			 nall = 0, rv = 2;
+	int			 i, k, nold, nall = 0, rv = -1;
 
-	memset(&env, 0, sizeof(env));
-	if (argc < 2) {
-		tuf_usage(stderr);
-		return 2;
-	}
-	verb = argv[1];
-	argc--;
-	argv++;
-	while ((ch = getopt(argc, argv, "c:hn:t:")) != -1) {
-		switch (ch) {
-		case 'c':
-			conf = optarg;
-			break;
-		case 'n':
-			nkeys = atoi(optarg);
-			break;
-		case 't':
-			threshold = atoi(optarg);
-			break;
-		case 'h':
-			tuf_usage(stdout);
-			return 0;
-		default:
-			tuf_usage(stderr);
-			return 2;
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (threshold == 0)
-		threshold = nkeys;
-	if (nkeys < 1 || nkeys > ROOT_KEYS_MAX || threshold < 1 ||
-	    threshold > nkeys || (strcmp(verb, "init") == 0 ? argc != 1 :
-	    strcmp(verb, "rotate") == 0 ? argc != 2 : 1)) {
-		tuf_usage(stderr);
-		return 2;
-	}
-	if (env_load_config(&env, conf) != 0)
-		return 2;
-	if (env.conf.tuf_keys == NULL) {
-		fprintf(stderr, "%s: no [tuf] keys\n", conf);
-		goto done;
-	}
-	if (env_open_store(&env, 1) != 0)
-		goto done;
-	if (strcmp(verb, "init") == 0) {
-		if ((root = newest(env.st, "root", &v)) != NULL) {
-			fprintf(stderr, "sumdbd tuf init: root %lld exists; "
-			    "use rotate\n", (long long)v);
-			goto done;
-		}
-		for (k = 0; k < 3; k++)
-			if ((online[k] = tuf_signer_new(NULL)) == NULL)
-				goto done;
-		if (new_root_keys(argv[0], rootk, nkeys) != 0 ||
-		    write_seeds(env.conf.tuf_keys, online_roles, online, 3) != 0)
-			goto done;
-		if (make_root(env.st, 1, rootk, nkeys, threshold, online,
-		    rootk, threshold) != 0) {
-			unlink(env.conf.tuf_keys);
-			goto done;
-		}
-		printf("TUF root 1 signed by %d of %d root keys in '%s'; "
-		    "online keys in '%s'\n", threshold, nkeys, argv[0],
-		    env.conf.tuf_keys);
-		rv = 0;
-		goto done;
-	}
-	/* rotate */
-	if ((root = newest(env.st, "root", &v)) == NULL) {
+	if ((root = newest(env->st, "root", &v)) == NULL) {
 		fprintf(stderr, "sumdbd tuf rotate: no root; run tuf init\n");
 		goto done;
 	}
 	if (tuf_root_role(json_object_get(root, "signed"), "root", &oldrole) !=
-	    0 || (nold = load_root_keys(argv[0], oldk, ROOT_KEYS_MAX)) < 0)
+	    0 || (nold = load_root_keys(olddir, oldk, ROOT_KEYS_MAX)) < 0)
 		goto done;
 	for (i = 0; i < nold; i++)
 		for (k = 0; k < (int)oldrole.nkeys; k++)
@@ -765,41 +740,27 @@ cmd_tuf(int argc, char **argv)
 				all[nall++] = oldk[i];
 	if (nall < oldrole.threshold) {
 		fprintf(stderr, "sumdbd tuf rotate: '%s' holds %d of root "
-		    "%lld's keys; it needs %lld\n", argv[0], nall,
+		    "%lld's keys; it needs %lld\n", olddir, nall,
 		    (long long)v, (long long)oldrole.threshold);
 		goto done;
 	}
-	if (read_seeds(env.conf.tuf_keys, roles, seeds, 3) != 3)
-		goto done;
-	for (i = 0; i < 3; i++)
-		for (k = 0; k < 3; k++)
-			if (strcmp(roles[i], online_roles[k]) == 0)
-				online[k] = tuf_signer_new(seeds[i]);
-	sodium_memzero(seeds, sizeof(seeds));
-	for (k = 0; k < 3; k++)
-		if (online[k] == NULL)
-			goto done;
-	if (new_root_keys(argv[1], rootk, nkeys) != 0)
+	if (load_online_keys(env->conf.tuf_keys, online) != 0 ||
+	    new_root_keys(newdir, rootk, nkeys) != 0)
 		goto done;
 	for (i = 0; i < threshold; i++)
 		all[nall++] = rootk[i];
-	if (store_begin(env.st, 1) != 0 ||
-	    make_root(env.st, v + 1, rootk, nkeys, threshold, online, all,
-	    nall) != 0 || store_commit(env.st) != 0) {
-		store_rollback(env.st);
+	if (store_begin(env->st, 1) != 0 ||
+	    make_root(env->st, v + 1, rootk, nkeys, threshold, online, all,
+	    nall) != 0 || store_commit(env->st) != 0) {
+		store_rollback(env->st);
 		goto done;
 	}
-	printf("TUF root %lld signed by the old and the new root keys; new "
-	    "keys in '%s'\n", (long long)(v + 1), argv[1]);
+	*newv = v + 1;
 	rv = 0;
  done:
 	json_decref(root);
-	for (i = 0; i < ROOT_KEYS_MAX; i++) {
-		tuf_signer_free(rootk[i]);
-		tuf_signer_free(oldk[i]);
-	}
-	for (k = 0; k < 3; k++)
-		tuf_signer_free(online[k]);
-	env_free(&env);
+	free_keys(rootk, ROOT_KEYS_MAX);
+	free_keys(oldk, ROOT_KEYS_MAX);
+	free_keys(online, 3);
 	return rv;
 }

@@ -12,9 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sumdbd.h"
+#include "cmd.h"
 #include "privlog/privlog.h"
 #include "sumdb.h"
+
+#define OPTS	"c:hp:"
 
 struct addrun;
 
@@ -88,48 +90,28 @@ added(int status, const char *ziphash, const char *modhash, const char *err,
 	start_more(j->run);
 }
 
-int
-cmd_add(int argc, char **argv)
+static int
+add(struct env *env, int argc, char **argv)
 {
-	struct env	 env;
 	struct newrec	*recs = NULL;
 	struct addjob	*jobs = NULL;
 	struct addrun	 run;
-	const char	*conf = "/etc/sumdbd/sumdbd.conf", *goproxy = NULL;
+	const char	*goproxy = NULL;
 	char		*at;
 	int		 ch, i, n, nok = 0, rv = 2;
 
-	memset(&env, 0, sizeof(env));
-	while ((ch = getopt(argc, argv, "c:hp:")) != -1) {
-		switch (ch) {
-		case 'c':
-			conf = optarg;
-			break;
-		case 'p':
+	optind = 0;
+	while ((ch = getopt(argc, argv, OPTS)) != -1)
+		if (ch == 'p')
 			goproxy = optarg;
-			break;
-		case 'h':
-			add_usage(stdout);
-			return 0;
-		default:
-			add_usage(stderr);
-			return 2;
-		}
-	}
 	argc -= optind;
 	argv += optind;
-	if (argc == 0) {
-		add_usage(stderr);
-		return 2;
-	}
 	n = argc;
-	if (env_load_config(&env, conf) != 0)
-		return 2;
-	if (env.conf.log_name == NULL) {
-		fprintf(stderr, "%s: no [log] section\n", conf);
+	if (env->conf.log_name == NULL) {
+		fprintf(stderr, "%s: no [log] section\n", env->confpath);
 		goto done;
 	}
-	if (goproxy == NULL && (goproxy = env.conf.log_goproxy) == NULL) {
+	if (goproxy == NULL && (goproxy = env->conf.log_goproxy) == NULL) {
 		fprintf(stderr, "sumdbd add: no GOPROXY: use -p or set "
 		    "[log] goproxy\n");
 		goto done;
@@ -159,24 +141,24 @@ cmd_add(int argc, char **argv)
 		jobs[i].rec = &recs[i];
 		jobs[i].run = &run;
 		jobs[i].status = -1;
-		if (env.conf.log_accept != NULL &&
-		    !config_match_patterns(env.conf.log_accept, recs[i].path))
+		if (env->conf.log_accept != NULL &&
+		    !config_match_patterns(env->conf.log_accept, recs[i].path))
 			snprintf(jobs[i].err, sizeof(jobs[i].err), "not "
 			    "accepted by this log ([log] accept = %s)",
-			    env.conf.log_accept);
+			    env->conf.log_accept);
 	}
-	if (env_open_store(&env, 1) != 0 || logw_open(&env) != 0)
+	if (env_open_store(env, 1) != 0 || logw_open(env) != 0)
 		goto done;
-	if (fetch_client_init(&env) != 0)
+	if (fetch_client_init(env) != 0)
 		goto done;
 	memset(&run, 0, sizeof(run));
-	run.env = &env;
+	run.env = env;
 	run.goproxy = goproxy;
 	run.jobs = jobs;
 	run.n = n;
 	start_more(&run);
 	if (run.running > 0)
-		event_base_dispatch(env.base);
+		event_base_dispatch(env->base);
 	/* Append what hashed; report the rest. */
 	for (i = 0; i < n; i++) {
 		if (jobs[i].status == 200)
@@ -185,7 +167,7 @@ cmd_add(int argc, char **argv)
 			fprintf(stderr, "sumdbd add: %s@%s: %s\n",
 			    recs[i].path, recs[i].version, jobs[i].err);
 	}
-	if (nok > 0 && logw_append(&env, env.log, recs, nok) != 0)
+	if (nok > 0 && logw_append(env, env->log, recs, nok) != 0)
 		goto done;
 	for (i = 0; i < nok; i++) {
 		if (recs[i].status == 0)
@@ -201,9 +183,18 @@ cmd_add(int argc, char **argv)
 	if (nok < n)
 		rv = 1;
  done:
+	modfetch_stop();	/* none run unless the loop was cut short */
 	free(recs);
 	free(jobs);
-	env_free(&env);
-	fetch_client_free(&env);
 	return rv;
 }
+
+const struct cmd_entry cmd_add_entry = {
+	.name = "add",
+	.opts = OPTS,
+	.lower = 1,
+	.upper = -1,
+	.flags = NEED_CONFIG,
+	.usage = add_usage,
+	.exec = add,
+};

@@ -25,10 +25,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sumdbd.h"
+#include "cmd.h"
 #include "store.h"
 
-#define DEFAULT_CONF	"/etc/sumdbd/sumdbd.conf"
 #define PUBLIC_PROXY	"https://proxy.golang.org"
 #define GET_TIMEOUT	60000		/* ms per request to the server */
 #define LATEST_MAX	65536		/* bytes of a /latest answer */
@@ -59,8 +58,7 @@ struct cdb {
 /* One run of client-config or client-check. */
 struct client {
 	const char	*cmd;		/* "client-config", "client-check" */
-	struct env	 env;
-	const char	*conf;
+	struct env	*env;
 	const char	*dbname;	/* --db, or NULL */
 	char		 url[URL_MAX];	/* the server, without a final '/' */
 	int		 urlset;	/* from --url */
@@ -127,6 +125,18 @@ usage(FILE *f, const char *cmd)
 }
 
 static void
+config_usage(FILE *f)
+{
+	usage(f, "client-config");
+}
+
+static void
+check_usage(FILE *f)
+{
+	usage(f, "client-check");
+}
+
+static void
 client_err(const struct client *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -161,32 +171,34 @@ finding(struct client *c, const char *what, const char *fmt, ...)
 	c->findings++;
 }
 
+static const struct option longopts[] = {
+	{ "db", required_argument, NULL, 'd' },
+	{ "url", required_argument, NULL, 'u' },
+	{ "way", required_argument, NULL, 'w' },
+	{ "gopath", required_argument, NULL, 'g' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
 /*
- * Options and config of either subcommand.  Returns -1 to go on, or
- * the exit status (help printed, or a usage or config error).
+ * The options of either subcommand, which cmd_run() checked but for
+ * those of the other one, and the server's URL.  Returns -1 to go on,
+ * or the exit status of a usage error.
  */
 static int
-client_open(struct client *c, const char *cmd, int argc, char **argv)
+client_open(struct client *c, struct env *env, const char *cmd, int argc,
+    char **argv)
 {
-	static const struct option longopts[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "url", required_argument, NULL, 'u' },
-		{ "way", required_argument, NULL, 'w' },
-		{ "gopath", required_argument, NULL, 'g' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const char	*url = NULL;
 	int		 ch, check = strcmp(cmd, "client-check") == 0;
 	size_t		 len;
 
 	memset(c, 0, sizeof(*c));
 	c->cmd = cmd;
-	c->conf = DEFAULT_CONF;
+	c->env = env;
+	optind = 0;
 	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-		if (ch == 'c')
-			c->conf = optarg;
-		else if (ch == 'd')
+		if (ch == 'd')
 			c->dbname = optarg;
 		else if (ch == 'u')
 			url = optarg;
@@ -196,25 +208,16 @@ client_open(struct client *c, const char *cmd, int argc, char **argv)
 			c->way = WAY_PROXY;
 		else if (ch == 'g' && check)
 			c->gopath = optarg;
-		else if (ch == 'h') {
-			usage(stdout, cmd);
-			return 0;
-		} else {
+		else if (ch != 'c') {
 			usage(stderr, cmd);
 			return 2;
 		}
 	}
-	if (optind != argc) {
-		usage(stderr, cmd);
-		return 2;
-	}
-	if (env_load_config(&c->env, c->conf) != 0)
-		return 2;
 	c->urlset = url != NULL;
 	if (url == NULL)
 		snprintf(c->url, sizeof(c->url), "%s://%s",
-		    c->env.conf.tls_certificate != NULL ? "https" : "http",
-		    c->env.conf.listen);
+		    c->env->conf.tls_certificate != NULL ? "https" : "http",
+		    c->env->conf.listen);
 	else if (snprintf(c->url, sizeof(c->url), "%s", url) >=
 	    (int)sizeof(c->url)) {
 		client_err(c, "--url: too long");
@@ -238,8 +241,6 @@ client_close(struct client *c)
 
 	for (i = 0; i < GV_MAX; i++)
 		free(c->gv[i]);
-	env_free(&c->env);
-	fetch_client_free(&c->env);
 }
 
 /* The name of database i: 0 the private log, 1.. the mirrors, or NULL. */
@@ -255,7 +256,7 @@ db_name(const struct config *conf, int i)
 static int
 db_open(struct client *c, int i, struct cdb *d)
 {
-	const struct config	*conf = &c->env.conf;
+	const struct config	*conf = &c->env->conf;
 	struct evbuffer		*b = NULL;
 	const char		*key;
 	int			 rv = -1;
@@ -274,9 +275,9 @@ db_open(struct client *c, int i, struct cdb *d)
 		snprintf(d->vkey, sizeof(d->vkey), "%s", key);
 		return 0;
 	}
-	if (c->env.log == NULL && env_open_log(&c->env) != 0)
+	if (c->env->log == NULL && env_open_log(c->env) != 0)
 		return -1;
-	d->v = c->env.log->vkey;
+	d->v = c->env->log->vkey;
 	if ((b = evbuffer_new()) == NULL || note_verifier_format(&d->v, b) !=
 	    0 || evbuffer_get_length(b) >= sizeof(d->vkey)) {
 		client_err(c, "formatting the verifier key: out of memory");
@@ -297,11 +298,11 @@ db_find(struct client *c, const char *name)
 	const char	*n;
 	int		 i;
 
-	for (i = 0; i <= c->env.conf.nmirrors; i++)
-		if ((n = db_name(&c->env.conf, i)) != NULL &&
+	for (i = 0; i <= c->env->conf.nmirrors; i++)
+		if ((n = db_name(&c->env->conf, i)) != NULL &&
 		    strcmp(n, name) == 0)
 			return i;
-	client_err(c, "no database '%s' in %s", name, c->conf);
+	client_err(c, "no database '%s' in %s", name, c->env->confpath);
 	return -1;
 }
 
@@ -340,7 +341,7 @@ print_set(const char *prefix, const char *var, const char *value)
 static void
 print_private(const struct client *c, const struct cdb *d)
 {
-	const char	*priv = c->env.conf.log_private;
+	const char	*priv = c->env->conf.log_private;
 
 	if (d->mirror) {
 		if (priv == NULL)
@@ -377,8 +378,8 @@ print_way(const struct client *c, const struct cdb *d, enum way way)
 		    d->mirror ? "/sumdb/" : "", d->mirror ? d->name : "");
 		print_set("", "GOSUMDB", v);
 	} else {
-		if (!d->mirror && c->env.conf.log_goproxy != NULL)
-			next = c->env.conf.log_goproxy;
+		if (!d->mirror && c->env->conf.log_goproxy != NULL)
+			next = c->env->conf.log_goproxy;
 		printf("\n# %s: way 2, through the GOPROXY /sumdb/ route\n"
 		    "# The go command asks %s/sumdb/%s/supported;\n"
 		    "# sumdbd answers 404 for module downloads, so %s "
@@ -394,14 +395,14 @@ print_way(const struct client *c, const struct cdb *d, enum way way)
 	print_private(c, d);
 }
 
-int
-cmd_client_config(int argc, char **argv)
+static int
+client_config(struct env *env, int argc, char **argv)
 {
 	struct client	 c;
 	struct cdb	 d;
 	int		 i, only = -1, rv;
 
-	if ((rv = client_open(&c, "client-config", argc, argv)) >= 0)
+	if ((rv = client_open(&c, env, "client-config", argc, argv)) >= 0)
 		goto done;
 	rv = 2;
 	if (c.dbname != NULL && (only = db_find(&c, c.dbname)) < 0)
@@ -412,8 +413,9 @@ cmd_client_config(int argc, char **argv)
 	if (!c.urlset)
 		printf("# The URL is from [server] listen: use --url for the "
 		    "address build hosts\n# reach the server at.\n");
-	for (i = 0; i <= c.env.conf.nmirrors; i++) {
-		if (db_name(&c.env.conf, i) == NULL || (only >= 0 && i != only))
+	for (i = 0; i <= c.env->conf.nmirrors; i++) {
+		if (db_name(&c.env->conf, i) == NULL ||
+		    (only >= 0 && i != only))
 			continue;
 		if (db_open(&c, i, &d) != 0)
 			goto done;
@@ -741,24 +743,24 @@ check_private_log(struct client *c, const struct cdb *d)
 		if (each_glob(c->gv[vars[i]], pats_add, &ps) != 0)
 			goto oom;
 	}
-	each_glob(c->env.conf.log_private, pats_private, &ps);
+	each_glob(c->env->conf.log_private, pats_private, &ps);
 	/* The logged module paths, where the store is (on the server). */
-	if (ps.open > 0 && access(c->env.conf.database, F_OK) != 0) {
+	if (ps.open > 0 && access(c->env->conf.database, F_OK) != 0) {
 		printf("client-check: info: no store at '%s': the module "
 		    "paths in the log are not checked\n",
-		    c->env.conf.database);
+		    c->env->conf.database);
 		ps.open = 0;
 	}
-	if (ps.open > 0 && (env_open_store(&c->env, 0) != 0 ||
-	    store_log(c->env.st, d->name, "private", &c->env.log->log) != 0)) {
+	if (ps.open > 0 && (env_open_store(c->env, 0) != 0 ||
+	    store_log(c->env->st, d->name, "private", &c->env->log->log) != 0)) {
 		client_err(c, "database '%s': cannot be read",
-		    c->env.conf.database);
+		    c->env->conf.database);
 		goto done;
 	}
-	if (ps.open > 0 && store_each_record(c->env.st, c->env.log->log,
+	if (ps.open > 0 && store_each_record(c->env->st, c->env->log->log,
 	    pats_record, &ps) < 0) {
 		client_err(c, "reading the logged modules: %s",
-		    store_errmsg(c->env.st));
+		    store_errmsg(c->env->st));
 		goto done;
 	}
 	for (i = 0; i < ps.n; i++) {
@@ -894,7 +896,7 @@ check_older(struct client *c, const struct cdb *d, const char *file,
 	int			 r, rv = -1;
 
 	memset(&h, 0, sizeof(h));
-	h.env = &c->env;
+	h.env = c->env;
 	snprintf(h.base, sizeof(h.base), "%s/sumdb/%s", c->url, d->name);
 	if ((h.data = evbuffer_new()) == NULL ||
 	    (h.body = evbuffer_new()) == NULL) {
@@ -994,8 +996,8 @@ check_latest(struct client *c, const struct cdb *d)
 		goto done;
 	}
 	snprintf(url, sizeof(url), "%s/sumdb/%s/latest", c->url, d->name);
-	if ((c->env.base == NULL && fetch_client_init(&c->env) != 0) ||
-	    get(&c->env, url, LATEST_MAX, theirs, err, sizeof(err)) != 0) {
+	if ((c->env->base == NULL && fetch_client_init(c->env) != 0) ||
+	    get(c->env, url, LATEST_MAX, theirs, err, sizeof(err)) != 0) {
 		client_err(c, "the server's checkpoint: %s", err);
 		goto done;
 	}
@@ -1030,8 +1032,8 @@ check_latest(struct client *c, const struct cdb *d)
 	return rv;
 }
 
-int
-cmd_client_check(int argc, char **argv)
+static int
+client_check(struct env *env, int argc, char **argv)
 {
 	struct client	 c;
 	struct cdb	 d;
@@ -1039,12 +1041,12 @@ cmd_client_check(int argc, char **argv)
 	size_t		 i;
 	int		 k, rv;
 
-	if ((rv = client_open(&c, "client-check", argc, argv)) >= 0)
+	if ((rv = client_open(&c, env, "client-check", argc, argv)) >= 0)
 		goto done;
 	rv = 2;
 	if ((name = c.dbname) == NULL)
-		name = c.env.conf.log_name != NULL ? c.env.conf.log_name :
-		    c.env.conf.nmirrors == 1 ? c.env.conf.mirrors[0].name :
+		name = c.env->conf.log_name != NULL ? c.env->conf.log_name :
+		    c.env->conf.nmirrors == 1 ? c.env->conf.mirrors[0].name :
 		    NULL;
 	if (name == NULL) {
 		client_err(&c, "which database? use --db");
@@ -1065,7 +1067,7 @@ cmd_client_check(int argc, char **argv)
 	if (check_gosumdb(&c, &d))
 		check_route(&c, &d);
 	if (d.mirror)
-		each_glob(c.env.conf.log_private, mirror_private, &c);
+		each_glob(c.env->conf.log_private, mirror_private, &c);
 	else if (check_private_log(&c, &d) != 0)
 		goto done;
 	if (check_latest(&c, &d) != 0)
@@ -1080,3 +1082,21 @@ cmd_client_check(int argc, char **argv)
 	client_close(&c);
 	return rv;
 }
+
+const struct cmd_entry cmd_client_config_entry = {
+	.name = "client-config",
+	.opts = "c:h",
+	.longopts = longopts,
+	.flags = NEED_CONFIG,
+	.usage = config_usage,
+	.exec = client_config,
+};
+
+const struct cmd_entry cmd_client_check_entry = {
+	.name = "client-check",
+	.opts = "c:h",
+	.longopts = longopts,
+	.flags = NEED_CONFIG,
+	.usage = check_usage,
+	.exec = client_check,
+};

@@ -23,12 +23,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sumdbd.h"
+#include "cmd.h"
 #include "store.h"
 
-static const char usage[] =
-    "usage: sumdbd evidence [-c FILE] list | show ID | export ID FILE | "
-    "privacy";
+static void
+evidence_usage(FILE *f)
+{
+	fprintf(f, "usage: sumdbd evidence [-c FILE] list | show ID | "
+	    "export ID FILE | privacy\n");
+}
 
 struct ev {
 	struct env	*env;
@@ -116,27 +119,14 @@ privacy_row(void *arg, const char *db, const char *addr, int64_t count,
 	return 0;
 }
 
-int
-cmd_evidence(int argc, char **argv)
+static int
+evidence(struct env *env, int argc, char **argv)
 {
-	struct env	 env;
 	struct ev	 e;
-	const char	*conf = "/etc/sumdbd/sumdbd.conf";
 	int64_t		 id = -1;
-	int		 ch, fd = -1, rv = 2, want;
+	int		 fd = -1, rv = 2, want;
 
-	memset(&env, 0, sizeof(env));
 	memset(&e, 0, sizeof(e));
-	while ((ch = getopt(argc, argv, "c:h")) != -1) {
-		switch (ch) {
-		case 'c':
-			conf = optarg;
-			break;
-		default:
-			fprintf(ch == 'h' ? stdout : stderr, "%s\n", usage);
-			return ch == 'h' ? 0 : 2;
-		}
-	}
 	argc -= optind;
 	argv += optind;
 	if (argc == 1 && strcmp(argv[0], "list") == 0)
@@ -148,7 +138,7 @@ cmd_evidence(int argc, char **argv)
 	else if (argc == 3 && strcmp(argv[0], "export") == 0)
 		e.mode = 2;
 	else {
-		fprintf(stderr, "%s\n", usage);
+		evidence_usage(stderr);
 		return 2;
 	}
 	if (e.mode > 0 && e.mode < 3 && sumdb_parse_int64(argv[1], strlen(argv[1]), &id) !=
@@ -156,12 +146,10 @@ cmd_evidence(int argc, char **argv)
 		fprintf(stderr, "sumdbd evidence: '%s' is not an id\n", argv[1]);
 		return 2;
 	}
-	if (env_load_config(&env, conf) != 0 || env_open_store(&env, 0) != 0)
-		goto done;
-	e.env = &env;
+	e.env = env;
 	if (e.mode == 3) {
-		if (store_each_privacy(env.st, privacy_row, NULL) != 0) {
-			log_warnx("privacy: %s", store_errmsg(env.st));
+		if (store_each_privacy(env->st, privacy_row, NULL) != 0) {
+			log_warnx("privacy: %s", store_errmsg(env->st));
 			goto done;
 		}
 		rv = 0;
@@ -169,9 +157,9 @@ cmd_evidence(int argc, char **argv)
 	}
 	if ((e.out = evbuffer_new()) == NULL)
 		goto done;
-	want = store_each_evidence(env.st, id, each, &e);
+	want = store_each_evidence(env->st, id, each, &e);
 	if (want < 0) {
-		log_warnx("evidence: %s", store_errmsg(env.st));
+		log_warnx("evidence: %s", store_errmsg(env->st));
 		goto done;
 	}
 	if (e.mode > 0 && e.n == 0) {
@@ -198,6 +186,15 @@ cmd_evidence(int argc, char **argv)
 		close(fd);
 	if (e.out != NULL)
 		evbuffer_free(e.out);
-	env_free(&env);
 	return rv;
 }
+
+const struct cmd_entry cmd_evidence_entry = {
+	.name = "evidence",
+	.opts = "c:h",
+	.lower = 1,
+	.upper = 3,
+	.flags = NEED_CONFIG | NEED_STORE,
+	.usage = evidence_usage,
+	.exec = evidence,
+};

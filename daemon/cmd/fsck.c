@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sumdbd.h"
+#include "cmd.h"
 #include "store.h"
 
 struct fsck {
@@ -267,54 +267,54 @@ fsck_db(struct env *env, const char *name, int private,
 	return rv;
 }
 
-int
-cmd_fsck(int argc, char **argv)
+static void
+fsck_usage(FILE *f)
 {
-	struct env		 env;
+	/* The explanation only for -h, as before. */
+	fprintf(f, "usage: sumdbd fsck [-c FILE]\n");
+	if (f == stdout)
+		printf("  Recompute everything the store holds and report "
+		    "each problem;\n  exit 0 when there is none, 1 "
+		    "when there is one, 2 on errors.\n");
+}
+
+static int
+fsck(struct env *env, int argc, char **argv)
+{
 	struct note_verifier	 v;
 	struct fsck		 top;
-	const char		*conf = "/etc/sumdbd/sumdbd.conf";
-	int			 ch, i, problems = 0, rv = 2;
+	int			 i, problems = 0, rv = 2;
 
-	memset(&env, 0, sizeof(env));
-	while ((ch = getopt(argc, argv, "c:h")) != -1) {
-		switch (ch) {
-		case 'c':
-			conf = optarg;
-			break;
-		case 'h':
-			printf("usage: sumdbd fsck [-c FILE]\n"
-			    "  Recompute everything the store holds and report "
-			    "each problem;\n  exit 0 when there is none, 1 "
-			    "when there is one, 2 on errors.\n");
-			return 0;
-		default:
-			fprintf(stderr, "usage: sumdbd fsck [-c FILE]\n");
-			return 2;
-		}
-	}
-	if (env_load_config(&env, conf) != 0 || env_open_store(&env, 0) != 0)
-		goto done;
+	(void)argc;
+	(void)argv;
 	memset(&top, 0, sizeof(top));
 	top.name = "store";
-	if (store_integrity(env.st, integrity, &top) < 0)
+	if (store_integrity(env->st, integrity, &top) < 0)
 		goto done;
 	problems += top.problems;
-	if (env.conf.log_name != NULL) {
-		if (env_open_log(&env) != 0 ||
-		    fsck_db(&env, env.log->name, 1, &env.log->vkey,
+	if (env->conf.log_name != NULL) {
+		if (env_open_log(env) != 0 ||
+		    fsck_db(env, env->log->name, 1, &env->log->vkey,
 		    &problems) != 0)
 			goto done;
 	}
-	for (i = 0; i < env.conf.nmirrors; i++) {
-		if (note_verifier_parse(env.conf.mirrors[i].key,
-		    strlen(env.conf.mirrors[i].key), &v) != 0 ||
-		    fsck_db(&env, env.conf.mirrors[i].name, 0, &v,
+	for (i = 0; i < env->conf.nmirrors; i++) {
+		if (note_verifier_parse(env->conf.mirrors[i].key,
+		    strlen(env->conf.mirrors[i].key), &v) != 0 ||
+		    fsck_db(env, env->conf.mirrors[i].name, 0, &v,
 		    &problems) != 0)
 			goto done;
 	}
 	rv = problems > 0 ? 1 : 0;
  done:
-	env_free(&env);
 	return rv;
 }
+
+const struct cmd_entry cmd_fsck_entry = {
+	.name = "fsck",
+	.opts = "c:h",
+	.upper = -1,
+	.flags = NEED_CONFIG | NEED_STORE,
+	.usage = fsck_usage,
+	.exec = fsck,
+};

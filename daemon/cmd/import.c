@@ -29,7 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sumdbd.h"
+#include "cmd.h"
 #include "store.h"
 #include "tuf.h"
 

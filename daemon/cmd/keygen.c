@@ -17,8 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sumdbd.h"
+#include "cmd.h"
 #include "sumdb.h"
+
+#define OPTS	"ho:"
 
 static void
 keygen_usage(FILE *f)
@@ -54,8 +56,8 @@ sumdb_name_ok(const char *name)
 	return 1;
 }
 
-int
-cmd_keygen(int argc, char **argv)
+static int
+keygen(struct env *env, int argc, char **argv)
 {
 	struct note_signer	*s = NULL;
 	struct note_verifier	 v;
@@ -65,25 +67,12 @@ cmd_keygen(int argc, char **argv)
 	size_t			 skeysize = 256;
 	int			 ch, fd = -1, n, err, rv = 2;
 
-	while ((ch = getopt(argc, argv, "ho:")) != -1) {
-		switch (ch) {
-		case 'o':
+	(void)env;
+	optind = 0;
+	while ((ch = getopt(argc, argv, OPTS)) != -1)
+		if (ch == 'o')
 			out = optarg;
-			break;
-		case 'h':
-			keygen_usage(stdout);
-			return 0;
-		default:
-			keygen_usage(stderr);
-			return 2;
-		}
-	}
-	argc -= optind;
 	argv += optind;
-	if (argc != 1) {
-		keygen_usage(stderr);
-		return 2;
-	}
 	if (!sumdb_name_ok(argv[0])) {
 		log_warnx("keygen: invalid database name '%s' "
 		    "(want host[:port][/path])", argv[0]);
@@ -149,3 +138,12 @@ cmd_keygen(int argc, char **argv)
 	note_signer_free(s);
 	return rv;
 }
+
+const struct cmd_entry cmd_keygen_entry = {
+	.name = "keygen",
+	.opts = OPTS,
+	.lower = 1,
+	.upper = 1,
+	.usage = keygen_usage,
+	.exec = keygen,
+};
