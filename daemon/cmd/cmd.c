@@ -12,13 +12,6 @@
 
 #include "cmd.h"
 
-/* Until import.c defines its entry: it parses and opens all itself. */
-static const struct cmd_entry cmd_import_entry = {
-	.name = "import",
-	.flags = CMD_OWN_OPTIONS,
-	.main = cmd_import,
-};
-
 static const struct cmd_entry *const cmd_table[] = {
 	&cmd_keygen_entry,
 	&cmd_add_entry,
@@ -85,8 +78,6 @@ cmd_run(int argc, char **argv)
 
 	if (argc < 2 || (e = cmd_find(argv[1])) == NULL)
 		return 2;
-	if (e->flags & CMD_OWN_OPTIONS)
-		return e->main(argc - 1, argv + 1);
 	argc--;
 	argv++;
 	if (e->flags & CMD_VERB) {
@@ -103,7 +94,8 @@ cmd_run(int argc, char **argv)
 	if ((e->flags & NEED_CONFIG) && env_load_config(&env, conf) != 0)
 		return 2;
 	rv = 2;
-	if (((e->flags & NEED_STORE) && env_open_store(&env, 0) != 0) ||
+	if (((e->flags & NEED_STORE) && env_open_store(&env,
+	    (e->flags & CREATE_STORE) != 0) != 0) ||
 	    ((e->flags & NEED_LOG) && env_open_log(&env) != 0))
 		goto done;
 	rv = e->exec(&env, argc, argv);

@@ -20,10 +20,9 @@
 #define NEED_CONFIG	0x01	/* the config, -c FILE or SUMDBD_CONFIG */
 #define NEED_STORE	0x02	/* the store, which must exist already */
 #define NEED_LOG	0x04	/* the private log if configured, read-only */
+#define CREATE_STORE	0x08	/* with NEED_STORE: create it if missing */
 /* The first operand is a verb and the options follow it ("tuf init"). */
 #define CMD_VERB	0x10
-/* main() does all: its own options, -c and -h included, and setup. */
-#define CMD_OWN_OPTIONS	0x20
 
 struct cmd_entry {
 	const char	*name;		/* argv[1] */
@@ -47,8 +46,6 @@ struct cmd_entry {
 	 * Returns the exit status.
 	 */
 	int		(*exec)(struct env *env, int argc, char **argv);
-	/* With CMD_OWN_OPTIONS, instead of exec: main(argc, argv). */
-	int		(*main)(int argc, char **argv);
 };
 
 extern const struct cmd_entry cmd_keygen_entry;
@@ -56,14 +53,12 @@ extern const struct cmd_entry cmd_add_entry;
 extern const struct cmd_entry cmd_unfreeze_entry;
 extern const struct cmd_entry cmd_tuf_entry;
 extern const struct cmd_entry cmd_export_entry;
+extern const struct cmd_entry cmd_import_entry;
 extern const struct cmd_entry cmd_audit_entry;
 extern const struct cmd_entry cmd_fsck_entry;
 extern const struct cmd_entry cmd_evidence_entry;
 extern const struct cmd_entry cmd_client_config_entry;
 extern const struct cmd_entry cmd_client_check_entry;
-
-/* sumdbd import: its own option parsing and setup (CMD_OWN_OPTIONS). */
-int	cmd_import(int argc, char **argv);
 
 /* The entry of command name, or NULL if there is none. */
 const struct cmd_entry *cmd_find(const char *name);

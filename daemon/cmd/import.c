@@ -462,81 +462,75 @@ import_usage(FILE *f)
 	    "  and exits 1 with the reason.\n");
 }
 
-int
-cmd_import(int argc, char **argv)
-{
-	static struct option	 longopts[] = {
-		{ "root", required_argument, NULL, 'r' },
-		{ "state", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct env		 env;
-	struct evbuffer		*file = NULL;
-	const char		*conf = "/etc/sumdbd/sumdbd.conf";
-	const char		*root = NULL, *state = NULL;
-	char			 err[512];
-	int			 ch, fd = -1, r, rv = IMPORT_ERROR;
+static const struct option longopts[] = {
+	{ "root", required_argument, NULL, 'r' },
+	{ "state", required_argument, NULL, 's' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
 
-	memset(&env, 0, sizeof(env));
-	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			conf = optarg;
-			break;
-		case 'r':
-			root = optarg;
-			break;
-		case 's':
-			state = optarg;
-			break;
-		case 'h':
-			import_usage(stdout);
-			return 0;
-		default:
-			import_usage(stderr);
-			return 2;
-		}
+/* Read the bundle file path whole into file; 0, or IMPORT_*. */
+static int
+read_bundle(const char *path, struct evbuffer *file, char *err,
+    size_t errsize)
+{
+	int	 fd, r;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		log_warn("'%s'", path);
+		return IMPORT_ERROR;
 	}
-	if (argc - optind != 1) {
-		import_usage(stderr);
-		return 2;
-	}
-	if (env_load_config(&env, conf) != 0 || env_open_store(&env, 1) != 0)
-		goto done;
-	if (strncmp(argv[optind], "http://", 7) == 0 ||
-	    strncmp(argv[optind], "https://", 8) == 0 ||
-	    strncmp(argv[optind], "file://", 7) == 0) {
-		rv = tuf_import(&env, argv[optind], root, state, err,
-		    sizeof(err));
-		goto done;
-	}
-	if ((fd = open(argv[optind], O_RDONLY | O_CLOEXEC)) == -1) {
-		log_warn("'%s'", argv[optind]);
-		goto done;
-	}
-	if ((file = evbuffer_new()) == NULL)
-		goto done;
 	while ((r = evbuffer_read(file, fd, 1 << 20)) > 0)
 		if (evbuffer_get_length(file) > BUNDLE_MAX) {
-			snprintf(err, sizeof(err), "bundle larger than %zu "
-			    "bytes", BUNDLE_MAX);
-			rv = IMPORT_REFUSED;
-			goto done;
+			snprintf(err, errsize, "bundle larger than %zu bytes",
+			    BUNDLE_MAX);
+			close(fd);
+			return IMPORT_REFUSED;
 		}
-	if (r < 0) {
-		log_warn("'%s'", argv[optind]);
-		goto done;
+	if (r < 0)
+		log_warn("'%s'", path);
+	close(fd);
+	return r < 0 ? IMPORT_ERROR : 0;
+}
+
+static int
+import(struct env *env, int argc, char **argv)
+{
+	struct evbuffer	*file = NULL;
+	const char	*root = NULL, *state = NULL, *src;
+	char		 err[512];
+	int		 ch, rv = IMPORT_ERROR;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		if (ch == 'r')
+			root = optarg;
+		else if (ch == 's')
+			state = optarg;
 	}
-	rv = bundle_import(&env, evbuffer_pullup(file, -1),
-	    evbuffer_get_length(file), argv[optind], err, sizeof(err));
- done:
+	src = argv[optind];
+	if (strncmp(src, "http://", 7) == 0 ||
+	    strncmp(src, "https://", 8) == 0 ||
+	    strncmp(src, "file://", 7) == 0)
+		rv = tuf_import(env, src, root, state, err, sizeof(err));
+	else if ((file = evbuffer_new()) != NULL &&
+	    (rv = read_bundle(src, file, err, sizeof(err))) == 0)
+		rv = bundle_import(env, evbuffer_pullup(file, -1),
+		    evbuffer_get_length(file), src, err, sizeof(err));
 	if (rv == IMPORT_REFUSED)
 		fprintf(stderr, "sumdbd import: refused: %s\n", err);
-	if (fd != -1)
-		close(fd);
 	if (file != NULL)
 		evbuffer_free(file);
-	env_free(&env);
 	return rv == 0 ? 0 : rv == IMPORT_REFUSED ? 1 : 2;
 }
+
+const struct cmd_entry cmd_import_entry = {
+	.name = "import",
+	.opts = "c:h",
+	.longopts = longopts,
+	.lower = 1,
+	.upper = 1,
+	.flags = NEED_CONFIG | NEED_STORE | CREATE_STORE,
+	.usage = import_usage,
+	.exec = import,
+};
