@@ -169,9 +169,14 @@ wconf_free(struct wconf *wc)
 void
 wconf_copy(struct env *env, struct wconf *dst)
 {
-	struct wconf	*src = &env->wconf;
+	struct wconf	*src = &env->wconf, old = *dst;
 
 	pthread_mutex_lock(&env->wmu);
+	*dst = *src;
+	/* The strings and the TLS context are dst's own references. */
+	dst->private = old.private;
+	dst->database = old.database;
+	dst->tls = old.tls;
 	/* Out of memory keeps the worker's copies. */
 	(void)copy_str(&dst->private, src->private);
 	(void)copy_str(&dst->database, src->database);
@@ -181,18 +186,6 @@ wconf_copy(struct env *env, struct wconf *dst)
 			SSL_CTX_up_ref(src->tls);
 		dst->tls = src->tls;
 	}
-	dst->max_header_size = src->max_header_size;
-	dst->idle_timeout = src->idle_timeout;
-	dst->request_timeout = src->request_timeout;
-	dst->audit_max_body = src->audit_max_body;
-	dst->audit_rate = src->audit_rate;
-	dst->max_conns = src->max_conns;
-	dst->max_conns_per_client = src->max_conns_per_client;
-	dst->audit_max_lines = src->audit_max_lines;
-	dst->goproxy = src->goproxy;
-	memcpy(dst->max_age, src->max_age, sizeof(dst->max_age));
-	memcpy(dst->full, src->full, sizeof(dst->full));
-	memcpy(dst->offline, src->offline, sizeof(dst->offline));
 	pthread_mutex_unlock(&env->wmu);
 }
 

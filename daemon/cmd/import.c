@@ -209,6 +209,27 @@ root_chain(struct tufrun *t)
 }
 
 /*
+ * Fetch role's version m->version into t->b, as lister (the role whose
+ * meta m is) says: at most max bytes, and exactly its length when it
+ * gives one.  0, or IMPORT_*.
+ */
+static int
+get_role(struct tufrun *t, const char *role, const char *lister,
+    const struct tuf_meta *m, int max)
+{
+	char	 u[4096];
+
+	if (m->length > max)
+		return refuse(t, "%s %lld: the %s lists %lld bytes, over the "
+		    "limit of %d", role, (long long)m->version, lister,
+		    (long long)m->length, max);
+	snprintf(u, sizeof(u), "%s/%lld.%s.json", t->base,
+	    (long long)m->version, role);
+	return get_ok(t, u, m->length >= 0 ? (size_t)m->length :
+	    (size_t)max);
+}
+
+/*
  * 5.4 to 5.6: timestamp, snapshot exactly as the timestamp says, then
  * targets exactly as the snapshot says, each kept once it passed.
  */
@@ -233,16 +254,8 @@ top_roles(struct tufrun *t)
 		goto done;
 	}
 
-	snprintf(u, sizeof(u), "%s/%lld.snapshot.json", t->base,
-	    (long long)m.version);
-	if (m.length > SNAPSHOT_MAX) {
-		rv = refuse(t, "snapshot %lld: the timestamp lists %lld bytes, "
-		    "over the limit of %d", (long long)m.version,
-		    (long long)m.length, SNAPSHOT_MAX);
-		goto done;
-	}
-	if ((rv = get_ok(t, u, m.length >= 0 ? (size_t)m.length :
-	    SNAPSHOT_MAX)) != 0)
+	if ((rv = get_role(t, "snapshot", "timestamp", &m, SNAPSHOT_MAX)) !=
+	    0)
 		goto done;
 	osnap = load(t->state, "snapshot", t->tb);
 	if ((rv = checked(tuf_update_snapshot(t->root, osnap, &m,
@@ -254,16 +267,7 @@ top_roles(struct tufrun *t)
 		goto done;
 	}
 
-	snprintf(u, sizeof(u), "%s/%lld.targets.json", t->base,
-	    (long long)m.version);
-	if (m.length > TARGETS_MAX) {
-		rv = refuse(t, "targets %lld: the snapshot lists %lld bytes, "
-		    "over the limit of %d", (long long)m.version,
-		    (long long)m.length, TARGETS_MAX);
-		goto done;
-	}
-	if ((rv = get_ok(t, u, m.length >= 0 ? (size_t)m.length :
-	    TARGETS_MAX)) != 0 ||
+	if ((rv = get_role(t, "targets", "snapshot", &m, TARGETS_MAX)) != 0 ||
 	    (rv = checked(tuf_update_targets(t->root, &m,
 	    evbuffer_pullup(t->b, -1), evbuffer_get_length(t->b), t->now,
 	    &t->targets, t->err, t->errsize))) != 0)
