@@ -46,7 +46,8 @@ SUMDB_SRCS = daemon/sumdb/encode.c daemon/sumdb/note.c daemon/sumdb/tlog.c \
 	  daemon/sumdb/tile.c daemon/sumdb/record.c daemon/sumdb/modpath.c \
 	  daemon/sumdb/dirhash.c
 CORE_SRCS = daemon/log.c daemon/env.c daemon/fetch.c daemon/audit.c \
-	  daemon/bundle.c daemon/tufrepo.c daemon/reload.c
+	  daemon/bundle.c daemon/tufrepo.c daemon/reload.c daemon/tiles.c \
+	  daemon/tiles_http.c daemon/trust.c
 HTTP_SRCS = daemon/http/server.c daemon/http/conn.c daemon/http/parse.c \
 	  daemon/http/serve.c daemon/http/cache.c daemon/http/metrics.c
 PRIVLOG_SRCS = daemon/privlog/batch.c daemon/privlog/writer.c \
