@@ -127,36 +127,6 @@ check_record(void *arg, int64_t id, const char *path, const char *version,
 	return 0;
 }
 
-/* A stored-tile reader for a mirror's roots. */
-struct stiles {
-	struct store	*st;
-	int64_t		 log;
-	struct evbuffer	*b[64];
-	size_t		 n;
-};
-
-static int
-stiles_read(void *arg, const struct tile *t, size_t n, const uint8_t **data,
-    size_t *len)
-{
-	struct stiles	*s = arg;
-	size_t		 i, need;
-
-	for (i = 0; i < n; i++) {
-		need = (size_t)t[i].w * SUMDB_HASH_SIZE;
-		if (s->n == 64 || (s->b[s->n] = evbuffer_new()) == NULL)
-			return -1;
-		if (store_tile(s->st, s->log, t[i].l, t[i].n, s->b[s->n]) !=
-		    1 || evbuffer_get_length(s->b[s->n]) < need) {
-			s->n++;
-			return -1;
-		}
-		data[i] = evbuffer_pullup(s->b[s->n++], -1);
-		len[i] = need;
-	}
-	return 0;
-}
-
 static int
 check_checkpoint(void *arg, int64_t size, const uint8_t *root,
     const uint8_t *note, size_t notelen, int64_t prev, const uint8_t *proof,
@@ -164,12 +134,10 @@ check_checkpoint(void *arg, int64_t size, const uint8_t *root,
 {
 	struct fsck		*f = arg;
 	struct tlog_hash_reader	 hr = { mem_read, f };
-	struct tile_reader	 tr;
-	struct stiles		 s;
+	struct tiles		 ts;
 	struct note		 n;
-	struct tlog_tree	 t;
+	struct tlog_tree	 t, prevt, cur;
 	uint8_t			 h[SUMDB_HASH_SIZE];
-	size_t			 i;
 	int			 r;
 
 	if (root == NULL || note == NULL) {
@@ -191,22 +159,19 @@ check_checkpoint(void *arg, int64_t size, const uint8_t *root,
 			problem(f, "checkpoint %lld: its root is not the one "
 			    "its records give", (long long)size);
 	} else {
-		memset(&s, 0, sizeof(s));
-		s.st = f->env->st;
-		s.log = f->log;
-		tr.height = SUMDB_TILE_HEIGHT;
-		tr.read_tiles = stiles_read;
-		tr.save_tiles = NULL;
-		tr.arg = &s;
 		/* The root from the stored tiles, where they are all there. */
-		r = tile_read_hashes(&t, &tr, NULL, 0, NULL);
-		for (i = 0; i < s.n; i++)
-			evbuffer_free(s.b[i]);
+		tiles_store_init(&ts, f->env->st, f->log);
+		r = tiles_hashes(&ts, &t, NULL, 0, NULL);
+		tiles_free(&ts);
 		if (r == SUMDB_EPROOF)
 			problem(f, "checkpoint %lld: the stored tiles do not "
 			    "give its root", (long long)size);
 	}
 	/* The chain: each trust base proven to extend the previous. */
+	prevt.n = prev;
+	memcpy(prevt.hash, f->prevroot, SUMDB_HASH_SIZE);
+	cur.n = size;
+	memcpy(cur.hash, t.hash, SUMDB_HASH_SIZE);
 	if (prev >= 0) {
 		if (prev != f->prevsize)
 			problem(f, "checkpoint %lld: its proof starts at %lld, "
@@ -214,9 +179,9 @@ check_checkpoint(void *arg, int64_t size, const uint8_t *root,
 			    (long long)size, (long long)prev,
 			    (long long)f->prevsize);
 		else if (prev > 0 && (prooflen % SUMDB_HASH_SIZE != 0 ||
-		    tlog_check_tree((const uint8_t (*)[SUMDB_HASH_SIZE])proof,
-		    prooflen / SUMDB_HASH_SIZE, size, t.hash, prev,
-		    f->prevroot) != 0))
+		    trust_check(&prevt, &cur,
+		    (const uint8_t (*)[SUMDB_HASH_SIZE])proof,
+		    prooflen / SUMDB_HASH_SIZE) != 0))
 			problem(f, "checkpoint %lld: the consistency proof from "
 			    "%lld does not verify", (long long)size,
 			    (long long)prev);
