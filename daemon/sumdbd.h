@@ -478,9 +478,6 @@ int	cmd_audit(int argc, char **argv);
 int	bundle_write(struct store *st, int64_t log, const char *name,
 	    int64_t from, int64_t to, struct evbuffer *out, char *err,
 	    size_t errsize);
-extern char	import_refusal[512];
-int	import_refuse(const char *fmt, ...)
-	    __attribute__((format(printf, 1, 2)));
 /*
  * The tree sizes bundle bytes p[0..len-1] claim to go from and to, from
  * its header alone (bundle_import() checks them against its signed
@@ -488,8 +485,19 @@ int	import_refuse(const char *fmt, ...)
  */
 int	bundle_sizes(const uint8_t *p, size_t len, int64_t *from,
 	    int64_t *to);
+/*
+ * Verify bundle bytes p[0..len-1] against our newest trust base of
+ * their database and store them, in one transaction or not at all;
+ * source names where they came from (evidence, the checkpoint's
+ * origin).  Prints "imported ..." on stdout when stored.  Returns 0,
+ * IMPORT_REFUSED (the bundle is refused, the evidence kept already,
+ * the one-line reason in err) or IMPORT_ERROR (a runtime or store
+ * error, logged already).
+ */
+#define IMPORT_REFUSED	(-1)
+#define IMPORT_ERROR	(-2)
 int	bundle_import(struct env *env, const uint8_t *p, size_t len,
-	    const char *source);
+	    const char *source, char *err, size_t errsize);
 int	cmd_export(int argc, char **argv);
 int	cmd_import(int argc, char **argv);
 const char *refusal_name(enum refusal r);

@@ -35,6 +35,29 @@
 #define ROTATIONS_MAX	256
 #define BUNDLE_MAX	((int64_t)1 << 30)	/* one bundle target */
 
+/*
+ * The last refusal's reason, printed, kept as evidence by the importer
+ * that made it, then cleared.  (Moved here from bundle.c, whose
+ * bundle_import() now returns its reason instead.)
+ */
+static char	import_refusal[512];
+
+static int
+import_refuse(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static int
+import_refuse(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(import_refusal, sizeof(import_refusal), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "sumdbd import: refused: %s\n", import_refusal);
+	return 1;
+}
+
 /* GET url into out, waiting for it: the status, or -1. */
 static int
 get(struct env *env, const char *url, size_t maxlen, struct evbuffer *out)
@@ -425,8 +448,14 @@ import_tuf(struct env *env, const char *url, const char *rootfile,
 				goto done;
 			}
 			if ((rc = bundle_import(env, evbuffer_pullup(b, -1),
-			    evbuffer_get_length(b), u)) != 0) {
-				rv = rc;
+			    evbuffer_get_length(b), u, import_refusal,
+			    sizeof(import_refusal))) != 0) {
+				/* Its evidence is kept already. */
+				if (rc == IMPORT_REFUSED)
+					fprintf(stderr, "sumdbd import: "
+					    "refused: %s\n", import_refusal);
+				import_refusal[0] = '\0';
+				rv = rc == IMPORT_REFUSED ? 1 : 2;
 				goto done;
 			}
 			imported++;
