@@ -70,7 +70,7 @@ HEADERS	= daemon/sumdb/sumdb.h daemon/sumdbd.h store/store.h config/config.h \
 	  tuf/tuf.h
 
 TESTS	= $(O)/tests/sumdb_test $(O)/tests/store_test $(O)/tests/config_test \
-	  $(O)/tests/tuf_test
+	  $(O)/tests/tuf_test $(O)/tests/core_test
 TOOLS	= $(O)/tests/notetool $(O)/tests/tuftool
 
 # Debian packages: to build, to test, to benchmark.
@@ -139,6 +139,12 @@ $(O)/tests/sumdb_test: $(O)/tests/sumdb_test.o $(O)/libsumdb.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs $(TESTPKGS))
 
 $(O)/tests/store_test: $(O)/tests/store_test.o $(O)/libstore.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs $(TESTPKGS))
+
+# The core modules that need no event loop: tiles.c (not its HTTP
+# backend, tiles_http.c) and trust.c.
+$(O)/tests/core_test: $(O)/tests/core_test.o $(O)/daemon/tiles.o \
+	  $(O)/daemon/trust.o $(O)/libstore.a $(O)/libsumdb.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs $(TESTPKGS))
 
 $(O)/tests/config_test: $(O)/tests/config_test.o $(O)/libconfig.a

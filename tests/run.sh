@@ -21,6 +21,7 @@ SUMDB_TESTDATA=tests/testdata SUMDB_RANDOM="$T/random.txt" \
 "$B/tests/store_test"
 "$B/tests/config_test"
 "$B/tests/tuf_test"
+"$B/tests/core_test"
 # The fuzz targets over their corpora (tests/fuzz/README): no crash.
 for t in note key tilepath lookuppath record datatile lookup tufjson bundle \
     config audit http; do
