@@ -600,6 +600,14 @@ void	tiles_hash_reader(struct tiles *ts, const struct tlog_tree *tree,
  */
 void	tiles_stored_hash_reader(struct tiles *ts,
 	    struct tlog_hash_reader *hr);
+/* Stored hashes held in memory: h[i] is the one at index i < n. */
+struct hasharray {
+	uint8_t		(*h)[SUMDB_HASH_SIZE];
+	int64_t		 n;
+};
+/* hr reads a's hashes (an index outside it fails); a outlives hr. */
+void	tiles_array_hash_reader(struct hasharray *a,
+	    struct tlog_hash_reader *hr);
 
 /* tiles_http.c: the HTTP backend of tiles.c, for client-check */
 /*

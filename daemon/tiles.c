@@ -273,3 +273,26 @@ tiles_stored_hash_reader(struct tiles *ts, struct tlog_hash_reader *hr)
 	hr->read_hashes = stored_hashes_read;
 	hr->arg = ts;
 }
+
+/* Hashes held in memory, by stored hash index. */
+static int
+array_read(void *arg, const int64_t *index, size_t n,
+    uint8_t (*out)[SUMDB_HASH_SIZE])
+{
+	const struct hasharray	*a = arg;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		if (index[i] < 0 || index[i] >= a->n)
+			return -1;
+		memcpy(out[i], a->h[index[i]], SUMDB_HASH_SIZE);
+	}
+	return 0;
+}
+
+void
+tiles_array_hash_reader(struct hasharray *a, struct tlog_hash_reader *hr)
+{
+	hr->read_hashes = array_read;
+	hr->arg = a;
+}

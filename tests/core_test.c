@@ -3,8 +3,9 @@
  * daemon: trust.c's trust check (extension, equal trees, a fork and its
  * material, unreadable hashes, the empty tree, the wrong order) and
  * tiles.c's backends (the store, the overlay over it, a missing tile
- * reported, authenticated tiles saved), on a ":memory:" store filled
- * with a log of a few hundred records.
+ * reported, authenticated tiles saved) and the hashes-in-memory
+ * reader, on a ":memory:" store filled with a log of a few hundred
+ * records.
  */
 
 #include <event2/buffer.h>
@@ -28,24 +29,8 @@
 struct fixture {
 	struct store	*st;
 	int64_t		 log;
-	uint8_t		(*h)[SUMDB_HASH_SIZE];	/* every stored hash */
-	int64_t		 nh;
+	struct hasharray ha;		/* every stored hash */
 };
-
-static int
-mem_read(void *arg, const int64_t *index, size_t n,
-    uint8_t (*out)[SUMDB_HASH_SIZE])
-{
-	struct fixture	*f = arg;
-	size_t		 i;
-
-	for (i = 0; i < n; i++) {
-		if (index[i] < 0 || index[i] >= f->nh)
-			return -1;
-		memcpy(out[i], f->h[index[i]], SUMDB_HASH_SIZE);
-	}
-	return 0;
-}
 
 static int
 fail_read(void *arg, const int64_t *index, size_t n,
@@ -62,11 +47,12 @@ static int
 put_tile(void *arg, const struct tile *t)
 {
 	struct fixture		*f = arg;
-	struct tlog_hash_reader	 hr = { mem_read, f };
+	struct tlog_hash_reader	 hr;
 	struct evbuffer		*b = evbuffer_new();
 	int			 r;
 
 	assert_non_null(b);
+	tiles_array_hash_reader(&f->ha, &hr);
 	assert_int_equal(tile_read_data(t, &hr, b), 0);
 	r = store_put_tile(f->st, f->log, t->l, t->n, evbuffer_pullup(b, -1),
 	    evbuffer_get_length(b));
@@ -87,10 +73,9 @@ setup(void **state)
 
 	f = calloc(1, sizeof(*f));
 	assert_non_null(f);
-	f->h = calloc(tlog_stored_hash_count(NREC), sizeof(*f->h));
-	assert_non_null(f->h);
-	hr.read_hashes = mem_read;
-	hr.arg = f;
+	f->ha.h = calloc(tlog_stored_hash_count(NREC), sizeof(*f->ha.h));
+	assert_non_null(f->ha.h);
+	tiles_array_hash_reader(&f->ha, &hr);
 	if ((f->st = store_open(":memory:", err, sizeof(err))) == NULL)
 		fail_msg("store_open: %s", err);
 	assert_int_equal(store_log(f->st, "test.example", "mirror", &f->log),
@@ -100,10 +85,10 @@ setup(void **state)
 		tlog_record_hash((const uint8_t *)text, strlen(text), leaf);
 		m = tlog_stored_hashes_for_record(id, leaf, &hr, add);
 		assert_true(m > 0);
-		memcpy(f->h[f->nh], add, (size_t)m * SUMDB_HASH_SIZE);
-		assert_int_equal(store_add_hashes(f->st, f->log, f->nh,
+		memcpy(f->ha.h[f->ha.n], add, (size_t)m * SUMDB_HASH_SIZE);
+		assert_int_equal(store_add_hashes(f->st, f->log, f->ha.n,
 		    (const uint8_t (*)[SUMDB_HASH_SIZE])add, m), 0);
-		f->nh += m;
+		f->ha.n += m;
 	}
 	assert_int_equal(tile_new_tiles(SUMDB_TILE_HEIGHT, 0, NREC, put_tile,
 	    f), 0);
@@ -117,7 +102,7 @@ teardown(void **state)
 	struct fixture	*f = *state;
 
 	store_close(f->st);
-	free(f->h);
+	free(f->ha.h);
 	free(f);
 	return 0;
 }
@@ -125,8 +110,9 @@ teardown(void **state)
 static void
 tree(struct fixture *f, int64_t n, struct tlog_tree *t)
 {
-	struct tlog_hash_reader	 hr = { mem_read, f };
+	struct tlog_hash_reader	 hr;
 
+	tiles_array_hash_reader(&f->ha, &hr);
 	t->n = n;
 	assert_int_equal(tlog_tree_hash(n, &hr, t->hash), 0);
 }
@@ -135,10 +121,11 @@ static void
 test_extends(void **state)
 {
 	struct fixture		*f = *state;
-	struct tlog_hash_reader	 hr = { mem_read, f };
+	struct tlog_hash_reader	 hr;
 	struct tlog_tree	 old, new, zero = { 0, { 0 } };
 	struct trust_proof	 pf;
 
+	tiles_array_hash_reader(&f->ha, &hr);
 	tree(f, 300, &old);
 	tree(f, NREC, &new);
 	assert_int_equal(trust_extends(&old, &new, &hr, &pf), 0);
@@ -162,10 +149,11 @@ static void
 test_fork(void **state)
 {
 	struct fixture		*f = *state;
-	struct tlog_hash_reader	 hr = { mem_read, f };
+	struct tlog_hash_reader	 hr;
 	struct tlog_tree	 old, real, new;
 	struct trust_proof	 pf;
 
+	tiles_array_hash_reader(&f->ha, &hr);
 	tree(f, 300, &real);
 	old = real;
 	old.hash[0] ^= 1;
@@ -222,7 +210,7 @@ test_store_tiles(void **state)
 	idx[2] = tlog_stored_hash_index(8, 1);
 	assert_int_equal(tiles_hashes(&ts, &new, idx, 3, out), 0);
 	for (i = 0; i < 3; i++)
-		assert_memory_equal(out[i], f->h[idx[i]], SUMDB_HASH_SIZE);
+		assert_memory_equal(out[i], f->ha.h[idx[i]], SUMDB_HASH_SIZE);
 	assert_int_equal(ts.nscratch, 0);
 	/* Through the tlog_hash_reader, for the trust check. */
 	tiles_hash_reader(&ts, &new, &thr, &hr);
@@ -287,7 +275,7 @@ test_overlay(void **state)
 	hold(f, &ts, 0, miss[0].n, 256);
 	free(miss);
 	assert_int_equal(tiles_hashes(&ts, &new, &idx, 1, out), 0);
-	assert_memory_equal(out[0], f->h[idx], SUMDB_HASH_SIZE);
+	assert_memory_equal(out[0], f->ha.h[idx], SUMDB_HASH_SIZE);
 	assert_int_equal(ts.storeerr, 0);
 	assert_int_equal(store_tile(f->st, other, 0, 1, b), 1);
 	assert_int_equal(evbuffer_get_length(b), 256 * SUMDB_HASH_SIZE);

@@ -26,8 +26,8 @@ struct fsck {
 	struct note_verifier	 v;
 	int64_t			 nrec;		/* records seen, in order */
 	int64_t			 next;		/* the id expected next */
-	uint8_t			(*h)[SUMDB_HASH_SIZE];	/* recomputed hashes */
-	int64_t			 nh, caph;
+	struct hasharray	 ha;		/* recomputed hashes */
+	int64_t			 caph;
 	struct evbuffer		*buf;
 	int64_t			 prevsize;	/* previous checkpoint */
 	uint8_t			 prevroot[SUMDB_HASH_SIZE];
@@ -48,32 +48,18 @@ problem(struct fsck *f, const char *fmt, ...)
 }
 
 static int
-mem_read(void *arg, const int64_t *index, size_t n,
-    uint8_t (*out)[SUMDB_HASH_SIZE])
-{
-	struct fsck	*f = arg;
-	size_t		 i;
-
-	for (i = 0; i < n; i++) {
-		if (index[i] < 0 || index[i] >= f->nh)
-			return -1;
-		memcpy(out[i], f->h[index[i]], SUMDB_HASH_SIZE);
-	}
-	return 0;
-}
-
-static int
 check_record(void *arg, int64_t id, const char *path, const char *version,
     const uint8_t *text, size_t len)
 {
 	struct fsck		*f = arg;
-	struct tlog_hash_reader	 hr = { mem_read, f };
+	struct tlog_hash_reader	 hr;
 	struct record		 rec;
 	uint8_t			 leaf[SUMDB_HASH_SIZE], add[65][SUMDB_HASH_SIZE];
 	uint8_t			 stored[1][SUMDB_HASH_SIZE];
 	int64_t			 idx;
 	int			 m, k;
 
+	tiles_array_hash_reader(&f->ha, &hr);
 	f->nrec++;
 	if (text == NULL || !record_text_valid(text, len)) {
 		problem(f, "record %lld: malformed text", (long long)id);
@@ -106,15 +92,15 @@ check_record(void *arg, int64_t id, const char *path, const char *version,
 	f->next++;
 	if ((m = tlog_stored_hashes_for_record(id, leaf, &hr, add)) < 0)
 		return 1;
-	if (f->nh + m > f->caph) {
-		f->caph = (f->nh + m) * 2;
-		if ((f->h = reallocarray(f->h, f->caph, sizeof(*f->h))) ==
-		    NULL)
+	if (f->ha.n + m > f->caph) {
+		f->caph = (f->ha.n + m) * 2;
+		if ((f->ha.h = reallocarray(f->ha.h, f->caph,
+		    sizeof(*f->ha.h))) == NULL)
 			return 1;
 	}
 	for (k = 0; k < m; k++) {
-		memcpy(f->h[f->nh], add[k], SUMDB_HASH_SIZE);
-		idx = f->nh++;
+		memcpy(f->ha.h[f->ha.n], add[k], SUMDB_HASH_SIZE);
+		idx = f->ha.n++;
 		if (store_read_hashes(f->env->st, f->log, &idx, 1, stored) !=
 		    0)
 			problem(f, "stored hash %lld is missing",
@@ -133,13 +119,14 @@ check_checkpoint(void *arg, int64_t size, const uint8_t *root,
     size_t prooflen)
 {
 	struct fsck		*f = arg;
-	struct tlog_hash_reader	 hr = { mem_read, f };
+	struct tlog_hash_reader	 hr;
 	struct tiles		 ts;
 	struct note		 n;
 	struct tlog_tree	 t, prevt, cur;
 	uint8_t			 h[SUMDB_HASH_SIZE];
 	int			 r;
 
+	tiles_array_hash_reader(&f->ha, &hr);
 	if (root == NULL || note == NULL) {
 		problem(f, "checkpoint %lld: malformed row", (long long)size);
 		return 0;
@@ -228,7 +215,7 @@ fsck_db(struct env *env, const char *name, int private,
 		log_warnx("fsck: %s: %s", name, store_errmsg(env->st));
 	if (f.buf != NULL)
 		evbuffer_free(f.buf);
-	free(f.h);
+	free(f.ha.h);
 	return rv;
 }
 
