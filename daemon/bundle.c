@@ -534,7 +534,7 @@ struct import {
 	struct tlog_tree	 tb;		/* our newest trust base */
 	int			 found;		/* tb is there */
 	struct trust_proof	 pf;		/* tb in to */
-	struct tiles		 ts;		/* the bundle's over the store's */
+	struct tiles		 ts;		/* bundle tiles over stored */
 };
 
 /* Set the refusal's reason; returns IMPORT_REFUSED. */

@@ -287,6 +287,20 @@ job_hashes(struct mjob *j, const struct tlog_tree *tree, const int64_t *index,
 	return job_verdict(j, tiles_hashes(&j->tiles, tree, index, n, out));
 }
 
+/* job_hashes() of a signed tree: tiles that do not match it are evidence. */
+static int
+signed_hashes(struct mjob *j, const struct tlog_tree *tree,
+    const int64_t *index, size_t n, uint8_t (*out)[SUMDB_HASH_SIZE])
+{
+	int	 r;
+
+	if ((r = job_hashes(j, tree, index, n, out)) == V_REFUSED)
+		evidence(j, R_TILE, NULL, 0, NULL, 0, NULL, 0,
+		    "tiles for tree %lld do not match its signed root",
+		    (long long)tree->n);
+	return r;
+}
+
 /*
  * Whether tree old is contained in tree new, through the job's tiles
  * for new: V_OK (the proof in *pf), V_MISSING, V_ERROR, V_REFUSED for
@@ -531,11 +545,7 @@ verify_lookup(struct mjob *j)
 	}
 	/* Its inclusion, through tiles authenticated by the newest root. */
 	idx = tlog_stored_hash_index(0, id);
-	if ((r = job_hashes(j, &newest, &idx, 1, h)) != V_OK) {
-		if (r == V_REFUSED)
-			evidence(j, R_TILE, NULL, 0, NULL, 0, NULL, 0,
-			    "tiles for tree %lld do not match its signed root",
-			    (long long)newest.n);
+	if ((r = signed_hashes(j, &newest, &idx, 1, h)) != V_OK) {
 		store_rollback(env->st);
 		return r;
 	}
@@ -626,13 +636,8 @@ verify_tile(struct mjob *j)
 	for (k = 0; k < w; k++)
 		idx[k] = tlog_stored_hash_index(level * j->want.h,
 		    first + (int64_t)k);
-	if ((rv = job_hashes(j, &tb, idx, w, h)) != V_OK) {
-		if (rv == V_REFUSED)
-			evidence(j, R_TILE, NULL, 0, NULL, 0, NULL, 0,
-			    "tiles for tree %lld do not match its signed root",
-			    (long long)tb.n);
+	if ((rv = signed_hashes(j, &tb, idx, w, h)) != V_OK)
 		goto done;
-	}
 	if (j->want.l >= 0) {
 		rv = store_commit(env->st) == 0 ? V_OK : V_ERROR;
 		goto done;
@@ -712,6 +717,88 @@ verify_tile(struct mjob *j)
 }
 
 /*
+ * Full mode after a restart: the last stored level-0 tile k must still
+ * hash to its signed subtree hash h.  0, or -1 (logged: the store is
+ * damaged).
+ */
+static int
+full_resumed(struct mjob *j, int64_t k, const uint8_t h[SUMDB_HASH_SIZE])
+{
+	struct db	*db = j->db;
+	struct evbuffer	*b;
+	uint8_t		 root[SUMDB_HASH_SIZE];
+	int		 r;
+
+	if ((b = evbuffer_new()) == NULL)
+		return -1;
+	r = store_tile(j->env->st, db->log, 0, k, b);
+	if (r == 1 && evbuffer_get_length(b) == 256 * SUMDB_HASH_SIZE)
+		tile_data_hash(evbuffer_pullup(b, -1), 256 * SUMDB_HASH_SIZE,
+		    root);
+	if (r != 1 || evbuffer_get_length(b) != 256 * SUMDB_HASH_SIZE ||
+	    memcmp(root, h, SUMDB_HASH_SIZE) != 0) {
+		evbuffer_free(b);
+		log_warnx("mirror '%s': stored tile %lld does not match the "
+		    "signed tree: the store is damaged; run sumdbd fsck",
+		    db->name, (long long)k);
+		return -1;
+	}
+	evbuffer_free(b);
+	db->full_checked = 1;
+	return 0;
+}
+
+/*
+ * Full mode: store the authenticated records recs[0..n-1] from id
+ * first on, those from next on, counted in *nadd.  0, or -1.
+ */
+static int
+full_add(struct mjob *j, int64_t first, const struct span *recs, int n,
+    int64_t next, int64_t *nadd)
+{
+	struct env	*env = j->env;
+	struct db	*db = j->db;
+	struct record	 rec;
+	char		 path[SUMDB_PATH_MAX], version[SUMDB_PATH_MAX];
+	int64_t		 id;
+	int		 i, r;
+
+	for (i = 0; i < n; i++) {
+		id = first + i;
+		if (id < next)
+			continue;
+		if (record_parse(recs[i].p, recs[i].len, &rec) != 0 ||
+		    rec.pathlen >= sizeof(path) ||
+		    rec.versionlen >= sizeof(version)) {
+			snprintf(path, sizeof(path), "#");
+			snprintf(version, sizeof(version), "#%lld",
+			    (long long)id);
+		} else {
+			memcpy(path, rec.path, rec.pathlen);
+			path[rec.pathlen] = '\0';
+			memcpy(version, rec.version, rec.versionlen);
+			version[rec.versionlen] = '\0';
+		}
+		r = store_add_record(env->st, db->log, id, path, version,
+		    recs[i].p, recs[i].len);
+		if (r == 1) {
+			/* Logged twice upstream: kept unnamed. */
+			snprintf(path, sizeof(path), "#");
+			snprintf(version, sizeof(version), "#%lld",
+			    (long long)id);
+			r = store_add_record(env->st, db->log, id, path,
+			    version, recs[i].p, recs[i].len);
+			__atomic_add_fetch(&db->refusals[R_CONFLICT], 1,
+			    __ATOMIC_RELAXED);
+		}
+		if (r < 0 || r == 1)
+			return -1;
+		(*nadd)++;
+	}
+	return 0;
+}
+
+/*
  * Full mode: a segment of data tiles from record db->full_next, each
  * verified against its subtree hash authenticated by the newest trust
  * base (or, for the last partial tile, against its authenticated
@@ -726,14 +813,12 @@ verify_full(struct mjob *j)
 	struct tile		 dt = { SUMDB_TILE_HEIGHT, -1, 0, 0 };
 	const struct tilemem	*m;
 	struct span		 recs[256];
-	struct record		 rec;
-	int64_t			 idx[FULL_SEGMENT + 1], k0, k, id, next;
+	int64_t			 idx[FULL_SEGMENT + 1], k0, k, next;
 	int64_t			 nfull, leafidx[256];
 	uint8_t			 h[FULL_SEGMENT + 1][SUMDB_HASH_SIZE];
 	uint8_t			 leaves[256][SUMDB_HASH_SIZE];
 	uint8_t			 lh[256][SUMDB_HASH_SIZE];
 	uint8_t			 root[SUMDB_HASH_SIZE];
-	char			 path[SUMDB_PATH_MAX], version[SUMDB_PATH_MAX];
 	int			 i, n, w, r, rv = V_ERROR, miss = 0, resume;
 	int64_t			 nadd = 0;
 
@@ -758,34 +843,11 @@ verify_full(struct mjob *j)
 		idx[n++] = tlog_stored_hash_index(SUMDB_TILE_HEIGHT, k0 - 1);
 	for (k = 0; k < nfull; k++)
 		idx[n++] = tlog_stored_hash_index(SUMDB_TILE_HEIGHT, k0 + k);
-	if (n > 0 && (rv = job_hashes(j, &tb, idx, n, h)) != V_OK) {
-		if (rv == V_REFUSED)
-			evidence(j, R_TILE, NULL, 0, NULL, 0, NULL, 0,
-			    "tiles for tree %lld do not match its signed root",
-			    (long long)tb.n);
+	if (n > 0 && (rv = signed_hashes(j, &tb, idx, n, h)) != V_OK)
 		goto done;
-	}
 	rv = V_ERROR;
-	if (resume) {
-		struct evbuffer	*b = evbuffer_new();
-
-		if (b == NULL)
-			goto done;
-		r = store_tile(env->st, db->log, 0, k0 - 1, b);
-		if (r == 1 && evbuffer_get_length(b) == 256 * SUMDB_HASH_SIZE)
-			tile_data_hash(evbuffer_pullup(b, -1), 256 *
-			    SUMDB_HASH_SIZE, root);
-		if (r != 1 || evbuffer_get_length(b) != 256 * SUMDB_HASH_SIZE ||
-		    memcmp(root, h[0], SUMDB_HASH_SIZE) != 0) {
-			evbuffer_free(b);
-			log_warnx("mirror '%s': stored tile %lld does not match "
-			    "the signed tree: the store is damaged; run sumdbd "
-			    "fsck", db->name, (long long)(k0 - 1));
-			goto done;
-		}
-		evbuffer_free(b);
-		db->full_checked = 1;
-	}
+	if (resume && full_resumed(j, k0 - 1, h[0]) != 0)
+		goto done;
 	/* The data tiles, all fetched before anything is stored. */
 	for (k = 0; k < nfull; k++)
 		if (tiles_overlay_find(&j->tiles, -1, k0 + k) == NULL) {
@@ -803,15 +865,11 @@ verify_full(struct mjob *j)
 		for (i = 0; i < w; i++)
 			leafidx[i] = tlog_stored_hash_index(0,
 			    ((k0 + nfull) << 8) + i);
-		if ((rv = job_hashes(j, &tb, leafidx, w, lh)) != V_OK) {
-			if (rv == V_REFUSED)
-				evidence(j, R_TILE, NULL, 0, NULL, 0, NULL, 0,
-				    "tiles for tree %lld do not match its "
-				    "signed root", (long long)tb.n);
+		if ((rv = signed_hashes(j, &tb, leafidx, w, lh)) != V_OK)
 			goto done;
-		}
 		rv = V_ERROR;
-		if ((m = tiles_overlay_find(&j->tiles, -1, k0 + nfull)) == NULL || m->t.w != w) {
+		if ((m = tiles_overlay_find(&j->tiles, -1, k0 + nfull)) ==
+		    NULL || m->t.w != w) {
 			dt.n = k0 + nfull;
 			dt.w = w;
 			if (need_tile(j, &dt) != V_MISSING)
@@ -850,38 +908,8 @@ verify_full(struct mjob *j)
 			rv = V_REFUSED;
 			goto done;
 		}
-		for (i = 0; i < tw; i++) {
-			id = ((k0 + k) << 8) + i;
-			if (id < next)
-				continue;
-			if (record_parse(recs[i].p, recs[i].len, &rec) != 0 ||
-			    rec.pathlen >= sizeof(path) ||
-			    rec.versionlen >= sizeof(version)) {
-				snprintf(path, sizeof(path), "#");
-				snprintf(version, sizeof(version), "#%lld",
-				    (long long)id);
-			} else {
-				memcpy(path, rec.path, rec.pathlen);
-				path[rec.pathlen] = '\0';
-				memcpy(version, rec.version, rec.versionlen);
-				version[rec.versionlen] = '\0';
-			}
-			r = store_add_record(env->st, db->log, id, path,
-			    version, recs[i].p, recs[i].len);
-			if (r == 1) {
-				/* Logged twice upstream: kept unnamed. */
-				snprintf(path, sizeof(path), "#");
-				snprintf(version, sizeof(version), "#%lld",
-				    (long long)id);
-				r = store_add_record(env->st, db->log, id, path,
-				    version, recs[i].p, recs[i].len);
-				__atomic_add_fetch(&db->refusals[R_CONFLICT], 1,
-				    __ATOMIC_RELAXED);
-			}
-			if (r < 0 || r == 1)
-				goto done;
-			nadd++;
-		}
+		if (full_add(j, (k0 + k) << 8, recs, tw, next, &nadd) != 0)
+			goto done;
 		if (store_put_tile(env->st, db->log, 0, k0 + k,
 		    (uint8_t *)leaves, (size_t)tw * SUMDB_HASH_SIZE) != 0)
 			goto done;
