@@ -318,8 +318,10 @@ contained(struct mjob *j, const struct tlog_tree *old,
 	tiles_hash_reader(&j->tiles, new, &thr, &hr);
 	r = trust_extends(old, new, &hr, pf);
 	v = job_verdict(j, thr.err);
+	if (j->tiles.storeerr)
+		return V_ERROR;
 	if (r == 0)
-		return j->tiles.storeerr ? V_ERROR : V_OK;
+		return V_OK;
 	if (r == TRUST_EREAD && v != V_OK)
 		return v;
 	return V_FORK;
