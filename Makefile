@@ -46,8 +46,9 @@ SUMDB_SRCS = daemon/sumdb/encode.c daemon/sumdb/note.c daemon/sumdb/tlog.c \
 	  daemon/sumdb/tile.c daemon/sumdb/record.c daemon/sumdb/modpath.c \
 	  daemon/sumdb/dirhash.c daemon/sumdb/bundle.c daemon/sumdb/gosum.c
 CORE_SRCS = daemon/log.c daemon/env.c daemon/db.c daemon/handoff.c \
-	  daemon/privacy.c daemon/fetch.c daemon/audit.c daemon/bundle.c \
-	  daemon/tufrepo.c daemon/reload.c
+	  daemon/privacy.c daemon/fetch.c daemon/tiles.c daemon/tiles_http.c \
+	  daemon/trust.c daemon/audit.c daemon/bundle.c daemon/tufrepo.c \
+	  daemon/reload.c
 HTTP_SRCS = daemon/http/server.c daemon/http/conn.c daemon/http/parse.c \
 	  daemon/http/serve.c daemon/http/cache.c daemon/http/status.c \
 	  daemon/http/audit.c daemon/http/tufserve.c
@@ -76,8 +77,8 @@ HEADERS	= daemon/sumdb/sumdb.h daemon/sumdbd.h daemon/http/http.h \
 	  store/store.h config/config.h tuf/tuf.h
 
 TESTS	= $(O)/tests/sumdb_test $(O)/tests/store_test $(O)/tests/config_test \
-	  $(O)/tests/tuf_test $(O)/tests/http_test $(O)/tests/privlog_test \
-	  $(O)/tests/mirror_test $(O)/tests/cmd_test
+	  $(O)/tests/tuf_test $(O)/tests/core_test $(O)/tests/http_test \
+	  $(O)/tests/privlog_test $(O)/tests/mirror_test $(O)/tests/cmd_test
 TOOLS	= $(O)/tests/notetool $(O)/tests/tuftool
 
 # Debian packages: to build, to test, to benchmark.

@@ -472,6 +472,164 @@ int	tufrepo_rotate(struct env *env, const char *olddir,
 	    const char *newdir, int nkeys, int threshold, int64_t *newv);
 
 
+/*
+ * tiles.c: one tile reader with backends (tiles_http.c: over HTTP).
+ * Every backend gives a struct tile_reader (ts->tr) whose arg is the
+ * struct tiles; callers read hashes through tiles_hashes() or the
+ * tlog_hash_reader of tiles_hash_reader().  The data of stored tiles
+ * lives in scratch buffers until the next read or tiles_free().
+ */
+#define TILES_SCRATCH	64	/* stored tiles one read can hold */
+struct tiles;
+struct tiles_ops {
+	const char	*name;
+	/* struct tile_reader's: arg is the struct tiles */
+	int	(*read)(void *arg, const struct tile *t, size_t n,
+		    const uint8_t **data, size_t *len);
+	void	(*save)(void *arg, const struct tile *t, size_t n,
+		    const uint8_t **data, const size_t *len);
+	void	(*free)(struct tiles *ts);	/* the backend's state */
+};
+/* A tile held in memory, not yet authenticated. */
+struct tilemem {
+	struct tile	 t;
+	uint8_t		*data;
+	size_t		 len;
+	int		 owned;		/* data is ours to free */
+};
+struct tiles {
+	const struct tiles_ops	*ops;
+	void			*state;		/* the backend's own */
+	struct tile_reader	 tr;		/* reads through ops */
+	struct store		*st;		/* store, overlay */
+	int64_t			 log;
+	int			 overlay;	/* record missing tiles */
+	int			 nostore;	/* overlay: memory only */
+	int			 save;		/* store authenticated tiles */
+	int			 storeerr;	/* storing one failed */
+	struct tilemem		*mem;		/* overlay: held tiles */
+	size_t			 nmem, capmem;
+	struct tile		*missing;	/* overlay: tiles it lacked */
+	size_t			 nmissing;
+	struct evbuffer		*scratch[TILES_SCRATCH];
+	size_t			 nscratch;
+	char			 err[4096];	/* http: why a read failed */
+};
+/* Set ts up for a backend: ops and its state (ts->state). */
+void	tiles_init(struct tiles *ts, const struct tiles_ops *ops,
+	    void *state);
+/*
+ * The store backend: tiles of log in st (not owned); a tile not stored
+ * (or shorter than asked) fails the read.  Nothing is saved.
+ */
+void	tiles_store_init(struct tiles *ts, struct store *st, int64_t log);
+/*
+ * The overlay backend: tiles added with tiles_overlay_add() first,
+ * then the store's (none once ts->nostore is set).  A read that lacks
+ * tiles fails after recording each in ts->missing (tiles_need()); with
+ * save, the tiles a read authenticated are stored (ts->storeerr is set
+ * if that fails).
+ */
+void	tiles_overlay_init(struct tiles *ts, struct store *st, int64_t log,
+	    int save);
+/*
+ * Hold tile t's bytes p[0..len-1]: copied with copy, else borrowed (p
+ * must outlive ts).  0, or -1 when out of memory.
+ */
+int	tiles_overlay_add(struct tiles *ts, const struct tile *t,
+	    const uint8_t *p, size_t len, int copy);
+/* The held tile at level l (-1: data), index n, or NULL. */
+const struct tilemem *tiles_overlay_find(const struct tiles *ts, int l,
+	    int64_t n);
+/* Record tile t as missing, once.  0, or -1 when out of memory. */
+int	tiles_need(struct tiles *ts, const struct tile *t);
+/* The missing tiles, *n of them, now the caller's to free; ts has none. */
+struct tile *tiles_take_missing(struct tiles *ts, size_t *n);
+/* Before reading again: no scratch, missing tiles, store error or err. */
+void	tiles_reset(struct tiles *ts);
+/* Free the scratch buffers now (reads do it themselves). */
+void	tiles_scratch_free(struct tiles *ts);
+/* Free everything ts holds (not the store); ts is then empty. */
+void	tiles_free(struct tiles *ts);
+/*
+ * The stored hashes at index[0..n-1] of tree, read from ts's tiles and
+ * authenticated against tree: tile_read_hashes()'s 0 or SUMDB_E* code.
+ */
+int	tiles_hashes(struct tiles *ts, const struct tlog_tree *tree,
+	    const int64_t *index, size_t n, uint8_t (*out)[SUMDB_HASH_SIZE]);
+/*
+ * hr reads the hashes of tree through ts (tile_hash_reader_init());
+ * thr->err keeps the last tile_read_hashes() code.  thr and ts must
+ * outlive hr.
+ */
+void	tiles_hash_reader(struct tiles *ts, const struct tlog_tree *tree,
+	    struct tile_hash_reader *thr, struct tlog_hash_reader *hr);
+/*
+ * hr reads the store's stored hashes of ts's log (tiles_store_init()),
+ * not tiles: the private log keeps every one.
+ */
+void	tiles_stored_hash_reader(struct tiles *ts,
+	    struct tlog_hash_reader *hr);
+/* Stored hashes held in memory: h[i] is the one at index i < n. */
+struct hasharray {
+	uint8_t		(*h)[SUMDB_HASH_SIZE];
+	int64_t		 n;
+};
+/* hr reads a's hashes (an index outside it fails); a outlives hr. */
+void	tiles_array_hash_reader(struct hasharray *a,
+	    struct tlog_hash_reader *hr);
+
+/* tiles_http.c: the HTTP backend of tiles.c, for client-check */
+/*
+ * Tiles GET from base/TILEPATH synchronously (fetch_wait()), each of at
+ * most maxlen bytes within timeout_ms; a failed read leaves the reason
+ * in ts->err.  Sizes are not checked here: a wrong one does not
+ * authenticate.  0, or -1 when out of memory.
+ */
+int	tiles_http_init(struct tiles *ts, struct env *env, const char *base,
+	    size_t maxlen, int64_t timeout_ms);
+
+/*
+ * trust.c: the one trust check: is an old tree contained in a new
+ * one (x/mod's checkTrees in spirit), with the proof for the records,
+ * or on a fork what a fork report needs.
+ */
+#define TRUST_FORK	(-1)	/* old is not contained in new */
+#define TRUST_EREAD	(-2)	/* the hashes could not be read */
+#define TRUST_EORDER	(-3)	/* old is larger than new */
+struct trust_proof {
+	uint8_t	 proof[SUMDB_PROOF_MAX][SUMDB_HASH_SIZE];
+	size_t	 np;			/* old in new, hashes in proof */
+	int	 err;			/* TRUST_EREAD: the tlog code */
+	/*
+	 * Fork material a third party can check: new's own hash at old's
+	 * size (not old's root), then the proof; nmat 0 when unreadable.
+	 */
+	uint8_t	 mat[SUMDB_PROOF_MAX + 1][SUMDB_HASH_SIZE];
+	size_t	 nmat;
+};
+/*
+ * Whether tree old is contained in tree new, proven from new's hashes
+ * read through hr.  0 when it is (proof->proof holds the np hashes that
+ * prove it: none when old.n is 0 or old.n == new.n with equal roots),
+ * TRUST_FORK when it is not (the same size with another root, or a
+ * proof that does not verify: proof->mat then holds the fork material,
+ * none for the same size), TRUST_EREAD when hr failed (proof->err is
+ * tlog_prove_tree()'s code; the caller's reader says why), or
+ * TRUST_EORDER when old.n > new.n (a rollback, or the trees swapped:
+ * the caller decides, nothing is read).  hr may be NULL when old.n is 0
+ * or old.n == new.n.
+ */
+int	trust_extends(const struct tlog_tree *old, const struct tlog_tree *new,
+	    const struct tlog_hash_reader *hr, struct trust_proof *proof);
+/*
+ * Whether the given proof[0..np-1] proves old contained in new (a
+ * proof carried in a bundle or kept in the store): 0, TRUST_FORK, or
+ * TRUST_EORDER.  Always 0 when old.n is 0.
+ */
+int	trust_check(const struct tlog_tree *old, const struct tlog_tree *new,
+	    const uint8_t (*proof)[SUMDB_HASH_SIZE], size_t np);
+
 /* bundle.c: differential bundles */
 /*
  * Write to out the bundle of log (database name) from tree size from to
@@ -481,15 +639,17 @@ int	tufrepo_rotate(struct env *env, const char *olddir,
 int	bundle_write(struct store *st, int64_t log, const char *name,
 	    int64_t from, int64_t to, struct evbuffer *out, char *err,
 	    size_t errsize);
+/*
+ * Verify bundle bytes p[0..len-1] against our newest trust base of
+ * their database and store them, in one transaction or not at all;
+ * source names where they came from (evidence, the checkpoint's
+ * origin).  Prints "imported ..." on stdout when stored.  Returns 0,
+ * IMPORT_REFUSED (the bundle is refused, the evidence kept already,
+ * the one-line reason in err) or IMPORT_ERROR (a runtime or store
+ * error, logged already).
+ */
 #define IMPORT_REFUSED	(-1)	/* the input is wrong: a finding */
 #define IMPORT_ERROR	(-2)	/* we could not: I/O, the store */
-/*
- * Check bundle bytes p[0..len-1] (from source, for the evidence)
- * against our own newest trust base of its database and store it in one
- * transaction.  Returns 0 (imported, or nothing new), IMPORT_REFUSED
- * (err holds the one-line reason; the evidence is kept) or IMPORT_ERROR
- * (logged).
- */
 int	bundle_import(struct env *env, const uint8_t *p, size_t len,
 	    const char *source, char *err, size_t errsize);
 

@@ -21,6 +21,7 @@ SUMDB_TESTDATA=tests/testdata SUMDB_RANDOM="$T/random.txt" \
 "$B/tests/store_test"
 "$B/tests/config_test"
 "$B/tests/tuf_test"
+"$B/tests/core_test"
 "$B/tests/http_test"
 "$B/tests/privlog_test"
 "$B/tests/mirror_test"

@@ -83,15 +83,6 @@ struct pats {
 	enum gvar	 var;		/* the variable being read */
 };
 
-/* The server's hash tiles for one proof, read over HTTP. */
-struct htiles {
-	struct env	*env;
-	char		 base[URL_MAX + SUMDB_NAME_MAX];
-	struct evbuffer	*data;		/* this read's tiles, back to back */
-	struct evbuffer	*body;
-	char		 err[URL_MAX + SUMDB_NAME_MAX + 300];
-};
-
 static void
 usage(FILE *f, const char *cmd)
 {
@@ -833,38 +824,6 @@ get(struct env *env, const char *url, size_t max, struct evbuffer *out,
 	return -1;
 }
 
-/* Tile reader over HTTP: the tiles go back to back into h->data. */
-static int
-htiles_read(void *arg, const struct tile *t, size_t n, const uint8_t **data,
-    size_t *len)
-{
-	struct htiles	*h = arg;
-	char		 path[SUMDB_TILE_PATH_MAX], url[sizeof(h->base) + 100];
-	const uint8_t	*p;
-	size_t		 i, off;
-
-	evbuffer_drain(h->data, evbuffer_get_length(h->data));
-	for (i = 0; i < n; i++) {
-		if (tile_format(&t[i], path, sizeof(path)) < 0) {
-			snprintf(h->err, sizeof(h->err), "an invalid tile");
-			return -1;
-		}
-		snprintf(url, sizeof(url), "%s/%s", h->base, path);
-		if (get(h->env, url, TILE_MAX, h->body, h->err,
-		    sizeof(h->err)) != 0)
-			return -1;
-		len[i] = evbuffer_get_length(h->body);
-		if (evbuffer_add_buffer(h->data, h->body) != 0) {
-			snprintf(h->err, sizeof(h->err), "out of memory");
-			return -1;
-		}
-	}
-	p = evbuffer_pullup(h->data, -1);
-	for (i = 0, off = 0; i < n; off += len[i++])
-		data[i] = p != NULL ? p + off : NULL;
-	return 0;
-}
-
 /* Open a signed tree note under d's key: 0 or a SUMDB_E* code. */
 static int
 open_tree(const struct cdb *d, struct evbuffer *b, struct tlog_tree *t)
@@ -886,51 +845,42 @@ static int
 check_older(struct client *c, const struct cdb *d, const char *file,
     const struct tlog_tree *cli, const struct tlog_tree *srv)
 {
-	struct htiles		 h;
-	struct tile_reader	 tr = { SUMDB_TILE_HEIGHT, htiles_read, NULL,
-				    &h };
+	struct tiles		 ts;
 	struct tile_hash_reader	 thr;
 	struct tlog_hash_reader	 hr;
-	uint8_t			 proof[SUMDB_PROOF_MAX][SUMDB_HASH_SIZE];
-	size_t			 np = 0;
+	struct trust_proof	 pf;
+	char			 base[URL_MAX + SUMDB_NAME_MAX];
 	int			 r, rv = -1;
 
-	memset(&h, 0, sizeof(h));
-	h.env = c->env;
-	snprintf(h.base, sizeof(h.base), "%s/sumdb/%s", c->url, d->name);
-	if ((h.data = evbuffer_new()) == NULL ||
-	    (h.body = evbuffer_new()) == NULL) {
+	snprintf(base, sizeof(base), "%s/sumdb/%s", c->url, d->name);
+	if (tiles_http_init(&ts, c->env, base, TILE_MAX, GET_TIMEOUT) != 0) {
 		client_err(c, "out of memory");
 		goto done;
 	}
-	tile_hash_reader_init(&thr, srv, &tr, &hr);
-	if ((r = tlog_prove_tree(srv->n, cli->n, &hr, proof, &np)) != 0 &&
+	tiles_hash_reader(&ts, srv, &thr, &hr);
+	if ((r = trust_extends(cli, srv, &hr, &pf)) == TRUST_EREAD &&
 	    thr.err != SUMDB_EPROOF) {
 		client_err(c, "proving tree %lld in tree %lld: %s",
-		    (long long)cli->n, (long long)srv->n, h.err[0] != '\0' ?
-		    h.err : sumdb_strerror(r));
+		    (long long)cli->n, (long long)srv->n, ts.err[0] != '\0' ?
+		    ts.err : sumdb_strerror(pf.err));
 		goto done;
 	}
-	if (r != 0)
+	if (r == TRUST_EREAD)
 		finding(c, file, "the server's tiles do not match its own "
 		    "checkpoint (tree %lld): it cannot prove that it extends "
 		    "this one", (long long)srv->n);
-	else if (tlog_check_tree((const uint8_t (*)[SUMDB_HASH_SIZE])proof,
-	    np, srv->n, srv->hash, cli->n, cli->hash) != 0)
+	else if (r != 0)
 		finding(c, file, "inconsistent: the server's tree %lld does "
 		    "not contain this tree %lld: a fork; keep both notes as "
 		    "evidence (this file and %s/latest)", (long long)srv->n,
-		    (long long)cli->n, h.base);
+		    (long long)cli->n, base);
 	else
 		printf("client-check: info: %s: tree %lld, consistent with "
 		    "the server's tree %lld\n", file, (long long)cli->n,
 		    (long long)srv->n);
 	rv = 0;
  done:
-	if (h.data != NULL)
-		evbuffer_free(h.data);
-	if (h.body != NULL)
-		evbuffer_free(h.body);
+	tiles_free(&ts);
 	return rv;
 }
 

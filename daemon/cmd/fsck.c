@@ -26,8 +26,8 @@ struct fsck {
 	struct note_verifier	 v;
 	int64_t			 nrec;		/* records seen, in order */
 	int64_t			 next;		/* the id expected next */
-	uint8_t			(*h)[SUMDB_HASH_SIZE];	/* recomputed hashes */
-	int64_t			 nh, caph;
+	struct hasharray	 ha;		/* recomputed hashes */
+	int64_t			 caph;
 	struct evbuffer		*buf;
 	int64_t			 prevsize;	/* previous checkpoint */
 	uint8_t			 prevroot[SUMDB_HASH_SIZE];
@@ -48,32 +48,18 @@ problem(struct fsck *f, const char *fmt, ...)
 }
 
 static int
-mem_read(void *arg, const int64_t *index, size_t n,
-    uint8_t (*out)[SUMDB_HASH_SIZE])
-{
-	struct fsck	*f = arg;
-	size_t		 i;
-
-	for (i = 0; i < n; i++) {
-		if (index[i] < 0 || index[i] >= f->nh)
-			return -1;
-		memcpy(out[i], f->h[index[i]], SUMDB_HASH_SIZE);
-	}
-	return 0;
-}
-
-static int
 check_record(void *arg, int64_t id, const char *path, const char *version,
     const uint8_t *text, size_t len)
 {
 	struct fsck		*f = arg;
-	struct tlog_hash_reader	 hr = { mem_read, f };
+	struct tlog_hash_reader	 hr;
 	struct record		 rec;
 	uint8_t			 leaf[SUMDB_HASH_SIZE], add[65][SUMDB_HASH_SIZE];
 	uint8_t			 stored[1][SUMDB_HASH_SIZE];
 	int64_t			 idx;
 	int			 m, k;
 
+	tiles_array_hash_reader(&f->ha, &hr);
 	f->nrec++;
 	if (text == NULL || !record_text_valid(text, len)) {
 		problem(f, "record %lld: malformed text", (long long)id);
@@ -106,15 +92,15 @@ check_record(void *arg, int64_t id, const char *path, const char *version,
 	f->next++;
 	if ((m = tlog_stored_hashes_for_record(id, leaf, &hr, add)) < 0)
 		return 1;
-	if (f->nh + m > f->caph) {
-		f->caph = (f->nh + m) * 2;
-		if ((f->h = reallocarray(f->h, f->caph, sizeof(*f->h))) ==
-		    NULL)
+	if (f->ha.n + m > f->caph) {
+		f->caph = (f->ha.n + m) * 2;
+		if ((f->ha.h = reallocarray(f->ha.h, f->caph,
+		    sizeof(*f->ha.h))) == NULL)
 			return 1;
 	}
 	for (k = 0; k < m; k++) {
-		memcpy(f->h[f->nh], add[k], SUMDB_HASH_SIZE);
-		idx = f->nh++;
+		memcpy(f->ha.h[f->ha.n], add[k], SUMDB_HASH_SIZE);
+		idx = f->ha.n++;
 		if (store_read_hashes(f->env->st, f->log, &idx, 1, stored) !=
 		    0)
 			problem(f, "stored hash %lld is missing",
@@ -127,51 +113,20 @@ check_record(void *arg, int64_t id, const char *path, const char *version,
 	return 0;
 }
 
-/* A stored-tile reader for a mirror's roots. */
-struct stiles {
-	struct store	*st;
-	int64_t		 log;
-	struct evbuffer	*b[64];
-	size_t		 n;
-};
-
-static int
-stiles_read(void *arg, const struct tile *t, size_t n, const uint8_t **data,
-    size_t *len)
-{
-	struct stiles	*s = arg;
-	size_t		 i, need;
-
-	for (i = 0; i < n; i++) {
-		need = (size_t)t[i].w * SUMDB_HASH_SIZE;
-		if (s->n == 64 || (s->b[s->n] = evbuffer_new()) == NULL)
-			return -1;
-		if (store_tile(s->st, s->log, t[i].l, t[i].n, s->b[s->n]) !=
-		    1 || evbuffer_get_length(s->b[s->n]) < need) {
-			s->n++;
-			return -1;
-		}
-		data[i] = evbuffer_pullup(s->b[s->n++], -1);
-		len[i] = need;
-	}
-	return 0;
-}
-
 static int
 check_checkpoint(void *arg, int64_t size, const uint8_t *root,
     const uint8_t *note, size_t notelen, int64_t prev, const uint8_t *proof,
     size_t prooflen)
 {
 	struct fsck		*f = arg;
-	struct tlog_hash_reader	 hr = { mem_read, f };
-	struct tile_reader	 tr;
-	struct stiles		 s;
+	struct tlog_hash_reader	 hr;
+	struct tiles		 ts;
 	struct note		 n;
-	struct tlog_tree	 t;
+	struct tlog_tree	 t, prevt, cur;
 	uint8_t			 h[SUMDB_HASH_SIZE];
-	size_t			 i;
 	int			 r;
 
+	tiles_array_hash_reader(&f->ha, &hr);
 	if (root == NULL || note == NULL) {
 		problem(f, "checkpoint %lld: malformed row", (long long)size);
 		return 0;
@@ -191,22 +146,19 @@ check_checkpoint(void *arg, int64_t size, const uint8_t *root,
 			problem(f, "checkpoint %lld: its root is not the one "
 			    "its records give", (long long)size);
 	} else {
-		memset(&s, 0, sizeof(s));
-		s.st = f->env->st;
-		s.log = f->log;
-		tr.height = SUMDB_TILE_HEIGHT;
-		tr.read_tiles = stiles_read;
-		tr.save_tiles = NULL;
-		tr.arg = &s;
 		/* The root from the stored tiles, where they are all there. */
-		r = tile_read_hashes(&t, &tr, NULL, 0, NULL);
-		for (i = 0; i < s.n; i++)
-			evbuffer_free(s.b[i]);
+		tiles_store_init(&ts, f->env->st, f->log);
+		r = tiles_hashes(&ts, &t, NULL, 0, NULL);
+		tiles_free(&ts);
 		if (r == SUMDB_EPROOF)
 			problem(f, "checkpoint %lld: the stored tiles do not "
 			    "give its root", (long long)size);
 	}
 	/* The chain: each trust base proven to extend the previous. */
+	prevt.n = prev;
+	memcpy(prevt.hash, f->prevroot, SUMDB_HASH_SIZE);
+	cur.n = size;
+	memcpy(cur.hash, t.hash, SUMDB_HASH_SIZE);
 	if (prev >= 0) {
 		if (prev != f->prevsize)
 			problem(f, "checkpoint %lld: its proof starts at %lld, "
@@ -214,9 +166,9 @@ check_checkpoint(void *arg, int64_t size, const uint8_t *root,
 			    (long long)size, (long long)prev,
 			    (long long)f->prevsize);
 		else if (prev > 0 && (prooflen % SUMDB_HASH_SIZE != 0 ||
-		    tlog_check_tree((const uint8_t (*)[SUMDB_HASH_SIZE])proof,
-		    prooflen / SUMDB_HASH_SIZE, size, t.hash, prev,
-		    f->prevroot) != 0))
+		    trust_check(&prevt, &cur,
+		    (const uint8_t (*)[SUMDB_HASH_SIZE])proof,
+		    prooflen / SUMDB_HASH_SIZE) != 0))
 			problem(f, "checkpoint %lld: the consistency proof from "
 			    "%lld does not verify", (long long)size,
 			    (long long)prev);
@@ -263,7 +215,7 @@ fsck_db(struct env *env, const char *name, int private,
 		log_warnx("fsck: %s: %s", name, store_errmsg(env->st));
 	if (f.buf != NULL)
 		evbuffer_free(f.buf);
-	free(f.h);
+	free(f.ha.h);
 	return rv;
 }
 

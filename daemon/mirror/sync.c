@@ -37,6 +37,7 @@
 #define V_ERROR		-2	/* our own failure */
 #define V_UPSTREAM	-3	/* the upstream could not be read */
 #define V_NOTFOUND	-4	/* the upstream does not have it */
+#define V_FORK		-5	/* contained(): not contained */
 #define MAX_ROUNDS	4
 #define MAX_FETCHES	16	/* upstream requests in flight per job */
 #define LOOKUP_MAX	(64 << 10)
@@ -44,13 +45,6 @@
 enum mkind { J_SYNC, J_LOOKUP, J_TILE, J_FULL };
 
 #define FULL_SEGMENT	256	/* data tiles verified and stored at once */
-
-/* A tile fetched from the upstream, not yet authenticated. */
-struct memtile {
-	struct tile	 t;
-	uint8_t		*data;
-	size_t		 len;
-};
 
 struct mjob {
 	TAILQ_ENTRY(mjob)	 entry;
@@ -64,17 +58,10 @@ struct mjob {
 	struct tile		 want;		/* tile job */
 	struct evbuffer		*answer;	/* lookup or /latest body */
 	char			 source[4096];	/* URL it came from */
-	struct memtile		*mem;
-	size_t			 nmem;
-	struct tile		*missing;
-	size_t			 nmissing;
-	struct evbuffer		*scratch[64];	/* stored tiles read */
-	size_t			 nscratch;
+	struct tiles		 tiles;		/* fetched over stored */
 	int			 outstanding;
 	int			 rounds;
 	int			 failed;
-	int			 storeerr;
-	int			 nostore;	/* read tiles from upstream only */
 	struct tile		*fetchq;	/* tiles being fetched */
 	size_t			 nfetchq, fetchnext;
 	int			 admitted;	/* counted in db->nrunning */
@@ -170,75 +157,15 @@ freeze(struct mjob *j, const char *why)
 	    (long long)db->size, db->name);
 }
 
-/* Tile reader: what was fetched this job, else what is stored. */
+/* What tile_read_hashes() code r means for the job. */
 static int
-job_read_tiles(void *arg, const struct tile *t, size_t n,
-    const uint8_t **data, size_t *len)
+job_verdict(struct mjob *j, int r)
 {
-	struct mjob	*j = arg;
-	struct evbuffer	*b;
-	size_t		 i, k, need;
-	int		 miss = 0, r;
-
-	for (i = 0; i < n; i++) {
-		need = (size_t)t[i].w * SUMDB_HASH_SIZE;
-		data[i] = NULL;
-		for (k = 0; k < j->nmem; k++)
-			if (j->mem[k].t.l == t[i].l && j->mem[k].t.n == t[i].n &&
-			    j->mem[k].t.w >= t[i].w && j->mem[k].len >= need) {
-				data[i] = j->mem[k].data;
-				len[i] = need;
-				break;
-			}
-		if (data[i] != NULL)
-			continue;
-		if (!j->nostore && j->nscratch < sizeof(j->scratch) /
-		    sizeof(j->scratch[0]) && (b = evbuffer_new()) != NULL) {
-			j->scratch[j->nscratch++] = b;
-			r = store_tile(j->env->st, j->db->log, t[i].l, t[i].n, b);
-			if (r == 1 && evbuffer_get_length(b) >= need) {
-				data[i] = evbuffer_pullup(b, -1);
-				len[i] = need;
-				continue;
-			}
-		}
-		miss = 1;
-		for (k = 0; k < j->nmissing; k++)
-			if (j->missing[k].l == t[i].l &&
-			    j->missing[k].n == t[i].n &&
-			    j->missing[k].w >= t[i].w)
-				break;
-		if (k == j->nmissing && (j->missing = reallocarray(j->missing,
-		    j->nmissing + 1, sizeof(*j->missing))) != NULL)
-			j->missing[j->nmissing++] = t[i];
-		else if (j->missing == NULL)
-			return -1;
-	}
-	return miss ? -1 : 0;
-}
-
-/* Authenticated tiles are stored, in the job's transaction. */
-static void
-job_save_tiles(void *arg, const struct tile *t, size_t n,
-    const uint8_t **data, const size_t *len)
-{
-	struct mjob	*j = arg;
-	size_t		 i;
-
-	for (i = 0; i < n; i++)
-		if (store_put_tile(j->env->st, j->db->log, t[i].l, t[i].n,
-		    data[i], len[i]) != 0)
-			j->storeerr = 1;
-}
-
-static void
-scratch_free(struct mjob *j)
-{
-	size_t	 i;
-
-	for (i = 0; i < j->nscratch; i++)
-		evbuffer_free(j->scratch[i]);
-	j->nscratch = 0;
+	if (r == SUMDB_EREAD && j->tiles.nmissing > 0)
+		return V_MISSING;
+	if (r == SUMDB_EPROOF)
+		return V_REFUSED;
+	return r == 0 && !j->tiles.storeerr ? V_OK : V_ERROR;
 }
 
 /* Read hashes at index[] of tree through the job's tiles. */
@@ -246,33 +173,47 @@ static int
 job_hashes(struct mjob *j, const struct tlog_tree *tree, const int64_t *index,
     size_t n, uint8_t (*out)[SUMDB_HASH_SIZE])
 {
-	struct tile_reader	 tr = { SUMDB_TILE_HEIGHT, job_read_tiles,
-				    job_save_tiles, j };
-	int			 r;
-
-	r = tile_read_hashes(tree, &tr, index, n, out);
-	if (r == SUMDB_EREAD && j->nmissing > 0)
-		return V_MISSING;
-	if (r == SUMDB_EPROOF)
-		return V_REFUSED;
-	return r == 0 && !j->storeerr ? V_OK : V_ERROR;
+	return job_verdict(j, tiles_hashes(&j->tiles, tree, index, n, out));
 }
 
-/* A tlog_hash_reader over the job's tiles for one tree. */
-struct jobhr {
-	struct mjob		*j;
-	struct tlog_tree	 tree;
-	int			 r;
-};
-
+/* job_hashes() of a signed tree: tiles that do not match it are evidence. */
 static int
-jobhr_read(void *arg, const int64_t *index, size_t n,
-    uint8_t (*out)[SUMDB_HASH_SIZE])
+signed_hashes(struct mjob *j, const struct tlog_tree *tree,
+    const int64_t *index, size_t n, uint8_t (*out)[SUMDB_HASH_SIZE])
 {
-	struct jobhr	*h = arg;
+	int	 r;
 
-	h->r = job_hashes(h->j, &h->tree, index, n, out);
-	return h->r == V_OK ? 0 : -1;
+	if ((r = job_hashes(j, tree, index, n, out)) == V_REFUSED)
+		evidence(j, R_TILE, NULL, 0, NULL, 0, NULL, 0,
+		    "tiles for tree %lld do not match its signed root",
+		    (long long)tree->n);
+	return r;
+}
+
+/*
+ * Whether tree old is contained in tree new, through the job's tiles
+ * for new: V_OK (the proof in *pf), V_MISSING, V_ERROR, V_REFUSED for
+ * tiles that do not authenticate (no evidence kept yet), or V_FORK
+ * (the fork material in *pf).
+ */
+static int
+contained(struct mjob *j, const struct tlog_tree *old,
+    const struct tlog_tree *new, struct trust_proof *pf)
+{
+	struct tile_hash_reader	 thr;
+	struct tlog_hash_reader	 hr;
+	int			 r, v;
+
+	tiles_hash_reader(&j->tiles, new, &thr, &hr);
+	r = trust_extends(old, new, &hr, pf);
+	v = job_verdict(j, thr.err);
+	if (j->tiles.storeerr)
+		return V_ERROR;
+	if (r == 0)
+		return V_OK;
+	if (r == TRUST_EREAD && v != V_OK)
+		return v;
+	return V_FORK;
 }
 
 /*
@@ -282,23 +223,6 @@ jobhr_read(void *arg, const int64_t *index, size_t n,
  * *newest is the newest trust base afterwards.  latest: it came from
  * /latest, where an older tree is a rollback.
  */
-/*
- * Fork material a third party can check: the larger tree's own hash at
- * the smaller size n (which differs from the smaller tree's root), then
- * the proof that it is in the larger tree.  Returns the hash count, 0 if
- * the hash cannot be computed.
- */
-static size_t
-fork_material(int64_t n, const struct tlog_hash_reader *hr,
-    uint8_t proof[][SUMDB_HASH_SIZE], size_t np,
-    uint8_t mat[][SUMDB_HASH_SIZE])
-{
-	if (tlog_tree_hash(n, hr, mat[0]) != 0)
-		return 0;
-	memcpy(mat[1], proof, np * SUMDB_HASH_SIZE);
-	return np + 1;
-}
-
 static int
 advance(struct mjob *j, const struct tlog_tree *tree, const uint8_t *note,
     size_t notelen, int latest, struct tlog_tree *newest)
@@ -306,12 +230,8 @@ advance(struct mjob *j, const struct tlog_tree *tree, const uint8_t *note,
 	struct env		*env = j->env;
 	struct db		*db = j->db;
 	struct evbuffer		*old = NULL;
-	struct jobhr		 h = { j, { 0, { 0 } }, V_OK };
-	struct tlog_hash_reader	 hr = { jobhr_read, &h };
 	struct tlog_tree	 tb;
-	uint8_t			 proof[SUMDB_PROOF_MAX][SUMDB_HASH_SIZE];
-	uint8_t			 mat[SUMDB_PROOF_MAX + 1][SUMDB_HASH_SIZE];
-	size_t			 np = 0, nm;
+	struct trust_proof	 pf;
 	int			 r, rv = V_ERROR;
 
 	if ((old = evbuffer_new()) == NULL)
@@ -343,16 +263,12 @@ advance(struct mjob *j, const struct tlog_tree *tree, const uint8_t *note,
 	}
 	if (tree->n < tb.n) {
 		/* Older: it must be contained in the newest trust base. */
-		h.tree = tb;
-		if (tree->n > 0 && ((r = tlog_prove_tree(tb.n, tree->n, &hr,
-		    proof, &np)) != 0 || tlog_check_tree(
-		    (const uint8_t (*)[SUMDB_HASH_SIZE])proof, np, tb.n,
-		    tb.hash, tree->n, tree->hash) != 0)) {
-			if (r != 0 && (h.r == V_MISSING || h.r == V_ERROR)) {
-				rv = h.r;
+		if ((r = contained(j, tree, &tb, &pf)) != V_OK) {
+			if (r == V_MISSING || r == V_ERROR) {
+				rv = r;
 				goto done;
 			}
-			if (r != 0 && h.r == V_REFUSED) {
+			if (r == V_REFUSED) {
 				/* Our trust base is trusted: the tiles lie. */
 				evidence(j, R_TILE, NULL, 0, NULL, 0, NULL, 0,
 				    "tiles do not match our trust base %lld",
@@ -360,11 +276,10 @@ advance(struct mjob *j, const struct tlog_tree *tree, const uint8_t *note,
 				rv = V_REFUSED;
 				goto done;
 			}
-			nm = fork_material(tree->n, &hr, proof, np, mat);
 			evidence(j, R_FORK, (char *)evbuffer_pullup(old, -1),
 			    evbuffer_get_length(old), (const char *)note,
-			    notelen, nm ? (uint8_t *)mat : NULL,
-			    nm * SUMDB_HASH_SIZE,
+			    notelen, pf.nmat ? (uint8_t *)pf.mat : NULL,
+			    pf.nmat * SUMDB_HASH_SIZE,
 			    "fork: tree %lld is not contained in our tree "
 			    "%lld", (long long)tree->n, (long long)tb.n);
 			freeze(j, "fork: an older checkpoint that our trust "
@@ -386,35 +301,32 @@ advance(struct mjob *j, const struct tlog_tree *tree, const uint8_t *note,
 		goto done;
 	}
 	/* Newer: it must extend the newest trust base, provably. */
-	h.tree = *tree;
-	if ((r = tlog_prove_tree(tree->n, tb.n, &hr, proof, &np)) != 0 ||
-	    tlog_check_tree((const uint8_t (*)[SUMDB_HASH_SIZE])proof, np,
-	    tree->n, tree->hash, tb.n, tb.hash) != 0) {
-		if (r != 0 && (h.r == V_MISSING || h.r == V_ERROR)) {
-			rv = h.r;
+	if ((r = contained(j, &tb, tree, &pf)) != V_OK) {
+		if (r == V_MISSING || r == V_ERROR) {
+			rv = r;
 			goto done;
 		}
-		if (r != 0 && h.r == V_REFUSED && !j->nostore) {
+		if (r == V_REFUSED && !j->tiles.nostore) {
 			/*
 			 * With our stored tiles the new root does not come
 			 * out: a fork, or forged tiles.  The upstream's own
 			 * tiles tell which.
 			 */
-			j->nostore = 1;
+			j->tiles.nostore = 1;
 			rv = V_MISSING;
 			goto done;
 		}
-		if (r != 0 && h.r == V_REFUSED) {
+		if (r == V_REFUSED) {
 			evidence(j, R_TILE, NULL, 0, (const char *)note,
 			    notelen, NULL, 0, "tiles for tree %lld do not "
 			    "match its signed root", (long long)tree->n);
 			rv = V_REFUSED;
 			goto done;
 		}
-		nm = fork_material(tb.n, &hr, proof, np, mat);
 		evidence(j, R_FORK, (char *)evbuffer_pullup(old, -1),
 		    evbuffer_get_length(old), (const char *)note, notelen,
-		    nm ? (uint8_t *)mat : NULL, nm * SUMDB_HASH_SIZE,
+		    pf.nmat ? (uint8_t *)pf.mat : NULL,
+		    pf.nmat * SUMDB_HASH_SIZE,
 		    "fork: tree %lld does not extend our tree %lld",
 		    (long long)tree->n, (long long)tb.n);
 		freeze(j, "fork: a newer checkpoint that does not extend our "
@@ -423,7 +335,7 @@ advance(struct mjob *j, const struct tlog_tree *tree, const uint8_t *note,
 		goto done;
 	}
 	if (store_add_checkpoint(env->st, db->log, tree->n, tree->hash, note,
-	    notelen, tb.n, (const uint8_t *)proof, np * SUMDB_HASH_SIZE,
+	    notelen, tb.n, (const uint8_t *)pf.proof, pf.np * SUMDB_HASH_SIZE,
 	    j->source) != 0)
 		goto done;
 	log_info("mirror '%s': trust base %lld -> %lld from '%s'", db->name,
@@ -524,11 +436,7 @@ verify_lookup(struct mjob *j)
 	}
 	/* Its inclusion, through tiles authenticated by the newest root. */
 	idx = tlog_stored_hash_index(0, id);
-	if ((r = job_hashes(j, &newest, &idx, 1, h)) != V_OK) {
-		if (r == V_REFUSED)
-			evidence(j, R_TILE, NULL, 0, NULL, 0, NULL, 0,
-			    "tiles for tree %lld do not match its signed root",
-			    (long long)newest.n);
+	if ((r = signed_hashes(j, &newest, &idx, 1, h)) != V_OK) {
 		store_rollback(env->st);
 		return r;
 	}
@@ -578,19 +486,25 @@ verify_lookup(struct mjob *j)
 }
 
 static int
+need_tile(struct mjob *j, const struct tile *t)
+{
+	return tiles_need(&j->tiles, t) == 0 ? V_MISSING : V_ERROR;
+}
+
+static int
 verify_tile(struct mjob *j)
 {
 	struct env		*env = j->env;
 	struct db		*db = j->db;
 	struct tlog_tree	 tb;
-	struct tile		 dt;
+	const struct tilemem	*m;
 	struct span		*recs = NULL;
 	struct record		 rec;
 	int64_t			*idx = NULL, first;
 	uint8_t			(*h)[SUMDB_HASH_SIZE] = NULL;
 	uint8_t			 leaf[SUMDB_HASH_SIZE];
 	char			 path[SUMDB_PATH_MAX], version[SUMDB_PATH_MAX];
-	size_t			 k, dk = 0, w = (size_t)j->want.w;
+	size_t			 k, w = (size_t)j->want.w;
 	int			 level = j->want.l < 0 ? 0 : j->want.l;
 	int			 r, rv = V_ERROR, ndup = 0;
 	int64_t			 dup = -1, nadd = 0;
@@ -613,35 +527,21 @@ verify_tile(struct mjob *j)
 	for (k = 0; k < w; k++)
 		idx[k] = tlog_stored_hash_index(level * j->want.h,
 		    first + (int64_t)k);
-	if ((rv = job_hashes(j, &tb, idx, w, h)) != V_OK) {
-		if (rv == V_REFUSED)
-			evidence(j, R_TILE, NULL, 0, NULL, 0, NULL, 0,
-			    "tiles for tree %lld do not match its signed root",
-			    (long long)tb.n);
+	if ((rv = signed_hashes(j, &tb, idx, w, h)) != V_OK)
 		goto done;
-	}
 	if (j->want.l >= 0) {
 		rv = store_commit(env->st) == 0 ? V_OK : V_ERROR;
 		goto done;
 	}
 	/* A data tile: each record must hash to its authenticated leaf. */
-	for (k = 0; k < j->nmem; k++)
-		if (j->mem[k].t.l == -1)
-			break;
-	if (k == j->nmem) {
-		dt = j->want;
-		if ((j->missing = reallocarray(j->missing, j->nmissing + 1,
-		    sizeof(*j->missing))) == NULL)
-			goto done;
-		j->missing[j->nmissing++] = dt;
-		rv = V_MISSING;
+	/* The data tile's bytes, kept as evidence. */
+	if ((m = tiles_overlay_find(&j->tiles, -1, j->want.n)) == NULL) {
+		rv = need_tile(j, &j->want);
 		goto done;
 	}
-	dk = k;		/* the data tile's bytes, kept as evidence */
-	if (record_split_data_tile(j->mem[dk].data, j->mem[dk].len,
-	    j->mem[dk].t.w, recs) != 0) {
-		evidence(j, R_MALFORMED, NULL, 0, NULL, 0, j->mem[dk].data,
-		    j->mem[dk].len, "malformed data tile");
+	if (record_split_data_tile(m->data, m->len, m->t.w, recs) != 0) {
+		evidence(j, R_MALFORMED, NULL, 0, NULL, 0, m->data, m->len,
+		    "malformed data tile");
 		rv = V_REFUSED;
 		goto done;
 	}
@@ -649,8 +549,7 @@ verify_tile(struct mjob *j)
 		tlog_record_hash(recs[k].p, recs[k].len, leaf);
 		if (memcmp(leaf, h[k], SUMDB_HASH_SIZE) != 0) {
 			evidence(j, R_NOT_IN_TREE, NULL, 0, NULL, 0,
-			    j->mem[dk].data, j->mem[dk].len,
-			    "data tile record %lld is not in tree %lld",
+			    m->data, m->len, "data tile record %lld is not in tree %lld",
 			    (long long)(first + (int64_t)k), (long long)tb.n);
 			rv = V_REFUSED;
 			goto done;
@@ -695,8 +594,7 @@ verify_tile(struct mjob *j)
 	if (rv == V_OK)
 		__atomic_add_fetch(&db->added, nadd, __ATOMIC_RELAXED);
 	if (rv == V_OK && ndup > 0)
-		evidence(j, R_CONFLICT, NULL, 0, NULL, 0, j->mem[dk].data,
-		    j->mem[dk].len,
+		evidence(j, R_CONFLICT, NULL, 0, NULL, 0, m->data, m->len,
 		    "record %lld and %d more name a module version logged "
 		    "before, with other hashes; lookups keep the first",
 		    (long long)dup, ndup - 1);
@@ -709,26 +607,86 @@ verify_tile(struct mjob *j)
 	return rv;
 }
 
-/* Split data tile k of j's memory into n records, or NULL. */
-static const struct memtile *
-mem_data(struct mjob *j, int64_t k)
+/*
+ * Full mode after a restart: the last stored level-0 tile k must still
+ * hash to its signed subtree hash h.  0, or -1 (logged: the store is
+ * damaged).
+ */
+static int
+full_resumed(struct mjob *j, int64_t k, const uint8_t h[SUMDB_HASH_SIZE])
 {
-	size_t	 i;
+	struct db	*db = j->db;
+	struct evbuffer	*b;
+	uint8_t		 root[SUMDB_HASH_SIZE];
+	int		 r;
 
-	for (i = 0; i < j->nmem; i++)
-		if (j->mem[i].t.l == -1 && j->mem[i].t.n == k)
-			return &j->mem[i];
-	return NULL;
+	if ((b = evbuffer_new()) == NULL)
+		return -1;
+	r = store_tile(j->env->st, db->log, 0, k, b);
+	if (r == 1 && evbuffer_get_length(b) == 256 * SUMDB_HASH_SIZE)
+		tile_data_hash(evbuffer_pullup(b, -1), 256 * SUMDB_HASH_SIZE,
+		    root);
+	if (r != 1 || evbuffer_get_length(b) != 256 * SUMDB_HASH_SIZE ||
+	    memcmp(root, h, SUMDB_HASH_SIZE) != 0) {
+		evbuffer_free(b);
+		log_warnx("mirror '%s': stored tile %lld does not match the "
+		    "signed tree: the store is damaged; run sumdbd fsck",
+		    db->name, (long long)k);
+		return -1;
+	}
+	evbuffer_free(b);
+	db->full_checked = 1;
+	return 0;
 }
 
+/*
+ * Full mode: store the authenticated records recs[0..n-1] from id
+ * first on, those from next on, counted in *nadd.  0, or -1.
+ */
 static int
-need_tile(struct mjob *j, const struct tile *t)
+full_add(struct mjob *j, int64_t first, const struct span *recs, int n,
+    int64_t next, int64_t *nadd)
 {
-	if ((j->missing = reallocarray(j->missing, j->nmissing + 1,
-	    sizeof(*j->missing))) == NULL)
-		return V_ERROR;
-	j->missing[j->nmissing++] = *t;
-	return V_MISSING;
+	struct env	*env = j->env;
+	struct db	*db = j->db;
+	struct record	 rec;
+	char		 path[SUMDB_PATH_MAX], version[SUMDB_PATH_MAX];
+	int64_t		 id;
+	int		 i, r;
+
+	for (i = 0; i < n; i++) {
+		id = first + i;
+		if (id < next)
+			continue;
+		if (record_parse(recs[i].p, recs[i].len, &rec) != 0 ||
+		    rec.pathlen >= sizeof(path) ||
+		    rec.versionlen >= sizeof(version)) {
+			snprintf(path, sizeof(path), "#");
+			snprintf(version, sizeof(version), "#%lld",
+			    (long long)id);
+		} else {
+			memcpy(path, rec.path, rec.pathlen);
+			path[rec.pathlen] = '\0';
+			memcpy(version, rec.version, rec.versionlen);
+			version[rec.versionlen] = '\0';
+		}
+		r = store_add_record(env->st, db->log, id, path, version,
+		    recs[i].p, recs[i].len);
+		if (r == 1) {
+			/* Logged twice upstream: kept unnamed. */
+			snprintf(path, sizeof(path), "#");
+			snprintf(version, sizeof(version), "#%lld",
+			    (long long)id);
+			r = store_add_record(env->st, db->log, id, path,
+			    version, recs[i].p, recs[i].len);
+			__atomic_add_fetch(&db->refusals[R_CONFLICT], 1,
+			    __ATOMIC_RELAXED);
+		}
+		if (r < 0 || r == 1)
+			return -1;
+		(*nadd)++;
+	}
+	return 0;
 }
 
 /*
@@ -744,16 +702,14 @@ verify_full(struct mjob *j)
 	struct db		*db = j->db;
 	struct tlog_tree	 tb;
 	struct tile		 dt = { SUMDB_TILE_HEIGHT, -1, 0, 0 };
-	const struct memtile	*m;
+	const struct tilemem	*m;
 	struct span		 recs[256];
-	struct record		 rec;
-	int64_t			 idx[FULL_SEGMENT + 1], k0, k, id, next;
+	int64_t			 idx[FULL_SEGMENT + 1], k0, k, next;
 	int64_t			 nfull, leafidx[256];
 	uint8_t			 h[FULL_SEGMENT + 1][SUMDB_HASH_SIZE];
 	uint8_t			 leaves[256][SUMDB_HASH_SIZE];
 	uint8_t			 lh[256][SUMDB_HASH_SIZE];
 	uint8_t			 root[SUMDB_HASH_SIZE];
-	char			 path[SUMDB_PATH_MAX], version[SUMDB_PATH_MAX];
 	int			 i, n, w, r, rv = V_ERROR, miss = 0, resume;
 	int64_t			 nadd = 0;
 
@@ -778,37 +734,14 @@ verify_full(struct mjob *j)
 		idx[n++] = tlog_stored_hash_index(SUMDB_TILE_HEIGHT, k0 - 1);
 	for (k = 0; k < nfull; k++)
 		idx[n++] = tlog_stored_hash_index(SUMDB_TILE_HEIGHT, k0 + k);
-	if (n > 0 && (rv = job_hashes(j, &tb, idx, n, h)) != V_OK) {
-		if (rv == V_REFUSED)
-			evidence(j, R_TILE, NULL, 0, NULL, 0, NULL, 0,
-			    "tiles for tree %lld do not match its signed root",
-			    (long long)tb.n);
+	if (n > 0 && (rv = signed_hashes(j, &tb, idx, n, h)) != V_OK)
 		goto done;
-	}
 	rv = V_ERROR;
-	if (resume) {
-		struct evbuffer	*b = evbuffer_new();
-
-		if (b == NULL)
-			goto done;
-		r = store_tile(env->st, db->log, 0, k0 - 1, b);
-		if (r == 1 && evbuffer_get_length(b) == 256 * SUMDB_HASH_SIZE)
-			tile_data_hash(evbuffer_pullup(b, -1), 256 *
-			    SUMDB_HASH_SIZE, root);
-		if (r != 1 || evbuffer_get_length(b) != 256 * SUMDB_HASH_SIZE ||
-		    memcmp(root, h[0], SUMDB_HASH_SIZE) != 0) {
-			evbuffer_free(b);
-			log_warnx("mirror '%s': stored tile %lld does not match "
-			    "the signed tree: the store is damaged; run sumdbd "
-			    "fsck", db->name, (long long)(k0 - 1));
-			goto done;
-		}
-		evbuffer_free(b);
-		db->full_checked = 1;
-	}
+	if (resume && full_resumed(j, k0 - 1, h[0]) != 0)
+		goto done;
 	/* The data tiles, all fetched before anything is stored. */
 	for (k = 0; k < nfull; k++)
-		if (mem_data(j, k0 + k) == NULL) {
+		if (tiles_overlay_find(&j->tiles, -1, k0 + k) == NULL) {
 			dt.n = k0 + k;
 			dt.w = 256;
 			if (need_tile(j, &dt) != V_MISSING)
@@ -823,15 +756,11 @@ verify_full(struct mjob *j)
 		for (i = 0; i < w; i++)
 			leafidx[i] = tlog_stored_hash_index(0,
 			    ((k0 + nfull) << 8) + i);
-		if ((rv = job_hashes(j, &tb, leafidx, w, lh)) != V_OK) {
-			if (rv == V_REFUSED)
-				evidence(j, R_TILE, NULL, 0, NULL, 0, NULL, 0,
-				    "tiles for tree %lld do not match its "
-				    "signed root", (long long)tb.n);
+		if ((rv = signed_hashes(j, &tb, leafidx, w, lh)) != V_OK)
 			goto done;
-		}
 		rv = V_ERROR;
-		if ((m = mem_data(j, k0 + nfull)) == NULL || m->t.w != w) {
+		if ((m = tiles_overlay_find(&j->tiles, -1, k0 + nfull)) ==
+		    NULL || m->t.w != w) {
 			dt.n = k0 + nfull;
 			dt.w = w;
 			if (need_tile(j, &dt) != V_MISSING)
@@ -848,7 +777,7 @@ verify_full(struct mjob *j)
 
 		if (tw == 0)
 			break;
-		m = mem_data(j, k0 + k);
+		m = tiles_overlay_find(&j->tiles, -1, k0 + k);
 		if (record_split_data_tile(m->data, m->len, tw, recs) != 0) {
 			evidence(j, R_MALFORMED, NULL, 0, NULL, 0, m->data,
 			    m->len, "malformed data tile %lld",
@@ -870,38 +799,8 @@ verify_full(struct mjob *j)
 			rv = V_REFUSED;
 			goto done;
 		}
-		for (i = 0; i < tw; i++) {
-			id = ((k0 + k) << 8) + i;
-			if (id < next)
-				continue;
-			if (record_parse(recs[i].p, recs[i].len, &rec) != 0 ||
-			    rec.pathlen >= sizeof(path) ||
-			    rec.versionlen >= sizeof(version)) {
-				snprintf(path, sizeof(path), "#");
-				snprintf(version, sizeof(version), "#%lld",
-				    (long long)id);
-			} else {
-				memcpy(path, rec.path, rec.pathlen);
-				path[rec.pathlen] = '\0';
-				memcpy(version, rec.version, rec.versionlen);
-				version[rec.versionlen] = '\0';
-			}
-			r = store_add_record(env->st, db->log, id, path,
-			    version, recs[i].p, recs[i].len);
-			if (r == 1) {
-				/* Logged twice upstream: kept unnamed. */
-				snprintf(path, sizeof(path), "#");
-				snprintf(version, sizeof(version), "#%lld",
-				    (long long)id);
-				r = store_add_record(env->st, db->log, id, path,
-				    version, recs[i].p, recs[i].len);
-				__atomic_add_fetch(&db->refusals[R_CONFLICT], 1,
-				    __ATOMIC_RELAXED);
-			}
-			if (r < 0 || r == 1)
-				goto done;
-			nadd++;
-		}
+		if (full_add(j, (k0 + k) << 8, recs, tw, next, &nadd) != 0)
+			goto done;
 		if (store_put_tile(env->st, db->log, 0, k0 + k,
 		    (uint8_t *)leaves, (size_t)tw * SUMDB_HASH_SIZE) != 0)
 			goto done;
@@ -917,25 +816,6 @@ verify_full(struct mjob *j)
 	if (rv != V_OK)
 		store_rollback(env->st);
 	return rv;
-}
-
-/* Fetched data for tile t: keep it for the next run. */
-static int
-mem_add(struct mjob *j, const struct tile *t, const uint8_t *p, size_t len)
-{
-	struct memtile	*m;
-
-	if ((m = reallocarray(j->mem, j->nmem + 1, sizeof(*m))) == NULL)
-		return -1;
-	j->mem = m;
-	m = &j->mem[j->nmem];
-	if ((m->data = malloc(len > 0 ? len : 1)) == NULL)
-		return -1;
-	memcpy(m->data, p, len);
-	m->len = len;
-	m->t = *t;
-	j->nmem++;
-	return 0;
 }
 
 static void
@@ -983,11 +863,12 @@ tile_got(struct uget *u, int status, struct evbuffer *body)
 			    evbuffer_pullup(body, -1), len,
 			    "malformed data tile '%s'", u->path);
 			j->failed = 2;
-		} else if (mem_add(j, &u->t, recs[0].p, (size_t)(recs[u->t.w -
-		    1].p + recs[u->t.w - 1].len + 1 - recs[0].p)) != 0)
+		} else if (tiles_overlay_add(&j->tiles, &u->t, recs[0].p,
+		    (size_t)(recs[u->t.w - 1].p + recs[u->t.w - 1].len + 1 -
+		    recs[0].p), 1) != 0)
 			j->failed = 3;
-	} else if (mem_add(j, &u->t, evbuffer_pullup(body, -1), u->t.l < 0 ?
-	    len : want) != 0)
+	} else if (tiles_overlay_add(&j->tiles, &u->t,
+	    evbuffer_pullup(body, -1), u->t.l < 0 ? len : want, 1) != 0)
 		j->failed = 3;
 	free(u);
 	j->outstanding--;
@@ -1069,11 +950,8 @@ static void
 fetch_missing(struct mjob *j)
 {
 	free(j->fetchq);
-	j->fetchq = j->missing;
-	j->nfetchq = j->nmissing;
+	j->fetchq = tiles_take_missing(&j->tiles, &j->nfetchq);
 	j->fetchnext = 0;
-	j->missing = NULL;
-	j->nmissing = 0;
 	j->failed = 0;
 	j->outstanding = 0;
 	while (j->outstanding < MAX_FETCHES && fetch_next(j) == 0)
@@ -1087,9 +965,7 @@ job_run(struct mjob *j)
 {
 	int	 r;
 
-	scratch_free(j);
-	j->nmissing = 0;
-	j->storeerr = 0;
+	tiles_reset(&j->tiles);
 	switch (j->kind) {
 	case J_SYNC:
 		r = verify_sync(j);
@@ -1104,12 +980,14 @@ job_run(struct mjob *j)
 		r = verify_tile(j);
 		break;
 	}
-	scratch_free(j);
-	if (r == V_MISSING && j->nmissing > 0 && ++j->rounds <= MAX_ROUNDS) {
+	tiles_scratch_free(&j->tiles);
+	if (r == V_MISSING && j->tiles.nmissing > 0 &&
+	    ++j->rounds <= MAX_ROUNDS) {
 		fetch_missing(j);
 		return;
 	}
-	if (r == V_MISSING && j->nmissing == 0 && ++j->rounds <= MAX_ROUNDS) {
+	if (r == V_MISSING && j->tiles.nmissing == 0 &&
+	    ++j->rounds <= MAX_ROUNDS) {
 		job_run(j);
 		return;
 	}
@@ -1137,7 +1015,6 @@ job_finish(struct mjob *j, int r)
 	struct db	*db = j->db;
 	struct mjob	*q = NULL;
 	struct missreq	*m;
-	size_t		 i;
 	int		 status;
 
 	(void)db_refresh(j->env, db);
@@ -1176,10 +1053,7 @@ job_finish(struct mjob *j, int r)
 			if (q->queued)
 				break;
 	}
-	for (i = 0; i < j->nmem; i++)
-		free(j->mem[i].data);
-	free(j->mem);
-	free(j->missing);
+	tiles_free(&j->tiles);
 	free(j->fetchq);
 	if (j->answer != NULL)
 		evbuffer_free(j->answer);
@@ -1202,6 +1076,7 @@ job_new(struct env *env, struct db *db, enum mkind kind)
 	j->env = env;
 	j->db = db;
 	j->kind = kind;
+	tiles_overlay_init(&j->tiles, env->st, db->log, 1);
 	TAILQ_INIT(&j->waiters);
 	return j;
 }

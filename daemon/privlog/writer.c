@@ -17,20 +17,6 @@
 #include "store.h"
 #include "sumdb.h"
 
-struct hashctx {
-	struct store	*st;
-	int64_t		 log;
-};
-
-static int
-read_stored(void *arg, const int64_t *index, size_t n,
-    uint8_t (*out)[SUMDB_HASH_SIZE])
-{
-	struct hashctx	*hc = arg;
-
-	return store_read_hashes(hc->st, hc->log, index, n, out);
-}
-
 /* Store the tiles that growing from oldn to newn records changed. */
 struct tilectx {
 	struct store		*st;
@@ -112,8 +98,8 @@ append_one(struct env *env, struct db *db, struct newrec *r, int64_t *n,
 int
 logw_append(struct env *env, struct db *db, struct newrec *r, size_t n)
 {
-	struct hashctx		 hc = { env->st, db->log };
-	struct tlog_hash_reader	 hr = { read_stored, &hc };
+	struct tiles		 ts;
+	struct tlog_hash_reader	 hr;
 	struct tilectx		 tc = { env->st, db->log, &hr, NULL };
 	struct evbuffer		*text = NULL;
 	int64_t			 size, oldsize;
@@ -124,6 +110,8 @@ logw_append(struct env *env, struct db *db, struct newrec *r, size_t n)
 		log_warnx("log '%s' is frozen: not appending", db->name);
 		return -1;
 	}
+	tiles_store_init(&ts, env->st, db->log);
+	tiles_stored_hash_reader(&ts, &hr);
 	if ((text = evbuffer_new()) == NULL || (tc.buf = evbuffer_new()) ==
 	    NULL) {
 		log_warn("evbuffer_new");
@@ -160,16 +148,17 @@ logw_append(struct env *env, struct db *db, struct newrec *r, size_t n)
 int
 logw_sign(struct env *env, struct db *db)
 {
-	struct hashctx		 hc = { env->st, db->log };
-	struct tlog_hash_reader	 hr = { read_stored, &hc };
-	struct tlog_tree	 tree;
+	struct tiles		 ts;
+	struct tlog_hash_reader	 hr;
+	struct tlog_tree	 tree, old;
+	struct trust_proof	 pf;
 	struct evbuffer		*text = NULL, *note = NULL;
-	uint8_t			 oldroot[SUMDB_HASH_SIZE], h[SUMDB_HASH_SIZE];
-	uint8_t			 proof[SUMDB_PROOF_MAX][SUMDB_HASH_SIZE];
-	int64_t			 oldsize = 0;
-	size_t			 np = 0;
-	int			 found, rv = -1;
+	int			 found, r, rv = -1;
 
+	tiles_store_init(&ts, env->st, db->log);
+	tiles_stored_hash_reader(&ts, &hr);
+	old.n = 0;
+	pf.np = 0;
 	if ((text = evbuffer_new()) == NULL || (note = evbuffer_new()) ==
 	    NULL) {
 		log_warn("evbuffer_new");
@@ -177,37 +166,31 @@ logw_sign(struct env *env, struct db *db)
 	}
 	if (store_begin(env->st, 1) != 0 ||
 	    store_size(env->st, db->log, &tree.n) != 0 ||
-	    (found = store_latest(env->st, db->log, NULL, &oldsize,
-	    oldroot)) < 0)
+	    (found = store_latest(env->st, db->log, NULL, &old.n,
+	    old.hash)) < 0)
 		goto bad;
 	/* An empty tree is not signed: old clients hash it differently. */
-	if (tree.n == 0 || (found && tree.n == oldsize)) {
+	if (tree.n == 0 || (found && tree.n == old.n)) {
 		store_rollback(env->st);
 		rv = 0;
 		goto done;
 	}
-	if (found && tree.n < oldsize) {
+	if (found && tree.n < old.n) {
 		log_warnx("log '%s': %lld records stored but checkpoint %lld "
 		    "signed: refusing to sign a shorter tree", db->name,
-		    (long long)tree.n, (long long)oldsize);
+		    (long long)tree.n, (long long)old.n);
 		goto frozen;
 	}
 	if (tlog_tree_hash(tree.n, &hr, tree.hash) != 0)
 		goto bad;
-	if (found && oldsize > 0) {
-		/* The stored tree must extend the signed one, provably. */
-		if (tlog_tree_hash(oldsize, &hr, h) != 0)
+	/* The stored tree must extend the signed one, provably. */
+	if (found && (r = trust_extends(&old, &tree, &hr, &pf)) != 0) {
+		if (r == TRUST_EREAD)
 			goto bad;
-		if (memcmp(h, oldroot, SUMDB_HASH_SIZE) != 0 ||
-		    tlog_prove_tree(tree.n, oldsize, &hr, proof, &np) != 0 ||
-		    tlog_check_tree((const uint8_t (*)[SUMDB_HASH_SIZE])proof,
-		    np, tree.n, tree.hash, oldsize, oldroot) != 0) {
-			log_warnx("log '%s': stored tree of %lld records does "
-			    "not extend signed checkpoint %lld: refusing to "
-			    "sign", db->name, (long long)tree.n,
-			    (long long)oldsize);
-			goto frozen;
-		}
+		log_warnx("log '%s': stored tree of %lld records does not "
+		    "extend signed checkpoint %lld: refusing to sign",
+		    db->name, (long long)tree.n, (long long)old.n);
+		goto frozen;
 	}
 	if (tlog_format_tree(&tree, text) != 0 ||
 	    note_sign(evbuffer_pullup(text, -1), evbuffer_get_length(text),
@@ -217,8 +200,8 @@ logw_sign(struct env *env, struct db *db)
 	}
 	if (store_add_checkpoint(env->st, db->log, tree.n, tree.hash,
 	    evbuffer_pullup(note, -1), evbuffer_get_length(note),
-	    found ? oldsize : -1, (const uint8_t *)proof,
-	    found && oldsize > 0 ? np * SUMDB_HASH_SIZE : 0, NULL) != 0 ||
+	    found ? old.n : -1, (const uint8_t *)pf.proof,
+	    pf.np * SUMDB_HASH_SIZE, NULL) != 0 ||
 	    store_commit(env->st) != 0)
 		goto bad;
 	log_info("log '%s': signed tree %lld", db->name, (long long)tree.n);

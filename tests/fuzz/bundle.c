@@ -17,7 +17,7 @@
 static const char vkey[] =
     "sumdb.test.example+ef2cd172+AZH4HXVorpQQHcoUUBMqBGQMzCgguGmw/TXoshYOnX1B";
 
-/* The bundle's tiles only, as btiles_read() finds them. */
+/* The bundle's tiles only, as the import's tile overlay finds them. */
 static int
 only_read(void *arg, const struct tile *t, size_t n, const uint8_t **data,
     size_t *len)
