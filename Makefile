@@ -54,7 +54,8 @@ HTTP_SRCS = daemon/http/server.c daemon/http/conn.c daemon/http/parse.c \
 	  daemon/http/audit.c daemon/http/tufserve.c
 PRIVLOG_SRCS = daemon/privlog/batch.c daemon/privlog/writer.c \
 	  daemon/privlog/modfetch.c
-MIRROR_SRCS = daemon/mirror/sync.c
+MIRROR_SRCS = daemon/mirror/sync.c daemon/mirror/job.c \
+	  daemon/mirror/verify.c daemon/mirror/full.c daemon/mirror/evidence.c
 CMD_SRCS = daemon/cmd/cmd.c daemon/cmd/keygen.c daemon/cmd/add.c \
 	  daemon/cmd/fsck.c daemon/cmd/evidence.c daemon/cmd/client.c \
 	  daemon/cmd/import.c daemon/cmd/audit.c daemon/cmd/export.c \
@@ -73,7 +74,8 @@ PRIVLOG_OBJS = $(PRIVLOG_SRCS:%.c=$(O)/%.o)
 MIRROR_OBJS = $(MIRROR_SRCS:%.c=$(O)/%.o)
 CMD_OBJS = $(CMD_SRCS:%.c=$(O)/%.o)
 HEADERS	= daemon/sumdb/sumdb.h daemon/sumdbd.h daemon/http/http.h \
-	  daemon/privlog/privlog.h daemon/mirror/mirror.h daemon/cmd/cmd.h \
+	  daemon/privlog/privlog.h daemon/mirror/mirror.h daemon/mirror/job.h \
+	  daemon/cmd/cmd.h \
 	  store/store.h config/config.h tuf/tuf.h
 
 TESTS	= $(O)/tests/sumdb_test $(O)/tests/store_test $(O)/tests/config_test \
