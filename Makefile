@@ -58,8 +58,8 @@ MIRROR_SRCS = daemon/mirror/sync.c daemon/mirror/job.c \
 	  daemon/mirror/verify.c daemon/mirror/full.c daemon/mirror/evidence.c
 CMD_SRCS = daemon/cmd/cmd.c daemon/cmd/keygen.c daemon/cmd/add.c \
 	  daemon/cmd/fsck.c daemon/cmd/evidence.c daemon/cmd/client.c \
-	  daemon/cmd/import.c daemon/cmd/audit.c daemon/cmd/export.c \
-	  daemon/cmd/tuf.c daemon/cmd/unfreeze.c
+	  daemon/cmd/client_check.c daemon/cmd/import.c daemon/cmd/audit.c \
+	  daemon/cmd/export.c daemon/cmd/tuf.c daemon/cmd/unfreeze.c
 STORE_SRCS = store/store.c
 TUF_SRCS = tuf/json.c tuf/tuf.c tuf/update.c
 CONFIG_SRCS = config/config.c
@@ -75,8 +75,8 @@ MIRROR_OBJS = $(MIRROR_SRCS:%.c=$(O)/%.o)
 CMD_OBJS = $(CMD_SRCS:%.c=$(O)/%.o)
 HEADERS	= daemon/sumdb/sumdb.h daemon/sumdbd.h daemon/http/http.h \
 	  daemon/privlog/privlog.h daemon/mirror/mirror.h daemon/mirror/job.h \
-	  daemon/cmd/cmd.h \
-	  store/store.h config/config.h tuf/tuf.h
+	  daemon/cmd/cmd.h daemon/cmd/client.h store/store.h config/config.h \
+	  tuf/tuf.h
 
 TESTS	= $(O)/tests/sumdb_test $(O)/tests/store_test $(O)/tests/config_test \
 	  $(O)/tests/tuf_test $(O)/tests/core_test $(O)/tests/http_test \
