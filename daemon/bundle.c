@@ -214,7 +214,7 @@ refuse(struct import *im, const char *fmt, ...)
  * notes, proof; then both checkpoints under our key, consistent.
  */
 static int
-import_open(struct import *im, const uint8_t *data, size_t len)
+check_envelope(struct import *im, const uint8_t *data, size_t len)
 {
 	struct env	*env = im->env;
 	struct bundle	*b = &im->b;
@@ -262,7 +262,7 @@ import_open(struct import *im, const uint8_t *data, size_t len)
 
 /* The records and tiles; the tiles held over the store's. */
 static int
-import_body(struct import *im)
+parse_body(struct import *im)
 {
 	struct bundle	*b = &im->b;
 	int64_t		 k;
@@ -282,7 +282,7 @@ import_body(struct import *im)
 
 /* Against our own newest trust base, in the caller's transaction. */
 static int
-import_base(struct import *im)
+check_base(struct import *im)
 {
 	struct tile_hash_reader	 thr;
 	struct tlog_hash_reader	 hr;
@@ -309,7 +309,7 @@ import_base(struct import *im)
 
 /* Every tile of the bundle authenticates against the to-tree. */
 static int
-import_tiles(struct import *im)
+check_tiles(struct import *im)
 {
 	struct bundle	*b = &im->b;
 	int64_t		 ti[256], k;
@@ -337,7 +337,7 @@ import_tiles(struct import *im)
  * bundle), or stored now under its name.
  */
 static int
-import_record(struct import *im, int64_t id, const struct span *text,
+check_record(struct import *im, int64_t id, const struct span *text,
     struct evbuffer *stored)
 {
 	struct env	*env = im->env;
@@ -378,7 +378,7 @@ import_record(struct import *im, int64_t id, const struct span *text,
 
 /* And every record against its authenticated leaf, then stored. */
 static int
-import_records(struct import *im)
+check_records(struct import *im)
 {
 	struct bundle	*b = &im->b;
 	struct evbuffer	*stored = NULL;
@@ -405,7 +405,7 @@ import_records(struct import *im)
 			    (long long)(b->first + k), (long long)im->to.n);
 			goto done;
 		}
-		if ((rv = import_record(im, b->first + k, &b->recs[k],
+		if ((rv = check_record(im, b->first + k, &b->recs[k],
 		    stored)) != 0)
 			goto done;
 	}
@@ -420,7 +420,7 @@ import_records(struct import *im)
 
 /* The checkpoint with its proof, and full mode's progress; commit. */
 static int
-import_store(struct import *im)
+commit_import(struct import *im)
 {
 	struct env	*env = im->env;
 	struct bundle	*b = &im->b;
@@ -452,7 +452,7 @@ import_store(struct import *im)
  * large to keep.
  */
 static void
-import_evidence(struct import *im, const uint8_t *data, size_t len)
+keep_evidence(struct import *im, const uint8_t *data, size_t len)
 {
 	struct env	*env = im->env;
 
@@ -478,16 +478,16 @@ bundle_import(struct env *env, const uint8_t *data, size_t len,
 	im.errsize = errsize;
 	im.log = -1;
 	err[0] = '\0';
-	if ((rv = import_open(&im, data, len)) != 0 ||
-	    (rv = import_body(&im)) != 0)
+	if ((rv = check_envelope(&im, data, len)) != 0 ||
+	    (rv = parse_body(&im)) != 0)
 		goto done;
 	if (store_begin(env->st, 1) != 0) {
 		rv = IMPORT_ERROR;
 		goto done;
 	}
 	txn = 1;
-	if ((rv = import_base(&im)) != 0 || (rv = import_tiles(&im)) != 0 ||
-	    (rv = import_records(&im)) != 0 || (rv = import_store(&im)) != 0)
+	if ((rv = check_base(&im)) != 0 || (rv = check_tiles(&im)) != 0 ||
+	    (rv = check_records(&im)) != 0 || (rv = commit_import(&im)) != 0)
 		goto done;
 	txn = 0;
 	printf("imported %s: trust base %lld -> %lld, %lld records, %lld "
@@ -500,7 +500,7 @@ bundle_import(struct env *env, const uint8_t *data, size_t len,
 	if (txn)
 		store_rollback(env->st);
 	if (rv == IMPORT_REFUSED && im.log >= 0)
-		import_evidence(&im, data, len);
+		keep_evidence(&im, data, len);
 	tiles_free(&im.ts);
 	bundle_free(&im.b);
 	return rv;

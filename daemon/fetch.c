@@ -62,10 +62,10 @@ struct fetch {
 	char				 err[256];
 };
 
-static void	fetch_start(struct fetch *);
+static void	start(struct fetch *);
 
 static void
-fetch_cleanup(evutil_socket_t fd, short ev, void *arg)
+cleanup(evutil_socket_t fd, short ev, void *arg)
 {
 	struct fetch	*f = arg;
 
@@ -83,7 +83,7 @@ fetch_cleanup(evutil_socket_t fd, short ev, void *arg)
 
 /* Report once, then free everything from a later loop iteration. */
 static void
-fetch_finish(struct fetch *f, int status, const char *err)
+finish(struct fetch *f, int status, const char *err)
 {
 	struct timeval	 tv = { 0, 0 };
 
@@ -93,24 +93,24 @@ fetch_finish(struct fetch *f, int status, const char *err)
 	if (f->timer != NULL)
 		event_del(f->timer);
 	f->cb(status, f->body, err, f->arg);
-	if (event_base_once(f->env->base, -1, EV_TIMEOUT, fetch_cleanup, f,
+	if (event_base_once(f->env->base, -1, EV_TIMEOUT, cleanup, f,
 	    &tv) != 0)
 		log_warnx("fetch: cannot schedule cleanup");
 }
 
 static void
-fetch_timeout(evutil_socket_t fd, short ev, void *arg)
+timed_out(evutil_socket_t fd, short ev, void *arg)
 {
 	struct fetch	*f = arg;
 
 	(void)fd;
 	(void)ev;
 	snprintf(f->err, sizeof(f->err), "'%s': timed out", f->url);
-	fetch_finish(f, -1, f->err);
+	finish(f, -1, f->err);
 }
 
 static void
-fetch_chunk(struct evhttp_request *req, void *arg)
+got_chunk(struct evhttp_request *req, void *arg)
 {
 	struct fetch	*f = arg;
 	struct evbuffer	*in = evhttp_request_get_input_buffer(req);
@@ -137,7 +137,7 @@ fetch_chunk(struct evhttp_request *req, void *arg)
 			    "body: %s", f->url, n == 0 ? "short write" :
 			    strerror(errno));
 			evbuffer_drain(in, evbuffer_get_length(in));
-			fetch_finish(f, -1, f->err);
+			finish(f, -1, f->err);
 			return;
 		}
 		f->got += (size_t)n;
@@ -165,7 +165,7 @@ body_reset(struct fetch *f)
  * (libevent would hold a whole chunk, of any size, in memory).
  */
 static int
-fetch_head(struct evhttp_request *req, void *arg)
+got_head(struct evhttp_request *req, void *arg)
 {
 	struct fetch	*f = arg;
 
@@ -174,14 +174,14 @@ fetch_head(struct evhttp_request *req, void *arg)
 	    NULL) {
 		snprintf(f->err, sizeof(f->err), "'%s': a chunked answer to "
 		    "an HTTP/1.0 request", f->url);
-		fetch_finish(f, -1, f->err);
+		finish(f, -1, f->err);
 		return -1;
 	}
 	return 0;
 }
 
 static void
-fetch_error(enum evhttp_request_error e, void *arg)
+got_error(enum evhttp_request_error e, void *arg)
 {
 	struct fetch	*f = arg;
 	const char	*what = "connection failed";
@@ -279,7 +279,7 @@ redirect_target(struct fetch *f, const char *loc)
 }
 
 static void
-conn_free(evutil_socket_t fd, short ev, void *arg)
+free_conn(evutil_socket_t fd, short ev, void *arg)
 {
 	(void)fd;
 	(void)ev;
@@ -287,7 +287,7 @@ conn_free(evutil_socket_t fd, short ev, void *arg)
 }
 
 static void
-fetch_done(struct evhttp_request *req, void *arg)
+got_answer(struct evhttp_request *req, void *arg)
 {
 	struct fetch	*f = arg;
 	struct timeval	 tv = { 0, 0 };
@@ -302,10 +302,10 @@ fetch_done(struct evhttp_request *req, void *arg)
 		if (f->err[0] == '\0')
 			snprintf(f->err, sizeof(f->err), "'%s': connection "
 			    "failed", f->url);
-		fetch_finish(f, -1, f->err);
+		finish(f, -1, f->err);
 		return;
 	}
-	fetch_chunk(req, f);
+	got_chunk(req, f);
 	if (f->done)		/* the body could not be written */
 		return;
 	if ((code == 301 || code == 302 || code == 303 || code == 307 ||
@@ -314,40 +314,40 @@ fetch_done(struct evhttp_request *req, void *arg)
 		if (++f->redirects > MAX_REDIRECTS) {
 			snprintf(f->err, sizeof(f->err), "'%s': too many "
 			    "redirects", f->url);
-			fetch_finish(f, -1, f->err);
+			finish(f, -1, f->err);
 			return;
 		}
 		if ((next = redirect_target(f, loc)) == NULL) {
-			fetch_finish(f, -1, f->err);
+			finish(f, -1, f->err);
 			return;
 		}
 		free(f->url);
 		f->url = next;
 		if (body_reset(f) != 0) {
-			fetch_finish(f, -1, f->err);
+			finish(f, -1, f->err);
 			return;
 		}
 		/* The old connection is still in its callback: defer. */
-		if (event_base_once(f->env->base, -1, EV_TIMEOUT, conn_free,
+		if (event_base_once(f->env->base, -1, EV_TIMEOUT, free_conn,
 		    f->conn, &tv) != 0) {
-			fetch_finish(f, -1, "cannot schedule cleanup");
+			finish(f, -1, "cannot schedule cleanup");
 			return;
 		}
 		f->conn = NULL;
-		fetch_start(f);
+		start(f);
 		return;
 	}
 	if (f->toolarge) {
 		snprintf(f->err, sizeof(f->err), "'%s': body larger than %zu "
 		    "bytes", f->url, f->maxlen);
-		fetch_finish(f, -1, f->err);
+		finish(f, -1, f->err);
 		return;
 	}
-	fetch_finish(f, code, NULL);
+	finish(f, code, NULL);
 }
 
 static void
-fetch_start(struct fetch *f)
+start(struct fetch *f)
 {
 	struct evhttp_uri	*uri = NULL;
 	struct evhttp_request	*req;
@@ -406,13 +406,13 @@ fetch_start(struct fetch *f)
 	/* Past either limit libevent drops the connection at once. */
 	evhttp_connection_set_max_headers_size(f->conn, MAX_HEAD);
 	evhttp_connection_set_max_body_size(f->conn, f->maxlen);
-	if ((req = evhttp_request_new(fetch_done, f)) == NULL) {
+	if ((req = evhttp_request_new(got_answer, f)) == NULL) {
 		snprintf(f->err, sizeof(f->err), "out of memory");
 		goto fail;
 	}
-	evhttp_request_set_chunked_cb(req, fetch_chunk);
-	evhttp_request_set_header_cb(req, fetch_head);
-	evhttp_request_set_error_cb(req, fetch_error);
+	evhttp_request_set_chunked_cb(req, got_chunk);
+	evhttp_request_set_header_cb(req, got_head);
+	evhttp_request_set_error_cb(req, got_error);
 	if (f->fd != -1) {
 		req->major = 1;		/* HTTP/1.0: no chunks */
 		req->minor = 0;
@@ -437,12 +437,12 @@ fetch_start(struct fetch *f)
 		SSL_free(ssl);
 	if (uri != NULL)
 		evhttp_uri_free(uri);
-	fetch_finish(f, -1, f->err);
+	finish(f, -1, f->err);
 }
 
 /* Read a file:// URL: 200, 404 when absent, -1 on other errors. */
 static int
-fetch_file(struct fetch *f)
+read_file(struct fetch *f)
 {
 	struct evhttp_uri	*uri;
 	struct stat		 sb;
@@ -513,19 +513,19 @@ fetch_file(struct fetch *f)
 }
 
 static void
-fetch_file_cb(evutil_socket_t fd, short ev, void *arg)
+read_file_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct fetch	*f = arg;
 	int		 status;
 
 	(void)fd;
 	(void)ev;
-	status = fetch_file(f);
-	fetch_finish(f, status, status == -1 ? f->err : NULL);
+	status = read_file(f);
+	finish(f, status, status == -1 ? f->err : NULL);
 }
 
 static int
-fetch_new(struct env *env, const char *url, int fd, size_t maxlen,
+new_fetch(struct env *env, const char *url, int fd, size_t maxlen,
     int64_t timeout_ms, int flags, fetch_cb cb, void *arg)
 {
 	struct fetch	*f;
@@ -549,18 +549,18 @@ fetch_new(struct env *env, const char *url, int fd, size_t maxlen,
 	f->flags = flags;
 	if (strncmp(url, "file://", 7) == 0) {
 		/* Deliver from the loop, like a network answer. */
-		if (event_base_once(env->base, -1, EV_TIMEOUT, fetch_file_cb,
+		if (event_base_once(env->base, -1, EV_TIMEOUT, read_file_cb,
 		    f, &tv) != 0)
 			goto bad;
 		return 0;
 	}
-	if ((f->timer = evtimer_new(env->base, fetch_timeout, f)) == NULL)
+	if ((f->timer = evtimer_new(env->base, timed_out, f)) == NULL)
 		goto bad;
-	f->origin = url_origin(url);	/* NULL: fetch_start() refuses it */
+	f->origin = url_origin(url);	/* NULL: start() refuses it */
 	tv.tv_sec = timeout_ms / 1000;
 	tv.tv_usec = (timeout_ms % 1000) * 1000;
 	evtimer_add(f->timer, &tv);
-	fetch_start(f);
+	start(f);
 	return 0;
  bad:
 	evbuffer_free(f->body);
@@ -573,7 +573,7 @@ int
 fetch_get(struct env *env, const char *url, size_t maxlen, int64_t timeout_ms,
     int flags, fetch_cb cb, void *arg)
 {
-	return fetch_new(env, url, -1, maxlen, timeout_ms, flags, cb, arg);
+	return new_fetch(env, url, -1, maxlen, timeout_ms, flags, cb, arg);
 }
 
 int
@@ -582,7 +582,7 @@ fetch_get_fd(struct env *env, const char *url, int fd, size_t maxlen,
 {
 	if (fd < 0)
 		return -1;
-	return fetch_new(env, url, fd, maxlen, timeout_ms, flags, cb, arg);
+	return new_fetch(env, url, fd, maxlen, timeout_ms, flags, cb, arg);
 }
 
 int

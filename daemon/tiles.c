@@ -18,13 +18,13 @@
 #include "sumdbd.h"
 #include "store.h"
 
-static int	store_read(void *, const struct tile *, size_t,
+static int	stored_read(void *, const struct tile *, size_t,
 		    const uint8_t **, size_t *);
-static void	store_save(void *, const struct tile *, size_t,
+static void	stored_save(void *, const struct tile *, size_t,
 		    const uint8_t **, const size_t *);
 
 static const struct tiles_ops store_ops = {
-	"store", store_read, store_save, NULL
+	"store", stored_read, stored_save, NULL
 };
 
 /* The tile kept in memory for t (at least as wide), or NULL. */
@@ -89,7 +89,7 @@ tiles_need(struct tiles *ts, const struct tile *t)
 
 /* The store backend, with the memory overlay in front. */
 static int
-store_read(void *arg, const struct tile *t, size_t n, const uint8_t **data,
+stored_read(void *arg, const struct tile *t, size_t n, const uint8_t **data,
     size_t *len)
 {
 	struct tiles		*ts = arg;
@@ -119,7 +119,7 @@ store_read(void *arg, const struct tile *t, size_t n, const uint8_t **data,
 
 /* Authenticated tiles are stored, in the caller's transaction. */
 static void
-store_save(void *arg, const struct tile *t, size_t n, const uint8_t **data,
+stored_save(void *arg, const struct tile *t, size_t n, const uint8_t **data,
     const size_t *len)
 {
 	struct tiles	*ts = arg;

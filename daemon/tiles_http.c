@@ -48,7 +48,7 @@ get_tile(struct tiles *ts, struct http *h, const struct tile *t)
 }
 
 static int
-http_read(void *arg, const struct tile *t, size_t n, const uint8_t **data,
+get_tiles(void *arg, const struct tile *t, size_t n, const uint8_t **data,
     size_t *len)
 {
 	struct tiles	*ts = arg;
@@ -73,7 +73,7 @@ http_read(void *arg, const struct tile *t, size_t n, const uint8_t **data,
 }
 
 static void
-http_free(struct tiles *ts)
+free_state(struct tiles *ts)
 {
 	struct http	*h = ts->state;
 
@@ -89,7 +89,7 @@ http_free(struct tiles *ts)
 }
 
 static const struct tiles_ops http_ops = {
-	"http", http_read, NULL, http_free
+	"http", get_tiles, NULL, free_state
 };
 
 int

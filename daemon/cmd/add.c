@@ -36,7 +36,7 @@ struct addrun {
 };
 
 static void
-add_usage(FILE *f)
+usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: sumdbd add [-c FILE] [-p GOPROXY] MODULE@VERSION...\n"
@@ -195,6 +195,6 @@ const struct cmd_entry cmd_add_entry = {
 	.lower = 1,
 	.upper = -1,
 	.flags = NEED_CONFIG,
-	.usage = add_usage,
+	.usage = usage,
 	.exec = add,
 };

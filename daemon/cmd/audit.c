@@ -23,7 +23,7 @@ static const struct option longopts[] = {
 };
 
 static void
-audit_usage(FILE *f)
+usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: sumdbd audit [-c FILE] [--db NAME] [--json] [--online] "
@@ -243,6 +243,6 @@ const struct cmd_entry cmd_audit_entry = {
 	.lower = 1,
 	.upper = -1,
 	.flags = NEED_CONFIG,
-	.usage = audit_usage,
+	.usage = usage,
 	.exec = audit,
 };

@@ -20,11 +20,11 @@
 #include "client.h"
 
 static void
-client_usage(FILE *f, const char *cmd)
+usage(FILE *f, const char *cmd)
 {
 	if (strcmp(cmd, "client-config") == 0)
 		fprintf(f,
-		    "client_usage: sumdbd client-config [-c FILE] [--db NAME] "
+		    "usage: sumdbd client-config [-c FILE] [--db NAME] "
 		    "[--url URL] [--way url|proxy]\n"
 		    "  Print, as a shell script, the go env -w lines that make "
 		    "a build\n"
@@ -37,7 +37,7 @@ client_usage(FILE *f, const char *cmd)
 		    "  http(s)://[server] listen.  Exit 0, or 2 on errors.\n");
 	else
 		fprintf(f,
-		    "client_usage: sumdbd client-check [-c FILE] [--db NAME] "
+		    "usage: sumdbd client-check [-c FILE] [--db NAME] "
 		    "[--url URL] [--gopath DIR]\n"
 		    "  Check this host's go settings (go env -json, else the "
 		    "environment)\n"
@@ -52,15 +52,15 @@ client_usage(FILE *f, const char *cmd)
 }
 
 static void
-client_config_usage(FILE *f)
+config_usage(FILE *f)
 {
-	client_usage(f, "client-config");
+	usage(f, "client-config");
 }
 
 void
 client_check_usage(FILE *f)
 {
-	client_usage(f, "client-check");
+	usage(f, "client-check");
 }
 
 void
@@ -110,7 +110,7 @@ const struct option client_longopts[] = {
 /*
  * The options of either subcommand, which cmd_run() checked but for
  * those of the other one, and the server's URL.  Returns -1 to go on,
- * or the exit status of a client_usage error.
+ * or the exit status of a usage error.
  */
 int
 client_open(struct client *c, struct env *env, const char *cmd, int argc,
@@ -136,7 +136,7 @@ client_open(struct client *c, struct env *env, const char *cmd, int argc,
 		else if (ch == 'g' && check)
 			c->gopath = optarg;
 		else if (ch != 'c') {
-			client_usage(stderr, cmd);
+			usage(stderr, cmd);
 			return 2;
 		}
 	}
@@ -172,7 +172,7 @@ client_close(struct client *c)
 
 /* The name of database i: 0 the private log, 1.. the mirrors, or NULL. */
 static const char *
-client_db_name(const struct config *conf, int i)
+db_name(const struct config *conf, int i)
 {
 	if (i == 0)
 		return conf->log_name;
@@ -189,7 +189,7 @@ client_db_open(struct client *c, int i, struct cdb *d)
 	int			 rv = -1;
 
 	memset(d, 0, sizeof(*d));
-	d->name = client_db_name(conf, i);
+	d->name = db_name(conf, i);
 	d->mirror = i > 0;
 	d->atroot = i == 0 || (conf->log_name == NULL && conf->nmirrors == 1);
 	if (d->mirror) {
@@ -226,7 +226,7 @@ client_db_find(struct client *c, const char *name)
 	int		 i;
 
 	for (i = 0; i <= c->env->conf.nmirrors; i++)
-		if ((n = client_db_name(&c->env->conf, i)) != NULL &&
+		if ((n = db_name(&c->env->conf, i)) != NULL &&
 		    strcmp(n, name) == 0)
 			return i;
 	client_err(c, "no database '%s' in %s", name, c->env->confpath);
@@ -323,7 +323,7 @@ print_way(const struct client *c, const struct cdb *d, enum way way)
 }
 
 static int
-client_config(struct env *env, int argc, char **argv)
+print_config(struct env *env, int argc, char **argv)
 {
 	struct client	 c;
 	struct cdb	 d;
@@ -341,7 +341,7 @@ client_config(struct env *env, int argc, char **argv)
 		printf("# The URL is from [server] listen: use --url for the "
 		    "address build hosts\n# reach the server at.\n");
 	for (i = 0; i <= c.env->conf.nmirrors; i++) {
-		if (client_db_name(&c.env->conf, i) == NULL ||
+		if (db_name(&c.env->conf, i) == NULL ||
 		    (only >= 0 && i != only))
 			continue;
 		if (client_db_open(&c, i, &d) != 0)
@@ -366,6 +366,6 @@ const struct cmd_entry cmd_client_config_entry = {
 	.opts = "c:h",
 	.longopts = client_longopts,
 	.flags = NEED_CONFIG,
-	.usage = client_config_usage,
-	.exec = client_config,
+	.usage = config_usage,
+	.exec = print_config,
 };

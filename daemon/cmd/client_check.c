@@ -1,5 +1,5 @@
 /*
- * client_check.c: "sumdbd client-check" reads a build host's settings
+ * check.c: "sumdbd client-check" reads a build host's settings
  * (go env -json, else the environment), reports each one that turns
  * verification off or sends it elsewhere, and checks the go command's
  * cached checkpoint against the server's, through a consistency proof
@@ -408,7 +408,7 @@ glob_equal(void *arg, const char *glob)
 
 /* A mirror: GONOSUMDB must cover each [log] private glob. */
 static int
-mirror_private(void *arg, const char *priv)
+private_at_mirror(void *arg, const char *priv)
 {
 	struct client	*c = arg;
 	char		 pre[512];
@@ -601,7 +601,7 @@ check_latest(struct client *c, const struct cdb *d)
 }
 
 static int
-client_check(struct env *env, int argc, char **argv)
+check(struct env *env, int argc, char **argv)
 {
 	struct client	 c;
 	struct cdb	 d;
@@ -635,13 +635,13 @@ client_check(struct env *env, int argc, char **argv)
 	if (check_gosumdb(&c, &d))
 		check_route(&c, &d);
 	if (d.mirror)
-		each_glob(c.env->conf.log_private, mirror_private, &c);
+		each_glob(c.env->conf.log_private, private_at_mirror, &c);
 	else if (check_private_log(&c, &d) != 0)
 		goto done;
 	if (check_latest(&c, &d) != 0)
 		goto done;
 	if (c.findings > 0)
-		printf("client-check: %d client_finding%s for %s\n", c.findings,
+		printf("client-check: %d finding%s for %s\n", c.findings,
 		    c.findings == 1 ? "" : "s", d.name);
 	else
 		printf("client-check: ok: no findings for %s\n", d.name);
@@ -657,5 +657,5 @@ const struct cmd_entry cmd_client_check_entry = {
 	.longopts = client_longopts,
 	.flags = NEED_CONFIG,
 	.usage = client_check_usage,
-	.exec = client_check,
+	.exec = check,
 };

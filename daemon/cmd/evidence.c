@@ -27,7 +27,7 @@
 #include "store.h"
 
 static void
-evidence_usage(FILE *f)
+usage(FILE *f)
 {
 	fprintf(f, "usage: sumdbd evidence [-c FILE] list | show ID | "
 	    "export ID FILE | privacy\n");
@@ -138,7 +138,7 @@ evidence(struct env *env, int argc, char **argv)
 	else if (argc == 3 && strcmp(argv[0], "export") == 0)
 		e.mode = 2;
 	else {
-		evidence_usage(stderr);
+		usage(stderr);
 		return 2;
 	}
 	if (e.mode > 0 && e.mode < 3 && sumdb_parse_int64(argv[1], strlen(argv[1]), &id) !=
@@ -195,6 +195,6 @@ const struct cmd_entry cmd_evidence_entry = {
 	.lower = 1,
 	.upper = 3,
 	.flags = NEED_CONFIG | NEED_STORE,
-	.usage = evidence_usage,
+	.usage = usage,
 	.exec = evidence,
 };

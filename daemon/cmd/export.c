@@ -24,7 +24,7 @@ static const struct option longopts[] = {
 };
 
 static void
-export_usage(FILE *f)
+usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: sumdbd export [-c FILE] --db NAME [--from N] [--to M] "
@@ -83,7 +83,7 @@ export(struct env *env, int argc, char **argv)
 			to = strtoll(optarg, NULL, 10);
 	}
 	if (name == NULL || from < 0) {
-		export_usage(stderr);
+		usage(stderr);
 		return 2;
 	}
 	path = argv[optind];
@@ -120,6 +120,6 @@ const struct cmd_entry cmd_export_entry = {
 	.lower = 1,
 	.upper = 1,
 	.flags = NEED_CONFIG | NEED_STORE,
-	.usage = export_usage,
+	.usage = usage,
 	.exec = export,
 };

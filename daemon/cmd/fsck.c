@@ -189,7 +189,7 @@ integrity(void *arg, const char *msg)
 }
 
 static int
-fsck_db(struct env *env, const char *name, int private,
+check_db(struct env *env, const char *name, int private,
     const struct note_verifier *v, int *problems)
 {
 	struct fsck	 f;
@@ -220,7 +220,7 @@ fsck_db(struct env *env, const char *name, int private,
 }
 
 static void
-fsck_usage(FILE *f)
+usage(FILE *f)
 {
 	/* The explanation only for -h, as before. */
 	fprintf(f, "usage: sumdbd fsck [-c FILE]\n");
@@ -246,14 +246,14 @@ fsck(struct env *env, int argc, char **argv)
 	problems += top.problems;
 	if (env->conf.log_name != NULL) {
 		if (env_open_log(env) != 0 ||
-		    fsck_db(env, env->log->name, 1, &env->log->vkey,
+		    check_db(env, env->log->name, 1, &env->log->vkey,
 		    &problems) != 0)
 			goto done;
 	}
 	for (i = 0; i < env->conf.nmirrors; i++) {
 		if (note_verifier_parse(env->conf.mirrors[i].key,
 		    strlen(env->conf.mirrors[i].key), &v) != 0 ||
-		    fsck_db(env, env->conf.mirrors[i].name, 0, &v,
+		    check_db(env, env->conf.mirrors[i].name, 0, &v,
 		    &problems) != 0)
 			goto done;
 	}
@@ -267,6 +267,6 @@ const struct cmd_entry cmd_fsck_entry = {
 	.opts = "c:h",
 	.upper = -1,
 	.flags = NEED_CONFIG | NEED_STORE,
-	.usage = fsck_usage,
+	.usage = usage,
 	.exec = fsck,
 };

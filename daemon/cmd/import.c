@@ -312,7 +312,7 @@ best_target(struct tufrun *t, const char *prefix, int64_t size,
 
 /* Fetch the bundle target tpath into t->b and import it. */
 static int
-import_target(struct tufrun *t, const char *tpath, int64_t from,
+take_target(struct tufrun *t, const char *tpath, int64_t from,
     int64_t to)
 {
 	struct tuf_meta	 m;
@@ -359,7 +359,7 @@ import_target(struct tufrun *t, const char *tpath, int64_t from,
  * counts them.
  */
 static int
-import_bundles(struct tufrun *t, int *imported)
+take_bundles(struct tufrun *t, int *imported)
 {
 	struct env	*env = t->env;
 	const char	*name, *tpath;
@@ -382,7 +382,7 @@ import_bundles(struct tufrun *t, int *imported)
 			if ((tpath = best_target(t, prefix, size, &from,
 			    &to)) == NULL)
 				break;
-			if ((rc = import_target(t, tpath, from, to)) != 0)
+			if ((rc = take_target(t, tpath, from, to)) != 0)
 				return rc;
 			(*imported)++;
 		}
@@ -430,7 +430,7 @@ tuf_import(struct env *env, const char *url, const char *rootfile,
 	}
 	if ((rv = pinned_root(&t, rootfile)) != 0 ||
 	    (rv = root_chain(&t)) != 0 || (rv = top_roles(&t)) != 0 ||
-	    (rv = import_bundles(&t, &imported)) != 0)
+	    (rv = take_bundles(&t, &imported)) != 0)
 		goto done;
 	printf("TUF: root %lld, targets %lld: %d bundle%s imported\n",
 	    (long long)tuf_version(t.root), (long long)tuf_version(t.targets),
@@ -449,7 +449,7 @@ tuf_import(struct env *env, const char *url, const char *rootfile,
 }
 
 static void
-import_usage(FILE *f)
+usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: sumdbd import [-c FILE] BUNDLE\n"
@@ -535,6 +535,6 @@ const struct cmd_entry cmd_import_entry = {
 	.lower = 1,
 	.upper = 1,
 	.flags = NEED_CONFIG | NEED_STORE | CREATE_STORE,
-	.usage = import_usage,
+	.usage = usage,
 	.exec = import,
 };

@@ -23,7 +23,7 @@
 #define OPTS	"ho:"
 
 static void
-keygen_usage(FILE *f)
+usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: sumdbd keygen [-o FILE] NAME\n"
@@ -39,7 +39,7 @@ keygen_usage(FILE *f)
  * command parses as https://NAME with nothing but host and path.
  */
 static int
-sumdb_name_ok(const char *name)
+name_ok(const char *name)
 {
 	size_t	 i, len = strlen(name);
 
@@ -73,7 +73,7 @@ keygen(struct env *env, int argc, char **argv)
 		if (ch == 'o')
 			out = optarg;
 	argv += optind;
-	if (!sumdb_name_ok(argv[0])) {
+	if (!name_ok(argv[0])) {
 		log_warnx("keygen: invalid database name '%s' "
 		    "(want host[:port][/path])", argv[0]);
 		return 2;
@@ -144,6 +144,6 @@ const struct cmd_entry cmd_keygen_entry = {
 	.opts = OPTS,
 	.lower = 1,
 	.upper = 1,
-	.usage = keygen_usage,
+	.usage = usage,
 	.exec = keygen,
 };

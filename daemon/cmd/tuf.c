@@ -12,7 +12,7 @@
 #include "cmd.h"
 
 static void
-tuf_usage(FILE *f)
+usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: sumdbd tuf init [-c FILE] [-n KEYS] [-t THRESHOLD] DIR\n"
@@ -48,7 +48,7 @@ tuf(struct env *env, int argc, char **argv)
 	if (nkeys < 1 || nkeys > ROOT_KEYS_MAX || threshold < 1 ||
 	    threshold > nkeys || (init ? argc != 1 :
 	    strcmp(verb, "rotate") == 0 ? argc != 2 : 1)) {
-		tuf_usage(stderr);
+		usage(stderr);
 		return 2;
 	}
 	if (env->conf.tuf_keys == NULL) {
@@ -78,6 +78,6 @@ const struct cmd_entry cmd_tuf_entry = {
 	.lower = 1,
 	.upper = 2,
 	.flags = NEED_CONFIG | CMD_VERB,
-	.usage = tuf_usage,
+	.usage = usage,
 	.exec = tuf,
 };

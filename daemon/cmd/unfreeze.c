@@ -12,7 +12,7 @@
 #include "store.h"
 
 static void
-unfreeze_usage(FILE *f)
+usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: sumdbd unfreeze [-c FILE] NAME\n"
@@ -59,6 +59,6 @@ const struct cmd_entry cmd_unfreeze_entry = {
 	.lower = 1,
 	.upper = 1,
 	.flags = NEED_CONFIG,
-	.usage = unfreeze_usage,
+	.usage = usage,
 	.exec = unfreeze,
 };

@@ -23,7 +23,7 @@
 
 /* Count one POST /audit from the request's client; 0, or 1 if over. */
 static int
-audit_limited(struct worker *w, struct hreq *req, int *retry)
+limited(struct worker *w, struct hreq *req, int *retry)
 {
 	struct ratebucket	*b;
 	uint64_t		 h = 14695981039346656037ULL;
@@ -148,7 +148,7 @@ serve_audit(struct worker *w, struct hreq *req, const char *query)
 		http_error(req, 500, "out of memory");
 		return;
 	}
-	if (audit_limited(w, req, &secs)) {
+	if (limited(w, req, &secs)) {
 		snprintf(retry, sizeof(retry), "%d", secs);
 		http_header(req, "Retry-After", retry);
 		http_error(req, 429, "too many audits from this address: at "

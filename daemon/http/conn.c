@@ -79,8 +79,8 @@ struct conn {
 	TAILQ_ENTRY(conn)	 entry;		/* in w->conns */
 };
 
-static void	conn_readcb(struct bufferevent *, void *);
-static void	conn_free(struct conn *);
+static void	readcb(struct bufferevent *, void *);
+static void	free_conn(struct conn *);
 
 /* Whether c counts as a request in flight (for SIGTERM). */
 static int
@@ -262,7 +262,7 @@ put_num(char **p, const char *end, uint64_t v)
 
 /* The Date header's value, formatted once a second per worker. */
 static const char *
-http_date(struct worker *w)
+date_header(struct worker *w)
 {
 	time_t		 t = time(NULL);
 	struct tm	 tm;
@@ -278,14 +278,14 @@ http_date(struct worker *w)
 
 /* Close c without losing its answer: see C_LINGER. */
 static void
-conn_linger(struct conn *c)
+linger(struct conn *c)
 {
 	evutil_socket_t	 fd = bufferevent_getfd(c->bev);
 
 	/* TLS ends with its own close_notify: no half-close under it. */
 	if (bufferevent_openssl_get_ssl(c->bev) != NULL || fd < 0 ||
 	    shutdown(fd, SHUT_WR) != 0) {
-		conn_free(c);
+		free_conn(c);
 		return;
 	}
 	set_state(c, C_LINGER);
@@ -297,7 +297,7 @@ conn_linger(struct conn *c)
 
 /* Read requests again: the answers before drained. */
 static void
-conn_resume(struct conn *c)
+resume(struct conn *c)
 {
 	c->held = 0;
 	arm(c, c->w->conf.idle_timeout);
@@ -312,7 +312,7 @@ conn_resume(struct conn *c)
  * are out if too many wait (the write callback resumes), or close.
  */
 static void
-conn_next(struct conn *c, int close)
+next_request(struct conn *c, int close)
 {
 	struct hreq	*r = &c->req;
 	size_t		 unsent;
@@ -330,7 +330,7 @@ conn_next(struct conn *c, int close)
 		evtimer_del(c->timer);
 		/* The write callback closes once the answer is out. */
 		if (unsent == 0)
-			conn_linger(c);
+			linger(c);
 		return;
 	}
 	set_state(c, C_IDLE);
@@ -340,7 +340,7 @@ conn_next(struct conn *c, int close)
 		evtimer_del(c->timer);
 		return;
 	}
-	conn_resume(c);
+	resume(c);
 }
 
 void
@@ -356,7 +356,7 @@ http_reply(struct hreq *r, int code, const char *type, const char *cache,
 
 	metrics_observe(w, r->route, code, r->t0);
 	if (c->gone) {
-		conn_free(c);
+		free_conn(c);
 		return;
 	}
 	close = r->close || w->stopping || code == 400 || code == 408 ||
@@ -367,7 +367,7 @@ http_reply(struct hreq *r, int code, const char *type, const char *cache,
 	PUTS(&p, end, " ");
 	PUTS(&p, end, reason(code));
 	PUTS(&p, end, "\r\nDate: ");
-	PUTS(&p, end, http_date(w));
+	PUTS(&p, end, date_header(w));
 	if (type != NULL) {
 		PUTS(&p, end, "\r\nContent-Type: ");
 		PUTS(&p, end, type);
@@ -391,7 +391,7 @@ http_reply(struct hreq *r, int code, const char *type, const char *cache,
 	evbuffer_add(out, head, p - head);
 	if (body != NULL && !r->head)
 		evbuffer_add_buffer(out, body);
-	conn_next(c, close);
+	next_request(c, close);
 }
 
 void
@@ -504,7 +504,7 @@ read_body(struct conn *c, struct evbuffer *in)
 }
 
 static void
-conn_readcb(struct bufferevent *bev, void *arg)
+readcb(struct bufferevent *bev, void *arg)
 {
 	struct conn	*c = arg;
 	struct hreq	*r = &c->req;
@@ -573,22 +573,22 @@ conn_readcb(struct bufferevent *bev, void *arg)
 }
 
 static void
-conn_writecb(struct bufferevent *bev, void *arg)
+writecb(struct bufferevent *bev, void *arg)
 {
 	struct conn	*c = arg;
 
 	(void)bev;
 	if (c->state == C_CLOSING) {
-		conn_linger(c);
+		linger(c);
 		return;
 	}
 	c->queued = 0;
 	if (c->held && c->state == C_IDLE)
-		conn_resume(c);
+		resume(c);
 }
 
 static void
-conn_eventcb(struct bufferevent *bev, short what, void *arg)
+eventcb(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn	*c = arg;
 
@@ -602,12 +602,12 @@ conn_eventcb(struct bufferevent *bev, short what, void *arg)
 		c->bev = NULL;
 		return;
 	}
-	conn_free(c);
+	free_conn(c);
 }
 
 /* idle_timeout between requests, request_timeout while one arrives. */
 static void
-conn_timeout(evutil_socket_t fd, short ev, void *arg)
+timed_out(evutil_socket_t fd, short ev, void *arg)
 {
 	struct conn	*c = arg;
 
@@ -618,11 +618,11 @@ conn_timeout(evutil_socket_t fd, short ev, void *arg)
 		    http_peer(&c->req));
 		refuse(c, 408);
 	} else if (c->state == C_IDLE || c->state == C_LINGER)
-		conn_free(c);
+		free_conn(c);
 }
 
 static void
-conn_free(struct conn *c)
+free_conn(struct conn *c)
 {
 	struct worker	*w = c->w;
 
@@ -675,7 +675,7 @@ conn_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	} else
 		c->bev = bufferevent_socket_new(w->base, fd,
 		    BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL || (c->timer = evtimer_new(w->base, conn_timeout,
+	if (c->bev == NULL || (c->timer = evtimer_new(w->base, timed_out,
 	    c)) == NULL) {
 		if (c->bev != NULL)
 			bufferevent_free(c->bev);
@@ -691,7 +691,7 @@ conn_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	TAILQ_INSERT_TAIL(&w->conns, c, entry);
 	__atomic_add_fetch(&w->nconns, 1, __ATOMIC_RELAXED);
-	bufferevent_setcb(c->bev, conn_readcb, conn_writecb, conn_eventcb, c);
+	bufferevent_setcb(c->bev, readcb, writecb, eventcb, c);
 	/* Answers that a peer does not read in time close it. */
 	bufferevent_set_timeouts(c->bev, NULL, &wt);
 	bufferevent_enable(c->bev, EV_READ);
@@ -708,7 +708,7 @@ conn_accept(struct evconnlistener *lev, evutil_socket_t fd,
  * answers are all written; count those still writing one.
  */
 static void
-conn_drain(evutil_socket_t fd, short ev, void *arg)
+drain_idle(evutil_socket_t fd, short ev, void *arg)
 {
 	struct worker	*w = arg;
 	struct conn	*c, *next;
@@ -723,7 +723,7 @@ conn_drain(evutil_socket_t fd, short ev, void *arg)
 		if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
 			writing++;
 		else
-			conn_free(c);
+			free_conn(c);
 	}
 	__atomic_store_n(&w->writing, writing, __ATOMIC_RELAXED);
 }
@@ -734,8 +734,8 @@ conn_stop(struct worker *w)
 {
 	w->stopping = 1;
 	conn_limits(w);
-	conn_drain(-1, 0, w);
-	if ((w->drain_ev = event_new(w->base, -1, EV_PERSIST, conn_drain,
+	drain_idle(-1, 0, w);
+	if ((w->drain_ev = event_new(w->base, -1, EV_PERSIST, drain_idle,
 	    w)) != NULL)
 		event_add(w->drain_ev, &(struct timeval){ 0, 20000 });
 }
@@ -748,7 +748,7 @@ conn_free_all(struct worker *w)
 
 	w->lev = NULL;
 	while ((c = TAILQ_FIRST(&w->conns)) != NULL)
-		conn_free(c);
+		free_conn(c);
 	if (w->drain_ev != NULL)
 		event_free(w->drain_ev);
 	w->drain_ev = NULL;

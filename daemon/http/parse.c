@@ -42,7 +42,7 @@ has_token(const char *v, size_t len, const char *t)
 
 /* The field name:value of len bytes, into h; 0 or a status. */
 static int
-parse_field(const char *p, size_t len, struct httphead *h)
+field(const char *p, size_t len, struct httphead *h)
 {
 	const char	*colon, *v;
 	size_t		 nlen, vlen, i;
@@ -95,7 +95,7 @@ parse_field(const char *p, size_t len, struct httphead *h)
 
 /* The request line "METHOD SP TARGET SP HTTP/1.x"; 0 or a status. */
 static int
-parse_request_line(const char *p, size_t len, struct httphead *h)
+request_line(const char *p, size_t len, struct httphead *h)
 {
 	const char	*sp1, *sp2;
 	size_t		 i, mlen;
@@ -156,7 +156,7 @@ http_parse_head(const char *buf, size_t len, size_t max, struct httphead *h)
 		if (memchr(p, '\0', n) != NULL)
 			return 400;
 		if (line == 0)
-			r = parse_request_line(p, n, h);
+			r = request_line(p, n, h);
 		else if (n == 0) {
 			h->headlen = nl + 1 - buf;
 			break;
@@ -165,7 +165,7 @@ http_parse_head(const char *buf, size_t len, size_t max, struct httphead *h)
 		else if (line > HEADERS_MAX)
 			r = 431;
 		else
-			r = parse_field(p, n, h);
+			r = field(p, n, h);
 		if (r != 0)
 			return r;
 		line++;

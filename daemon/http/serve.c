@@ -82,7 +82,7 @@ serve_view(struct worker *w, struct db *db, int force)
  * private path.  Replies and returns -1 then, else returns 0.
  */
 static int
-mirror_refuse(struct worker *w, struct db *db, struct hreq *req,
+refuse_mirror(struct worker *w, struct db *db, struct hreq *req,
     const char *modpath)
 {
 	struct dbview	*v;
@@ -109,7 +109,7 @@ mirror_refuse(struct worker *w, struct db *db, struct hreq *req,
 }
 
 static void
-serve_latest(struct worker *w, struct db *db, struct hreq *req)
+answer_latest(struct worker *w, struct db *db, struct hreq *req)
 {
 	struct dbview	*v;
 	struct evbuffer	*body;
@@ -173,7 +173,7 @@ lookup_reply(struct hreq *req, struct dbview *v, const void *p, size_t len)
 }
 
 static void
-serve_cached_record(struct worker *w, struct db *db, struct hreq *req,
+answer_cached(struct worker *w, struct db *db, struct hreq *req,
     const struct centry *e)
 {
 	struct dbview	*v;
@@ -223,14 +223,14 @@ record_answer(struct worker *w, struct db *db, struct hreq *req,
 
 /* Answer a lookup of record id of db (after a miss was filled). */
 static void
-serve_record(struct worker *w, struct db *db, struct hreq *req,
+answer_record(struct worker *w, struct db *db, struct hreq *req,
     int64_t id)
 {
 	record_answer(w, db, req, id, NULL);
 }
 
 static void
-serve_lookup(struct worker *w, struct db *db, struct hreq *req,
+answer_lookup(struct worker *w, struct db *db, struct hreq *req,
     const char *arg)
 {
 	const struct centry *e;
@@ -251,7 +251,7 @@ serve_lookup(struct worker *w, struct db *db, struct hreq *req,
 		return;
 	}
 	if ((e = cache_get(&w->cache, db->idx, arg)) != NULL) {
-		serve_cached_record(w, db, req, e);
+		answer_cached(w, db, req, e);
 		return;
 	}
 	if ((r = store_lookup(w->st, db->log, path, version, &id, NULL)) <
@@ -265,7 +265,7 @@ serve_lookup(struct worker *w, struct db *db, struct hreq *req,
 		record_answer(w, db, req, id, arg);
 		return;
 	}
-	if (db->kind == DB_MIRROR && mirror_refuse(w, db, req, path) != 0)
+	if (db->kind == DB_MIRROR && refuse_mirror(w, db, req, path) != 0)
 		return;
 	miss(w, db, req, MISS_LOOKUP, path, version);
 }
@@ -275,7 +275,7 @@ serve_lookup(struct worker *w, struct db *db, struct hreq *req,
  * of a given width never changes.
  */
 static void
-tile_reply(struct worker *w, struct db *db, struct hreq *req,
+send_tile(struct worker *w, struct db *db, struct hreq *req,
     const struct tile *t, const char *path, struct evbuffer *body, int keep)
 {
 	if (keep)
@@ -286,7 +286,7 @@ tile_reply(struct worker *w, struct db *db, struct hreq *req,
 }
 
 static void
-serve_tile(struct worker *w, struct db *db, struct hreq *req,
+answer_tile(struct worker *w, struct db *db, struct hreq *req,
     const char *path, int may_miss)
 {
 	const struct centry *e;
@@ -320,7 +320,7 @@ serve_tile(struct worker *w, struct db *db, struct hreq *req,
 		 * upstream) needs the right edge of a newer tree: sync first.
 		 */
 		if (db->kind == DB_MIRROR && may_miss && t.n <= (avail >> t.h) +
-		    1 && mirror_refuse(w, db, req, NULL) == 0) {
+		    1 && refuse_mirror(w, db, req, NULL) == 0) {
 			miss(w, db, req, MISS_TILE, path, NULL);
 			return;
 		}
@@ -337,13 +337,13 @@ serve_tile(struct worker *w, struct db *db, struct hreq *req,
 		if (evbuffer_add(body, p, len) != 0)
 			http_error(req, 500, "out of memory");
 		else
-			tile_reply(w, db, req, &t, path, body, 0);
+			send_tile(w, db, req, &t, path, body, 0);
 		goto done;
 	}
 	if (t.l < 0) {
 		r = store_data_tile(w->st, db->log, t.n << t.h, t.w, body);
 		if (r != 0 && db->kind == DB_MIRROR && may_miss) {
-			if (mirror_refuse(w, db, req, NULL) == 0)
+			if (refuse_mirror(w, db, req, NULL) == 0)
 				miss(w, db, req, MISS_TILE, path, NULL);
 		} else if (r != 0 && db->kind == DB_MIRROR)
 			http_error(req, 502, "data tile not available from the "
@@ -353,14 +353,14 @@ serve_tile(struct worker *w, struct db *db, struct hreq *req,
 			    store_errmsg(w->st));
 			http_error(req, 500, "internal error");
 		} else
-			tile_reply(w, db, req, &t, path, body, 1);
+			send_tile(w, db, req, &t, path, body, 1);
 		goto done;
 	}
 	r = store_tile(w->st, db->log, t.l, t.n, body);
 	if (r >= 0 && evbuffer_get_length(body) <
 	    (size_t)t.w * SUMDB_HASH_SIZE && db->kind == DB_MIRROR &&
 	    may_miss) {
-		if (mirror_refuse(w, db, req, NULL) == 0)
+		if (refuse_mirror(w, db, req, NULL) == 0)
 			miss(w, db, req, MISS_TILE, path, NULL);
 		goto done;
 	}
@@ -389,7 +389,7 @@ serve_tile(struct worker *w, struct db *db, struct hreq *req,
 		evbuffer_free(body);
 		body = part;
 	}
-	tile_reply(w, db, req, &t, path, body, 1);
+	send_tile(w, db, req, &t, path, body, 1);
  done:
 	evbuffer_free(body);
 }
@@ -399,21 +399,21 @@ serve_db(struct worker *w, struct db *db, struct hreq *req,
     const char *path)
 {
 	if (strcmp(path, "latest") == 0)
-		serve_latest(w, db, req);
+		answer_latest(w, db, req);
 	else if (strncmp(path, "lookup/", 7) == 0)
-		serve_lookup(w, db, req, path + 7);
+		answer_lookup(w, db, req, path + 7);
 	else if (strncmp(path, "tile/", 5) == 0)
-		serve_tile(w, db, req, path, 1);
+		answer_tile(w, db, req, path, 1);
 	else
 		http_error(req, 404, "not found");
 }
 
 /* After the main thread fetched and stored a tile: serve it, or fail. */
 static void
-serve_tile_stored(struct worker *w, struct db *db, struct hreq *req,
+answer_tile_stored(struct worker *w, struct db *db, struct hreq *req,
     const char *path)
 {
-	serve_tile(w, db, req, path, 0);
+	answer_tile(w, db, req, path, 0);
 }
 
 /* The worker's handoff port: reply to the misses the main thread answered. */
@@ -437,9 +437,9 @@ serve_answered(evutil_socket_t fd, short ev, void *arg)
 		if (m->status != 200)
 			http_error(m->req, m->status, "%s", m->err);
 		else if (m->kind == MISS_TILE)
-			serve_tile_stored(w, m->db, m->req, m->tilepath);
+			answer_tile_stored(w, m->db, m->req, m->tilepath);
 		else
-			serve_record(w, m->db, m->req, m->id);
+			answer_record(w, m->db, m->req, m->id);
 		free(m);
 	}
 }

@@ -78,7 +78,7 @@ total(struct env *env, struct httpstats *t)
 
 /* The HTTP counters over all workers and the hooks' sections. */
 static void
-http_counters(struct env *env, struct evbuffer *out)
+counters(struct env *env, struct evbuffer *out)
 {
 	struct httpstats t;
 	uint64_t	 n, cum, hits = 0, misses = 0;
@@ -175,7 +175,7 @@ verified_age(struct db *db)
 
 /* Bytes of the store: the database and its write-ahead log. */
 static long long
-store_bytes(const char *path)
+database_bytes(const char *path)
 {
 	struct stat	 sb;
 	char		 wal[4096];
@@ -375,8 +375,8 @@ serve_metrics(struct worker *w, struct hreq *req)
 	evbuffer_add_printf(body, "# HELP sumdbd_store_bytes Size of the "
 	    "SQLite store and its write-ahead log.\n"
 	    "# TYPE sumdbd_store_bytes gauge\nsumdbd_store_bytes %lld\n",
-	    store_bytes(w->conf.database));
-	http_counters(env, body);
+	    database_bytes(w->conf.database));
+	counters(env, body);
 	privacy_metrics(body);
 	http_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8",
 	    "no-store", body);

@@ -23,7 +23,7 @@
  * damaged).
  */
 static int
-full_resumed(struct mjob *j, int64_t k, const uint8_t h[SUMDB_HASH_SIZE])
+resumed(struct mjob *j, int64_t k, const uint8_t h[SUMDB_HASH_SIZE])
 {
 	struct db	*db = j->db;
 	struct evbuffer	*b;
@@ -54,7 +54,7 @@ full_resumed(struct mjob *j, int64_t k, const uint8_t h[SUMDB_HASH_SIZE])
  * first on, those from next on, counted in *nadd.  0, or -1.
  */
 static int
-full_add(struct mjob *j, int64_t first, const struct span *recs, int n,
+add_segment(struct mjob *j, int64_t first, const struct span *recs, int n,
     int64_t next, int64_t *nadd)
 {
 	struct env	*env = j->env;
@@ -147,7 +147,7 @@ verify_full(struct mjob *j)
 	if (n > 0 && (rv = job_signed_hashes(j, &tb, idx, n, h)) != V_OK)
 		goto done;
 	rv = V_ERROR;
-	if (resume && full_resumed(j, k0 - 1, h[0]) != 0)
+	if (resume && resumed(j, k0 - 1, h[0]) != 0)
 		goto done;
 	/* The data tiles, all fetched before anything is stored. */
 	for (k = 0; k < nfull; k++)
@@ -209,7 +209,7 @@ verify_full(struct mjob *j)
 			rv = V_REFUSED;
 			goto done;
 		}
-		if (full_add(j, (k0 + k) << 8, recs, tw, next, &nadd) != 0)
+		if (add_segment(j, (k0 + k) << 8, recs, tw, next, &nadd) != 0)
 			goto done;
 		if (store_put_tile(env->st, db->log, 0, k0 + k,
 		    (uint8_t *)leaves, (size_t)tw * SUMDB_HASH_SIZE) != 0)
@@ -251,7 +251,7 @@ full_start(struct db *db)
 }
 
 static void
-full_next_cb(evutil_socket_t fd, short ev, void *arg)
+next_segment(evutil_socket_t fd, short ev, void *arg)
 {
 	(void)fd;
 	(void)ev;
@@ -290,6 +290,6 @@ full_done(struct db *db, int r)
 		malloc_trim(0);
 		return;
 	}
-	event_base_once(db->env->base, -1, EV_TIMEOUT, full_next_cb, db,
+	event_base_once(db->env->base, -1, EV_TIMEOUT, next_segment, db,
 	    &tv);
 }

@@ -18,13 +18,13 @@
 #include "store.h"
 
 static void	uget_start(struct uget *);
-static int	fetch_next(struct mjob *);
+static int	get_next(struct mjob *);
 static void	answer_got(struct uget *, int, struct evbuffer *);
-static const char *mirror_url(struct db *, int);
-static void	job_start(struct mjob *);
+static const char *upstream_url(struct db *, int);
+static void	start(struct mjob *);
 
 static void
-tile_got(struct uget *u, int status, struct evbuffer *body)
+got_tile(struct uget *u, int status, struct evbuffer *body)
 {
 	struct mjob	*j = u->j;
 	size_t		 want = (size_t)u->t.w * SUMDB_HASH_SIZE;
@@ -77,7 +77,7 @@ tile_got(struct uget *u, int status, struct evbuffer *body)
 		j->failed = 3;
 	free(u);
 	j->outstanding--;
-	if (!j->failed && fetch_next(j) == 0)
+	if (!j->failed && get_next(j) == 0)
 		return;
 	if (j->outstanding == 0) {
 		if (j->failed == 2)
@@ -106,7 +106,7 @@ uget_done(int status, struct evbuffer *body, const char *err, void *arg)
 		log_info("mirror '%s': %s", j->db->name, err);
 	if (u->done == answer_got)
 		snprintf(j->source, sizeof(j->source), "%s/%s",
-		    mirror_url(j->db, u->urlidx), u->path);
+		    upstream_url(j->db, u->urlidx), u->path);
 	u->done(u, status, body);
 }
 
@@ -115,7 +115,7 @@ uget_start(struct uget *u)
 {
 	struct mjob	*j = u->j;
 	char		 url[4096];
-	const char	*base = mirror_url(j->db, u->urlidx);
+	const char	*base = upstream_url(j->db, u->urlidx);
 	size_t		 blen = strlen(base);
 
 	while (blen > 0 && base[blen - 1] == '/')
@@ -129,7 +129,7 @@ uget_start(struct uget *u)
 
 /* Start the next queued tile fetch; 0, or -1 if none could start. */
 static int
-fetch_next(struct mjob *j)
+get_next(struct mjob *j)
 {
 	struct uget	*u;
 
@@ -143,7 +143,7 @@ fetch_next(struct mjob *j)
 	u->j = j;
 	u->t = j->fetchq[j->fetchnext++];
 	u->maxlen = (size_t)j->db->mc->max_response;
-	u->done = tile_got;
+	u->done = got_tile;
 	tile_format(&u->t, u->path, sizeof(u->path));
 	j->outstanding++;
 	uget_start(u);
@@ -152,14 +152,14 @@ fetch_next(struct mjob *j)
 
 /* Fetch the missing tiles, a few at a time, then run the job again. */
 static void
-fetch_missing(struct mjob *j)
+get_missing(struct mjob *j)
 {
 	free(j->fetchq);
 	j->fetchq = tiles_take_missing(&j->tiles, &j->nfetchq);
 	j->fetchnext = 0;
 	j->failed = 0;
 	j->outstanding = 0;
-	while (j->outstanding < MAX_FETCHES && fetch_next(j) == 0)
+	while (j->outstanding < MAX_FETCHES && get_next(j) == 0)
 		;
 	if (j->outstanding == 0)
 		job_finish(j, V_ERROR);
@@ -188,7 +188,7 @@ job_run(struct mjob *j)
 	tiles_scratch_free(&j->tiles);
 	if (r == V_MISSING && j->tiles.nmissing > 0 &&
 	    ++j->rounds <= MAX_ROUNDS) {
-		fetch_missing(j);
+		get_missing(j);
 		return;
 	}
 	if (r == V_MISSING && j->tiles.nmissing == 0 &&
@@ -209,7 +209,7 @@ job_run(struct mjob *j)
  * flight.
  */
 static const char *
-mirror_url(struct db *db, int i)
+upstream_url(struct db *db, int i)
 {
 	return db->mc->urls[i < db->mc->nurls ? i : db->mc->nurls - 1];
 }
@@ -343,12 +343,12 @@ job_admit(struct mjob *j)
 	j->queued = 0;
 	j->admitted = 1;
 	db->nrunning++;
-	job_start(j);
+	start(j);
 }
 
 /* A job on the jobs list: fetch its lookup answer, or verify its tile. */
 static void
-job_start(struct mjob *j)
+start(struct mjob *j)
 {
 	char	 ep[SUMDB_PATH_MAX * 2], ev[SUMDB_PATH_MAX * 2];
 	char	 path[4600];

@@ -82,7 +82,7 @@ poll_latest(evutil_socket_t fd, short ev, void *arg)
 
 /* db->ops->miss: a lookup or tile a worker did not find stored. */
 static void
-mirror_miss(struct db *db, struct missreq *m)
+miss(struct db *db, struct missreq *m)
 {
 	struct env	*env = db->env;
 	struct mjob	*j;
@@ -162,7 +162,7 @@ mirror_miss(struct db *db, struct missreq *m)
 	job_admit(j);
 }
 
-static const struct dbops mirror_ops = { mirror_miss };
+static const struct dbops mirror_ops = { miss };
 
 int
 mirror_open(struct env *env)

@@ -57,7 +57,7 @@ pending_answer(struct pending *p, int status, int64_t id, const char *err)
 }
 
 static void
-batch_run(evutil_socket_t fd, short ev, void *arg)
+run_batch(evutil_socket_t fd, short ev, void *arg)
 {
 	struct db	*db = arg;
 	struct env	*env;
@@ -162,7 +162,7 @@ refuse(struct missreq *m, int k, const char *fmt, ...)
  * A client's fetches count until they are hashed.
  */
 static int
-fetch_allowed(struct env *env, struct db *db, struct missreq *m)
+may_fetch(struct env *env, struct db *db, struct missreq *m)
 {
 	struct pending	*p;
 	int64_t		 n = 0, mine = 0;
@@ -222,7 +222,7 @@ miss_take(struct db *db, struct missreq *m)
 		    "log ([log] accept)", m->path);
 		return;
 	}
-	if (!fetch_allowed(env, db, m))
+	if (!may_fetch(env, db, m))
 		return;
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		handoff_answer(m, 500, -1, "out of memory");
@@ -279,7 +279,7 @@ privlog_init(struct env *env)
 	if (env->log == NULL)
 		return 0;
 	env->log->ops = &privlog_ops;
-	if ((env->log->batch_ev = evtimer_new(env->base, batch_run,
+	if ((env->log->batch_ev = evtimer_new(env->base, run_batch,
 	    env->log)) == NULL || env_metrics_add(env, metrics) != 0) {
 		log_warnx("privlog: out of memory");
 		return -1;

@@ -54,7 +54,7 @@ static struct modfetchlist	 hashing = TAILQ_HEAD_INITIALIZER(hashing);
 static int64_t			 nhashing;	/* atomic: /metrics */
 
 static void
-modfetch_free(struct modfetch *m)
+free_fetch(struct modfetch *m)
 {
 	if (m->ev != NULL)
 		event_free(m->ev);
@@ -107,12 +107,12 @@ hashed(evutil_socket_t fd, short ev, void *arg)
 		m->cb(502, NULL, NULL, m->err, m->arg);
 	} else
 		m->cb(200, m->ziph, m->modh, NULL, m->arg);
-	modfetch_free(m);
+	free_fetch(m);
 }
 
 /* Both answers are in: refuse, or hash them in a thread. */
 static void
-modfetch_done(struct modfetch *m)
+finished(struct modfetch *m)
 {
 	sigset_t	 all, old;
 	int		 r;
@@ -160,7 +160,7 @@ modfetch_done(struct modfetch *m)
 	snprintf(m->err, sizeof(m->err), "out of memory");
 	m->cb(500, NULL, NULL, m->err, m->arg);
  fail:
-	modfetch_free(m);
+	free_fetch(m);
 }
 
 static void
@@ -170,7 +170,7 @@ got(struct modfetch *m, int status, const char *err, int *statusp)
 	if (err != NULL && m->err[0] == '\0')
 		snprintf(m->err, sizeof(m->err), "GOPROXY: %s", err);
 	if (--m->outstanding == 0)
-		modfetch_done(m);
+		finished(m);
 }
 
 static void
@@ -235,7 +235,7 @@ modfetch(struct env *env, const char *goproxy, const char *path,
 	tmpdir(env, dir, sizeof(dir));
 	if ((m->zipfd = fetch_tmpfile(dir)) == -1) {
 		log_warn("modfetch: a temporary file in '%s'", dir);
-		modfetch_free(m);
+		free_fetch(m);
 		return -1;
 	}
 	m->env = env;
@@ -258,7 +258,7 @@ modfetch(struct env *env, const char *goproxy, const char *path,
 	    env->conf.log_fetch_timeout, flags, got_zip, m) != 0) {
 		m->zipstatus = -1;
 		if (--m->outstanding == 0)
-			modfetch_done(m);
+			finished(m);
 	}
 	return 0;
 }
@@ -283,6 +283,6 @@ modfetch_stop(void)
 		TAILQ_REMOVE(&hashing, m, entry);
 		__atomic_sub_fetch(&nhashing, 1, __ATOMIC_RELAXED);
 		pthread_join(m->tid, NULL);
-		modfetch_free(m);
+		free_fetch(m);
 	}
 }
