@@ -88,6 +88,8 @@ int	config_load(const char *path, struct config *c, int *line, char *err,
 	    size_t errsize);
 void	config_free(struct config *c);
 
+typedef void (*config_diff_cb)(void *arg, const char *section,
+    const char *name, int live);
 /*
  * A SIGHUP: compare the running configuration c with n, just loaded.
  * For each key whose value differs, cb gets its section ("mirror NAME"
@@ -96,8 +98,6 @@ void	config_free(struct config *c);
  * A mirror added or removed is reported with name NULL (not live).
  * Returns how many differ.
  */
-typedef void (*config_diff_cb)(void *arg, const char *section,
-    const char *name, int live);
 int	config_reload(struct config *c, struct config *n, config_diff_cb cb,
 	    void *arg);
 

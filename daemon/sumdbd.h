@@ -454,6 +454,8 @@ int	tufrepo_open(struct env *env);
 void	tufrepo_start(struct env *env);
 /* At exit: free the keys and timers. */
 void	tufrepo_free(struct env *env);
+/* Offline root keys at most, for tufrepo_init() and tufrepo_rotate(). */
+#define ROOT_KEYS_MAX	16
 /*
  * The offline root keys, for sumdbd tuf.  tufrepo_init() makes nkeys root
  * keys in directory dir (one root-KEYID.key file each, mode 0600), the
@@ -465,7 +467,6 @@ void	tufrepo_free(struct env *env);
  * is N+1.  Both need env's store open and return 0, or -1 with the
  * reason printed.  1 <= threshold <= nkeys <= ROOT_KEYS_MAX.
  */
-#define ROOT_KEYS_MAX	16
 int	tufrepo_init(struct env *env, const char *dir, int nkeys,
 	    int threshold);
 int	tufrepo_rotate(struct env *env, const char *olddir,

@@ -349,6 +349,7 @@ struct tile_hash_reader {
 	const struct tile_reader *tr;
 	int			 err;	/* last tile_read_hashes() error */
 };
+/* Point hr at thr, reading tree's hashes through tr. */
 void	tile_hash_reader_init(struct tile_hash_reader *thr,
 	    const struct tlog_tree *tree, const struct tile_reader *tr,
 	    struct tlog_hash_reader *hr);
