@@ -46,20 +46,66 @@ match_db(struct env *env, const char *path, const char **rest)
 	return NULL;
 }
 
-/* The route a raw path counts under in /metrics. */
+/*
+ * The routes outside any database, the one table for both the handler
+ * and what /metrics counts: path exact, or a prefix when it ends in '/'
+ * (the handler gets the rest, or the query for POST).
+ */
+static void	healthz(struct worker *, struct hreq *, const char *);
+static void	metrics(struct worker *, struct hreq *, const char *);
+static const struct fixed {
+	const char	*path;
+	int		 route;		/* enum route */
+	int		 post;		/* POST, else GET and HEAD */
+	void		(*fn)(struct worker *, struct hreq *, const char *);
+} fixed[] = {
+	{ "/healthz",	RT_HEALTHZ,	0,	healthz },
+	{ "/metrics",	RT_METRICS,	0,	metrics },
+	{ "/audit",	RT_AUDIT,	1,	serve_audit },
+	{ "/tuf/",	RT_TUF,		0,	serve_tuf },
+};
+
+static void
+healthz(struct worker *w, struct hreq *req, const char *arg)
+{
+	(void)arg;
+	serve_healthz(w, req);
+}
+
+static void
+metrics(struct worker *w, struct hreq *req, const char *arg)
+{
+	(void)arg;
+	serve_metrics(w, req);
+}
+
+/* The fixed route of path p, and in *rest what follows its prefix. */
+static const struct fixed *
+find_fixed(const char *p, const char **rest)
+{
+	size_t	 i, len;
+
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		len = strlen(fixed[i].path);
+		if (fixed[i].path[len - 1] == '/' ?
+		    strncmp(p, fixed[i].path, len) == 0 :
+		    strcmp(p, fixed[i].path) == 0) {
+			*rest = p + len;
+			return &fixed[i];
+		}
+	}
+	return NULL;
+}
+
+/* What /metrics counts p as (p not yet percent-decoded). */
 static int
 route_of(const char *p)
 {
-	const char	*s;
+	const struct fixed	*f;
+	const char		*s;
 
-	if (strcmp(p, "/healthz") == 0)
-		return RT_HEALTHZ;
-	if (strcmp(p, "/metrics") == 0)
-		return RT_METRICS;
-	if (strcmp(p, "/audit") == 0)
-		return RT_AUDIT;
-	if (strncmp(p, "/tuf/", 5) == 0)
-		return RT_TUF;
+	if ((f = find_fixed(p, &s)) != NULL)
+		return f->route;
 	/* /sumdb/NAME/rest: NAME may hold slashes; rest's first element
 	 * decides. */
 	if (strncmp(p, "/sumdb/", 7) == 0) {
@@ -82,10 +128,6 @@ route_of(const char *p)
 	return RT_OTHER;
 }
 
-/*
- * The path and query of a request target: origin form, or absolute
- * form (the scheme and authority are dropped).  NULL if neither.
- */
 static char *
 split_target(char *t, char **query)
 {
@@ -112,6 +154,7 @@ void
 http_route(struct worker *w, struct hreq *req)
 {
 	struct env		*env = w->env;
+	const struct fixed	*f;
 	const char		*rest;
 	char			*raw, *query, *path = NULL;
 	size_t			 len;
@@ -124,8 +167,9 @@ http_route(struct worker *w, struct hreq *req)
 		return;
 	}
 	req->route = route_of(raw);
-	/* POST is for /audit alone; everything else is GET or HEAD. */
-	post = strcmp(raw, "/audit") == 0;
+	/* POST is for the POST routes alone; the rest is GET or HEAD. */
+	f = find_fixed(raw, &rest);
+	post = f != NULL && f->post;
 	get = strcmp(req->method, "GET") == 0 || req->head;
 	if (post ? strcmp(req->method, "POST") != 0 : !get) {
 		http_header(req, "Allow", post ? "POST" : "GET, HEAD");
@@ -133,7 +177,7 @@ http_route(struct worker *w, struct hreq *req)
 		return;
 	}
 	if (post) {
-		serve_audit(w, req, query);
+		f->fn(w, req, query);
 		return;
 	}
 	if ((path = evhttp_uridecode(raw, 0, &len)) == NULL) {
@@ -145,16 +189,8 @@ http_route(struct worker *w, struct hreq *req)
 		goto done;
 	}
 	log_debug("%s %s", req->method, path);
-	if (strcmp(path, "/healthz") == 0) {
-		serve_healthz(w, req);
-		goto done;
-	}
-	if (strncmp(path, "/tuf/", 5) == 0) {
-		serve_tuf(w, req, path + 5);
-		goto done;
-	}
-	if (strcmp(path, "/metrics") == 0) {
-		serve_metrics(w, req);
+	if ((f = find_fixed(path, &rest)) != NULL && !f->post) {
+		f->fn(w, req, rest);
 		goto done;
 	}
 	if (strncmp(path, "/sumdb/", 7) == 0) {
