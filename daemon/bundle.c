@@ -341,20 +341,10 @@ check_record(struct import *im, int64_t id, const struct span *text,
     struct evbuffer *stored)
 {
 	struct env	*env = im->env;
-	struct record	 rec;
 	char		 path[SUMDB_PATH_MAX], version[SUMDB_PATH_MAX];
 	int		 r;
 
-	if (record_parse(text->p, text->len, &rec) != 0 ||
-	    rec.pathlen >= sizeof(path) || rec.versionlen >= sizeof(version)) {
-		snprintf(path, sizeof(path), "#");
-		snprintf(version, sizeof(version), "#%lld", (long long)id);
-	} else {
-		memcpy(path, rec.path, rec.pathlen);
-		path[rec.pathlen] = '\0';
-		memcpy(version, rec.version, rec.versionlen);
-		version[rec.versionlen] = '\0';
-	}
+	record_key(text->p, text->len, id, path, version);
 	/* The same bytes, or our store and the signed tree disagree. */
 	evbuffer_drain(stored, evbuffer_get_length(stored));
 	if ((r = store_record(env->st, im->log, id, stored)) == 1) {

@@ -1397,7 +1397,9 @@ test_bad_records(void **state)
 		    "golang.org/x/text v0.3.0/go.mod h1:NqM8EUOU14njkJ3fqMW+pc6Ldnwhi/IjpwHt7yyuwOQ=\n",
 	};
 	size_t		 i, len = strlen(good);
-	char		*copy;
+	char		*copy, *long_;
+	char		 kpath[SUMDB_PATH_MAX], kversion[SUMDB_PATH_MAX];
+	char		 want[32];
 
 	(void)state;
 	assert_int_equal(record_parse((const uint8_t *)good, len, &r), 0);
@@ -1408,6 +1410,34 @@ test_bad_records(void **state)
 		if (record_parse((const uint8_t *)bad[i], strlen(bad[i]),
 		    &r) == 0)
 			fail_msg("record_parse accepted bad[%zu]", i);
+	/* The key a record is stored under: its own, else "#" "#ID". */
+	record_key((const uint8_t *)good, len, 7, kpath, kversion);
+	assert_string_equal(kpath, "golang.org/x/text");
+	assert_string_equal(kversion, "v0.3.0");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		record_key((const uint8_t *)bad[i], strlen(bad[i]),
+		    INT64_C(66700000) + (int64_t)i, kpath, kversion);
+		assert_string_equal(kpath, "#");
+		snprintf(want, sizeof(want), "#%lld", 66700000LL + (long long)i);
+		assert_string_equal(kversion, want);
+	}
+	record_unnamed(0, kpath, kversion);
+	assert_string_equal(kpath, "#");
+	assert_string_equal(kversion, "#0");
+	/* A path one byte over what the index holds is kept unnamed. */
+	assert_non_null(long_ = malloc(2 * SUMDB_PATH_MAX + 256));
+	memset(kpath, 'a', SUMDB_PATH_MAX);
+	snprintf(long_, 2 * SUMDB_PATH_MAX + 256, "x.org/%.*s v1.0.0 "
+	    "h1:g61tztE5qeGQ89tm6NTjjM9VPIm088od1l6aSorWRWg=\nx.org/%.*s "
+	    "v1.0.0/go.mod h1:NqM8EUOU14njkJ3fqMW+pc6Ldnwhi/IjpwHt7yyuwOQ=\n",
+	    SUMDB_PATH_MAX - 6, kpath, SUMDB_PATH_MAX - 6, kpath);
+	assert_int_equal(record_parse((const uint8_t *)long_, strlen(long_),
+	    &r), 0);
+	assert_int_equal(r.pathlen, SUMDB_PATH_MAX);
+	record_key((const uint8_t *)long_, strlen(long_), 5, kpath, kversion);
+	assert_string_equal(kpath, "#");
+	assert_string_equal(kversion, "#5");
+	free(long_);
 	/* NUL and control bytes. */
 	copy = strdup(good);
 	copy[5] = '\0';

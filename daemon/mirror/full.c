@@ -59,7 +59,6 @@ add_segment(struct mjob *j, int64_t first, const struct span *recs, int n,
 {
 	struct env	*env = j->env;
 	struct db	*db = j->db;
-	struct record	 rec;
 	char		 path[SUMDB_PATH_MAX], version[SUMDB_PATH_MAX];
 	int64_t		 id;
 	int		 i, r;
@@ -68,25 +67,12 @@ add_segment(struct mjob *j, int64_t first, const struct span *recs, int n,
 		id = first + i;
 		if (id < next)
 			continue;
-		if (record_parse(recs[i].p, recs[i].len, &rec) != 0 ||
-		    rec.pathlen >= sizeof(path) ||
-		    rec.versionlen >= sizeof(version)) {
-			snprintf(path, sizeof(path), "#");
-			snprintf(version, sizeof(version), "#%lld",
-			    (long long)id);
-		} else {
-			memcpy(path, rec.path, rec.pathlen);
-			path[rec.pathlen] = '\0';
-			memcpy(version, rec.version, rec.versionlen);
-			version[rec.versionlen] = '\0';
-		}
+		record_key(recs[i].p, recs[i].len, id, path, version);
 		r = store_add_record(env->st, db->log, id, path, version,
 		    recs[i].p, recs[i].len);
 		if (r == 1) {
 			/* Logged twice upstream: kept unnamed. */
-			snprintf(path, sizeof(path), "#");
-			snprintf(version, sizeof(version), "#%lld",
-			    (long long)id);
+			record_unnamed(id, path, version);
 			r = store_add_record(env->st, db->log, id, path,
 			    version, recs[i].p, recs[i].len);
 			__atomic_add_fetch(&db->refusals[R_CONFLICT], 1,

@@ -352,7 +352,6 @@ verify_tile(struct mjob *j)
 	struct tlog_tree	 tb;
 	const struct tilemem	*m;
 	struct span		*recs = NULL;
-	struct record		 rec;
 	int64_t			*idx = NULL, first;
 	uint8_t			(*h)[SUMDB_HASH_SIZE] = NULL;
 	uint8_t			 leaf[SUMDB_HASH_SIZE];
@@ -408,18 +407,8 @@ verify_tile(struct mjob *j)
 			goto done;
 		}
 		/* Authenticated records the sumdb format cannot name. */
-		if (record_parse(recs[k].p, recs[k].len, &rec) != 0 ||
-		    rec.pathlen >= sizeof(path) ||
-		    rec.versionlen >= sizeof(version)) {
-			snprintf(path, sizeof(path), "#");
-			snprintf(version, sizeof(version), "#%lld",
-			    (long long)(first + (int64_t)k));
-		} else {
-			memcpy(path, rec.path, rec.pathlen);
-			path[rec.pathlen] = '\0';
-			memcpy(version, rec.version, rec.versionlen);
-			version[rec.versionlen] = '\0';
-		}
+		record_key(recs[k].p, recs[k].len, first + (int64_t)k, path,
+		    version);
 		if (store_record(env->st, db->log, first + (int64_t)k, NULL) ==
 		    1)
 			continue;
@@ -434,9 +423,7 @@ verify_tile(struct mjob *j)
 			 */
 			if (ndup++ == 0)
 				dup = first + (int64_t)k;
-			snprintf(path, sizeof(path), "#");
-			snprintf(version, sizeof(version), "#%lld",
-			    (long long)(first + (int64_t)k));
+			record_unnamed(first + (int64_t)k, path, version);
 			if (store_add_record(env->st, db->log, first +
 			    (int64_t)k, path, version, recs[k].p,
 			    recs[k].len) != 0)

@@ -8,6 +8,7 @@
 
 #include <event2/buffer.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "sumdb.h"
@@ -109,6 +110,31 @@ record_format(const char *path, const char *version, const char *ziphash,
 	    version, ziphash, path, version, modhash) < 0)
 		return SUMDB_ENOMEM;
 	return 0;
+}
+
+void
+record_unnamed(int64_t id, char path[SUMDB_PATH_MAX],
+    char version[SUMDB_PATH_MAX])
+{
+	snprintf(path, SUMDB_PATH_MAX, "#");
+	snprintf(version, SUMDB_PATH_MAX, "#%lld", (long long)id);
+}
+
+void
+record_key(const uint8_t *text, size_t len, int64_t id,
+    char path[SUMDB_PATH_MAX], char version[SUMDB_PATH_MAX])
+{
+	struct record	 rec;
+
+	if (record_parse(text, len, &rec) != 0 ||
+	    rec.pathlen >= SUMDB_PATH_MAX || rec.versionlen >= SUMDB_PATH_MAX) {
+		record_unnamed(id, path, version);
+		return;
+	}
+	memcpy(path, rec.path, rec.pathlen);
+	path[rec.pathlen] = '\0';
+	memcpy(version, rec.version, rec.versionlen);
+	version[rec.versionlen] = '\0';
 }
 
 int

@@ -387,6 +387,22 @@ int	record_text_valid(const uint8_t *text, size_t len);
  */
 int	record_parse(const uint8_t *text, size_t len, struct record *r);
 
+/*
+ * The path and version record id of text[0..len-1] is indexed under,
+ * NUL-terminated into path and version (SUMDB_PATH_MAX bytes each):
+ * its own, or record_unnamed()'s when the text does not parse as a
+ * record or names something too long to index.
+ */
+void	record_key(const uint8_t *text, size_t len, int64_t id,
+	    char path[SUMDB_PATH_MAX], char version[SUMDB_PATH_MAX]);
+
+/*
+ * The key of a record kept but not found by lookups (its text cannot be
+ * named, or the log holds its module version already): "#" and "#ID".
+ */
+void	record_unnamed(int64_t id, char path[SUMDB_PATH_MAX],
+	    char version[SUMDB_PATH_MAX]);
+
 /* Append the record text for path@version with the two hashes. */
 int	record_format(const char *path, const char *version,
 	    const char *ziphash, const char *modhash, struct evbuffer *out);
