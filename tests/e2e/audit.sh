@@ -10,11 +10,8 @@ KEY=sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8
 "$B/sumdbd" keygen -o "$T/log.key" sumdb.test.example >/dev/null 2>&1
 mkdir -p "$T/www"
 cp -r tests/testdata/real/cache-2022-tree9039468 "$T/www/real"
-SPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
-python3 -m http.server --bind 127.0.0.1 --directory "$T/www" "$SPORT" \
-    >/dev/null 2>&1 &
-PIDS="$PIDS $!"
-wait_url "http://127.0.0.1:$SPORT/real/latest"
+serve_http "$T/www" real/latest
+SPORT=$HPORT
 start_daemon "[mirror sum.golang.org]" "key = $KEY" \
     "url = http://127.0.0.1:$SPORT/real"
 # The mirror stores what it verifies; go.sum is made of the real records.

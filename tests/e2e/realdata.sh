@@ -15,16 +15,9 @@ REAL=tests/testdata/real
 mkdir -p "$T/www"
 cp -r "$REAL/cache-2022-tree9039468" "$T/www/good"
 cp -r "$REAL/cache-2025-tree42965376" "$T/www/good2025"
-SPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
-python3 -m http.server --bind 127.0.0.1 --directory "$T/www" "$SPORT" \
-    >/dev/null 2>&1 &
-SPID=$!
-PIDS="$PIDS $SPID"
-i=0
-until curl -sf -o /dev/null "http://127.0.0.1:$SPORT/good/latest"; do
-	i=$((i + 1)); [ $i -lt 100 ] || fail "static server did not start"
-	sleep 0.1
-done
+serve_http "$T/www" good/latest
+SPORT=$HPORT
+SPID=$HPID
 
 # The module versions of a cache, unescaped.
 mods() {
