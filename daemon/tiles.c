@@ -27,7 +27,10 @@ static const struct tiles_ops store_ops = {
 	"store", stored_read, stored_save, NULL
 };
 
-/* The tile kept in memory for t (at least as wide), or NULL. */
+/*
+ * The first tile kept in memory for t's level and index that is at
+ * least as wide and need bytes long, or NULL.
+ */
 static const struct tilemem *
 mem_find(const struct tiles *ts, const struct tile *t, size_t need)
 {
@@ -193,12 +196,9 @@ tiles_overlay_add(struct tiles *ts, const struct tile *t, const uint8_t *p,
 const struct tilemem *
 tiles_overlay_find(const struct tiles *ts, int l, int64_t n)
 {
-	size_t	 k;
+	struct tile	 t = { SUMDB_TILE_HEIGHT, l, n, 0 };
 
-	for (k = 0; k < ts->nmem; k++)
-		if (ts->mem[k].t.l == l && ts->mem[k].t.n == n)
-			return &ts->mem[k];
-	return NULL;
+	return mem_find(ts, &t, 0);
 }
 
 struct tile *
