@@ -73,20 +73,38 @@ keep_refusal(struct env *env, const char *url, struct evbuffer *b,
 		    store_errmsg(env->st));
 }
 
+/*
+ * Read file path whole into b (emptied first), at most max bytes: 0, 1
+ * when it is larger, or -1 with errno set.
+ */
+static int
+read_whole(const char *path, struct evbuffer *b, size_t max)
+{
+	int	 fd, r, saved;
+
+	evbuffer_drain(b, evbuffer_get_length(b));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	while ((r = evbuffer_read(b, fd, 1 << 20)) > 0)
+		if (evbuffer_get_length(b) > max) {
+			close(fd);
+			return 1;
+		}
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return r < 0 ? -1 : 0;
+}
+
 /* The trusted copy of role in state, parsed, with its bytes in b. */
 static json_t *
 load(const char *state, const char *role, struct evbuffer *b)
 {
 	char	 path[2048];
-	int	 fd;
 
 	snprintf(path, sizeof(path), "%s/%s.json", state, role);
-	evbuffer_drain(b, evbuffer_get_length(b));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if (read_whole(path, b, SIZE_MAX) != 0)
 		return NULL;
-	while (evbuffer_read(b, fd, 65536) > 0)
-		;
-	close(fd);
 	return tuf_parse(evbuffer_pullup(b, -1), evbuffer_get_length(b));
 }
 
@@ -159,21 +177,15 @@ checked(int e)
 static int
 pinned_root(struct tufrun *t, const char *rootfile)
 {
-	int	 fd;
-
 	if ((t->root = load(t->state, "root", t->b)) != NULL)
 		return 0;
 	if (rootfile == NULL)
 		return refuse(t, "no trusted root in '%s': pin one with "
 		    "--root", t->state);
-	if ((fd = open(rootfile, O_RDONLY | O_CLOEXEC)) == -1) {
+	if (read_whole(rootfile, t->b, SIZE_MAX) != 0) {
 		log_warn("'%s'", rootfile);
 		return IMPORT_ERROR;
 	}
-	evbuffer_drain(t->b, evbuffer_get_length(t->b));
-	while (evbuffer_read(t->b, fd, 65536) > 0)
-		;
-	close(fd);
 	if (tuf_update_pinned(evbuffer_pullup(t->b, -1),
 	    evbuffer_get_length(t->b), &t->root, t->err, t->errsize) != 0)
 		return IMPORT_REFUSED;
@@ -478,23 +490,18 @@ static int
 read_bundle(const char *path, struct evbuffer *file, char *err,
     size_t errsize)
 {
-	int	 fd, r;
+	int	 r;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	if ((r = read_whole(path, file, BUNDLE_MAX)) == 1) {
+		snprintf(err, errsize, "bundle larger than %zu bytes",
+		    BUNDLE_MAX);
+		return IMPORT_REFUSED;
+	}
+	if (r != 0) {
 		log_warn("'%s'", path);
 		return IMPORT_ERROR;
 	}
-	while ((r = evbuffer_read(file, fd, 1 << 20)) > 0)
-		if (evbuffer_get_length(file) > BUNDLE_MAX) {
-			snprintf(err, errsize, "bundle larger than %zu bytes",
-			    BUNDLE_MAX);
-			close(fd);
-			return IMPORT_REFUSED;
-		}
-	if (r < 0)
-		log_warn("'%s'", path);
-	close(fd);
-	return r < 0 ? IMPORT_ERROR : 0;
+	return 0;
 }
 
 static int
