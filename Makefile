@@ -53,7 +53,7 @@ HTTP_SRCS = daemon/http/server.c daemon/http/conn.c daemon/http/parse.c \
 	  daemon/http/serve.c daemon/http/cache.c daemon/http/status.c \
 	  daemon/http/audit.c daemon/http/tufserve.c
 PRIVLOG_SRCS = daemon/privlog/batch.c daemon/privlog/writer.c \
-	  daemon/privlog/modfetch.c
+	  daemon/privlog/modfetch.c daemon/privlog/public.c
 MIRROR_SRCS = daemon/mirror/sync.c daemon/mirror/job.c \
 	  daemon/mirror/verify.c daemon/mirror/full.c daemon/mirror/evidence.c
 CMD_SRCS = daemon/cmd/cmd.c daemon/cmd/keygen.c daemon/cmd/add.c \
@@ -74,7 +74,7 @@ PRIVLOG_OBJS = $(PRIVLOG_SRCS:%.c=$(O)/%.o)
 MIRROR_OBJS = $(MIRROR_SRCS:%.c=$(O)/%.o)
 CMD_OBJS = $(CMD_SRCS:%.c=$(O)/%.o)
 HEADERS	= daemon/sumdb/sumdb.h daemon/sumdbd.h daemon/http/http.h \
-	  daemon/privlog/privlog.h daemon/mirror/mirror.h daemon/mirror/job.h \
+	  daemon/privlog/privlog.h daemon/privlog/pending.h daemon/mirror/mirror.h daemon/mirror/job.h \
 	  daemon/cmd/cmd.h daemon/cmd/client.h store/store.h config/config.h \
 	  tuf/tuf.h
 

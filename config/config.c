@@ -77,6 +77,9 @@ static const struct key keys[] = {
 	    LIVE },
 	{ "log", "max_fetches_per_client", T_INT,
 	    OFF(log_max_fetches_per_client), "4", 1, 1024, LIVE },
+	{ "log", "public", T_STR, OFF(log_public), NULL, 0, 0, RESTART },
+	{ "log", "verify_goproxy", T_BOOL, OFF(log_verify_goproxy), "no", 0,
+	    1, RESTART },
 	{ "tuf", "keys", T_STR, OFF(tuf_keys), NULL, 0, 0, RESTART },
 	{ "tuf", "timestamp_expiry", T_DURATION, OFF(tuf_timestamp_expiry),
 	    "24h", MS(60), MS(86400 * 30), LIVE },
@@ -346,6 +349,8 @@ handler(void *arg, const char *section, const char *name, const char *value)
 	} else {
 		p->seen[i] = 1;
 		r = set_key(p, p->c, &keys[i], value);
+		if (keys[i].off == OFF(log_public))
+			p->c->log_public_line = p->line;
 	}
 	if (r != 0) {
 		p->code = r;
@@ -446,8 +451,47 @@ config_load(const char *path, struct config *c, int *line, char *err,
 			return CONFIG_EVALUE;
 		}
 	}
+	if (c->log_verify_goproxy && c->log_goproxy == NULL) {
+		snprintf(err, errsize, "[log] verify_goproxy needs a goproxy");
+		return CONFIG_EMISSING;
+	}
+	if (c->log_public != NULL && strcmp(c->log_public, "goproxy") != 0 &&
+	    strcmp(c->log_public, "none") != 0) {
+		for (i = 0; i < (size_t)c->nmirrors; i++)
+			if (strcmp(c->mirrors[i].name, c->log_public) == 0)
+				break;
+		if (i == (size_t)c->nmirrors) {
+			*line = c->log_public_line;
+			snprintf(err, errsize, "[log] public: no [mirror %s] "
+			    "section (goproxy, none, or a mirror's name)",
+			    c->log_public);
+			return CONFIG_EVALUE;
+		}
+	}
 	*line = 0;
 	return 0;
+}
+
+const char *
+config_log_public(const struct config *c)
+{
+	if (c->log_public != NULL)
+		return c->log_public;
+	return c->nmirrors == 1 ? c->mirrors[0].name : "none";
+}
+
+enum log_route
+config_log_route(const struct config *c, const char *path)
+{
+	const char	*pub = config_log_public(c);
+
+	if (config_match_patterns(c->log_private, path))
+		return ROUTE_PRIVATE;
+	if (strcmp(pub, "goproxy") == 0)
+		return ROUTE_GOPROXY;
+	if (strcmp(pub, "none") == 0)
+		return c->log_private == NULL ? ROUTE_PRIVATE : ROUTE_REFUSE;
+	return ROUTE_MIRROR;
 }
 
 void

@@ -66,6 +66,9 @@ struct config {
 	char		*log_accept;		/* globs logged; NULL: all */
 	int64_t		 log_max_fetches;	/* module fetches at once */
 	int64_t		 log_max_fetches_per_client; /* per address */
+	char		*log_public;		/* NAME, goproxy, none; NULL */
+	int		 log_public_line;	/* where it is set */
+	int64_t		 log_verify_goproxy;	/* 1: compare public records */
 	/* [tuf]: the TUF repository, if keys is set */
 	char		*tuf_keys;		/* online keys file */
 	int64_t		 tuf_timestamp_expiry;	/* milliseconds */
@@ -112,5 +115,26 @@ int	config_size(const char *s, int64_t *bytes);
  * globs the way GOPRIVATE does (x/mod module.MatchPrefixPatterns).
  */
 int	config_match_patterns(const char *globs, const char *path);
+
+/*
+ * [log] public as it applies: the value set, else the one mirror's name
+ * if exactly one [mirror] is configured, else "none".
+ */
+const char *config_log_public(const struct config *c);
+
+/* How the private log admits a module path (config_log_route()). */
+enum log_route {
+	ROUTE_PRIVATE,	/* [log] private: hashed from the GOPROXY */
+	ROUTE_MIRROR,	/* public: the mirror's verified record only */
+	ROUTE_GOPROXY,	/* public = goproxy: hashed, trust on first use */
+	ROUTE_REFUSE	/* public = none: not logged */
+};
+/*
+ * The route of path in the private log.  Without [log] private and with
+ * public = none every path is private (a log with no mirror); with
+ * public = NAME and no [log] private, none is.  [log] accept is the
+ * caller's to apply as well.
+ */
+enum log_route config_log_route(const struct config *c, const char *path);
 
 #endif /* CONFIG_H */

@@ -84,6 +84,10 @@ handoff_answer(struct missreq *m, int status, int64_t id, const char *err)
 	m->status = status;
 	m->id = id;
 	snprintf(m->err, sizeof(m->err), "%s", err != NULL ? err : "");
+	if (m->done != NULL) {
+		m->done(m);
+		return;
+	}
 	pthread_mutex_lock(&p->mu);
 	TAILQ_INSERT_TAIL(&p->done, m, entry);
 	pthread_mutex_unlock(&p->mu);

@@ -60,7 +60,10 @@ wconf_fill(struct env *env, SSL_CTX *tls)
 	wc->audit_max_lines = c->audit_max_lines;
 	wc->max_conns = (c->max_connections + env->nworkers - 1) /
 	    env->nworkers;
-	wc->goproxy = c->log_goproxy != NULL;
+	/* A GOPROXY to hash from, or a mirror for public paths. */
+	wc->goproxy = c->log_goproxy != NULL ||
+	    (strcmp(config_log_public(c), "goproxy") != 0 &&
+	    strcmp(config_log_public(c), "none") != 0);
 	for (i = 0; i < env->ndbs; i++) {
 		wc->max_age[i] = env->dbs[i]->kind == DB_MIRROR ?
 		    env->dbs[i]->mc->max_age : 0;

@@ -48,11 +48,16 @@ TAILQ_HEAD(pendinglist, pending);
 
 /*
  * A request that missed in a worker, handed to the main thread and back
- * with its result (handoff.c).  Only the worker touches req.
+ * with its result (handoff.c).  Only the worker touches req.  A layer
+ * in the main thread may ask another database's db->ops->miss itself:
+ * its missreq has done set (and no port), and handoff_answer() calls
+ * done(m), which then owns m.
  */
 struct missreq {
 	TAILQ_ENTRY(missreq)	 entry;
 	struct handoff_port	*port;		/* where the answer goes */
+	void			(*done)(struct missreq *);
+	void			*arg;		/* done's */
 	struct db		*db;
 	struct hreq		*req;		/* the worker's only */
 	int			 kind;		/* MISS_LOOKUP or MISS_TILE */
@@ -161,7 +166,7 @@ struct wconf {
 	int64_t			 max_conns;		/* this worker's share */
 	int64_t			 max_conns_per_client;	/* over all workers */
 	int64_t			 audit_max_lines;
-	int			 goproxy;		/* the private log has one */
+	int			 goproxy;		/* the log takes misses */
 	char			*private;		/* [log] private, or NULL */
 	int64_t			 max_age[DB_MAX];	/* ms, by db->idx */
 	int			 full[DB_MAX];		/* a full mirror */
@@ -295,7 +300,7 @@ void	handoff_free(struct env *env);
 void	handoff_post(struct env *env, struct missreq *m);
 /*
  * Main thread: set m's result (status, record id, one-line err) and
- * give m back to its worker's port, waking the worker.
+ * give m back to its worker's port, waking the worker, or to m->done.
  */
 void	handoff_answer(struct missreq *m, int status, int64_t id,
 	    const char *err);

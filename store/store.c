@@ -16,7 +16,7 @@
 
 #include "store.h"
 
-#define SCHEMA_VERSION	4
+#define SCHEMA_VERSION	5
 
 static const char schema[] =
     "CREATE TABLE log ("
@@ -104,6 +104,20 @@ static const char schema4[] =
     "  path TEXT NOT NULL,"
     "  PRIMARY KEY (log, addr)) WITHOUT ROWID;";
 
+/*
+ * Version 5: where a public record of the private log came from: record
+ * id of log is record upstream_id of the mirror log upstream, verified
+ * in that mirror's trust base of size upstream_tree.
+ */
+static const char schema5[] =
+    "CREATE TABLE provenance ("
+    "  log INTEGER NOT NULL REFERENCES log (id),"
+    "  id INTEGER NOT NULL,"
+    "  upstream INTEGER NOT NULL REFERENCES log (id),"
+    "  upstream_id INTEGER NOT NULL,"
+    "  upstream_tree INTEGER NOT NULL,"
+    "  PRIMARY KEY (log, id)) WITHOUT ROWID;";
+
 enum {
 	Q_BEGIN,
 	Q_COMMIT,
@@ -135,6 +149,9 @@ enum {
 	Q_TUF_NEWEST,
 	Q_TARGET_PUT,
 	Q_TARGET_GET,
+	Q_ADD_PROVENANCE,
+	Q_PROVENANCE,
+	Q_LOG_NAME,
 	Q_MAX
 };
 
@@ -192,6 +209,11 @@ static const char *queries[Q_MAX] = {
 	    "(path, sha256, bytes, created) VALUES (?1, ?2, ?3, ?4)",
 	[Q_TARGET_GET] = "SELECT bytes FROM tuf_target WHERE path = ?1 AND "
 	    "sha256 = ?2",
+	[Q_ADD_PROVENANCE] = "INSERT INTO provenance (log, id, upstream, "
+	    "upstream_id, upstream_tree) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[Q_PROVENANCE] = "SELECT upstream, upstream_id, upstream_tree FROM "
+	    "provenance WHERE log = ?1 AND id = ?2",
+	[Q_LOG_NAME] = "SELECT name FROM log WHERE id = ?1",
 };
 
 struct store {
@@ -278,7 +300,8 @@ store_open(const char *path, char *err, size_t errsize)
 		    (version < 2 && exec(st, schema2) != 0) ||
 		    (version < 3 && exec(st, schema3) != 0) ||
 		    (version < 4 && exec(st, schema4) != 0) ||
-		    exec(st, "PRAGMA user_version = 4") != 0 ||
+		    (version < 5 && exec(st, schema5) != 0) ||
+		    exec(st, "PRAGMA user_version = 5") != 0 ||
 		    exec(st, "COMMIT") != 0) {
 			snprintf(err, errsize, "creating schema: %s", st->err);
 			exec(st, "ROLLBACK");
@@ -949,4 +972,74 @@ store_each_evidence(struct store *st, int64_t id,
 	}
 	sqlite3_finalize(q);
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? r : -1;
+}
+
+int
+store_add_provenance(struct store *st, int64_t log, int64_t id,
+    int64_t upstream, int64_t upstream_id, int64_t upstream_tree)
+{
+	sqlite3_stmt	*q = prep(st, Q_ADD_PROVENANCE);
+
+	sqlite3_bind_int64(q, 1, log);
+	sqlite3_bind_int64(q, 2, id);
+	sqlite3_bind_int64(q, 3, upstream);
+	sqlite3_bind_int64(q, 4, upstream_id);
+	sqlite3_bind_int64(q, 5, upstream_tree);
+	return done(st, q, sqlite3_step(q));
+}
+
+int
+store_provenance(struct store *st, int64_t log, int64_t id,
+    int64_t *upstream, int64_t *upstream_id, int64_t *upstream_tree)
+{
+	sqlite3_stmt	*q = prep(st, Q_PROVENANCE);
+	int		 rc, found = 0;
+
+	sqlite3_bind_int64(q, 1, log);
+	sqlite3_bind_int64(q, 2, id);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		found = 1;
+		*upstream = sqlite3_column_int64(q, 0);
+		*upstream_id = sqlite3_column_int64(q, 1);
+		*upstream_tree = sqlite3_column_int64(q, 2);
+	}
+	if (done(st, q, rc) != 0)
+		return -1;
+	return found;
+}
+
+int
+store_each_provenance(struct store *st, int64_t log, int (*fn)(void *,
+    int64_t, int64_t, int64_t, int64_t), void *arg)
+{
+	sqlite3_stmt	*q = NULL;
+	int		 rc, r = 0;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT id, upstream, upstream_id, "
+	    "upstream_tree FROM provenance WHERE log = ?1 ORDER BY id", -1,
+	    &q, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(q, 1, log);
+	while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW)
+		r = fn(arg, sqlite3_column_int64(q, 0),
+		    sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2),
+		    sqlite3_column_int64(q, 3));
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? r : -1;
+}
+
+int
+store_log_name(struct store *st, int64_t id, char *name, size_t size)
+{
+	sqlite3_stmt	*q = prep(st, Q_LOG_NAME);
+	int		 rc, found = 0;
+
+	sqlite3_bind_int64(q, 1, id);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		found = 1;
+		snprintf(name, size, "%s", sqlite3_column_text(q, 0));
+	}
+	if (done(st, q, rc) != 0)
+		return -1;
+	return found;
 }

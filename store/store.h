@@ -176,4 +176,20 @@ int	store_each_evidence(struct store *st, int64_t id,
 	    const char *, int64_t, const char *, const struct store_blob *),
 	    void *arg);
 
+/*
+ * Provenance of the private log's public records: record id of log is
+ * record upstream_id of the mirror log upstream, verified in its trust
+ * base of size upstream_tree.  store_provenance() returns 1 found, 0
+ * none, -1; store_each_provenance() calls fn(arg, id, upstream,
+ * upstream_id, upstream_tree) in id order until fn returns non-zero.
+ */
+int	store_add_provenance(struct store *st, int64_t log, int64_t id,
+	    int64_t upstream, int64_t upstream_id, int64_t upstream_tree);
+int	store_provenance(struct store *st, int64_t log, int64_t id,
+	    int64_t *upstream, int64_t *upstream_id, int64_t *upstream_tree);
+int	store_each_provenance(struct store *st, int64_t log,
+	    int (*fn)(void *, int64_t, int64_t, int64_t, int64_t), void *arg);
+/* The name of log id into name: 1, 0 no such log, -1. */
+int	store_log_name(struct store *st, int64_t id, char *name, size_t size);
+
 #endif /* STORE_H */

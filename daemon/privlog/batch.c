@@ -2,9 +2,10 @@
  * batch.c: records on demand, the way sum.golang.org works.  A worker
  * whose lookup misses hands it to the main thread (handoff.c), which
  * gives it to the private log's db->ops->miss here: lookups of the same
- * module version wait on one fetch from the GOPROXY (modfetch.c);
- * hashed versions collect in a batch that is appended and signed once
- * (writer.c) after batch_delay;
+ * module version wait on one fetch from the GOPROXY (modfetch.c) or,
+ * for a public path with [log] public = NAME, on one question to that
+ * mirror (public.c); resolved versions collect in a batch that is
+ * appended and signed once (writer.c) after batch_delay;
  * each result goes back to the worker that holds the request.  Paths
  * outside [log] accept are never fetched, and at most max_fetches
  * fetches run at once, max_fetches_per_client of them started by one
@@ -20,18 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "privlog.h"
+#include "pending.h"
 #include "store.h"
 #include "sumdb.h"
-
-struct pending {
-	TAILQ_ENTRY(pending)	 entry;
-	struct env		*env;
-	struct db		*db;
-	struct newrec		 rec;
-	struct misslist		 waiters;
-	char			 client[64];	/* who started the fetch */
-};
 
 #define RETRY_AFTER	5	/* s, after a refusal for the caps */
 
@@ -102,23 +94,21 @@ run_batch(evutil_socket_t fd, short ev, void *arg)
 	free(recs);
 }
 
-static void
-fetched(int status, const char *ziphash, const char *modhash, const char *err,
-    void *arg)
+void
+pending_done(struct pending *p, int status, const char *err, int retry_after)
 {
-	struct pending	*p = arg;
 	struct db	*db = p->db;
+	struct missreq	*m;
 	struct timeval	 tv;
 
 	TAILQ_REMOVE(&db->fetching, p, entry);
 	__atomic_sub_fetch(&nfetching, 1, __ATOMIC_RELAXED);
 	if (status != 200) {
-		log_info("%s@%s: %s", p->rec.path, p->rec.version, err);
-		pending_answer(p, status == 404 ? 404 : 502, -1, err);
+		TAILQ_FOREACH(m, &p->waiters, entry)
+			m->retry_after = retry_after;
+		pending_answer(p, status, -1, err);
 		return;
 	}
-	snprintf(p->rec.ziphash, sizeof(p->rec.ziphash), "%s", ziphash);
-	snprintf(p->rec.modhash, sizeof(p->rec.modhash), "%s", modhash);
 	p->rec.id = -1;
 	TAILQ_INSERT_TAIL(&db->ready, p, entry);
 	if (!evtimer_pending(db->batch_ev, NULL)) {
@@ -126,6 +116,23 @@ fetched(int status, const char *ziphash, const char *modhash, const char *err,
 		tv.tv_usec = (p->env->conf.log_batch_delay % 1000) * 1000;
 		evtimer_add(db->batch_ev, &tv);
 	}
+}
+
+/* modfetch()'s callback: p's hashes from the GOPROXY. */
+static void
+fetched(int status, const char *ziphash, const char *modhash, const char *err,
+    void *arg)
+{
+	struct pending	*p = arg;
+
+	if (status != 200) {
+		log_info("%s@%s: %s", p->rec.path, p->rec.version, err);
+		pending_done(p, status == 404 ? 404 : 502, err, 0);
+		return;
+	}
+	snprintf(p->rec.ziphash, sizeof(p->rec.ziphash), "%s", ziphash);
+	snprintf(p->rec.modhash, sizeof(p->rec.modhash), "%s", modhash);
+	pending_done(p, 200, NULL, 0);
 }
 
 static struct pending *
@@ -188,6 +195,60 @@ may_fetch(struct env *env, struct db *db, struct missreq *m)
 	return 1;
 }
 
+/* The mirror that [log] public names, or NULL. */
+static struct db *
+public_mirror(struct env *env)
+{
+	const char	*name = config_log_public(&env->conf);
+	int		 i;
+
+	for (i = 0; i < env->ndbs; i++)
+		if (env->dbs[i]->kind == DB_MIRROR &&
+		    strcmp(env->dbs[i]->name, name) == 0)
+			return env->dbs[i];
+	return NULL;
+}
+
+/*
+ * Whether m's path may be logged at all ([log] accept, public = none,
+ * a GOPROXY to hash it from); refuses m with 404 if not.  *mirror is
+ * the mirror that vouches for a public path, or NULL: hashed.
+ */
+static int
+may_log(struct env *env, struct missreq *m, struct db **mirror)
+{
+	enum log_route	 route = config_log_route(&env->conf, m->path);
+	char		 err[1400];
+
+	*mirror = NULL;
+	if (env->conf.log_accept != NULL &&
+	    !config_match_patterns(env->conf.log_accept, m->path)) {
+		refuse(m, REF_ACCEPT, "not found: %s is not accepted by this "
+		    "log ([log] accept)", m->path);
+		return 0;
+	}
+	if (route == ROUTE_REFUSE) {
+		public_refused_none();
+		snprintf(err, sizeof(err), "not found: %s is not a private "
+		    "path of this log ([log] public = none): if this module is "
+		    "yours, add its path to [log] private", m->path);
+		handoff_answer(m, 404, -1, err);
+		return 0;
+	}
+	if (route == ROUTE_MIRROR) {
+		if ((*mirror = public_mirror(env)) != NULL)
+			return 1;
+		handoff_answer(m, 500, -1, "internal error");
+		return 0;
+	}
+	if (env->conf.log_goproxy == NULL) {
+		handoff_answer(m, 404, -1, "not found: not in the log, and "
+		    "the log has no [log] goproxy");
+		return 0;
+	}
+	return 1;
+}
+
 /*
  * db->ops->miss, main thread: take one miss: logged since, in flight,
  * or new.
@@ -197,6 +258,7 @@ miss_take(struct db *db, struct missreq *m)
 {
 	struct env	*env = db->env;
 	struct pending	*p;
+	struct db	*mirror;
 	int64_t		 id;
 	int		 r;
 
@@ -216,13 +278,7 @@ miss_take(struct db *db, struct missreq *m)
 		TAILQ_INSERT_TAIL(&p->waiters, m, entry);
 		return;
 	}
-	if (env->conf.log_accept != NULL &&
-	    !config_match_patterns(env->conf.log_accept, m->path)) {
-		refuse(m, REF_ACCEPT, "not found: %s is not accepted by this "
-		    "log ([log] accept)", m->path);
-		return;
-	}
-	if (!may_fetch(env, db, m))
+	if (!may_log(env, m, &mirror) || !may_fetch(env, db, m))
 		return;
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		handoff_answer(m, 500, -1, "out of memory");
@@ -237,12 +293,11 @@ miss_take(struct db *db, struct missreq *m)
 	TAILQ_INSERT_TAIL(&p->waiters, m, entry);
 	TAILQ_INSERT_TAIL(&db->fetching, p, entry);
 	__atomic_add_fetch(&nfetching, 1, __ATOMIC_RELAXED);
-	if (modfetch(env, env->conf.log_goproxy, m->path, m->version, fetched,
-	    p) != 0) {
-		TAILQ_REMOVE(&db->fetching, p, entry);
-		__atomic_sub_fetch(&nfetching, 1, __ATOMIC_RELAXED);
-		pending_answer(p, 500, -1, "internal error");
-	}
+	if (mirror != NULL)
+		public_start(p, mirror);
+	else if (modfetch(env, env->conf.log_goproxy, m->path, m->version,
+	    fetched, p) != 0)
+		pending_done(p, 500, "internal error", 0);
 }
 
 static const struct dbops privlog_ops = { miss_take };
@@ -280,7 +335,8 @@ privlog_init(struct env *env)
 		return 0;
 	env->log->ops = &privlog_ops;
 	if ((env->log->batch_ev = evtimer_new(env->base, run_batch,
-	    env->log)) == NULL || env_metrics_add(env, metrics) != 0) {
+	    env->log)) == NULL || env_metrics_add(env, metrics) != 0 ||
+	    public_init(env) != 0) {
 		log_warnx("privlog: out of memory");
 		return -1;
 	}

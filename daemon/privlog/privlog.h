@@ -15,15 +15,25 @@ struct newrec {
 	char		 version[1024];
 	char		 ziphash[48];
 	char		 modhash[48];
+	/*
+	 * A public record: the mirror's verified text, appended byte for
+	 * byte (textlen 0: formatted from the hashes), and where it came
+	 * from (up_log 0: nowhere, a hashed record).
+	 */
+	char		 text[4400];
+	size_t		 textlen;
+	int64_t		 up_log;	/* the mirror's store log */
+	int64_t		 up_id;		/* its record id there */
+	int64_t		 up_tree;	/* the trust base it is in */
 	int64_t		 id;		/* out: its id */
 	int		 status;	/* out: 0 added or present, -1 refused */
 	char		 reason[2400];	/* out: why it was refused */
 };
 /*
- * Append the records r[0..n-1] to db in one transaction (each r gets
- * its id, or status -1 and the reason when refused: another hash for
- * the same module version), then sign the new tree.  0, or -1 when
- * nothing could be stored.
+ * Append the records r[0..n-1] to db in one transaction, each with its
+ * provenance if it has one (each r gets its id, or status -1 and the
+ * reason when refused: another hash for the same module version), then
+ * sign the new tree.  0, or -1 when nothing could be stored.
  */
 int	logw_append(struct env *env, struct db *db, struct newrec *r,
 	    size_t n);

@@ -39,6 +39,20 @@ put_tile(void *arg, const struct tile *t)
 	    0 : SUMDB_EREAD;
 }
 
+/* Whether r's verbatim text is a valid record of r's path@version. */
+static int
+verbatim_ok(const struct newrec *r)
+{
+	struct record	 rec;
+
+	return r->textlen <= sizeof(r->text) &&
+	    record_parse((const uint8_t *)r->text, r->textlen, &rec) == 0 &&
+	    rec.pathlen == strlen(r->path) &&
+	    memcmp(rec.path, r->path, rec.pathlen) == 0 &&
+	    rec.versionlen == strlen(r->version) &&
+	    memcmp(rec.version, r->version, rec.versionlen) == 0;
+}
+
 /* Add one record at id n; fills r's status. Returns -1 on store errors. */
 static int
 append_one(struct env *env, struct db *db, struct newrec *r, int64_t *n,
@@ -50,7 +64,9 @@ append_one(struct env *env, struct db *db, struct newrec *r, int64_t *n,
 	int		 found, m, rv = -1;
 
 	evbuffer_drain(text, evbuffer_get_length(text));
-	if (record_format(r->path, r->version, r->ziphash, r->modhash,
+	if (r->textlen > 0 ? !verbatim_ok(r) ||
+	    evbuffer_add(text, r->text, r->textlen) != 0 :
+	    record_format(r->path, r->version, r->ziphash, r->modhash,
 	    text) != 0) {
 		r->status = -1;
 		snprintf(r->reason, sizeof(r->reason), "invalid record for "
@@ -79,6 +95,9 @@ append_one(struct env *env, struct db *db, struct newrec *r, int64_t *n,
 	}
 	if (store_add_record(env->st, db->log, *n, r->path, r->version,
 	    evbuffer_pullup(text, -1), evbuffer_get_length(text)) != 0)
+		goto done;
+	if (r->up_log > 0 && store_add_provenance(env->st, db->log, *n,
+	    r->up_log, r->up_id, r->up_tree) != 0)
 		goto done;
 	tlog_record_hash(evbuffer_pullup(text, -1), evbuffer_get_length(text),
 	    leaf);
