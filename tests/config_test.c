@@ -1,7 +1,7 @@
 /*
  * config_test.c: unit tests of config/: every key, defaults, units,
  * bounds, [mirror NAME] sections, and errors reported with their line;
- * and GOPRIVATE-style pattern matching.
+ * GOPRIVATE-style pattern matching; and [log] public's routes.
  */
 
 #include <setjmp.h>
@@ -174,6 +174,78 @@ test_patterns(void **state)
 	assert_false(config_match_patterns("", "a.example"));
 }
 
+/* [log] public: its default, its validation, and each path's route. */
+static void
+test_public(void **state)
+{
+	static const char base[] = "[log]\nname = l.example\nkey = /k\n"
+	    "goproxy = file:///p\n";
+	static const char m1[] = "[mirror sum.golang.org]\nkey = k\n"
+	    "url = https://a\n";
+	static const char m2[] = "[mirror other.example]\nkey = k\n"
+	    "offline = yes\n";
+	struct config	 c;
+	char		 err[256], text[1024];
+	int		 line;
+
+	(void)state;
+	/* No mirror, no private: none, and every path is the log's own. */
+	assert_int_equal(load(base, &c, &line, err, sizeof(err)), 0);
+	assert_string_equal(config_log_public(&c), "none");
+	assert_int_equal(config_log_route(&c, "a.example/x"), ROUTE_PRIVATE);
+	assert_int_equal(c.log_verify_goproxy, 0);
+	config_free(&c);
+	/* Exactly one mirror: it, unless private matches. */
+	snprintf(text, sizeof(text), "%sprivate = corp.example/*\n%s", base,
+	    m1);
+	assert_int_equal(load(text, &c, &line, err, sizeof(err)), 0);
+	assert_string_equal(config_log_public(&c), "sum.golang.org");
+	assert_int_equal(config_log_route(&c, "corp.example/a"),
+	    ROUTE_PRIVATE);
+	assert_int_equal(config_log_route(&c, "golang.org/x/mod"),
+	    ROUTE_MIRROR);
+	config_free(&c);
+	/* Two mirrors: none, and a path outside private is refused. */
+	snprintf(text, sizeof(text), "%sprivate = corp.example/*\n%s%s",
+	    base, m1, m2);
+	assert_int_equal(load(text, &c, &line, err, sizeof(err)), 0);
+	assert_string_equal(config_log_public(&c), "none");
+	assert_int_equal(config_log_route(&c, "golang.org/x/mod"),
+	    ROUTE_REFUSE);
+	config_free(&c);
+	/* Named, goproxy, none; and verify_goproxy. */
+	snprintf(text, sizeof(text), "%spublic = other.example\n"
+	    "verify_goproxy = yes\n%s%s", base, m1, m2);
+	assert_int_equal(load(text, &c, &line, err, sizeof(err)), 0);
+	assert_string_equal(config_log_public(&c), "other.example");
+	assert_int_equal(config_log_route(&c, "corp.example/a"),
+	    ROUTE_MIRROR);
+	assert_int_equal(c.log_verify_goproxy, 1);
+	config_free(&c);
+	snprintf(text, sizeof(text), "%spublic = goproxy\n%s", base, m1);
+	assert_int_equal(load(text, &c, &line, err, sizeof(err)), 0);
+	assert_int_equal(config_log_route(&c, "golang.org/x/mod"),
+	    ROUTE_GOPROXY);
+	config_free(&c);
+	snprintf(text, sizeof(text), "%spublic = none\n%s", base, m1);
+	assert_int_equal(load(text, &c, &line, err, sizeof(err)), 0);
+	assert_int_equal(config_log_route(&c, "golang.org/x/mod"),
+	    ROUTE_PRIVATE);
+	config_free(&c);
+	/* A name that is no mirror: the line of the key. */
+	snprintf(text, sizeof(text), "%spublic = sum.golang.org\n", base);
+	assert_int_equal(load(text, &c, &line, err, sizeof(err)),
+	    CONFIG_EVALUE);
+	assert_int_equal(line, 5);
+	assert_non_null(strstr(err, "no [mirror sum.golang.org]"));
+	config_free(&c);
+	/* verify_goproxy hashes from a GOPROXY: it needs one. */
+	assert_int_equal(load("[log]\nname = l.example\nkey = /k\n"
+	    "verify_goproxy = yes\n", &c, &line, err, sizeof(err)),
+	    CONFIG_EMISSING);
+	config_free(&c);
+}
+
 int
 main(void)
 {
@@ -182,6 +254,7 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_units),
 		cmocka_unit_test(test_patterns),
+		cmocka_unit_test(test_public),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,7 +4,8 @@
  * records appended to a real store in a temporary directory, their ids,
  * the checkpoint signed over them (its signature and its root checked
  * here with daemon/sumdb), the first hash of a module version being
- * final, and reopening the log.
+ * final, public records kept byte for byte with their provenance, and
+ * reopening the log.
  */
 
 #include <sys/stat.h>
@@ -278,6 +279,63 @@ test_present_and_conflict(void **state)
 	env_free(&env);
 }
 
+/*
+ * A public record: its text appended byte for byte with its provenance
+ * in the same transaction; a text that names another module version is
+ * refused with nothing stored.
+ */
+static void
+test_public_text(void **state)
+{
+	struct fixture	*fx = *state;
+	struct env	 env;
+	struct newrec	 r[2];
+	struct evbuffer	*b, *stored;
+	int64_t		 mirror, up, upid, uptree, n;
+
+	open_env(fx, &env);
+	assert_non_null(b = evbuffer_new());
+	assert_non_null(stored = evbuffer_new());
+	assert_int_equal(store_log(env.st, "sum.golang.org", "mirror",
+	    &mirror), 0);
+	fill(&r[0], 0, NULL);
+	fill(&r[1], 1, NULL);
+	assert_int_equal(record_format(recs[0].path, recs[0].version,
+	    recs[0].ziphash, recs[0].modhash, b), 0);
+	r[0].textlen = evbuffer_get_length(b);
+	memcpy(r[0].text, evbuffer_pullup(b, -1), r[0].textlen);
+	/* The hashes say otherwise: the text is what counts. */
+	snprintf(r[0].ziphash, sizeof(r[0].ziphash), "%s", recs[2].ziphash);
+	r[0].up_log = mirror;
+	r[0].up_id = 31337;
+	r[0].up_tree = 40000;
+	/* Record 0's text for record 1's module version. */
+	memcpy(r[1].text, r[0].text, r[0].textlen);
+	r[1].textlen = r[0].textlen;
+	r[1].up_log = mirror;
+	assert_int_equal(logw_append(&env, env.log, r, 2), 0);
+	assert_int_equal(r[0].status, 0);
+	assert_int_equal(r[0].id, 0);
+	assert_int_equal(r[1].status, -1);
+	assert_non_null(strstr(r[1].reason, "invalid record for "
+	    "golang.org/x/text@v0.3.0"));
+	assert_int_equal(store_size(env.st, env.log->log, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_record(env.st, env.log->log, 0, stored), 1);
+	assert_int_equal(evbuffer_get_length(stored), r[0].textlen);
+	assert_memory_equal(evbuffer_pullup(stored, -1), r[0].text,
+	    r[0].textlen);
+	assert_int_equal(store_provenance(env.st, env.log->log, 0, &up,
+	    &upid, &uptree), 1);
+	assert_int_equal(up, mirror);
+	assert_int_equal(upid, 31337);
+	assert_int_equal(uptree, 40000);
+	assert_int_equal(env.log->size, 1);
+	evbuffer_free(b);
+	evbuffer_free(stored);
+	env_free(&env);
+}
+
 static void
 test_reopen(void **state)
 {
@@ -331,6 +389,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_present_and_conflict,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_public_text, setup,
+		    teardown),
 	};
 
 	if (sodium_init() < 0)

@@ -2,7 +2,8 @@
  * store_test.c: unit tests of store/ on SQLite: the schema and its
  * migration from version 1, records and the one-hash-per-version rule,
  * stored hashes, tiles that never shrink, checkpoints, evidence, the
- * frozen state and a full mirror's progress.
+ * frozen state, a full mirror's progress, and the provenance of the
+ * private log's public records.
  */
 
 #include <event2/buffer.h>
@@ -260,6 +261,9 @@ test_migration(void **state)
 	assert_int_equal(store_add_privacy(st, log, "10.0.0.1", 3, 200,
 	    "corp.example/b"), 0);
 	assert_int_equal(store_each_privacy(st, privacy_row, NULL), 1);
+	/* Version 5's provenance, on the migrated store. */
+	assert_int_equal(store_add_provenance(st, log, 0, log, 0, 1), 0);
+	assert_int_equal(store_provenance(st, log, 0, &id, &next, &next), 1);
 	store_close(st);
 	/* And a newer schema than ours is refused. */
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
@@ -273,6 +277,58 @@ test_migration(void **state)
 	unlink(wal);
 }
 
+/* store_each_provenance()'s callback: count rows, stop at id 9. */
+static int
+provenance_row(void *arg, int64_t id, int64_t up, int64_t upid,
+    int64_t uptree)
+{
+	int	*n = arg;
+
+	assert_true(upid < uptree);
+	assert_true(up > 0);
+	(*n)++;
+	return id == 9;
+}
+
+/* Where the private log's public records came from. */
+static void
+test_provenance(void **state)
+{
+	struct store	*st = open_mem();
+	int64_t		 log, mirror, up, upid, uptree;
+	char		 name[64];
+	int		 n = 0;
+
+	(void)state;
+	assert_int_equal(store_log(st, "corp.example", "private", &log), 0);
+	assert_int_equal(store_log(st, "sum.golang.org", "mirror", &mirror),
+	    0);
+	assert_int_equal(store_provenance(st, log, 0, &up, &upid, &uptree),
+	    0);
+	assert_int_equal(store_add_provenance(st, log, 0, mirror, 41, 100),
+	    0);
+	assert_int_equal(store_add_provenance(st, log, 9, mirror, 7, 8), 0);
+	assert_int_equal(store_add_provenance(st, log, 12, mirror, 1, 2), 0);
+	/* One provenance per record. */
+	assert_int_equal(store_add_provenance(st, log, 0, mirror, 42, 100),
+	    -1);
+	assert_int_equal(store_provenance(st, log, 0, &up, &upid, &uptree),
+	    1);
+	assert_int_equal(up, mirror);
+	assert_int_equal(upid, 41);
+	assert_int_equal(uptree, 100);
+	assert_int_equal(store_provenance(st, mirror, 0, &up, &upid,
+	    &uptree), 0);
+	/* In id order, stopped by the callback at id 9. */
+	assert_int_equal(store_each_provenance(st, log, provenance_row, &n),
+	    1);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_log_name(st, mirror, name, sizeof(name)), 1);
+	assert_string_equal(name, "sum.golang.org");
+	assert_int_equal(store_log_name(st, 99, name, sizeof(name)), 0);
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -282,6 +338,7 @@ main(void)
 		cmocka_unit_test(test_checkpoints_evidence),
 		cmocka_unit_test(test_tuf),
 		cmocka_unit_test(test_migration),
+		cmocka_unit_test(test_provenance),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
