@@ -93,7 +93,8 @@ wait_for() {
 	done
 }
 
-# write_config FILE PORT [extra lines]: a config with the private log.
+# write_config FILE PORT [extra lines]: a config with the private log,
+# its GOPROXY $LOG_GOPROXY (default file://$T/proxy).
 write_config() {
 	conf=$1 port=$2
 	shift 2
@@ -104,7 +105,7 @@ database = $T/sumdbd.db
 [log]
 name = sumdb.test.example
 key = $T/log.key
-goproxy = file://$T/proxy
+goproxy = ${LOG_GOPROXY:-file://$T/proxy}
 EOC
 	[ -z "${PRIVATE:-}" ] || echo "private = $PRIVATE" >>"$conf"
 	for line in "$@"; do echo "$line" >>"$conf"; done

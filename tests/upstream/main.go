@@ -4,12 +4,14 @@
 // data tiles wrongly), and able to misbehave on request.
 //
 //	upstream ADDR SKEYFILE [-gen N] [-mods FILE] [-other SKEYFILE]
-//	         [-proxy DIR]
+//	         [-proxy DIR] [-reqlog FILE]
 //
 // -mods takes xmodref modtree's output ("path version ziph1 modh1") and
 // logs those modules first; -gen adds N synthetic records.  -proxy
-// serves the GOPROXY tree in DIR for every path with "/@v/" in it.  The
-// admin endpoints change it while it runs:
+// serves the GOPROXY tree in DIR for every path with "/@v/" in it.
+// -reqlog appends the path of every request, one a line, to FILE, so
+// that a test can tell what reached the upstream.  The admin endpoints
+// change it while it runs:
 //
 //	/admin/grow?n=K       append K synthetic records and sign again
 //	/admin/attack?kind=K  misbehave: none badsig wrongkey forksame
@@ -105,6 +107,8 @@ type server struct {
 	altNote []byte
 
 	proxyDir string
+	reqlog   *os.File   // -reqlog, or nil
+	rmu      sync.Mutex // guards reqlog's writes
 	pmu      sync.Mutex // guards the counts below
 	zips     int        // .zip answers in progress
 	maxZips  int
@@ -362,6 +366,11 @@ func (s *server) misbehave(w http.ResponseWriter, body []byte) bool {
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.reqlog != nil {
+		s.rmu.Lock()
+		fmt.Fprintln(s.reqlog, r.URL.Path)
+		s.rmu.Unlock()
+	}
 	s.mu.Lock()
 	p := strings.TrimPrefix(r.URL.Path, "/")
 	if !strings.HasPrefix(p, "admin/") && s.bomb(w, r, p) {
@@ -506,13 +515,21 @@ func main() {
 	mods := flag.String("mods", "", "modtree output to log first")
 	other := flag.String("other", "", "another signer key, for attacks")
 	proxyDir := flag.String("proxy", "", "a GOPROXY tree to serve")
+	reqlog := flag.String("reqlog", "", "append each request's path to this file")
 	flag.Parse()
 	if flag.NArg() != 2 {
-		log.Fatal("usage: upstream [-gen N] [-mods FILE] [-other SKEY] ADDR SKEYFILE")
+		log.Fatal("usage: upstream [-gen N] [-mods FILE] [-other SKEY] [-proxy DIR] [-reqlog FILE] ADDR SKEYFILE")
 	}
 	s := &server{l: &logState{index: make(map[string]int64)}, signer: loadSigner(flag.Arg(1)), proxyDir: *proxyDir}
 	if *other != "" {
 		s.other = loadSigner(*other)
+	}
+	if *reqlog != "" {
+		f, err := os.OpenFile(*reqlog, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0644)
+		if err != nil {
+			log.Fatal(err)
+		}
+		s.reqlog = f
 	}
 	if *mods != "" {
 		b, err := os.ReadFile(*mods)
