@@ -40,7 +40,9 @@ kill -0 "$DEADPID" 2>/dev/null || fail "the dead upstream's mirror did not start
 dead_t0=$(date +%s)
 
 PROXY=http://127.0.0.1:$UPORT
-start_daemon "[mirror $UP]" "key = $upkey" "url = http://127.0.0.1:$UPORT" \
+# The upstream stands in for a hostile GOPROXY too: public paths are
+# hashed from it (public = goproxy), not taken from the mirror.
+start_daemon "public = goproxy" "[mirror $UP]" "key = $upkey" "url = http://127.0.0.1:$UPORT" \
     "poll = 1h" "fetch_timeout = 10s" "max_evidence = 2"
 sed -i "s|^goproxy = .*|goproxy = $PROXY|" "$T/sumdbd.conf"
 kill -HUP "$DPID"
