@@ -5,7 +5,8 @@
 # store.  Acceptance 3 of the audit issue.  Then the private log's
 # public records: one admitted on first use that the mirror's verified
 # record contradicts is reported by fsck and audit, and each tampered
-# provenance row by fsck (acceptance 10 of the one-GOSUMDB issue).
+# provenance row by fsck (acceptance 10 of the one-GOSUMDB issue); add
+# refuses public paths.
 . "$(dirname "$0")/lib.sh"
 
 mods=
@@ -148,6 +149,24 @@ assert all(x['mirror'] == sys.argv[2] and x['mirror_hash'] == sys.argv[3] for x 
 assert 'first use' in l[0]['explanation'], l
 EOP
 echo "$NAME: audit calls a go.sum line of that record a mismatch, naming the mirror and its hash: ok"
+
+# add: with public = NAME a public path is refused, with its reason; so
+# with public = none and [log] private set; a private path is added.
+sed "s|^database = .*|database = $T/add.db|" "$T/sumdbd.conf" >"$T/add.conf"
+sed -i '/^public = /d' "$T/add.conf"
+"$B/sumdbd" add -c "$T/add.conf" example.com/legacy@v2.0.0+incompatible \
+    corp.example/secret@v1.0.0 >"$T/out" 2>&1
+[ $? = 1 ] || fail "add of a public path with public = $UP: exit code: $(cat "$T/out")"
+grep -qx "sumdbd add: example.com/legacy@v2.0.0+incompatible: example.com/legacy is public: admitted only as $UP's verified record; add its path to \[log\] private or set public = goproxy" "$T/out" ||
+    fail "add of a public path: $(cat "$T/out")"
+grep -q "^corp.example/secret v1.0.0: record 0$" "$T/out" || fail "add of a private path: $(cat "$T/out")"
+sed -i "s|^private = .*|private = corp.example/*\npublic = none|" "$T/add.conf"
+"$B/sumdbd" add -c "$T/add.conf" example.com/legacy@v2.0.0+incompatible >"$T/out" 2>&1
+[ $? = 1 ] || fail "add of a public path with public = none: exit code"
+grep -qx "sumdbd add: example.com/legacy@v2.0.0+incompatible: example.com/legacy is not a private path of this log (\[log\] public = none): if this module is yours, add its path to \[log\] private" "$T/out" ||
+    fail "add with public = none: $(cat "$T/out")"
+[ "$(sqlite3 "$T/add.db" "SELECT count(*) FROM record")" = 1 ] || fail "add: refused paths were stored"
+echo "$NAME: add refuses public paths with public = NAME or none, with the reason: ok"
 
 # With public = NAME the log admits the mirror's records with their
 # provenance; fsck checks each provenance row, and finds each tampered
