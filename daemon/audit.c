@@ -44,10 +44,33 @@ parse_line(char *s, struct aline *a)
 	return 0;
 }
 
+/* A line whose log record, admitted on first use, a mirror disputes. */
+static const char *
+explain_tofu(const struct aline *a)
+{
+	if (strcmp(a->hash, a->expected) == 0)
+		return "the log admitted this version on first use from a "
+		    "GOPROXY (no provenance), and the mirror's verified record "
+		    "differs: that GOPROXY served other content than the "
+		    "upstream database vouches for; use the mirror's hash and "
+		    "check the GOPROXY";
+	if (strcmp(a->hash, a->mhash) == 0)
+		return "the log's record, admitted on first use from a GOPROXY "
+		    "(no provenance), differs from the mirror's verified "
+		    "record, which this line matches: the log holds what a "
+		    "GOPROXY served, which the upstream database does not "
+		    "vouch for; this line is right";
+	return "matches neither the log's record, admitted on first use "
+	    "from a GOPROXY (no provenance), nor the mirror's verified "
+	    "record, which differ as well: check which GOPROXY served it";
+}
+
 /* The explanation of a's status, seeing its sibling line (if any). */
 static const char *
 explain(const struct aline *a, const struct aline *sib, int complete)
 {
+	if (a->mirror != NULL)
+		return explain_tofu(a);
 	if (a->status == S_UNKNOWN)
 		return complete || a->absent ? "the log has never seen this version: a "
 		    "typo, a version never published to it, or a private "
@@ -237,6 +260,78 @@ audit_lines(struct audit *au, struct store *st, int64_t log,
 	return rv;
 }
 
+/*
+ * Line a's hash in mirror log mlog's record of its module version, if
+ * the mirror has one: 1 (the hash in out), 0, or -1.
+ */
+static int
+mirror_hash(struct store *st, int64_t mlog, const struct aline *a,
+    struct evbuffer *text, char out[SUMDB_H1_SIZE])
+{
+	struct record	 rec;
+	int64_t		 id;
+	int		 r;
+
+	evbuffer_drain(text, evbuffer_get_length(text));
+	if ((r = store_lookup(st, mlog, a->path, a->version, &id, text)) != 1)
+		return r;
+	if (record_parse(evbuffer_pullup(text, -1), evbuffer_get_length(text),
+	    &rec) != 0)
+		return 0;
+	snprintf(out, SUMDB_H1_SIZE, "%.*s",
+	    (int)(a->gomod ? rec.modhashlen : rec.ziphashlen),
+	    a->gomod ? rec.modhash : rec.ziphash);
+	return 1;
+}
+
+/* Line a against each mirror, if its record was admitted on first use. */
+static int
+tofu_line(struct aline *a, struct store *st, int64_t log,
+    const struct config *c, const int64_t *mlog, struct evbuffer *text)
+{
+	int64_t	 up, upid, uptree;
+	int	 k, r;
+
+	if (a->record < 0 || config_log_route(c, a->path) == ROUTE_PRIVATE)
+		return 0;
+	if ((r = store_provenance(st, log, a->record, &up, &upid,
+	    &uptree)) != 0)
+		return r < 0 ? -1 : 0;
+	for (k = 0; k < c->nmirrors; k++) {
+		if ((r = mirror_hash(st, mlog[k], a, text, a->mhash)) < 0)
+			return -1;
+		if (r == 1 && strcmp(a->mhash, a->expected) != 0) {
+			a->mirror = c->mirrors[k].name;
+			a->status = S_MISMATCH;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+int
+audit_tofu(struct audit *au, struct store *st, int64_t log,
+    const struct config *c)
+{
+	struct evbuffer	*text;
+	int64_t		 mlog[CONFIG_MIRRORS_MAX];
+	size_t		 i;
+	int		 k, rv = -1;
+
+	if ((text = evbuffer_new()) == NULL)
+		return -1;
+	for (k = 0; k < c->nmirrors; k++)
+		if (store_log(st, c->mirrors[k].name, "mirror", &mlog[k]) != 0)
+			goto done;
+	for (i = 0; i < au->n; i++)
+		if (tofu_line(&au->a[i], st, log, c, mlog, text) != 0)
+			goto done;
+	rv = 0;
+ done:
+	evbuffer_free(text);
+	return rv;
+}
+
 /* Every line checked: explain each, seeing its sibling, and count. */
 void
 audit_end(struct audit *au)
@@ -279,6 +374,12 @@ audit_json(const struct audit *au)
 			json_object_set_new(o, "logged",
 			    json_string(a->expected));
 		}
+		if (a->mirror != NULL) {
+			json_object_set_new(o, "mirror",
+			    json_string(a->mirror));
+			json_object_set_new(o, "mirror_hash",
+			    json_string(a->mhash));
+		}
 		if (a->why != NULL)
 			json_object_set_new(o, "explanation",
 			    json_string(a->why));
@@ -307,6 +408,9 @@ audit_text(const struct audit *au)
 		if (a->status == S_MISMATCH)
 			printf(": go.sum has %s, the log %s", a->hash,
 			    a->expected);
+		if (a->mirror != NULL)
+			printf(" (first use), mirror %s %s", a->mirror,
+			    a->mhash);
 		if (a->why != NULL)
 			printf(": %s", a->why);
 		printf("\n");

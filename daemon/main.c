@@ -40,6 +40,7 @@ usage(FILE *f)
 	    "       sumdbd fsck [-c FILE]\n"
 	    "       sumdbd evidence [-c FILE] list | show ID | export ID FILE\n"
 	    "       sumdbd evidence [-c FILE] privacy\n"
+	    "       sumdbd provenance [-c FILE] [-o FILE] MODULE@VERSION\n"
 	    "       sumdbd client-config [-c FILE] [--db NAME] [--url URL] "
 	    "[--way url|proxy]\n"
 	    "       sumdbd client-check [-c FILE] [--db NAME] [--url URL] "

@@ -402,6 +402,12 @@ struct aline {
 	char		 expected[SUMDB_H1_SIZE];
 	const char	*why;		/* explanation, or NULL */
 	int		 absent;	/* --online: the upstream lacks it */
+	/*
+	 * audit_tofu(): the mirror whose verified record differs from the
+	 * log's record, admitted on first use, and its hash (or NULL).
+	 */
+	const char	*mirror;
+	char		 mhash[SUMDB_H1_SIZE];
 };
 
 /* A set of go.sum lines and what they were checked against. */
@@ -437,6 +443,15 @@ int	audit_begin(struct audit *au, struct store *st, int64_t log,
 /* Check lines from..to-1 (private: as for audit_skips()); 0 or -1. */
 int	audit_lines(struct audit *au, struct store *st, int64_t log,
 	    const char *private, size_t from, size_t to);
+/*
+ * The private log (log in st) only: each line checked against a public
+ * record without provenance (admitted on first use from a GOPROXY) is
+ * compared with the mirrors' verified records of its module version (c:
+ * the routes and mirrors); where a mirror's hash differs from the log's,
+ * the line names it and is a mismatch.  0, or -1 on a store error.
+ */
+int	audit_tofu(struct audit *au, struct store *st, int64_t log,
+	    const struct config *c);
 /* After the last audit_lines(): explain each line and count them. */
 void	audit_end(struct audit *au);
 /* The report as a new JSON object (the caller's to decref), or NULL. */

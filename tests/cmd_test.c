@@ -39,7 +39,7 @@ static void
 test_find(void **state)
 {
 	const char	*names[] = { "keygen", "add", "unfreeze", "tuf",
-	    "export", "import", "audit", "fsck", "evidence",
+	    "export", "import", "audit", "fsck", "evidence", "provenance",
 	    "client-config", "client-check" };
 	size_t		 i;
 
@@ -63,6 +63,7 @@ test_help(void **state)
 	assert_int_equal(run("fsck", "-h", NULL), 0);
 	assert_int_equal(run("audit", "--help", NULL), 0);
 	assert_int_equal(run("client-check", "--help", NULL), 0);
+	assert_int_equal(run("provenance", "-h", NULL), 0);
 	assert_int_equal(run("tuf", "init", "-h", NULL), 0);
 	/* As before the table: tuf's verb comes first. */
 	assert_int_equal(run("tuf", "-h", NULL), 2);
@@ -81,6 +82,10 @@ test_usage_errors(void **state)
 	assert_int_equal(run("unfreeze", "-c", "/nonexistent", NULL), 2);
 	assert_int_equal(run("export", "--db", NULL), 2);
 	assert_int_equal(run("client-config", "x", NULL), 2);
+	/* provenance takes exactly one MODULE@VERSION, and -o a file. */
+	assert_int_equal(run("provenance", NULL), 2);
+	assert_int_equal(run("provenance", "a@v1.0.0", "b@v1.0.0", NULL), 2);
+	assert_int_equal(run("provenance", "-o", NULL), 2);
 	assert_int_equal(run("tuf", NULL), 2);
 	/* keygen has no -c. */
 	assert_int_equal(run("keygen", "-c", "f", "a.example", NULL), 2);

@@ -2,7 +2,9 @@
  * add.c: "sumdbd add MODULE@VERSION...": append records to the private
  * log offline, computing their h1: hashes from a GOPROXY (http, https
  * or a local file:// tree), at most [log] max_fetches at once, in one
- * batch signed once.  Paths outside [log] accept are refused unfetched.
+ * batch signed once.  Paths outside [log] accept are refused unfetched,
+ * and so are public paths unless [log] public = goproxy: those the
+ * daemon admits only as a mirror's verified records, or not at all.
  */
 
 #include <event2/event.h>
@@ -44,11 +46,35 @@ usage(FILE *f)
 	    "  FILE's [log] section, hashing the module as GOPROXY (default:\n"
 	    "  [log] goproxy; http://, https:// or file://) serves it, and\n"
 	    "  sign the new tree once.  A version already logged with the\n"
-	    "  same hashes is left as it is.  Exit 0 when every record is\n"
-	    "  in the log, 1 when one is refused or not found, 2 on errors.\n");
+	    "  same hashes is left as it is.  Paths outside [log] private\n"
+	    "  are refused unless [log] public = goproxy.  Exit 0 when every\n"
+	    "  record is in the log, 1 when one is refused or not found, 2\n"
+	    "  on errors.\n");
 }
 
 static void	added(int, const char *, const char *, const char *, void *);
+
+/*
+ * Whether the route of path lets add hash it from a GOPROXY: a public
+ * path with [log] public = NAME is admitted only as NAME's verified
+ * record (by the daemon), and with public = none not at all; the
+ * one-line reason goes to err, which stays empty otherwise.
+ */
+static void
+refuse_public(const struct config *c, const char *path, char *err,
+    size_t size)
+{
+	enum log_route	 r = config_log_route(c, path);
+
+	if (r == ROUTE_MIRROR)
+		snprintf(err, size, "%s is public: admitted only as %s's "
+		    "verified record; add its path to [log] private or set "
+		    "public = goproxy", path, config_log_public(c));
+	else if (r == ROUTE_REFUSE)
+		snprintf(err, size, "%s is not a private path of this log "
+		    "([log] public = none): if this module is yours, add its "
+		    "path to [log] private", path);
+}
 
 /* Start fetches until max_fetches run; stop the loop when all ended. */
 static void
@@ -146,6 +172,9 @@ add(struct env *env, int argc, char **argv)
 			snprintf(jobs[i].err, sizeof(jobs[i].err), "not "
 			    "accepted by this log ([log] accept = %s)",
 			    env->conf.log_accept);
+		else
+			refuse_public(&env->conf, recs[i].path, jobs[i].err,
+			    sizeof(jobs[i].err));
 	}
 	if (env_open_store(env, 1) != 0 || logw_open(env) != 0)
 		goto done;

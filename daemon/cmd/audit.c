@@ -33,7 +33,9 @@ usage(FILE *f)
 	    "  private log, or the only mirror): verified, mismatch, unknown\n"
 	    "  (not in the log) or skipped (a private pattern, or a version\n"
 	    "  the log cannot hold), with the record and tree checked\n"
-	    "  against, and an explanation for each mismatch.  --online asks\n"
+	    "  against, and an explanation for each mismatch; a private\n"
+	    "  log's record admitted on first use that a mirror's verified\n"
+	    "  record contradicts is a mismatch too.  --online asks\n"
 	    "  the running daemon's mirror (its upstream, verified) for the\n"
 	    "  lines the store lacks.  Exit 0 when\n"
 	    "  no line mismatches, 1 when one does, 2 on errors.\n");
@@ -219,7 +221,8 @@ audit(struct env *env, int argc, char **argv)
 		goto done;
 	if (audit_begin(&au, env->st, log, mc == NULL ? -1 :
 	    strcmp(mc->mode, "full") == 0) != 0 || audit_lines(&au, env->st,
-	    log, env->conf.log_private, 0, au.n) != 0)
+	    log, env->conf.log_private, 0, au.n) != 0 ||
+	    (mc == NULL && audit_tofu(&au, env->st, log, &env->conf) != 0))
 		goto done;
 	audit_end(&au);
 	if (json) {

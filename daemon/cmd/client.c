@@ -3,7 +3,10 @@
  * prints the go env -w lines that make a go command verify against
  * this sumdbd, two ways per database: GOSUMDB with the server's URL, or
  * the key alone in GOSUMDB with the server first in GOPROXY (the go
- * command finds the database at URL/sumdb/NAME/supported).  The options,
+ * command finds the database at URL/sumdb/NAME/supported).  With [log]
+ * public = NAME the private log holds the mirror's verified records of
+ * public modules too: its lines alone, one GOSUMDB for every module
+ * with the organisation's GOPROXY and no GONOSUMDB.  The options,
  * the server's URL and the databases as build hosts see them are shared
  * with client-check (client_check.c).  Exit 0, or 2 on errors.
  */
@@ -32,9 +35,12 @@ usage(FILE *f, const char *cmd)
 		    "database (or\n"
 		    "  NAME), way 1 sets GOSUMDB to the key and URL, way 2 the "
 		    "key alone\n"
-		    "  with URL first in GOPROXY.  Run ONE way's lines.  URL "
-		    "defaults to\n"
-		    "  http(s)://[server] listen.  Exit 0, or 2 on errors.\n");
+		    "  with URL first in GOPROXY.  Run ONE way's lines.  With "
+		    "[log] public =\n"
+		    "  NAME only the private log's: one GOSUMDB for every "
+		    "module.  URL\n"
+		    "  defaults to http(s)://[server] listen.  Exit 0, or 2 "
+		    "on errors.\n");
 	else
 		fprintf(f,
 		    "usage: sumdbd client-check [-c FILE] [--db NAME] "
@@ -233,6 +239,17 @@ client_db_find(struct client *c, const char *name)
 	return -1;
 }
 
+const char *
+client_public(const struct client *c)
+{
+	const char	*pub = config_log_public(&c->env->conf);
+
+	if (c->env->conf.log_name == NULL || strcmp(pub, "goproxy") == 0 ||
+	    strcmp(pub, "none") == 0)
+		return NULL;
+	return pub;
+}
+
 /* Whether s needs no quoting in a shell word. */
 static int
 shell_safe(const char *s)
@@ -279,9 +296,15 @@ print_private(const struct client *c, const struct cdb *d)
 		print_set("", "GONOSUMDB", priv);
 		return;
 	}
-	printf("# Modules that %s verifies must not match GONOSUMDB or "
-	    "GOPRIVATE,\n# or the go command skips their verification: "
-	    "both are cleared.\n", d->name);
+	if (client_public(c) != NULL)
+		printf("# %s verifies every module, public ones as\n# %s's "
+		    "verified records: GONOSUMDB and GOPRIVATE are not\n# "
+		    "needed and would only skip verification: both are "
+		    "cleared.\n", d->name, client_public(c));
+	else
+		printf("# Modules that %s verifies must not match GONOSUMDB "
+		    "or GOPRIVATE,\n# or the go command skips their "
+		    "verification: both are cleared.\n", d->name);
 	print_set("", "GONOSUMDB", "");
 	print_set("", "GOPRIVATE", "");
 	if (priv == NULL)
@@ -304,6 +327,12 @@ print_way(const struct client *c, const struct cdb *d, enum way way)
 		snprintf(v, sizeof(v), "%s %s%s%s", d->vkey, c->url,
 		    d->mirror ? "/sumdb/" : "", d->mirror ? d->name : "");
 		print_set("", "GOSUMDB", v);
+		if (!d->mirror && client_public(c) != NULL) {
+			printf("# Modules, private and public, from the "
+			    "organisation's proxy:\n");
+			print_set("", "GOPROXY", c->env->conf.log_goproxy !=
+			    NULL ? c->env->conf.log_goproxy : next);
+		}
 	} else {
 		if (!d->mirror && c->env->conf.log_goproxy != NULL)
 			next = c->env->conf.log_goproxy;
@@ -340,6 +369,15 @@ print_config(struct env *env, int argc, char **argv)
 	if (!c.urlset)
 		printf("# The URL is from [server] listen: use --url for the "
 		    "address build hosts\n# reach the server at.\n");
+	/* One GOSUMDB for every module: the mirrors' only when asked. */
+	if (only < 0 && client_public(&c) != NULL) {
+		only = 0;
+		printf("# [log] public = %s: %s also holds\n# %s's verified "
+		    "records of public modules, so its one GOSUMDB\n# covers "
+		    "every module (--db %s prints the mirror's own lines).\n",
+		    client_public(&c), c.env->conf.log_name, client_public(&c),
+		    client_public(&c));
+	}
 	for (i = 0; i <= c.env->conf.nmirrors; i++) {
 		if (db_name(&c.env->conf, i) == NULL ||
 		    (only >= 0 && i != only))

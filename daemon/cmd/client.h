@@ -18,7 +18,7 @@ enum way { WAY_ALL, WAY_URL, WAY_PROXY };
 
 /* The go settings client-check reads, by index. */
 enum gvar { GV_GOSUMDB, GV_GOPROXY, GV_GOPRIVATE, GV_GONOSUMDB,
-    GV_GOINSECURE, GV_GOPATH, GV_MAX };
+    GV_GOINSECURE, GV_GOPATH, GV_GOFLAGS, GV_MAX };
 /* A database as build hosts see it. */
 struct cdb {
 	const char		*name;
@@ -69,5 +69,11 @@ void	client_close(struct client *c);
 int	client_db_open(struct client *c, int i, struct cdb *d);
 /* The index of database name, or -1 (the reason printed). */
 int	client_db_find(struct client *c, const char *name);
+/*
+ * The mirror whose verified records the private log admits for every
+ * public module ([log] public = NAME), or NULL.  When there is one, the
+ * private log's GOSUMDB covers every module, private and public.
+ */
+const char *client_public(const struct client *c);
 
 #endif /* CMD_CLIENT_H */

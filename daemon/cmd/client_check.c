@@ -1,10 +1,12 @@
 /*
  * check.c: "sumdbd client-check" reads a build host's settings
  * (go env -json, else the environment), reports each one that turns
- * verification off or sends it elsewhere, and checks the go command's
- * cached checkpoint against the server's, through a consistency proof
- * read from the server's tiles (tiles_http.c, trust.c).  Exit 0 fine,
- * 1 a finding, 2 usage or runtime errors.
+ * verification off or sends it elsewhere (with [log] public = NAME
+ * every GONOSUMDB and GOPRIVATE pattern: the private log verifies every
+ * module), and checks the go command's cached checkpoint against the
+ * server's, through a consistency proof read from the server's tiles
+ * (tiles_http.c, trust.c).  Exit 0 fine, 1 a finding, 2 usage or
+ * runtime errors.
  */
 
 #include <sys/stat.h>
@@ -23,7 +25,7 @@
 #include "store.h"
 
 static const char *const gvnames[GV_MAX] = { "GOSUMDB", "GOPROXY",
-    "GOPRIVATE", "GONOSUMDB", "GOINSECURE", "GOPATH" };
+    "GOPRIVATE", "GONOSUMDB", "GOINSECURE", "GOPATH", "GOFLAGS" };
 
 /* Variables people set believing the go command reads them. */
 static const char *const folklore[] = { "GONOSUMCHECK", "GONOVERIFY",
@@ -329,9 +331,32 @@ pats_add(void *arg, const char *glob)
 }
 
 /*
+ * [log] public = NAME: the private log verifies every module, so a
+ * GONOSUMDB or GOPRIVATE glob p, whatever it covers, only weakens that.
+ */
+static void
+weakening(struct client *c, const struct cdb *d, const struct pat *p)
+{
+	if (p->var == GV_GONOSUMDB)
+		client_finding(c, "GONOSUMDB", "'%s' is unnecessary and "
+		    "weakening: %s verifies every module ([log] public = %s: "
+		    "public ones as its verified records), and the go command "
+		    "skips what the pattern covers; remove it", p->glob,
+		    d->name, client_public(c));
+	else
+		client_finding(c, "GOPRIVATE", "'%s' is unnecessary for "
+		    "checksums and weakening: it also sets GONOSUMDB, and %s "
+		    "verifies every module ([log] public = %s); to skip the "
+		    "proxy use GONOPROXY (go env -w 'GONOPROXY=%s' GOPRIVATE= "
+		    "GONOSUMDB=)", p->glob, d->name, client_public(c),
+		    p->glob);
+}
+
+/*
  * The private log: no GONOSUMDB, GOPRIVATE or GOINSECURE glob may
  * cover what it verifies, the [log] private modules and every logged
- * module path.
+ * module path; with [log] public = NAME none of the first two is
+ * needed at all.
  */
 static int
 check_private_log(struct client *c, const struct cdb *d)
@@ -374,6 +399,10 @@ check_private_log(struct client *c, const struct cdb *d)
 	}
 	for (i = 0; i < ps.n; i++) {
 		p = &ps.p[i];
+		if (client_public(c) != NULL && p->var != GV_GOINSECURE) {
+			weakening(c, d, p);
+			continue;
+		}
 		if (p->hit[0] == '\0')
 			continue;
 		if (p->var == GV_GONOSUMDB)
@@ -600,6 +629,32 @@ check_latest(struct client *c, const struct cdb *d)
 	return rv;
 }
 
+/*
+ * GOFLAGS=-insecure: go 1.16 and older fetch insecurely and skip the
+ * checksum database with it; newer ones ignore it.
+ */
+static void
+check_goflags(struct client *c)
+{
+	const char	*p = c->gv[GV_GOFLAGS];
+	size_t		 n;
+
+	for (; *p != '\0'; p += n) {
+		p += strspn(p, " \t");
+		n = strcspn(p, " \t");
+		if ((n == 9 && strncmp(p, "-insecure", 9) == 0) ||
+		    (n == 10 && strncmp(p, "--insecure", 10) == 0) ||
+		    (n > 10 && strncmp(p, "-insecure=", 10) == 0 &&
+		    strncmp(p + 10, "false", n - 10) != 0)) {
+			client_finding(c, "GOFLAGS", "%.*s: go 1.16 and older "
+			    "skip checksum verification with it (newer ones "
+			    "ignore it): unnecessary and weakening; remove it",
+			    (int)n, p);
+			return;
+		}
+	}
+}
+
 static int
 check(struct env *env, int argc, char **argv)
 {
@@ -632,6 +687,7 @@ check(struct env *env, int argc, char **argv)
 			client_finding(&c, folklore[i], "not a go command variable: "
 			    "it does nothing (GOSUMDB, GONOSUMDB and GOPRIVATE "
 			    "decide what is verified); unset it");
+	check_goflags(&c);
 	if (check_gosumdb(&c, &d))
 		check_route(&c, &d);
 	if (d.mirror)

@@ -18,6 +18,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_unfreeze_entry,
 	&cmd_tuf_entry,
 	&cmd_evidence_entry,
+	&cmd_provenance_entry,
 	&cmd_fsck_entry,
 	&cmd_audit_entry,
 	&cmd_export_entry,

@@ -6,6 +6,12 @@
  * in the level-0 tiles of a mirror); the private log's stored hashes
  * and tiles recomputed from its records; every checkpoint's signature,
  * note and root; and every consistency proof in the trust base chain.
+ * The private log's public records (paths outside [log] private): one
+ * with provenance must be byte for byte the mirror record its row
+ * names, in a stored trust base of that mirror that holds it; one
+ * without (trust on first use: public = goproxy, or admitted before
+ * public = NAME) is compared with each mirror's verified record of the
+ * same module version, and every difference is a problem.
  */
 
 #include <event2/buffer.h>
@@ -32,6 +38,12 @@ struct fsck {
 	int64_t			 prevsize;	/* previous checkpoint */
 	uint8_t			 prevroot[SUMDB_HASH_SIZE];
 	int			 problems;
+	/* The private log's public records. */
+	int64_t			 mlog[CONFIG_MIRRORS_MAX]; /* mirrors' logs */
+	int64_t			 checked[CONFIG_MIRRORS_MAX];
+	int64_t			 differ[CONFIG_MIRRORS_MAX];
+	int64_t			 prov;		/* with provenance */
+	int64_t			 tofu;		/* without */
 };
 
 static void
@@ -45,6 +57,154 @@ problem(struct fsck *f, const char *fmt, ...)
 	va_end(ap);
 	printf("\n");
 	f->problems++;
+}
+
+/* "h1:ZIP go.mod h1:MOD" of record text, or "a malformed record". */
+static void
+hashes(const uint8_t *text, size_t len, char *buf, size_t size)
+{
+	struct record	 r;
+
+	if (record_parse(text, len, &r) != 0)
+		snprintf(buf, size, "a malformed record");
+	else
+		snprintf(buf, size, "%.*s go.mod %.*s", (int)r.ziphashlen,
+		    r.ziphash, (int)r.modhashlen, r.modhash);
+}
+
+/*
+ * Record id has a provenance row: record upid of log up, in its trust
+ * base of size uptree.  That record must be stored with the same bytes,
+ * upid < uptree, and the trust base a stored checkpoint.
+ */
+static void
+check_provenance(struct fsck *f, int64_t id, const uint8_t *text,
+    size_t len, int64_t up, int64_t upid, int64_t uptree)
+{
+	struct store	*st = f->env->st;
+	uint8_t		 root[SUMDB_HASH_SIZE];
+	char		 name[SUMDB_NAME_MAX + 1];
+
+	f->prov++;
+	if (store_log_name(st, up, name, sizeof(name)) != 1) {
+		problem(f, "record %lld: its provenance names log %lld, which "
+		    "the store does not have", (long long)id, (long long)up);
+		return;
+	}
+	evbuffer_drain(f->buf, evbuffer_get_length(f->buf));
+	if (store_record(st, up, upid, f->buf) != 1)
+		problem(f, "record %lld: its provenance names %s record %lld, "
+		    "which is not stored", (long long)id, name,
+		    (long long)upid);
+	else if (evbuffer_get_length(f->buf) != len ||
+	    memcmp(evbuffer_pullup(f->buf, -1), text, len) != 0)
+		problem(f, "record %lld: its text is not that of %s record "
+		    "%lld, which its provenance names", (long long)id, name,
+		    (long long)upid);
+	if (upid >= uptree)
+		problem(f, "record %lld: its provenance puts %s record %lld in "
+		    "tree %lld, which does not hold it", (long long)id, name,
+		    (long long)upid, (long long)uptree);
+	else if (store_checkpoint(st, up, uptree, NULL, root) != 1)
+		problem(f, "record %lld: its provenance names %s's tree %lld, "
+		    "which is not a stored checkpoint", (long long)id, name,
+		    (long long)uptree);
+}
+
+/*
+ * Record id, public and without provenance, against mirror k's
+ * verified record of path@version, where it has one: any difference is
+ * loud, with both records' hashes.
+ */
+static void
+compare_mirror(struct fsck *f, int k, int64_t id, const char *path,
+    const char *version, const uint8_t *text, size_t len)
+{
+	const char	*mname = f->env->conf.mirrors[k].name;
+	char		 ours[256], theirs[256];
+	int64_t		 mid;
+	int		 r;
+
+	evbuffer_drain(f->buf, evbuffer_get_length(f->buf));
+	if ((r = store_lookup(f->env->st, f->mlog[k], path, version, &mid,
+	    f->buf)) != 1) {
+		if (r < 0)
+			problem(f, "record %lld: looking it up in %s: %s",
+			    (long long)id, mname, store_errmsg(f->env->st));
+		return;
+	}
+	f->checked[k]++;
+	if (evbuffer_get_length(f->buf) == len &&
+	    memcmp(evbuffer_pullup(f->buf, -1), text, len) == 0)
+		return;
+	f->differ[k]++;
+	hashes(text, len, ours, sizeof(ours));
+	hashes(evbuffer_pullup(f->buf, -1), evbuffer_get_length(f->buf),
+	    theirs, sizeof(theirs));
+	problem(f, "MISMATCH %s@%s: record %lld, admitted on first use "
+	    "without provenance, has %s; mirror %s's verified record %lld "
+	    "has %s", path, version, (long long)id, ours, mname,
+	    (long long)mid, theirs);
+}
+
+/* The checks of a private log's record as a public record. */
+static void
+check_public(struct fsck *f, int64_t id, const char *path,
+    const char *version, const uint8_t *text, size_t len)
+{
+	int64_t	 up, upid, uptree;
+	int	 k, r;
+
+	if ((r = store_provenance(f->env->st, f->log, id, &up, &upid,
+	    &uptree)) == 1) {
+		check_provenance(f, id, text, len, up, upid, uptree);
+		return;
+	}
+	if (r < 0)
+		problem(f, "record %lld: its provenance: %s", (long long)id,
+		    store_errmsg(f->env->st));
+	if (r < 0 || path[0] == '#' ||
+	    config_log_route(&f->env->conf, path) == ROUTE_PRIVATE)
+		return;
+	f->tofu++;
+	for (k = 0; k < f->env->conf.nmirrors; k++)
+		compare_mirror(f, k, id, path, version, text, len);
+}
+
+/* A provenance row must belong to a record of the log. */
+static int
+check_row(void *arg, int64_t id, int64_t up, int64_t upid, int64_t uptree)
+{
+	struct fsck	*f = arg;
+
+	(void)up;
+	(void)upid;
+	(void)uptree;
+	if (id < 0 || id >= f->nrec)
+		problem(f, "provenance of record %lld: the log has no such "
+		    "record", (long long)id);
+	return 0;
+}
+
+/* What the public records came to, after the records line. */
+static void
+public_summary(struct fsck *f)
+{
+	const struct config	*c = &f->env->conf;
+	int			 k;
+
+	if (f->prov + f->tofu == 0)
+		return;
+	printf("fsck: %s: public records with provenance: %lld\n", f->name,
+	    (long long)f->prov);
+	printf("fsck: %s: public records without provenance: %lld (trust on "
+	    "first use)", f->name, (long long)f->tofu);
+	for (k = 0; k < c->nmirrors; k++)
+		printf(", %lld checked against mirror %s, %lld mismatch%s",
+		    (long long)f->checked[k], c->mirrors[k].name,
+		    (long long)f->differ[k], f->differ[k] == 1 ? "" : "es");
+	printf("%s\n", c->nmirrors == 0 ? ", no mirror to check them "
+	    "against" : "");
 }
 
 static int
@@ -83,6 +243,7 @@ check_record(void *arg, int64_t id, const char *path, const char *version,
 			    "tile 0/%lld", (long long)id, (long long)(id >> 8));
 		return 0;
 	}
+	check_public(f, id, path, version, text, len);
 	/* The private log: records are dense, and rebuild every hash. */
 	if (id != f->next) {
 		problem(f, "records %lld to %lld are missing",
@@ -193,7 +354,7 @@ check_db(struct env *env, const char *name, int private,
     const struct note_verifier *v, int *problems)
 {
 	struct fsck	 f;
-	int		 rv = -1;
+	int		 k, rv = -1;
 
 	memset(&f, 0, sizeof(f));
 	f.env = env;
@@ -203,11 +364,18 @@ check_db(struct env *env, const char *name, int private,
 	if (store_log(env->st, name, private ? "private" : "mirror", &f.log) !=
 	    0 || (f.buf = evbuffer_new()) == NULL)
 		goto done;
+	for (k = 0; private && k < env->conf.nmirrors; k++)
+		if (store_log(env->st, env->conf.mirrors[k].name, "mirror",
+		    &f.mlog[k]) != 0)
+			goto done;
 	if (store_each_record(env->st, f.log, check_record, &f) < 0 ||
-	    store_each_checkpoint(env->st, f.log, check_checkpoint, &f) < 0)
+	    store_each_checkpoint(env->st, f.log, check_checkpoint, &f) < 0 ||
+	    (private && store_each_provenance(env->st, f.log, check_row,
+	    &f) < 0))
 		goto done;
 	printf("fsck: %s: %lld records, %d problem%s\n", name,
 	    (long long)f.nrec, f.problems, f.problems == 1 ? "" : "s");
+	public_summary(&f);
 	*problems += f.problems;
 	rv = 0;
  done:

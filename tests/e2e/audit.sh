@@ -56,7 +56,8 @@ grep -q "junk.sum:1: not a go.sum line" "$T/err" || fail "malformed: $(cat "$T/e
 echo "$NAME: an altered hash: mismatch with its explanation, text and JSON; exit codes 0, 1, 2: ok"
 
 # Each explanation, from its situation, against a private log (which
-# knows every version it has).
+# knows every version it has), whose public records are hashed from
+# the GOPROXY (public = goproxy: add takes them).
 mkdir -p "$T/p"
 "$B/xmodref" modtree "$T/proxy" example.com/hello@v1.0.0 \
     example.com/Upper/Mixed@v1.0.0 example.com/legacy@v2.0.0+incompatible \
@@ -70,6 +71,7 @@ name = sumdb.test.example
 key = $T/log.key
 goproxy = file://$T/proxy
 private = corp.example/*
+public = goproxy
 EOC
 "$B/sumdbd" add -c "$T/p.conf" example.com/hello@v1.0.0 example.com/Upper/Mixed@v1.0.0 \
     example.com/legacy@v2.0.0+incompatible $(realmod_mv xtools) \

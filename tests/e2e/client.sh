@@ -5,6 +5,8 @@
 # set; client-check passes those settings, and reports each
 # misconfiguration and each cached checkpoint that is ahead, forked or
 # unprovable, after proving an older one through the server's tiles.
+# With [log] public = NAME: one GOSUMDB for every module, and any
+# GONOSUMDB or GOPRIVATE pattern is unnecessary and weakening.
 . "$(dirname "$0")/lib.sh"
 each_go
 
@@ -24,7 +26,8 @@ for k in log other; do
 done
 vkey=$(cat "$T/log.vkey") okey=$(cat "$T/other.vkey")
 PRIVATE='git.corp.example/*'
-start_daemon
+# No mirror here: the log hashes public modules from the GOPROXY.
+start_daemon "public = goproxy"
 
 # gosum DIR WHAT: DIR/go.sum has the hashes x/mod computes for the
 # consumer's three modules.
@@ -218,6 +221,67 @@ M GOSUMDB="$KEY $URL" GOPROXY="file://$T/proxy" \
 found "mirror: not at the root" "GOSUMDB: URL '$URL' is not where sumdbd serves sum.golang.org"
 DB=
 echo "$NAME: a mirror: client-config's key and URL, client-check's findings: ok"
+
+# 2e. [log] public = NAME (the one mirror): the log holds the mirror's
+# verified records of public modules too, so client-config prints one
+# GOSUMDB, the log's, with the organisation's GOPROXY and no GONOSUMDB;
+# the go command verifies public and private modules through it, and
+# client-check calls any GONOSUMDB, GOPRIVATE or GOFLAGS=-insecure
+# unnecessary and weakening.
+UP=sumdb.upstream.example
+"$B/xmodref" modtree "$T/proxy" git.corp.example/lib@v1.0.0 >"$T/priv.hashes" ||
+    fail "modtree"
+{ cat "$T/hashes"; realmod_hashes xtools; } >"$T/up.hashes"
+upkey=$("$B/sumdbd" keygen -o "$T/up.key" $UP 2>/dev/null) || fail "keygen"
+start_upstream -gen 20 -mods "$T/up.hashes"
+stop_daemon
+mkdir "$T/tofu" && mv "$T/sumdbd.db"* "$T/tofu/"
+restart_daemon_with "[mirror $UP]" "key = $upkey" "url = http://127.0.0.1:$UPORT"
+CONF=$T/sumdbd.conf
+"$B/sumdbd" client-config -c "$CONF" --url "$URL" >"$T/one" 2>"$T/err" ||
+    fail "client-config with public = $UP: $(cat "$T/err")"
+[ "$(grep -c '^go env -w .*GOSUMDB=' "$T/one")" = 2 ] &&
+    [ "$(grep -c "^go env -w .*GOSUMDB=$vkey" "$T/one")" = 2 ] ||
+    fail "public = $UP: not one GOSUMDB, the log's, per way: $(cat "$T/one")"
+grep -q "$upkey\|sumdb/$UP" "$T/one" && fail "public = $UP: the mirror's lines printed: $(cat "$T/one")"
+"$B/sumdbd" client-config -c "$CONF" --url "$URL" --way url >"$T/way.one" ||
+    fail "client-config --way url"
+grep -qxF "go env -w 'GOSUMDB=$vkey $URL'" "$T/way.one" &&
+    grep -qxF "go env -w GOPROXY=file://$T/proxy" "$T/way.one" &&
+    grep -qx "go env -w GONOSUMDB=" "$T/way.one" &&
+    grep -qx "go env -w GOPRIVATE=" "$T/way.one" ||
+    fail "public = $UP, way url: $(cat "$T/way.one")"
+grep -q "GONOSUMDB=.\|GOPRIVATE=." "$T/way.one" && fail "public = $UP: a GONOSUMDB or GOPRIVATE pattern"
+goenv "$T/gp3" GOENV="$T/goenv.one" sh -e "$T/way.one" >"$T/err" 2>&1 ||
+    fail "running the public = $UP lines: $(cat "$T/err")"
+consumer "$T/c3"
+realmod_require "$T/c3" xtools
+echo "require git.corp.example/lib v1.0.0" >>"$T/c3/go.mod"
+(cd "$T/c3" && goenv "$T/gp3" GOENV="$T/goenv.one" go mod download all) \
+    >"$T/out" 2>&1 || fail "go mod download with one GOSUMDB: $(cat "$T/out")"
+gosum "$T/c3" "one GOSUMDB"
+realmod_gosum xtools "$T/c3/go.sum"
+set -- $(cat "$T/priv.hashes")
+grep -qxF "$1 $2 $3" "$T/c3/go.sum" || fail "one GOSUMDB: the private module's line"
+[ "$(sqlite3 "$T/sumdbd.db" "SELECT count(*) FROM provenance")" -ge 4 ] ||
+    fail "one GOSUMDB: the public modules were not admitted as the mirror's records"
+O() { check "$T/gp3" "$T/goenv.one" "$@"; }
+O; clean "the public = $UP settings"
+O GONOSUMDB='git.corp.example/*'
+found "GONOSUMDB on [log] private" "GONOSUMDB: 'git.corp.example/\*' is unnecessary and weakening: sumdb.test.example verifies every module (\[log\] public = $UP"
+O GONOSUMDB=other.example/x
+found "GONOSUMDB on nothing logged" "GONOSUMDB: 'other.example/x' is unnecessary and weakening"
+O GOPRIVATE='*.corp.example'
+found "GOPRIVATE" "GOPRIVATE: '\*.corp.example' is unnecessary for checksums and weakening: .*GONOPROXY"
+grep -q '^client-check: 1 finding for' "$T/ck" || fail "GOPRIVATE and the GONOSUMDB it implies are one finding: $(cat "$T/ck")"
+O GOFLAGS='-mod=mod -insecure'
+found "GOFLAGS=-insecure" "GOFLAGS: -insecure: go 1.16 and older skip checksum verification with it (newer ones ignore it): unnecessary and weakening"
+O GOFLAGS=-mod=mod; clean "GOFLAGS without -insecure"
+"$B/sumdbd" client-config -c "$CONF" --url "$URL" --db $UP --way url >"$T/way.m" ||
+    fail "client-config --db $UP"
+grep -qxF "go env -w 'GOSUMDB=$upkey $URL/sumdb/$UP'" "$T/way.m" ||
+    fail "--db $UP: the mirror's own lines: $(cat "$T/way.m")"
+echo "$NAME: public = $UP: one GOSUMDB verifies public and private modules; GONOSUMDB, GOPRIVATE, -insecure are findings: ok"
 
 # 3. Usage.
 "$B/sumdbd" client-config -c "$T/sumdbd.conf" --db nosuch >"$T/out" 2>"$T/err"

@@ -27,6 +27,11 @@
 //	                            at URL2 (a mirror behind URL1)
 //	xmodref hashzip ZIP [GOMOD] dirhash.HashZip of ZIP, and the h1 of
 //	                            the go.mod file GOMOD, on one line
+//	xmodref provenance FILE LOGKEY UPKEY
+//	                            a "sumdbd provenance" export: both
+//	                            checkpoints verify under the keys given,
+//	                            both records are in their trees, and the
+//	                            texts are equal and the module's
 package main
 
 import (
@@ -100,6 +105,11 @@ func main() {
 		lagclient(os.Args[2], os.Args[3:])
 	case "checkevidence":
 		checkevidence(os.Args[2])
+	case "provenance":
+		if len(os.Args) != 5 {
+			die("usage: xmodref provenance FILE LOGKEY UPKEY")
+		}
+		provenance(os.Args[2], os.Args[3], os.Args[4])
 	case "hashzip":
 		if len(os.Args) != 3 && len(os.Args) != 4 {
 			die("usage: xmodref hashzip ZIP [GOMOD]")
@@ -1156,4 +1166,125 @@ func hashzip(zipPath string, gomod []string) {
 		out += " " + mh
 	}
 	fmt.Println(out)
+}
+
+// provPart is one log's part of a "sumdbd provenance" export.
+type provPart struct {
+	name, key string
+	id        int64
+	text      []byte
+	proof     tlog.RecordProof
+	tree      tlog.Tree
+}
+
+// provReader reads an export: lines, and blobs of a given length.
+type provReader struct {
+	file string
+	data []byte
+}
+
+func (r *provReader) line() string {
+	i := bytes.IndexByte(r.data, '\n')
+	if i < 0 {
+		die("%s: truncated", r.file)
+	}
+	l := string(r.data[:i])
+	r.data = r.data[i+1:]
+	return l
+}
+
+// fields reads a line "WORD F1 F2 ..." with n fields after WORD.
+func (r *provReader) fields(word string, n int) []string {
+	l := r.line()
+	f := strings.Split(l, " ")
+	if len(f) != n+1 || f[0] != word {
+		die("%s: want %q with %d fields, have %q", r.file, word, n, l)
+	}
+	return f[1:]
+}
+
+func (r *provReader) count(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		die("%s: bad count %q", r.file, s)
+	}
+	return n
+}
+
+func (r *provReader) blob(n int) []byte {
+	if n > len(r.data) {
+		die("%s: truncated", r.file)
+	}
+	b := r.data[:n]
+	r.data = r.data[n:]
+	return b
+}
+
+// part reads one part and checks it with key alone: the checkpoint
+// verifies, and the record is in its tree.
+func (r *provReader) part(word, key string) provPart {
+	var p provPart
+	f := r.fields(word, 2)
+	p.name, p.key = f[0], f[1]
+	if p.key != key {
+		die("%s: %s %s: the export names key %s, not the one given", r.file, word, p.name, p.key)
+	}
+	f = r.fields("record", 2)
+	id, err := strconv.ParseInt(f[0], 10, 64)
+	if err != nil || id < 0 {
+		die("%s: bad record id %q", r.file, f[0])
+	}
+	p.id = id
+	p.text = r.blob(r.count(f[1]))
+	n := r.count(r.fields("proof", 1)[0])
+	for i := 0; i < n; i++ {
+		h, err := tlog.ParseHash(r.line())
+		if err != nil {
+			die("%s: %s proof hash %d: %v", r.file, word, i, err)
+		}
+		p.proof = append(p.proof, h)
+	}
+	msg := r.blob(r.count(r.fields("checkpoint", 1)[0]))
+	v, err := note.NewVerifier(key)
+	if err != nil {
+		die("key %s: %v", key, err)
+	}
+	if v.Name() != p.name {
+		die("%s: %s %s: the key is %s's", r.file, word, p.name, v.Name())
+	}
+	if p.tree, err = openTree(v, msg); err != nil {
+		die("%s: %s checkpoint: %v", r.file, p.name, err)
+	}
+	if p.id >= p.tree.N {
+		die("%s: %s record %d is not in tree %d", r.file, p.name, p.id, p.tree.N)
+	}
+	if err := tlog.CheckRecord(p.proof, p.tree.N, p.tree.Hash, p.id, tlog.RecordHash(p.text)); err != nil {
+		die("%s: %s record %d in tree %d: %v", r.file, p.name, p.id, p.tree.N, err)
+	}
+	return p
+}
+
+// provenance checks a "sumdbd provenance" export with the private
+// log's key and the upstream's: each record is proven in a tree its
+// database signed, and the two texts are the same record of the module.
+func provenance(file, logKey, upKey string) {
+	r := &provReader{file: file, data: readFile(file)}
+	if r.line() != "sumdbd provenance 1" {
+		die("%s: not a sumdbd provenance file", file)
+	}
+	mod := r.fields("module", 2)
+	org := r.part("log", logKey)
+	up := r.part("upstream", upKey)
+	if len(r.data) != 0 {
+		die("%s: %d bytes of trailing data", file, len(r.data))
+	}
+	if !bytes.Equal(org.text, up.text) {
+		die("%s: the texts differ: %s has %q, %s %q", file, org.name, org.text, up.name, up.text)
+	}
+	f := strings.Fields(string(org.text))
+	if len(f) != 6 || f[0] != mod[0] || f[1] != mod[1] || f[3] != mod[0] || f[4] != mod[1]+"/go.mod" {
+		die("%s: the record is not %s@%s's: %q", file, mod[0], mod[1], org.text)
+	}
+	fmt.Printf("proven: %s@%s is record %d of %s (tree %d) and record %d of %s (tree %d), byte for byte\n",
+		mod[0], mod[1], org.id, org.name, org.tree.N, up.id, up.name, up.tree.N)
 }
