@@ -307,3 +307,34 @@ check_private corp.example/later@v1.0.0
 curl -s "$URL/metrics" | grep -qx 'sumdbd_log_public_refused_total{reason="none"} 1' ||
     fail "public = none: metric $(curl -s "$URL/metrics" | grep 'refused_total{reason="none"}')"
 echo "$NAME: public = none refuses public paths with 404 and its reason, logs private ones: ok"
+
+# Concurrent lookups of one new public version share one upstream
+# lookup, and they count against the per-client cap of the hardening
+# issue: with the upstream slow, another new version from the same
+# client is refused with 503 while the first is being verified.
+stop_daemon
+restart_daemon_with "max_fetches_per_client = 1" "$@"
+curl -sf -o /dev/null "$UPURL/admin/attack?kind=slow" || fail "attack slow"
+SH=example.com/gen/m3@v1.0.3
+CURLS=
+for i in 1 2 3 4 5 6 7 8; do
+	curl -s -o "$T/shared.$i" -w '%{http_code}' "$URL/lookup/$SH" \
+	    >"$T/shared.$i.status" &
+	CURLS="$CURLS $!"
+done
+wait_for grep -q "lookup/$SH" "$T/upreq.log" ||
+    fail "shared: the upstream was not asked for $SH"
+s=$(curl -s -o "$T/cap.out" -w '%{http_code}' "$URL/lookup/example.com/gen/m4@v1.0.4")
+[ "$s" = 503 ] && grep -q 'max_fetches_per_client = 1' "$T/cap.out" ||
+    fail "per-client cap: $s $(cat "$T/cap.out")"
+wait $CURLS
+curl -sf -o /dev/null "$UPURL/admin/attack?kind=none" || fail "attack none"
+for i in 1 2 3 4 5 6 7 8; do
+	[ "$(cat "$T/shared.$i.status")" = 200 ] ||
+	    fail "shared lookup $i: $(cat "$T/shared.$i.status") $(cat "$T/shared.$i")"
+	cmp -s "$T/shared.1" "$T/shared.$i" || fail "shared lookup $i differs"
+done
+[ "$(grep -c "lookup/$SH\$" "$T/upreq.log")" = 1 ] ||
+    fail "shared: the upstream was asked $(grep -c "lookup/$SH\$" "$T/upreq.log") times for $SH"
+check_public $SH
+echo "$NAME: 8 concurrent lookups of a new public version share 1 upstream lookup; another version past max_fetches_per_client = 1 is 503: ok"
