@@ -38,23 +38,8 @@ key = $upkey
 offline = yes
 EOC
 "$B/sumdbd" import -c "$T/b.conf" "$T/b1" >"$T/out" 2>&1 || fail "import: $(cat "$T/out")"
-# A random port may be taken: then another is tried.
-for try in 1 2 3 4 5; do
-	BPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
-	sed -i "s|^listen = .*|listen = 127.0.0.1:$BPORT|" "$T/b.conf"
-	"$B/sumdbd" -d -c "$T/b.conf" >>"$T/b.log" 2>&1 &
-	BPID=$!
-	PIDS="$PIDS $BPID"
-	BM=http://127.0.0.1:$BPORT/sumdb/$UP
-	i=0
-	until curl -sf -o /dev/null "$BM/latest"; do
-		kill -0 "$BPID" 2>/dev/null || break
-		i=$((i + 1)); [ $i -lt 100 ] || fail "B did not start: $(tail -3 "$T/b.log")"
-		sleep 0.1
-	done
-	kill -0 "$BPID" 2>/dev/null && break
-	[ $try -lt 5 ] || fail "B did not start: $(tail -3 "$T/b.log")"
-done
+start_conf "$T/b.conf" "$T/b.log" "sumdb/$UP/latest"
+BM=http://127.0.0.1:$OPORT/sumdb/$UP
 consumer "$T/c"
 realmod_require "$T/c" xtools
 (cd "$T/c" && goenv "$T/gp" GOPROXY="file://$T/proxy" \

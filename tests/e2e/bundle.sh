@@ -37,26 +37,8 @@ EOC
 bconf
 "$B/sumdbd" import -c "$T/b.conf" "$T/b1" >"$T/out" 2>&1 || fail "import: $(cat "$T/out")"
 grep -q 'trust base 0 -> 3' "$T/out" || fail "import: $(cat "$T/out")"
-start_daemon_b() {
-	for try in 1 2 3 4 5; do
-		PORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
-		sed -i "s|^listen = .*|listen = 127.0.0.1:$PORT|" "$T/b.conf"
-		"$B/sumdbd" -d -c "$T/b.conf" >>"$T/daemon.log" 2>&1 &
-		DPID=$!
-		PIDS="$PIDS $DPID"
-		URL=http://127.0.0.1:$PORT
-		i=0
-		while [ $i -lt 100 ]; do
-			kill -0 "$DPID" 2>/dev/null || break
-			curl -sf -o /dev/null "$URL/sumdb/$NAME_DB/latest" && return 0
-			sleep 0.05
-			i=$((i + 1))
-		done
-		kill -9 "$DPID" 2>/dev/null
-	done
-	fail "B did not start"
-}
-start_daemon_b
+start_conf "$T/b.conf" "$T/daemon.log" "sumdb/$NAME_DB/latest"
+DPID=$OPID PORT=$OPORT URL=http://127.0.0.1:$OPORT
 M=$URL/sumdb/$NAME_DB
 consumer "$T/c"
 (cd "$T/c" && goenv "$T/gp" GOPROXY="file://$T/proxy" \

@@ -52,18 +52,8 @@ state() {
 # and OM.  C runs one too, so that imports into C and into B take as
 # long (the last connection to close a store checkpoints its WAL).
 offline() {
-	OPID=
-	for try in 1 2 3 4 5; do
-		oport=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
-		sed -i "s|^listen = .*|listen = 127.0.0.1:$oport|" "$T/$1.conf"
-		"$B/sumdbd" -d -c "$T/$1.conf" >>"$T/$1.log" 2>&1 &
-		OPID=$!
-		PIDS="$PIDS $OPID"
-		OM=http://127.0.0.1:$oport/sumdb/$UP
-		wait_for curl -sf -o /dev/null "http://127.0.0.1:$oport/healthz" && return 0
-		kill -9 "$OPID" 2>/dev/null
-	done
-	fail "$1 did not start"
+	start_conf "$T/$1.conf" "$T/$1.log" healthz
+	OM=http://127.0.0.1:$OPORT/sumdb/$UP
 }
 offline c
 offline b

@@ -324,3 +324,46 @@ serve_http() {
 	done
 	fail "the HTTP server on $1 did not start"
 }
+
+# start_conf CONF LOG PATH: another sumdbd, on the config CONF (its
+# listen line set to a free port) with its output in LOG, until PATH
+# answers; sets OPORT and OPID.
+start_conf() {
+	for try in 1 2 3 4 5; do
+		OPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
+		sed -i "s|^listen = .*|listen = 127.0.0.1:$OPORT|" "$1"
+		"$B/sumdbd" -d -c "$1" >>"$2" 2>&1 &
+		OPID=$!
+		PIDS="$PIDS $OPID"
+		i=0
+		while kill -0 "$OPID" 2>/dev/null && [ $i -lt 100 ]; do
+			curl -sf -o /dev/null "http://127.0.0.1:$OPORT/$3" && return 0
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill -9 "$OPID" 2>/dev/null
+		wait "$OPID" 2>/dev/null
+	done
+	fail "sumdbd -c $1 did not start: $(tail -3 "$2")"
+}
+
+# provenance_ok DB LOG UP PUB: in the store DB, every record of the log
+# LOG whose path passes the SQL test PUB (a public path) has a provenance
+# row naming a record of the mirror UP with the same path, version and
+# text, inside a trust base UP stored; no other record of LOG has one.
+provenance_ok() {
+	pn=$(sqlite3 "$1" "SELECT count(*) FROM record r JOIN log l ON
+	    r.log = l.id WHERE l.name = '$2' AND ($4) AND NOT EXISTS (SELECT 1
+	    FROM provenance p JOIN record u ON u.log = p.upstream AND
+	    u.id = p.upstream_id JOIN checkpoint c ON c.log = p.upstream AND
+	    c.size = p.upstream_tree JOIN log ul ON ul.id = p.upstream WHERE
+	    p.log = r.log AND p.id = r.id AND ul.name = '$3' AND
+	    u.path = r.path AND u.version = r.version AND u.text = r.text AND
+	    p.upstream_id < p.upstream_tree)") || fail "sqlite3 $1"
+	[ "$pn" = 0 ] || fail "$2: $pn public records without provenance from $3"
+	pn=$(sqlite3 "$1" "SELECT count(*) FROM provenance p JOIN log l ON
+	    p.log = l.id WHERE l.name = '$2' AND NOT EXISTS (SELECT 1 FROM
+	    record r WHERE r.log = p.log AND r.id = p.id AND ($4))") ||
+	    fail "sqlite3 $1"
+	[ "$pn" = 0 ] || fail "$2: $pn provenance rows of private or no records"
+}
