@@ -239,7 +239,7 @@ bench-sync: testdeps
 
 bench: testdeps
 	@sh tests/deps.sh wrk nginx
-	$(MAKE) $(O)/sumdbd $(O)/xmodref $(O)/refserver
+	$(MAKE) $(O)/sumdbd $(O)/xmodref $(O)/refserver $(O)/upstream
 	sh tests/bench.sh $(O)
 
 # Memory under sustained load, SOAK_TIME seconds (default 600): not in
