@@ -87,6 +87,8 @@ TOOLS	= $(O)/tests/notetool $(O)/tests/tuftool
 # Debian packages: to build, to test, to benchmark.
 DEBS	= gcc make pkg-config python3 libevent-dev libssl-dev libsodium-dev \
 	  libsqlite3-dev libjansson-dev libinih-dev libzip-dev libsystemd-dev
+# `make run`'s demo: the go command, and x/mod for the test upstream.
+RUNDEBS	= golang-go golang-golang-x-mod-dev curl
 TESTDEBS = libcmocka-dev golang-go golang-golang-x-mod-dev curl sqlite3 python3 \
 	  nodejs mandoc groff-base systemd systemd-container wrk openssl zip \
 	  golang-golang-x-tools-dev
@@ -101,12 +103,16 @@ GOXMOD19 = GO111MODULE=off GOPATH=$(CURDIR)/$(GO124DIR)/usr/share/gocode \
 	  GOCACHE=$(CURDIR)/$(O)/gocache HOME=$(CURDIR)/$(GO124DIR)/home \
 	  GOFLAGS= GOTOOLCHAIN=local $(GO124)
 
-.PHONY: all deps testdeps check run bench bench-core bench-sync install clean
+.PHONY: all deps rundeps testdeps check run bench bench-core bench-sync \
+	  install clean
 
 all: deps sumdbd
 
 deps:
 	@sh tests/deps.sh $(DEBS)
+
+rundeps:
+	@sh tests/deps.sh $(DEBS) $(RUNDEBS)
 
 testdeps:
 	@sh tests/deps.sh $(DEBS) $(TESTDEBS)
@@ -228,8 +234,10 @@ check: testdeps
 	  $(GO124) $(O)/xmodref19 $(FUZZ_BINS) $(O)/realmods/hashes
 	sh tests/run.sh $(O)
 
-run: deps sumdbd
-	sh tests/demo.sh
+# The demo: sumdbd, and tests/upstream standing in for sum.golang.org.
+run: rundeps
+	$(MAKE) sumdbd $(O)/upstream
+	SUMDBD=$(O)/sumdbd UPSTREAM=$(O)/upstream sh tests/demo.sh
 
 bench-core: deps $(O)/tests/bench_core
 	$(O)/tests/bench_core
@@ -240,7 +248,7 @@ bench-sync: testdeps
 
 bench: testdeps
 	@sh tests/deps.sh wrk nginx
-	$(MAKE) $(O)/sumdbd $(O)/xmodref $(O)/refserver
+	$(MAKE) $(O)/sumdbd $(O)/xmodref $(O)/refserver $(O)/upstream
 	sh tests/bench.sh $(O)
 
 # Memory under sustained load, SOAK_TIME seconds (default 600): not in
