@@ -480,18 +480,25 @@ config_log_public(const struct config *c)
 	return c->nmirrors == 1 ? c->mirrors[0].name : "none";
 }
 
-enum log_route
-config_log_route(const struct config *c, const char *path)
+const char *
+config_log_mirror(const struct config *c)
 {
 	const char	*pub = config_log_public(c);
 
+	return strcmp(pub, "goproxy") == 0 || strcmp(pub, "none") == 0 ?
+	    NULL : pub;
+}
+
+enum log_route
+config_log_route(const struct config *c, const char *path)
+{
 	if (config_match_patterns(c->log_private, path))
 		return ROUTE_PRIVATE;
-	if (strcmp(pub, "goproxy") == 0)
+	if (config_log_mirror(c) != NULL)
+		return ROUTE_MIRROR;
+	if (strcmp(config_log_public(c), "goproxy") == 0)
 		return ROUTE_GOPROXY;
-	if (strcmp(pub, "none") == 0)
-		return c->log_private == NULL ? ROUTE_PRIVATE : ROUTE_REFUSE;
-	return ROUTE_MIRROR;
+	return c->log_private == NULL ? ROUTE_PRIVATE : ROUTE_REFUSE;
 }
 
 void

@@ -121,6 +121,8 @@ int	config_match_patterns(const char *globs, const char *path);
  * if exactly one [mirror] is configured, else "none".
  */
 const char *config_log_public(const struct config *c);
+/* The mirror that config_log_public() names, or NULL (goproxy, none). */
+const char *config_log_mirror(const struct config *c);
 
 /* How the private log admits a module path (config_log_route()). */
 enum log_route {

@@ -61,9 +61,7 @@ wconf_fill(struct env *env, SSL_CTX *tls)
 	wc->max_conns = (c->max_connections + env->nworkers - 1) /
 	    env->nworkers;
 	/* A GOPROXY to hash from, or a mirror for public paths. */
-	wc->goproxy = c->log_goproxy != NULL ||
-	    (strcmp(config_log_public(c), "goproxy") != 0 &&
-	    strcmp(config_log_public(c), "none") != 0);
+	wc->goproxy = c->log_goproxy != NULL || config_log_mirror(c) != NULL;
 	for (i = 0; i < env->ndbs; i++) {
 		wc->max_age[i] = env->dbs[i]->kind == DB_MIRROR ?
 		    env->dbs[i]->mc->max_age : 0;

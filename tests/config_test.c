@@ -192,6 +192,7 @@ test_public(void **state)
 	/* No mirror, no private: none, and every path is the log's own. */
 	assert_int_equal(load(base, &c, &line, err, sizeof(err)), 0);
 	assert_string_equal(config_log_public(&c), "none");
+	assert_null(config_log_mirror(&c));
 	assert_int_equal(config_log_route(&c, "a.example/x"), ROUTE_PRIVATE);
 	assert_int_equal(c.log_verify_goproxy, 0);
 	config_free(&c);
@@ -200,6 +201,7 @@ test_public(void **state)
 	    m1);
 	assert_int_equal(load(text, &c, &line, err, sizeof(err)), 0);
 	assert_string_equal(config_log_public(&c), "sum.golang.org");
+	assert_string_equal(config_log_mirror(&c), "sum.golang.org");
 	assert_int_equal(config_log_route(&c, "corp.example/a"),
 	    ROUTE_PRIVATE);
 	assert_int_equal(config_log_route(&c, "golang.org/x/mod"),
@@ -226,6 +228,7 @@ test_public(void **state)
 	assert_int_equal(load(text, &c, &line, err, sizeof(err)), 0);
 	assert_int_equal(config_log_route(&c, "golang.org/x/mod"),
 	    ROUTE_GOPROXY);
+	assert_null(config_log_mirror(&c));
 	config_free(&c);
 	snprintf(text, sizeof(text), "%spublic = none\n%s", base, m1);
 	assert_int_equal(load(text, &c, &line, err, sizeof(err)), 0);

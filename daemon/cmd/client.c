@@ -242,12 +242,9 @@ client_db_find(struct client *c, const char *name)
 const char *
 client_public(const struct client *c)
 {
-	const char	*pub = config_log_public(&c->env->conf);
-
-	if (c->env->conf.log_name == NULL || strcmp(pub, "goproxy") == 0 ||
-	    strcmp(pub, "none") == 0)
+	if (c->env->conf.log_name == NULL)
 		return NULL;
-	return pub;
+	return config_log_mirror(&c->env->conf);
 }
 
 /* Whether s needs no quoting in a shell word. */

@@ -199,10 +199,10 @@ may_fetch(struct env *env, struct db *db, struct missreq *m)
 static struct db *
 public_mirror(struct env *env)
 {
-	const char	*name = config_log_public(&env->conf);
+	const char	*name = config_log_mirror(&env->conf);
 	int		 i;
 
-	for (i = 0; i < env->ndbs; i++)
+	for (i = 0; name != NULL && i < env->ndbs; i++)
 		if (env->dbs[i]->kind == DB_MIRROR &&
 		    strcmp(env->dbs[i]->name, name) == 0)
 			return env->dbs[i];
