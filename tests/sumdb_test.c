@@ -1447,6 +1447,15 @@ test_bad_records(void **state)
 	assert_int_equal(record_parse((uint8_t *)copy, len, &r),
 	    SUMDB_EFORMAT);
 	free(copy);
+	/* A record of exactly one module version, no prefix or longer name. */
+	assert_int_equal(record_parse_of((uint8_t *)good, len,
+	    "golang.org/x/text", "v0.3.0", &r), 0);
+	assert_int_equal(record_parse_of((uint8_t *)good, len,
+	    "golang.org/x/tex", "v0.3.0", &r), SUMDB_EFORMAT);
+	assert_int_equal(record_parse_of((uint8_t *)good, len,
+	    "golang.org/x/text", "v0.3.00", &r), SUMDB_EFORMAT);
+	assert_int_equal(record_parse_of((uint8_t *)good, len - 1,
+	    "golang.org/x/text", "v0.3.0", &r), SUMDB_EFORMAT);
 	/* Round trip through record_format. */
 	b = evbuffer_new();
 	assert_int_equal(record_format("golang.org/x/text", "v0.3.0",

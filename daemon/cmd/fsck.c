@@ -225,10 +225,8 @@ check_record(void *arg, int64_t id, const char *path, const char *version,
 		problem(f, "record %lld: malformed text", (long long)id);
 		return 0;
 	}
-	if (path[0] != '#' && (record_parse(text, len, &rec) != 0 ||
-	    rec.pathlen != strlen(path) || memcmp(rec.path, path,
-	    rec.pathlen) != 0 || rec.versionlen != strlen(version) ||
-	    memcmp(rec.version, version, rec.versionlen) != 0))
+	if (path[0] != '#' &&
+	    record_parse_of(text, len, path, version, &rec) != 0)
 		problem(f, "record %lld: its text is not %s@%s", (long long)id,
 		    path, version);
 	tlog_record_hash(text, len, leaf);

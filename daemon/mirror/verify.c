@@ -263,11 +263,8 @@ verify_lookup(struct mjob *j)
 		    "malformed lookup answer for %s@%s", j->path, j->version);
 		return V_REFUSED;
 	}
-	if (record_parse(text.p, text.len, &rec) != 0 ||
-	    rec.pathlen != strlen(j->path) ||
-	    memcmp(rec.path, j->path, rec.pathlen) != 0 ||
-	    rec.versionlen != strlen(j->version) ||
-	    memcmp(rec.version, j->version, rec.versionlen) != 0) {
+	if (record_parse_of(text.p, text.len, j->path, j->version, &rec) !=
+	    0) {
 		job_evidence(j, R_UNRELATED, NULL, 0, NULL, 0, msg, len,
 		    "lookup of %s@%s answered with another record", j->path,
 		    j->version);

@@ -46,11 +46,8 @@ verbatim_ok(const struct newrec *r)
 	struct record	 rec;
 
 	return r->textlen <= sizeof(r->text) &&
-	    record_parse((const uint8_t *)r->text, r->textlen, &rec) == 0 &&
-	    rec.pathlen == strlen(r->path) &&
-	    memcmp(rec.path, r->path, rec.pathlen) == 0 &&
-	    rec.versionlen == strlen(r->version) &&
-	    memcmp(rec.version, r->version, rec.versionlen) == 0;
+	    record_parse_of((const uint8_t *)r->text, r->textlen, r->path,
+	    r->version, &rec) == 0;
 }
 
 /* Add one record at id n; fills r's status. Returns -1 on store errors. */

@@ -99,6 +99,19 @@ record_parse(const uint8_t *text, size_t len, struct record *r)
 }
 
 int
+record_parse_of(const uint8_t *text, size_t len, const char *path,
+    const char *version, struct record *r)
+{
+	if (record_parse(text, len, r) != 0 ||
+	    r->pathlen != strlen(path) ||
+	    memcmp(r->path, path, r->pathlen) != 0 ||
+	    r->versionlen != strlen(version) ||
+	    memcmp(r->version, version, r->versionlen) != 0)
+		return SUMDB_EFORMAT;
+	return 0;
+}
+
+int
 record_format(const char *path, const char *version, const char *ziphash,
     const char *modhash, struct evbuffer *out)
 {

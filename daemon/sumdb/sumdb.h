@@ -388,6 +388,13 @@ int	record_text_valid(const uint8_t *text, size_t len);
 int	record_parse(const uint8_t *text, size_t len, struct record *r);
 
 /*
+ * record_parse(), and whether the record is of exactly path@version:
+ * 0, or SUMDB_EFORMAT when it does not parse or names another.
+ */
+int	record_parse_of(const uint8_t *text, size_t len, const char *path,
+	    const char *version, struct record *r);
+
+/*
  * The path and version record id of text[0..len-1] is indexed under,
  * NUL-terminated into path and version (SUMDB_PATH_MAX bytes each):
  * its own, or record_unnamed()'s when the text does not parse as a
