@@ -146,11 +146,16 @@ import (
 
 func main() { fmt.Println(hello.Hello() + ", " + greet.Greet()) }
 EOG
-(cd "$D/app" && env -i PATH="$PATH" HOME="$D/home" GOPATH="$D/gopath" \
-    GOCACHE="$D/gopath/cache" GOENV=off GO111MODULE=on GOTOOLCHAIN=local \
-    GOFLAGS='-mod=mod -modcacherw' GOPROXY="file://$D/proxy" \
-    GOSUMDB="$vkey $U" GONOSUMDB= GOPRIVATE= GONOPROXY= GOINSECURE= \
-    CGO_ENABLED=0 "$GO" build -o app . 2>"$D/go.log") ||
+gocmd() {
+	env -i PATH="$PATH" HOME="$D/home" GOPATH="$D/gopath" \
+	    GOCACHE="$D/gopath/cache" GOENV=off GO111MODULE=on \
+	    GOTOOLCHAIN=local GOFLAGS='-mod=mod -modcacherw' \
+	    GOPROXY="file://$D/proxy" GOSUMDB="$vkey $U" GONOSUMDB= \
+	    GOPRIVATE= GONOPROXY= GOINSECURE= CGO_ENABLED=0 "$GO" "$@"
+}
+goversion=$(cd "$D/app" && gocmd env GOVERSION 2>"$D/go.log") ||
+    { echo "demo: $GO env:" >&2; cat "$D/go.log" >&2; exit 1; }
+(cd "$D/app" && gocmd build -o app . 2>"$D/go.log") ||
     { echo "demo: go build failed:" >&2; cat "$D/go.log" >&2; exit 1; }
 
 cat <<EOM
@@ -161,7 +166,7 @@ sumdbd demo: one GOSUMDB for every module, on $U
   mirror in this sumdbd (the upstream on $UPADDR stands in for
   sum.golang.org)
 
-The go command ($("$GO" env GOVERSION 2>/dev/null || echo go)), with GONOSUMDB and GOPRIVATE unset and only
+The go command ($goversion), with GONOSUMDB and GOPRIVATE unset and only
   GOSUMDB="$vkey $U"
   GOPROXY=file://$D/proxy
 downloaded corp.example/hello v1.1.0 (private) and example.com/greet

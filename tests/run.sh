@@ -33,15 +33,24 @@ for t in note key tilepath lookuppath record datatile lookup tufjson bundle \
 done
 sh tests/keys.sh "$B"
 
+# Each script's output is printed when it ends; a failed script's last
+# lines are printed again at the end, where a log's tail shows them.
 pass=0
 failed=
+mkdir "$T/e2e"
 for t in tests/e2e/*.sh; do
 	case $t in */lib.sh) continue;; esac
-	if B="$B" sh "$t"; then
+	out=$T/e2e/${t##*/}
+	if B="$B" sh "$t" >"$out" 2>&1; then
 		pass=$((pass + 1))
 	else
 		failed="$failed ${t##*/}"
 	fi
+	cat "$out"
+done
+for t in $failed; do
+	echo "--- $t failed; its last lines:"
+	tail -n 40 "$T/e2e/$t"
 done
 nfail=$(echo $failed | wc -w)
 echo "e2e: $pass passed, $nfail failed${failed:+ (}${failed# }${failed:+)}"

@@ -16,6 +16,14 @@ PUB=example.com/greet@v1.0.0
 PRIV=corp.example/hello@v1.1.0
 for GODIR in $GODIRS; do go_version; done
 
+# demo_logs: what the demo printed, and the tails of its daemons' logs.
+demo_logs() {
+	cat "$T/demo.out"
+	for f in sumdbd.log upstream.log go.log; do
+		[ ! -f "$D/$f" ] || { echo "--- $f:"; tail -n 15 "$D/$f"; }
+	done
+}
+
 # demo: run the demo with the go command in GODIR until it is ready;
 # sets DEMO (its PID), URL and UURL.  A port taken: other ports.
 demo() {
@@ -33,12 +41,12 @@ demo() {
 		while kill -0 "$DEMO" 2>/dev/null; do
 			grep -q '^Ctrl-C stops' "$T/demo.out" && return 0
 			i=$((i + 1))
-			[ $i -lt 1200 ] || fail "the demo is not ready after 120 s: $(cat "$T/demo.out")"
+			[ $i -lt 1200 ] || fail "the demo is not ready after 120 s: $(demo_logs)"
 			sleep 0.1
 		done
 		wait "$DEMO"
-		grep -q 'address already in use' "$D/sumdbd.log" "$D/upstream.log" 2>/dev/null ||
-		    fail "the demo exited: $(cat "$T/demo.out")"
+		grep -qi 'address already in use' "$D/sumdbd.log" "$D/upstream.log" 2>/dev/null ||
+		    fail "the demo exited: $(demo_logs)"
 	done
 	fail "the demo found no free ports"
 }
