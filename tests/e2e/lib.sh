@@ -4,12 +4,14 @@ set -u
 : "${B:?B must name the build directory}"
 T=$(mktemp -d /tmp/sumdbd-e2e.XXXXXX)
 PIDS=
+ATEXIT=
 cleanup() {
 	rc=$?
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	sleep 0.2
 	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
 	wait 2>/dev/null
+	eval "$ATEXIT"
 	# Under SAN=1 the daemon's reports land in its log: they fail the test.
 	if grep -q 'Sanitizer\|runtime error:' "$T/daemon.log" 2>/dev/null; then
 		echo "$NAME: FAIL: sanitizer report from sumdbd:" >&2
@@ -21,6 +23,12 @@ cleanup() {
 }
 trap cleanup EXIT
 NAME=${0##*/}
+
+# at_exit CMD: run the shell command CMD when the test ends, after its
+# processes are gone (for what they leave outside $T).
+at_exit() {
+	ATEXIT="$ATEXIT $1;"
+}
 
 fail() {
 	echo "$NAME: FAIL: $*" >&2
@@ -366,4 +374,166 @@ provenance_ok() {
 	    record r WHERE r.log = p.log AND r.id = p.id AND ($4))") ||
 	    fail "sqlite3 $1"
 	[ "$pn" = 0 ] || fail "$2: $pn provenance rows of private or no records"
+}
+
+# randport: a port for a test server; one can be taken, so the callers
+# try another when it is.
+randport() {
+	echo $(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
+}
+
+# start_squid HOST:PORT [USER:PASSWORD]: squid on loopback as an egress
+# proxy that lets through only GET and CONNECT to HOST:PORT (an IP
+# address), caching nothing, so that every request reaches HOST:PORT;
+# with USER:PASSWORD it wants basic auth (basic_ncsa_auth on an htpasswd
+# file).  Its access log, SQLOG, has one line a request: "METHOD URL
+# STATUS USER".  Sets SQPORT, SQURL, SQPID, SQLOG; stop_squid or the end
+# of the test stops it.  Each start has its own directory, config and
+# service name (squid names its shared memory after the service).
+SQN=0
+start_squid() {
+	SQN=$((SQN + 1))
+	sqd=$T/squid.$SQN sqhost=${1%:*} sqport=${1##*:}
+	mkdir -p "$sqd"
+	SQLOG=$sqd/access.log
+	: >"$SQLOG"
+	sqauth=
+	if [ -n "${2:-}" ]; then
+		htpasswd -bc -m "$sqd/htpasswd" "${2%%:*}" "${2#*:}" \
+		    2>"$sqd/htpasswd.err" ||
+		    fail "htpasswd: $(cat "$sqd/htpasswd.err")"
+		sqauth="auth_param basic program /usr/lib/squid/basic_ncsa_auth $sqd/htpasswd
+auth_param basic realm sumdbd-test
+acl authed proxy_auth REQUIRED
+http_access deny !authed"
+	fi
+	# squid refuses to run as root: as root its workers run as proxy
+	# (or nobody), who must reach its directory.
+	squser=
+	if [ "$(id -u)" = 0 ]; then
+		squser=proxy
+		id proxy >/dev/null 2>&1 || squser=nobody
+		chmod o+x "$T"
+		squser="cache_effective_user $squser"
+	fi
+	for try in 1 2 3 4 5; do
+		SQPORT=$(randport)
+		sqname=sumdbd$$s$SQN$try
+		cat >"$sqd/squid.conf" <<EOS
+http_port 127.0.0.1:$SQPORT
+visible_hostname sumdbd-test
+pid_filename $sqd/squid.pid
+cache_log $sqd/cache.log
+logformat sumdbd %rm %ru %>Hs %un
+access_log stdio:$SQLOG sumdbd
+strip_query_terms off
+cache deny all
+coredump_dir $sqd
+netdb_filename none
+pinger_enable off
+shutdown_lifetime 0 seconds
+$squser
+acl up_host dst $sqhost
+acl up_port port $sqport
+acl m_get method GET
+acl m_connect method CONNECT
+http_access deny !up_host
+http_access deny !up_port
+http_access deny !m_get !m_connect
+$sqauth
+http_access allow all
+EOS
+		[ -z "$squser" ] || chown -R "${squser#* }" "$sqd"
+		squid -N -n "$sqname" -f "$sqd/squid.conf" >>"$sqd/stderr" 2>&1 &
+		SQPID=$!
+		PIDS="$PIDS $SQPID"
+		# squid's shared memory outlives a squid killed with -9.
+		at_exit "rm -f /dev/shm/$sqname-*"
+		SQURL=http://127.0.0.1:$SQPORT
+		# A request it refuses (403) tells that it is up and ours.
+		i=0
+		while kill -0 "$SQPID" 2>/dev/null && [ $i -lt 300 ]; do
+			if [ "$(status -x "$SQURL" http://127.0.0.9:9/probe$try)" = 403 ] &&
+			    grep -q "probe$try" "$SQLOG"; then
+				: >"$SQLOG"
+				return 0
+			fi
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill -9 "$SQPID" 2>/dev/null
+		wait "$SQPID" 2>/dev/null
+		grep -q 'Address already in use' "$sqd/cache.log" ||
+		    fail "squid did not start: $(tail -3 "$sqd/cache.log" "$sqd/stderr")"
+	done
+	fail "squid: no free port in 5 tries"
+}
+
+# stop_squid: stop it and wait until it has gone.
+stop_squid() {
+	kill "$SQPID" 2>/dev/null
+	wait "$SQPID" 2>/dev/null
+}
+
+# start_nginx NAME CONF URL: nginx -p $T/nginx.NAME, in the foreground,
+# with its pid, logs and temporary files there, and the contents of the
+# file CONF (server blocks, "@PORT@" where the port goes) in its http
+# block, on a free port; waits until URL (with "@PORT@") answers, with
+# any status.  The
+# access log, NGLOG, has one line a request: "METHOD URI STATUS
+# AUTHORIZATION" (the Authorization header, or -).  Sets NGPORT, NGPID,
+# NGLOG, NGDIR; the end of the test stops it.
+start_nginx() {
+	NGDIR=$T/nginx.$1
+	NGLOG=$NGDIR/access.log
+	mkdir -p "$NGDIR/tmp"
+	# As root, its workers would run as nobody, who cannot read $T.
+	nguser=
+	[ "$(id -u)" != 0 ] || nguser="user root root;"
+	for try in 1 2 3 4 5; do
+		NGPORT=$(randport)
+		rm -f "$NGDIR/nginx.pid"
+		cat >"$NGDIR/nginx.conf" <<EON
+$nguser
+worker_processes 1;
+pid $NGDIR/nginx.pid;
+error_log $NGDIR/error.log;
+events { worker_connections 256; }
+http {
+	default_type application/octet-stream;
+	log_format sumdbd '\$request_method \$request_uri \$status "\$http_authorization"';
+	access_log $NGLOG sumdbd;
+	client_body_temp_path $NGDIR/tmp;
+	proxy_temp_path $NGDIR/tmp;
+	fastcgi_temp_path $NGDIR/tmp;
+	uwsgi_temp_path $NGDIR/tmp;
+	scgi_temp_path $NGDIR/tmp;
+$(sed "s/@PORT@/$NGPORT/g" "$2")
+}
+EON
+		nginx -p "$NGDIR/" -e "$NGDIR/error.log" -c "$NGDIR/nginx.conf" \
+		    -g 'daemon off;' >>"$NGDIR/stderr" 2>&1 &
+		NGPID=$!
+		PIDS="$PIDS $NGPID"
+		# The pid file is written once every port is bound.
+		i=0
+		while kill -0 "$NGPID" 2>/dev/null && [ $i -lt 300 ]; do
+			if grep -q 'Address already in use' "$NGDIR/error.log" \
+			    2>/dev/null; then
+				break
+			fi
+			if [ -s "$NGDIR/nginx.pid" ] &&
+			    [ "$(status "$(echo "$3" | sed "s/@PORT@/$NGPORT/")")" != 000 ]; then
+				return 0
+			fi
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill -9 "$NGPID" 2>/dev/null
+		wait "$NGPID" 2>/dev/null
+		grep -q 'Address already in use' "$NGDIR/error.log" ||
+		    fail "nginx $1 did not start: $(tail -3 "$NGDIR/error.log" "$NGDIR/stderr")"
+		: >"$NGDIR/error.log"
+	done
+	fail "nginx $1: no free port in 5 tries"
 }

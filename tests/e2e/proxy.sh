@@ -1,0 +1,204 @@
+#!/bin/sh
+# Egress through a proxy (issue 15, acceptance 1): a full [mirror] whose
+# upstream (tests/upstream on 127.0.0.2) it reaches through squid,
+# started here on loopback with an ACL that lets through only GET and
+# CONNECT to the upstream and caches nothing.  It syncs and serves
+# (x/mod's client verifies lookups through sumdbd), and squid's access
+# log holds every request the upstream saw (its -reqlog), request for
+# request: with `proxy = URL`, with HTTP_PROXY (upper case, as the go
+# command reads it) and, in a second case, with basic auth on squid and
+# `proxy_auth = FILE` (a 0644 file refused at its line; the password
+# never logged).  NO_PROXY naming the upstream and `proxy = none` (over
+# HTTP_PROXY and HTTPS_PROXY) bypass squid: its log stays empty.  With
+# squid stopped, the mirror reports the proxy error: a log line and
+# sumdbd_fetch_proxy_errors_total.
+. "$(dirname "$0")/lib.sh"
+
+command -v squid >/dev/null || fail "squid is not installed"
+command -v htpasswd >/dev/null || fail "htpasswd (apache2-utils) is not installed"
+UP=sumdb.upstream.example
+TARGET="mirror $UP"
+mkdir -p "$T/home"
+"$B/xmodref" modtree "$T/proxy" example.com/hello@v1.0.0 \
+    example.com/Upper/Mixed@v1.0.0 >"$T/hashes" || fail "module tree"
+upkey=$("$B/sumdbd" keygen -o "$T/up.key" $UP 2>/dev/null) || fail "keygen"
+"$B/sumdbd" keygen -o "$T/log.key" sumdb.test.example >/dev/null 2>&1
+GEN=300
+start_upstream -gen "$GEN" -mods "$T/hashes" -reqlog "$T/upreq.log"
+# The upstream answers on 127.0.0.2 too: the mirror's URL names that
+# address, which is the only one squid lets through.
+UPURL=http://127.0.0.2:$UPORT
+SIZE=$((GEN + 2))
+start_squid "127.0.0.2:$UPORT"
+M=
+grow() {
+	curl -sf -o /dev/null "http://127.0.0.1:$UPORT/admin/grow?n=$1" ||
+	    fail "grow"
+	SIZE=$((SIZE + $1))
+}
+
+# mirror LINES...: (re)start the daemon on a new store with a mirror of
+# the upstream (mode MODE, default full) and LINES in its section;
+# marks the logs.
+mirror() {
+	stop_daemon
+	rm -f "$T/sumdbd.db"*
+	UPMARK=$(wc -l <"$T/upreq.log")
+	SQMARK=$(wc -l <"$SQLOG")
+	touch "$T/daemon.log"
+	DLMARK=$(wc -l <"$T/daemon.log")
+	set -- "[mirror $UP]" "key = $upkey" "url = $UPURL" \
+	    "mode = ${MODE:-full}" "poll = 1s" "fetch_timeout = 5s" "$@"
+	if [ -z "$M" ]; then
+		start_daemon "$@"
+		M=$URL/sumdb/$UP
+	else
+		restart_daemon_with "$@"
+	fi
+}
+
+# synced CASE: the upstream grows; the mirror reaches its tree, and
+# x/mod's client verifies through it a record of the first tree and a
+# new one (a full mirror holds both; a lazy one asks the upstream).
+synced() {
+	grow 7
+	wait_for sh -c "[ \"\$(curl -s $M/latest | sed -n 2p)\" = $SIZE ]" ||
+	    fail "$1: the mirror did not sync to $SIZE: $(curl -s "$M/latest")"
+	n=$((SIZE - 3))
+	"$B/xmodref" client "$upkey" "$M" example.com/hello@v1.0.0 \
+	    "example.com/gen/m$((n % 1000))@v1.0.$n" >"$T/client.out" 2>&1 ||
+	    fail "$1: x/mod's client through the mirror: $(cat "$T/client.out")"
+}
+
+# upreqs: the paths the upstream was asked for since the mark, sorted,
+# without the test's own /admin/ requests.
+upreqs() {
+	sed -n "$((UPMARK + 1)),\$p" "$T/upreq.log" | grep -v '^/admin/' | sort
+}
+
+# sqreqs [USER]: the paths squid passed on to the upstream since the
+# mark (not those it refused itself), sorted; with USER, only lines
+# with that proxy user.
+sqreqs() {
+	sed -n "$((SQMARK + 1)),\$p" "$SQLOG" |
+	    awk -v u="http://127.0.0.2:$UPORT/" -v user="${1:-}" \
+	    '$1 == "GET" && index($2, u) == 1 && $3 != 403 && $3 != 407 &&
+	    (user == "" || $4 == user) { print substr($2, length(u)) }' | sort
+}
+
+# all_through_squid CASE [USER]: every request the upstream saw since
+# the mark went through squid (as USER), and there were some.  The
+# daemon is stopped first: squid logs a request once it is over.
+all_through_squid() {
+	stop_daemon
+	upreqs >"$T/up.out"
+	[ -s "$T/up.out" ] || fail "$1: the upstream saw no request"
+	i=0
+	until sqreqs "${2:-}" >"$T/sq.out"; cmp -s "$T/up.out" "$T/sq.out"; do
+		i=$((i + 1))
+		[ $i -lt 50 ] || fail "$1: the upstream saw" \
+		    "$(wc -l <"$T/up.out") requests, squid passed on" \
+		    "$(wc -l <"$T/sq.out")${2:+ as $2}:" \
+		    "$(diff "$T/up.out" "$T/sq.out" | grep '^[<>]' | head -5)"
+		sleep 0.1
+	done
+	echo "$NAME: $1: synced, verified, $(wc -l <"$T/up.out") upstream requests, all through squid: ok"
+}
+
+# bypassed CASE: the upstream saw requests since the mark, squid none.
+bypassed() {
+	stop_daemon
+	[ -n "$(upreqs)" ] || fail "$1: the upstream saw no request"
+	[ "$(sed -n "$((SQMARK + 1)),\$p" "$SQLOG" | wc -l)" = 0 ] ||
+	    fail "$1: squid saw $(sed -n "$((SQMARK + 1)),\$p" "$SQLOG" | head -3)"
+	echo "$NAME: $1: synced, verified, $(upreqs | wc -l) upstream requests, none through squid: ok"
+}
+
+# 1. proxy = URL.
+mirror "proxy = $SQURL"
+synced "proxy = URL"
+all_through_squid "proxy = URL"
+
+# 2. The environment, as the go command reads it: HTTP_PROXY in upper
+# case (libcurl alone would read only http_proxy for an http:// URL).
+export HTTP_PROXY="$SQURL"
+mirror
+unset HTTP_PROXY
+synced "HTTP_PROXY"
+all_through_squid "HTTP_PROXY"
+
+# 3. NO_PROXY naming the upstream's host bypasses it.
+export HTTP_PROXY="$SQURL" HTTPS_PROXY="$SQURL" NO_PROXY=127.0.0.2
+mirror
+unset HTTP_PROXY HTTPS_PROXY NO_PROXY
+synced "NO_PROXY"
+bypassed "NO_PROXY"
+
+# 4. proxy = none overrides the environment.
+export HTTP_PROXY="$SQURL" HTTPS_PROXY="$SQURL" http_proxy="$SQURL" \
+    https_proxy="$SQURL"
+mirror "proxy = none"
+unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy
+synced "proxy = none"
+bypassed "proxy = none over HTTP_PROXY and HTTPS_PROXY"
+
+# 5. Basic auth on squid, a lazy mirror (lookups and tiles upstream), the credentials in a secret file.
+stop_squid
+PW=sq-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+start_squid "127.0.0.2:$UPORT" "sumdbd:$PW"
+echo "sumdbd:$PW" >"$T/proxy.auth"
+chmod 0644 "$T/proxy.auth"
+write_config "$T/bad.conf" 1 "[mirror $UP]" "key = $upkey" "url = $UPURL" \
+    "proxy = $SQURL" "proxy_auth = $T/proxy.auth"
+line=$(grep -n '^proxy_auth' "$T/bad.conf" | cut -d: -f1)
+"$B/sumdbd" -n -c "$T/bad.conf" >"$T/out" 2>"$T/err" &&
+    fail "proxy_auth 0644: accepted"
+[ "$(wc -l <"$T/err")" = 1 ] && grep -q "^$T/bad.conf:$line: " "$T/err" ||
+    fail "proxy_auth 0644: $(cat "$T/err"), want $T/bad.conf:$line: ..."
+! grep -qF "$PW" "$T/err" || fail "proxy_auth 0644: the password in the error"
+echo "$NAME: a proxy_auth file readable by others refused at its line: ok"
+chmod 0600 "$T/proxy.auth"
+MODE=lazy
+mirror "proxy = $SQURL" "proxy_auth = $T/proxy.auth"
+synced "authenticated proxy"
+all_through_squid "authenticated proxy" sumdbd
+! grep -qF "$PW" "$T/daemon.log" || fail "the proxy's password in the log"
+[ -n "$(sqreqs sumdbd)" ] || fail "no request as the proxy user"
+
+# 6. A wrong password: squid refuses it (407) and nothing reaches the
+# upstream.
+echo "sumdbd:wrong$PW" >"$T/proxy.auth"
+mirror "proxy = $SQURL" "proxy_auth = $T/proxy.auth"
+wait_for grep -q ' 407 sumdbd$' "$SQLOG" ||
+    fail "wrong proxy password: no 407 in squid's log"
+[ "$(status "$M/lookup/example.com/gen/m9@v1.0.9")" = 502 ] ||
+    fail "wrong proxy password: a lookup did not fail with 502"
+stop_daemon
+[ -z "$(upreqs)" ] || fail "wrong proxy password: the upstream saw $(upreqs | head -3)"
+echo "$NAME: a wrong proxy password: 407, the lookup 502, nothing upstream: ok"
+
+# 7. squid stopped: each poll and lookup miss fails on the proxy, and
+# says so.
+echo "sumdbd:$PW" >"$T/proxy.auth"
+mirror "proxy = $SQURL" "proxy_auth = $T/proxy.auth"
+synced "before squid stops"
+stop_squid
+grow 3
+DLMARK=$(wc -l <"$T/daemon.log")
+perr() {
+	curl -s "$URL/metrics" | awk -v t="target=\"$TARGET\"" \
+	    '/^sumdbd_fetch_proxy_errors_total\{/ && index($0, t) { print $2 }'
+}
+perr_counted() { [ "$(perr)" -gt 0 ] 2>/dev/null; }
+newlog() { sed -n "$((DLMARK + 1)),\$p" "$T/daemon.log"; }
+proxy_logged() { newlog | grep -qi proxy; }
+wait_for proxy_logged || fail "squid stopped: no log line about the proxy"
+n=$((SIZE - 1))
+s=$(curl -s -o "$T/body" -w '%{http_code}' \
+    "$M/lookup/example.com/gen/m$((n % 1000))@v1.0.$n")
+[ "$s" = 502 ] || fail "squid stopped: a lookup miss got $s, want 502"
+wait_for perr_counted ||
+    fail "squid stopped: sumdbd_fetch_proxy_errors_total{target=\"$TARGET\"}" \
+    "is '$(perr)': $(curl -s "$URL/metrics" | grep '^sumdbd_fetch_')"
+echo "$NAME: squid stopped: '$(newlog | grep -i proxy | head -1 | cut -c1-160)'," \
+    "$(perr) proxy errors counted: ok"
