@@ -135,10 +135,9 @@ synced "NO_PROXY"
 bypassed "NO_PROXY"
 
 # 4. proxy = none overrides the environment.
-export HTTP_PROXY="$SQURL" HTTPS_PROXY="$SQURL" http_proxy="$SQURL" \
-    https_proxy="$SQURL"
+export HTTP_PROXY="$SQURL" HTTPS_PROXY="$SQURL"
 mirror "proxy = none"
-unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy
+unset HTTP_PROXY HTTPS_PROXY
 synced "proxy = none"
 bypassed "proxy = none over HTTP_PROXY and HTTPS_PROXY"
 
