@@ -16,7 +16,8 @@ upkey=$("$B/sumdbd" keygen -o "$T/up.key" $UP 2>/dev/null) || fail "keygen"
 start_upstream -gen 100
 
 # A mirror of a dead upstream, polled every second (the minimum): its
-# failures are counted at the end, after more than 55 of them.
+# failures are counted at the end, after more than 55 of them.  One
+# request a poll (retries = 0): the polls' own backoff is what counts.
 mkdir -p "$T/dead"
 cat >"$T/dead/sumdbd.conf" <<EOC
 [server]
@@ -26,6 +27,7 @@ database = $T/dead/sumdbd.db
 key = $upkey
 url = http://127.0.0.1:1
 poll = 1s
+retries = 0
 EOC
 for try in 1 2 3 4 5; do
 	DEADPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
