@@ -411,6 +411,19 @@ key_line(const struct key *tab, size_t n, const int *seen, size_t off)
 	return 0;
 }
 
+/* Read key's secret file path into *data; 0, or -1 with err set. */
+static int
+egress_secret(const char *key, const char *path, char **data, char *err,
+    size_t errsize)
+{
+	char	 why[512];
+
+	if ((*data = config_secret_line(path, why, sizeof(why))) != NULL)
+		return 0;
+	snprintf(err, errsize, "%s: %s", key, why);
+	return -1;
+}
+
 /*
  * Check an egress's proxy and read its credential files; 0, or a
  * CONFIG_E* code with *line and err set.
@@ -441,11 +454,9 @@ load_egress(struct config_egress *e, const struct key *tab, size_t n,
 	}
 	if (e->proxy_auth != NULL) {
 		*line = key_line(tab, n, seen, EOFF(proxy_auth));
-		if ((e->proxy_auth_data = config_secret_line(e->proxy_auth,
-		    why, sizeof(why))) == NULL) {
-			snprintf(err, errsize, "proxy_auth: %s", why);
+		if (egress_secret("proxy_auth", e->proxy_auth,
+		    &e->proxy_auth_data, err, errsize) != 0)
 			return CONFIG_EVALUE;
-		}
 		if (strchr(e->proxy_auth_data, ':') == NULL) {
 			snprintf(err, errsize, "proxy_auth: '%s' does not "
 			    "hold user:password", e->proxy_auth);
@@ -454,11 +465,9 @@ load_egress(struct config_egress *e, const struct key *tab, size_t n,
 	}
 	if (e->auth_header != NULL) {
 		*line = key_line(tab, n, seen, EOFF(auth_header));
-		if ((e->auth_header_data = config_secret_line(e->auth_header,
-		    why, sizeof(why))) == NULL) {
-			snprintf(err, errsize, "auth_header: %s", why);
+		if (egress_secret("auth_header", e->auth_header,
+		    &e->auth_header_data, err, errsize) != 0)
 			return CONFIG_EVALUE;
-		}
 		colon = strchr(e->auth_header_data, ':');
 		if (colon == NULL || colon == e->auth_header_data ||
 		    strspn(e->auth_header_data, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
