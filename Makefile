@@ -10,7 +10,7 @@ CFLAGS	?= -O2 -g
 SAN	?= 0
 
 PKGS	= libevent libevent_openssl libevent_pthreads openssl libsodium \
-	  sqlite3 jansson inih libzip
+	  sqlite3 jansson inih libzip libcurl
 TESTPKGS = cmocka
 
 WARN	= -Wall -Wextra -Wshadow -Wpointer-arith -Wsign-compare \
@@ -63,7 +63,7 @@ CMD_SRCS = daemon/cmd/cmd.c daemon/cmd/keygen.c daemon/cmd/add.c \
 	  daemon/cmd/provenance.c
 STORE_SRCS = store/store.c
 TUF_SRCS = tuf/json.c tuf/tuf.c tuf/update.c
-CONFIG_SRCS = config/config.c
+CONFIG_SRCS = config/config.c config/secret.c
 
 SUMDB_OBJS = $(SUMDB_SRCS:%.c=$(O)/%.o)
 STORE_OBJS = $(STORE_SRCS:%.c=$(O)/%.o)
@@ -86,7 +86,8 @@ TOOLS	= $(O)/tests/notetool $(O)/tests/tuftool
 
 # Debian packages: to build, to test, to benchmark.
 DEBS	= gcc make pkg-config python3 libevent-dev libssl-dev libsodium-dev \
-	  libsqlite3-dev libjansson-dev libinih-dev libzip-dev libsystemd-dev
+	  libsqlite3-dev libjansson-dev libinih-dev libzip-dev libsystemd-dev \
+	  libcurl4-openssl-dev
 # `make run`'s demo: the go command, and x/mod for the test upstream.
 RUNDEBS	= golang-go golang-golang-x-mod-dev curl
 TESTDEBS = libcmocka-dev golang-go golang-golang-x-mod-dev curl sqlite3 python3 \

@@ -4,7 +4,6 @@
  * the event loop runs until SIGTERM or SIGINT.
  */
 
-#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/thread.h>
 
@@ -157,16 +156,14 @@ run_daemon(struct env *env, int foreground)
 		}
 		log_init(0, env->verbose);
 	}
-	if ((env->base = event_base_new()) == NULL ||
-	    (env->dns = evdns_base_new(env->base,
-	    EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL) {
+	if ((env->base = event_base_new()) == NULL) {
 		log_warnx("cannot set up the event loop");
 		goto done;
 	}
 	if ((env->nworkers = env->conf.workers) == 0 &&
 	    (env->nworkers = (int)sysconf(_SC_NPROCESSORS_ONLN)) < 1)
 		env->nworkers = 1;
-	if (env_client_tls(env) != 0 || handoff_init(env) != 0 ||
+	if (fetch_init(env) != 0 || handoff_init(env) != 0 ||
 	    privlog_init(env) != 0 || wconf_init(env) != 0 ||
 	    http_start(env) != 0)
 		goto done;
@@ -207,8 +204,6 @@ run_daemon(struct env *env, int foreground)
 	mirror_free(env);
 	tufrepo_free(env);
 	env_free(env);
-	if (env->dns != NULL)
-		evdns_base_free(env->dns, 0);
 	if (env->base != NULL)
 		event_base_free(env->base);
 	return rv;

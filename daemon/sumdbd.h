@@ -31,7 +31,8 @@
 
 struct event;
 struct event_base;
-struct evdns_base;
+struct fetcher;
+struct config_egress;
 struct evbuffer;
 struct note_signer;
 struct store;
@@ -184,8 +185,7 @@ struct env {
 	const char		*confpath;
 	int			 verbose;
 	struct event_base	*base;		/* main thread */
-	struct evdns_base	*dns;
-	struct ssl_ctx_st	*client_tls;	/* outbound HTTPS */
+	struct fetcher		*fetch;		/* outbound: fetch.c's */
 	struct store		*st;		/* main thread: writes */
 	struct db		*log;		/* the private log, or NULL */
 	struct db		*dbs[DB_MAX];	/* every database served */
@@ -252,8 +252,6 @@ int	env_open_store(struct env *env, int create);
  * (privlog/) does.  0, or -1 with the reason logged.
  */
 int	env_open_log(struct env *env);
-/* env->client_tls: outbound TLS 1.2+, verifying peers; 0 or -1. */
-int	env_client_tls(struct env *env);
 /*
  * Whether fd (opened from path) may hold a secret of kind what: a
  * regular file, not readable by group or others (0440 inside systemd's
@@ -328,30 +326,56 @@ void	privacy_stop(struct env *env);
 /* Any thread: the counts as sumdbd_private_lookups_total. */
 void	privacy_metrics(struct evbuffer *out);
 
-/* fetch.c: outbound HTTP(S) and file:// reads */
+/* fetch.c: outbound HTTP(S) (libcurl) and file:// reads */
 typedef void (*fetch_cb)(int status, struct evbuffer *body,
     const char *err, void *arg);
+#define FETCH_ANYHOST	0x1	/* follow redirects to other hosts */
+/* How to reach a server: fetch_opt() fills it from an egress. */
+struct fetchopt {
+	const char	*target;	/* metrics label */
+	int		 flags;		/* FETCH_* */
+	const char	*proxy;		/* URL or "none"; NULL: environment */
+	const char	*proxy_auth;	/* user:password, or NULL */
+	const char	*netrc;		/* netrc file, or NULL */
+	const char	*auth_header;	/* "Name: value", or NULL */
+	const char	*auth_url;	/* its header goes to this origin only */
+	int		 retries;	/* transient failures retried */
+};
+/*
+ * *o for a server at url reached as egress e says (NULL: directly, no
+ * credentials, no retries), counted in /metrics as target; anyhost:
+ * follow redirects to other hosts.  o points into e: fill it again
+ * after a SIGHUP.
+ */
+void	fetch_opt(struct fetchopt *o, const struct config_egress *e,
+	    const char *target, const char *url, int anyhost);
 /*
  * GET url with at most maxlen bytes of body and timeout_ms for the whole
- * exchange; cb runs once from the loop with the status (-1 and err when
- * no answer was read) and the body, both valid during the call only.
- * Redirects go only to the first URL's scheme, host and port unless
- * flags has FETCH_ANYHOST.  Returns 0, or -1 if it could not start.
+ * exchange, retries included; cb runs once from the loop with the status
+ * (-1 and err when no answer was read) and the body, both valid during
+ * the call only.  Redirects go only to the first URL's scheme, host and
+ * port unless o->flags has FETCH_ANYHOST.  o (NULL: defaults) is copied.
+ * Returns 0, or -1 if it could not start.
  */
-#define FETCH_ANYHOST	0x1	/* follow redirects to other hosts */
 int	fetch_get(struct env *env, const char *url, size_t maxlen,
-	    int64_t timeout_ms, int flags, fetch_cb cb, void *arg);
+	    int64_t timeout_ms, const struct fetchopt *o, fetch_cb cb,
+	    void *arg);
 /*
  * fetch_get() with the body written to fd as it arrives instead of
  * memory: fd is the caller's, an empty regular file open for reading
  * and writing (fetch_tmpfile()), and cb's body is empty.  The body of
- * a redirect is truncated away.  For a file:// URL nothing is copied:
- * fd is made (dup3) a read-only descriptor of the file itself.  fd
- * must stay open until cb has run.  0, or -1 if it could not start.
+ * a redirect or a failed attempt is truncated away.  For a file:// URL
+ * nothing is copied: fd is made (dup3) a read-only descriptor of the
+ * file itself.  fd must stay open until cb has run.  0, or -1 if it
+ * could not start.
  */
 int	fetch_get_fd(struct env *env, const char *url, int fd,
-	    size_t maxlen, int64_t timeout_ms, int flags, fetch_cb cb,
-	    void *arg);
+	    size_t maxlen, int64_t timeout_ms, const struct fetchopt *o,
+	    fetch_cb cb, void *arg);
+/* env->fetch on env->base, and its /metrics; 0 or -1. */
+int	fetch_init(struct env *env);
+/* Free env->fetch; fetches in flight are dropped unanswered. */
+void	fetch_free(struct env *env);
 /*
  * A new empty file in directory dir, already unlinked (O_TMPFILE, or
  * a name removed at once), open for reading and writing, close on
