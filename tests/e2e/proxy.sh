@@ -186,7 +186,7 @@ grow 3
 DLMARK=$(wc -l <"$T/daemon.log")
 perr() {
 	curl -s "$URL/metrics" | awk -v t="target=\"$TARGET\"" \
-	    '/^sumdbd_fetch_proxy_errors_total\{/ && index($0, t) { print $2 }'
+	    '/^sumdbd_fetch_proxy_errors_total\{/ && index($0, t) { print $NF }'
 }
 perr_counted() { [ "$(perr)" -gt 0 ] 2>/dev/null; }
 newlog() { sed -n "$((DLMARK + 1)),\$p" "$T/daemon.log"; }
