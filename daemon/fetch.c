@@ -562,11 +562,25 @@ proxy_failed(struct fetch *f, CURLcode res, char *why, size_t whysize)
 	return 0;
 }
 
+/* f's hop failed at the proxy, for why (u: its URL, redacted). */
+static void
+proxy_error(struct fetch *f, const char *u, const char *why)
+{
+	char	 px[512];
+
+	redact(hop_proxy(f), px, sizeof(px));
+	snprintf(f->err, sizeof(f->err), "'%.400s': proxy '%.200s': %.300s",
+	    u, px, why);
+	if (f->target >= 0)
+		__atomic_add_fetch(&f->fx->proxy_errors[f->target], 1,
+		    __ATOMIC_RELAXED);
+}
+
 /* One hop's transfer ended with res. */
 static void
 hop_done(struct fetch *f, CURLcode res)
 {
-	char	 u[512], px[512], why[600];
+	char	 u[512], why[600];
 	char	*loc = NULL, *next;
 	long	 code = 0, ver = 0;
 
@@ -590,14 +604,9 @@ hop_done(struct fetch *f, CURLcode res)
 		goto fail;
 	}
 	if (res != CURLE_OK) {
-		if (proxy_failed(f, res, why, sizeof(why))) {
-			redact(hop_proxy(f), px, sizeof(px));
-			snprintf(f->err, sizeof(f->err), "'%.400s': proxy "
-			    "'%.200s': %.300s", u, px, why);
-			if (f->target >= 0)
-				__atomic_add_fetch(&f->fx->proxy_errors[
-				    f->target], 1, __ATOMIC_RELAXED);
-		} else if (res == CURLE_OPERATION_TIMEDOUT)
+		if (proxy_failed(f, res, why, sizeof(why)))
+			proxy_error(f, u, why);
+		else if (res == CURLE_OPERATION_TIMEDOUT)
 			snprintf(f->err, sizeof(f->err), "'%.400s': timed out", u);
 		else if (res == CURLE_PARTIAL_FILE)
 			snprintf(f->err, sizeof(f->err), "'%.400s': the answer "
@@ -613,6 +622,15 @@ hop_done(struct fetch *f, CURLcode res)
 			    curl_easy_strerror(res));
 		if (transient(f, res, 0) && retry_later(f))
 			return;
+		goto fail;
+	}
+	/*
+	 * Over http:// a proxy answers itself the GET it refuses, with no
+	 * CONNECT whose code would tell; only a proxy sends 407.
+	 */
+	if (code == 407 && hop_proxy(f) != NULL) {
+		proxy_error(f, u, "it answered 407 Proxy Authentication "
+		    "Required (proxy_auth?)");
 		goto fail;
 	}
 	if (code >= 300 && code < 400 && code != 304 &&
@@ -693,7 +711,15 @@ attempt(struct fetch *f)
 	curl_easy_setopt(f->easy, CURLOPT_USERAGENT, "sumdbd");
 	curl_easy_setopt(f->easy, CURLOPT_HTTP_VERSION,
 	    (long)CURL_HTTP_VERSION_2TLS);
-	curl_easy_setopt(f->easy, CURLOPT_PIPEWAIT, 1L);
+	/*
+	 * Waiting for a connection in use to say whether it multiplexes
+	 * pays only on https, where ALPN says so at the handshake; on
+	 * http:// libcurl learns it from the first answer's head, so every
+	 * request to a slow host, or one that closes after each answer,
+	 * would wait for the one before.
+	 */
+	curl_easy_setopt(f->easy, CURLOPT_PIPEWAIT,
+	    strncasecmp(f->url, "https://", 8) == 0 ? 1L : 0L);
 	curl_easy_setopt(f->easy, CURLOPT_SSLVERSION,
 	    (long)CURL_SSLVERSION_TLSv1_2);
 	curl_easy_setopt(f->easy, CURLOPT_SSL_VERIFYPEER, 1L);
