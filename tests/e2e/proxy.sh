@@ -164,17 +164,33 @@ all_through_squid "authenticated proxy" sumdbd
 ! grep -qF "$PW" "$T/daemon.log" || fail "the proxy's password in the log"
 [ -n "$(sqreqs sumdbd)" ] || fail "no request as the proxy user"
 
-# 6. A wrong password: squid refuses it (407) and nothing reaches the
-# upstream.
+# perr: sumdbd_fetch_proxy_errors_total of the mirror.
+perr() {
+	curl -s "$URL/metrics" | awk -v t="target=\"$TARGET\"" \
+	    '/^sumdbd_fetch_proxy_errors_total\{/ && index($0, t) { print $NF }'
+}
+perr_counted() { [ "$(perr)" -gt 0 ] 2>/dev/null; }
+newlog() { sed -n "$((DLMARK + 1)),\$p" "$T/daemon.log"; }
+proxy_logged() { newlog | grep -qi proxy; }
+
+# 6. A wrong password: squid refuses it (407), nothing reaches the
+# upstream, and the daemon reports it as the proxy's refusal.
 echo "sumdbd:wrong$PW" >"$T/proxy.auth"
 mirror "proxy = $SQURL" "proxy_auth = $T/proxy.auth"
 wait_for grep -q ' 407 sumdbd$' "$SQLOG" ||
     fail "wrong proxy password: no 407 in squid's log"
 [ "$(status "$M/lookup/example.com/gen/m9@v1.0.9")" = 502 ] ||
     fail "wrong proxy password: a lookup did not fail with 502"
+proxy407() { newlog | grep -i proxy | grep -q 407; }
+wait_for proxy407 ||
+    fail "wrong proxy password: no log line names the proxy and 407"
+wait_for perr_counted ||
+    fail "wrong proxy password: sumdbd_fetch_proxy_errors_total is '$(perr)'"
 stop_daemon
 [ -z "$(upreqs)" ] || fail "wrong proxy password: the upstream saw $(upreqs | head -3)"
-echo "$NAME: a wrong proxy password: 407, the lookup 502, nothing upstream: ok"
+! grep -qF "$PW" "$T/daemon.log" || fail "the proxy's password in the log"
+echo "$NAME: a wrong proxy password: 407, the lookup 502, logged and" \
+    "counted as a proxy error, nothing upstream: ok"
 
 # 7. squid stopped: each poll and lookup miss fails on the proxy, and
 # says so.
@@ -184,13 +200,6 @@ synced "before squid stops"
 stop_squid
 grow 3
 DLMARK=$(wc -l <"$T/daemon.log")
-perr() {
-	curl -s "$URL/metrics" | awk -v t="target=\"$TARGET\"" \
-	    '/^sumdbd_fetch_proxy_errors_total\{/ && index($0, t) { print $NF }'
-}
-perr_counted() { [ "$(perr)" -gt 0 ] 2>/dev/null; }
-newlog() { sed -n "$((DLMARK + 1)),\$p" "$T/daemon.log"; }
-proxy_logged() { newlog | grep -qi proxy; }
 wait_for proxy_logged || fail "squid stopped: no log line about the proxy"
 n=$((SIZE - 1))
 s=$(curl -s -o "$T/body" -w '%{http_code}' \
