@@ -285,7 +285,7 @@ void	env_free(struct env *env);
 #define USERS_NAME_MAX	64
 #define USERS_OK	1	/* the password is right */
 #define USERS_BAD	0	/* wrong, or no such user */
-#define USERS_UNCACHED	(-1)	/* not known without a check */
+#define USERS_REFUSED	(-1)	/* admit() refused the check */
 /*
  * Load the users file at path: NAME:HASH lines (crypto_pwhash_str()),
  * '#' comments and empty lines, a secret file (secret_file_ok()).  NULL
@@ -301,13 +301,15 @@ size_t	users_count(const struct users *us);
 /* Whether name[0..len-1] is a user name: 1..64 of A-Z a-z 0-9 _ - @. */
 int	users_name_ok(const char *name, size_t len);
 /*
- * Whether pw is name's password: USERS_OK or USERS_BAD from the cache
- * (at most 5 minutes old); if not cached, USERS_UNCACHED, or with
- * verify set the slow check (tens of ms, 64 MiB), whose result is
- * cached.  An unknown name takes as long and is USERS_BAD.
+ * Whether pw is name's password: USERS_OK or USERS_BAD, from the cache
+ * (at most 5 minutes old), else from the slow check (tens of ms, 64
+ * MiB), whose result is cached.  The slow check runs only if admit(arg)
+ * returns 0, else the result is USERS_REFUSED.  A check of the same
+ * credentials in another thread is waited for instead.  An unknown name
+ * takes as long and is USERS_BAD.
  */
 int	users_check(struct users *us, const char *name, size_t namelen,
-	    const char *pw, size_t pwlen, int verify);
+	    const char *pw, size_t pwlen, int (*admit)(void *), void *arg);
 /*
  * Set name's password to pw in the users file path (created if absent;
  * other lines kept): a new file, mode 0600, renamed over it.  0, or -1

@@ -5,7 +5,9 @@
  * milliseconds and 64 MiB, so its results are cached: a bounded table,
  * direct-mapped by a keyed hash of the credential (the key is random
  * per load, so nobody can aim at a slot), each entry valid for
- * CACHE_TTL seconds.  A reload loads a new struct users with an empty
+ * CACHE_TTL seconds.  Concurrent requests with the same credentials
+ * (the go command opens several connections at once) wait for the one
+ * check instead of each running their own.  A reload loads a new struct users with an empty
  * cache; workers hold references to the one they use.
  */
 
@@ -36,6 +38,7 @@ struct user {
 struct cslot {
 	uint8_t		 key[crypto_generichash_BYTES];
 	int		 ok;		/* USERS_OK or USERS_BAD */
+	int		 pending;	/* being checked */
 	double		 expires;	/* mono(); 0: empty */
 };
 
@@ -46,6 +49,7 @@ struct users {
 	/* An unknown name is checked against this, in the same time. */
 	char		 dummy[crypto_pwhash_STRBYTES];
 	pthread_mutex_t	 mu;		/* guards cache */
+	pthread_cond_t	 cv;		/* a pending check ended */
 	uint8_t		 ckey[crypto_generichash_KEYBYTES];
 	struct cslot	 cache[CACHE_SLOTS];
 };
@@ -135,6 +139,7 @@ users_load(const char *path)
 	}
 	us->refs = 1;
 	pthread_mutex_init(&us->mu, NULL);
+	pthread_cond_init(&us->cv, NULL);
 	randombytes_buf(us->ckey, sizeof(us->ckey));
 	while (fgets(line, sizeof(line), f) != NULL) {
 		lineno++;
@@ -206,6 +211,7 @@ users_free(struct users *us)
 	    0)
 		return;
 	pthread_mutex_destroy(&us->mu);
+	pthread_cond_destroy(&us->cv);
 	sodium_memzero(us->ckey, sizeof(us->ckey));
 	free(us->u);
 	free(us);
@@ -228,23 +234,41 @@ cred_key(const struct users *us, const char *name, size_t namelen,
 
 int
 users_check(struct users *us, const char *name, size_t namelen,
-    const char *pw, size_t pwlen, int verify)
+    const char *pw, size_t pwlen, int (*admit)(void *), void *arg)
 {
 	uint8_t		 key[crypto_generichash_BYTES];
 	struct cslot	*s;
 	const char	*hash = us->dummy;
-	double		 now = mono();
 	size_t		 i;
-	int		 r = USERS_UNCACHED;
+	int		 r, mine = 0;
 
 	cred_key(us, name, namelen, pw, pwlen, key);
 	s = &us->cache[(key[0] | key[1] << 8) % CACHE_SLOTS];
 	pthread_mutex_lock(&us->mu);
-	if (s->expires > now && sodium_memcmp(s->key, key, sizeof(key)) == 0)
-		r = s->ok;
+	for (;;) {
+		if (sodium_memcmp(s->key, key, sizeof(key)) != 0 ||
+		    (!s->pending && s->expires <= mono())) {
+			/* Claim the slot unless another check holds it. */
+			if (!s->pending) {
+				memcpy(s->key, key, sizeof(key));
+				s->pending = 1;
+				mine = 1;
+			}
+			break;
+		}
+		if (!s->pending) {
+			r = s->ok;
+			pthread_mutex_unlock(&us->mu);
+			return r;
+		}
+		/* The same credentials are being checked: wait for that. */
+		pthread_cond_wait(&us->cv, &us->mu);
+	}
 	pthread_mutex_unlock(&us->mu);
-	if (r != USERS_UNCACHED || !verify)
-		return r;
+	if (admit(arg) != 0) {
+		r = USERS_REFUSED;
+		goto done;
+	}
 	for (i = 0; i < us->n; i++)
 		if (strlen(us->u[i].name) == namelen &&
 		    memcmp(us->u[i].name, name, namelen) == 0)
@@ -252,10 +276,14 @@ users_check(struct users *us, const char *name, size_t namelen,
 	/* An unknown name costs what a known one does, and fails. */
 	r = crypto_pwhash_str_verify(hash, pw, pwlen) == 0 &&
 	    hash != us->dummy ? USERS_OK : USERS_BAD;
+ done:
+	if (!mine)
+		return r;
 	pthread_mutex_lock(&us->mu);
-	memcpy(s->key, key, sizeof(key));
+	s->pending = 0;
 	s->ok = r;
-	s->expires = now + CACHE_TTL;
+	s->expires = r == USERS_REFUSED ? 0 : mono() + CACHE_TTL;
+	pthread_cond_broadcast(&us->cv);
 	pthread_mutex_unlock(&us->mu);
 	return r;
 }

@@ -166,38 +166,64 @@ credentials(const char *v, char *buf, const char **name, size_t *namelen,
 	return users_name_ok(*name, *namelen) ? 0 : -1;
 }
 
-/*
- * The password check past the cache, within the limits; the users.c
- * result, or -1 when refused (answered).
- */
+/* A request's password check, past the cache (admit()). */
+struct checkarg {
+	struct worker	*w;
+	struct hreq	*req;
+	int		 admitted;	/* counted in checking */
+	int		 code;		/* refused: 429 or 503 */
+	int		 retry;		/* refused: Retry-After */
+};
+
+/* users_check()'s admit: within the limits?  0, or -1 refused. */
+static int
+admit(void *arg)
+{
+	struct checkarg	*a = arg;
+	int		 over;
+
+	pthread_mutex_lock(&ratemu);
+	over = http_rate(rates, RATE_BUCKETS, a->req, a->w->conf.auth_rate,
+	    &a->retry);
+	pthread_mutex_unlock(&ratemu);
+	if (over) {
+		a->code = 429;
+		return -1;
+	}
+	if (__atomic_add_fetch(&checking, 1, __ATOMIC_ACQ_REL) >
+	    a->w->conf.auth_concurrency) {
+		__atomic_sub_fetch(&checking, 1, __ATOMIC_ACQ_REL);
+		a->code = 503;
+		a->retry = 1;
+		return -1;
+	}
+	a->admitted = 1;
+	__atomic_add_fetch(&checks, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* Check the password; the users.c result, or -1 when refused (answered). */
 static int
 check(struct worker *w, struct hreq *req, const char *name, size_t namelen,
     const char *pw, size_t pwlen)
 {
-	int	 r, retry, over;
+	struct checkarg	 a = { w, req, 0, 0, 0 };
+	int		 r;
 
-	pthread_mutex_lock(&ratemu);
-	over = http_rate(rates, RATE_BUCKETS, req, w->conf.auth_rate, &retry);
-	pthread_mutex_unlock(&ratemu);
-	if (over) {
-		limited(req, 429, retry, "too many password checks from "
-		    "this address: retry later, with the right password");
-		return -1;
-	}
-	if (__atomic_add_fetch(&checking, 1, __ATOMIC_ACQ_REL) >
-	    w->conf.auth_concurrency) {
+	r = users_check(w->conf.users, name, namelen, pw, pwlen, admit, &a);
+	if (a.admitted) {
 		__atomic_sub_fetch(&checking, 1, __ATOMIC_ACQ_REL);
-		limited(req, 503, 1, "too many password checks at once: "
-		    "retry in a second");
-		return -1;
+		if (r != USERS_OK)
+			log_info("%s: wrong password or unknown user '%.*s'",
+			    http_peer(req), (int)namelen, name);
 	}
-	r = users_check(w->conf.users, name, namelen, pw, pwlen, 1);
-	__atomic_sub_fetch(&checking, 1, __ATOMIC_ACQ_REL);
-	__atomic_add_fetch(&checks, 1, __ATOMIC_RELAXED);
-	if (r != USERS_OK)
-		log_info("%s: wrong password or unknown user '%.*s'",
-		    http_peer(req), (int)namelen, name);
-	return r;
+	if (r == USERS_REFUSED && a.code == 429)
+		limited(req, 429, a.retry, "too many password checks from "
+		    "this address: retry later, with the right password");
+	else if (r == USERS_REFUSED)
+		limited(req, 503, a.retry, "too many password checks at "
+		    "once: retry in a second");
+	return r == USERS_REFUSED ? -1 : r;
 }
 
 int
@@ -225,9 +251,7 @@ auth_admit(struct worker *w, struct hreq *req, const struct db *db)
 		unauthorized(req, A_BAD, "malformed or unknown credentials");
 		return 0;
 	}
-	if ((r = users_check(w->conf.users, name, namelen, pw, pwlen, 0)) ==
-	    USERS_UNCACHED)
-		r = check(w, req, name, namelen, pw, pwlen);
+	r = check(w, req, name, namelen, pw, pwlen);
 	sodium_memzero(buf, sizeof(buf));
 	if (r < 0)
 		return 0;
