@@ -40,7 +40,7 @@ copy_str(char **dst, const char *src)
 
 /*
  * Fill env->wconf from env->conf, with TLS context tls and the users
- * us (both references it takes); under wmu.
+ * us: references it takes unless they are the ones it holds; under wmu.
  */
 static int
 wconf_fill(struct env *env, SSL_CTX *tls, struct users *us)
@@ -328,16 +328,16 @@ daemon_reload(struct env *env)
 	if (!usersok) {
 		log_warnx("SIGHUP: keeping the running users file");
 		keep_str(&n.users, env->conf.users);
-		us = users_ref(env->wconf.users);
 	}
 	changes = config_reload(&env->conf, &n, report, env);
 	config_free(&n);
 	pthread_mutex_lock(&env->wmu);
-	r = wconf_fill(env, tlsok ? tls : env->wconf.tls, us);
+	r = wconf_fill(env, tlsok ? tls : env->wconf.tls, usersok ? us :
+	    env->wconf.users);
 	pthread_mutex_unlock(&env->wmu);
 	if (r != 0 && tlsok)
 		SSL_CTX_free(tls);
-	if (r != 0)
+	if (r != 0 && usersok)
 		users_free(us);
 	else if (usersok && us != NULL)
 		log_info("SIGHUP: users file '%s' loaded: %zu user%s",
