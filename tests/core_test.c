@@ -5,10 +5,13 @@
  * tiles.c's backends (the store, the overlay over it, a missing tile
  * reported, authenticated tiles saved) and the hashes-in-memory
  * reader, on a ":memory:" store filled with a log of a few hundred
- * records.
+ * records; users.c's users file and its cached password check.
  */
 
+#include <sys/stat.h>
+
 #include <event2/buffer.h>
+#include <sodium.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -293,10 +297,72 @@ test_overlay(void **state)
 	evbuffer_free(b);
 }
 
+static int	 admits;
+
+/* users_check()'s admit: count, and refuse when arg says so. */
+static int
+admit(void *arg)
+{
+	admits++;
+	return arg != NULL ? -1 : 0;
+}
+
+static void
+test_users(void **state)
+{
+	const struct {
+		const char	*name, *pw;
+		int		 refuse, want, admits;
+	} t[] = {
+		{ "alice", "pw3", 1, USERS_REFUSED, 1 },
+		{ "alice", "pw3", 0, USERS_OK, 2 },
+		{ "alice", "pw3", 0, USERS_OK, 2 },	/* cached */
+		{ "alice", "pw1", 0, USERS_BAD, 3 },	/* the old one */
+		{ "alice", "pw1", 1, USERS_BAD, 3 },	/* cached */
+		{ "bob", "pw3", 0, USERS_BAD, 4 },
+		{ "bob", "pw2", 0, USERS_OK, 5 },
+		{ "carol", "pw2", 0, USERS_BAD, 6 },	/* no such user */
+		{ "bo", "pw2", 0, USERS_BAD, 7 },
+	};
+	char		 dir[] = "/tmp/core_test.XXXXXX", path[64];
+	struct users	*us;
+	FILE		*f;
+	size_t		 i;
+
+	(void)state;
+	assert_true(sodium_init() >= 0);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/users", dir);
+	assert_int_equal(users_set(path, "alice", "pw1", 3), 0);
+	assert_int_equal(users_set(path, "bob", "pw2", 3), 0);
+	assert_int_equal(users_set(path, "alice", "pw3", 3), 0);
+	assert_int_equal(users_set(path, "no:colon", "x", 1), -1);
+	assert_non_null(us = users_load(path));
+	assert_int_equal(users_count(us), 2);
+	/* Refused, then checked once, then from the cache. */
+	admits = 0;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (users_check(us, t[i].name, strlen(t[i].name), t[i].pw,
+		    strlen(t[i].pw), admit, t[i].refuse ? us : NULL) !=
+		    t[i].want || admits != t[i].admits)
+			fail_msg("case %zu: %s:%s", i, t[i].name, t[i].pw);
+	users_free(us);
+	/* A malformed line, a group-readable file. */
+	assert_non_null(f = fopen(path, "a"));
+	fputs("# fine\n\nmallory:plain\n", f);
+	fclose(f);
+	assert_null(users_load(path));
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(users_set(path, "bob", "x", 1), -1);
+	unlink(path);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_users),
 		cmocka_unit_test(test_extends),
 		cmocka_unit_test(test_fork),
 		cmocka_unit_test(test_unreadable),
