@@ -422,6 +422,13 @@ int	fetch_get(struct env *env, const char *url, size_t maxlen,
 int	fetch_get_fd(struct env *env, const char *url, int fd,
 	    size_t maxlen, int64_t timeout_ms, const struct fetchopt *o,
 	    fetch_cb cb, void *arg);
+/*
+ * Whether NO_PROXY list noproxy names url's host, as the go command
+ * reads it: "*", a host or domain (".example.com" and "*.example.com"
+ * for subdomains only, "example.com" for it and its subdomains), an IP,
+ * a CIDR block, each optionally with ":port".
+ */
+int	fetch_noproxy(const char *noproxy, const char *url);
 /* env->fetch on env->base, and its /metrics; 0 or -1. */
 int	fetch_init(struct env *env);
 /* Free env->fetch; fetches in flight are dropped unanswered. */

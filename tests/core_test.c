@@ -358,11 +358,55 @@ test_users(void **state)
 	rmdir(dir);
 }
 
+/* NO_PROXY as the go command reads it (x/net/http/httpproxy's cases). */
+static void
+test_noproxy(void **state)
+{
+	static const struct {
+		const char	*noproxy, *url;
+		int		 bypass;
+	} cases[] = {
+		{ "*", "https://sum.golang.org/latest", 1 },
+		{ "", "https://sum.golang.org/latest", 0 },
+		{ "golang.org", "https://sum.golang.org/latest", 1 },
+		{ "golang.org", "https://golang.org/", 1 },
+		{ "golang.org", "https://notgolang.org/", 0 },
+		{ ".golang.org", "https://golang.org/", 0 },
+		{ ".golang.org", "https://sum.golang.org/", 1 },
+		{ "*.golang.org", "https://sum.golang.org/", 1 },
+		{ "*.golang.org", "https://golang.org/", 0 },
+		{ "a.example, SUM.GOLANG.ORG ", "https://sum.golang.org/", 1 },
+		{ "sum.golang.org:443", "https://sum.golang.org/", 1 },
+		{ "sum.golang.org:8443", "https://sum.golang.org/", 0 },
+		{ "127.0.0.1", "http://127.0.0.1:8081/latest", 1 },
+		{ "127.0.0.1:8081", "http://127.0.0.1:8081/latest", 1 },
+		{ "127.0.0.1:8082", "http://127.0.0.1:8081/latest", 0 },
+		{ "10.0.0.0/8", "http://10.1.2.3/x", 1 },
+		{ "10.0.0.0/8", "http://11.1.2.3/x", 0 },
+		{ "192.168.1.0/23", "http://192.168.0.9/x", 1 },
+		{ "192.168.1.0/24", "http://192.168.0.9/x", 0 },
+		{ "fd00::/8", "http://[fd12::1]:80/x", 1 },
+		{ "[::1]", "http://[::1]:80/x", 1 },
+		{ "10.0.0.0/8", "http://ten.example/x", 0 },
+	};
+	size_t	 i;
+
+	(void)state;
+	assert_int_equal(fetch_noproxy(NULL, "https://a.example/"), 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (fetch_noproxy(cases[i].noproxy, cases[i].url) !=
+		    cases[i].bypass)
+			fail_msg("NO_PROXY '%s', %s: want %d", cases[i].noproxy,
+			    cases[i].url, cases[i].bypass);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_users),
+		cmocka_unit_test(test_noproxy),
 		cmocka_unit_test(test_extends),
 		cmocka_unit_test(test_fork),
 		cmocka_unit_test(test_unreadable),
