@@ -160,7 +160,7 @@ struct parse {
 	int		 code;
 	char		*err;
 	size_t		 errsize;
-	int		 seen[NKEYS];		/* the line that set it */
+	int		 seen[NKEYS];	/* the line that set it */
 	int		 mseen[CONFIG_MIRRORS_MAX][NMKEYS];
 	struct config_mirror *m;	/* the section being read */
 };

@@ -52,7 +52,7 @@
 #define MAX_HEAD	(64 << 10)	/* status lines and header fields */
 #define RETRY_BASE_MS	250
 #define RETRY_CAP_MS	8000
-#define STATS_MAX	256		/* (target, code, version) counters */
+#define STATS_MAX	256	/* (target, code, version) counters */
 #define TARGETS_MAX	32
 
 /* One counter of /metrics; written once, then only incremented. */
@@ -91,25 +91,25 @@ struct fetch {
 	char			*origin;	/* the first URL's */
 	struct evbuffer		*body;
 	int			 fd;		/* -1: body in memory */
-	size_t			 got;		/* bytes written to fd */
+	size_t			 got;	/* bytes written to fd */
 	size_t			 maxlen;
 	CURL			*easy;
 	struct curl_slist	*hdrs;
 	struct event		*timer;		/* retry backoff */
 	double			 deadline;	/* mono() */
 	int			 redirects;
-	int			 retried;	/* transient failures retried */
+	int			 retried;	/* transient failures */
 	int			 https;		/* ever on https */
 	int			 flags;		/* FETCH_* */
 	int			 toolarge;
 	int			 headtoolarge;
-	int			 werr;		/* writing to fd failed */
+	int			 werr;	/* writing to fd failed */
 	size_t			 headlen;
 	int64_t			 retry_after;	/* s; -1: none */
 	int			 target;	/* metrics index */
 	int			 done;
 	/* the caller's options, copied */
-	char			*proxy;		/* NULL: environment */
+	char			*proxy;	/* NULL: environment */
 	char			*proxy_auth;
 	char			*netrc;
 	char			*auth_header;
@@ -547,25 +547,25 @@ static int
 redirect_ok(struct fetch *f, const char *url)
 {
 	char	 a[512], b[512], *o;
+	int	 same;
 
 	redact(f->url, a, sizeof(a));
 	redact(url, b, sizeof(b));
 	if (strncasecmp(url, "https://", 8) != 0 &&
 	    (f->https || strncasecmp(url, "http://", 7) != 0)) {
-		snprintf(f->err, sizeof(f->err), "'%.400s': refusing redirect to "
-		    "'%.100s'", a, b);
+		snprintf(f->err, sizeof(f->err), "'%.400s': refusing redirect "
+		    "to '%.100s'", a, b);
 		return 0;
 	}
-	if (!(f->flags & FETCH_ANYHOST) && ((o = url_origin(url)) == NULL ||
-	    strcmp(o, f->origin) != 0)) {
-		free(o);
-		snprintf(f->err, sizeof(f->err), "'%.400s': refusing redirect to "
-		    "another host: '%.100s'", a, b);
-		return 0;
-	}
-	if (!(f->flags & FETCH_ANYHOST))
-		free(o);
-	return 1;
+	if (f->flags & FETCH_ANYHOST)
+		return 1;
+	o = url_origin(url);
+	same = o != NULL && strcmp(o, f->origin) == 0;
+	free(o);
+	if (!same)
+		snprintf(f->err, sizeof(f->err), "'%.400s': refusing redirect "
+		    "to another host: '%.100s'", a, b);
+	return same;
 }
 
 /*
@@ -706,7 +706,8 @@ hop_done(struct fetch *f, CURLcode res)
 				__atomic_add_fetch(&f->fx->proxy_errors[
 				    f->target], 1, __ATOMIC_RELAXED);
 		} else if (res == CURLE_OPERATION_TIMEDOUT)
-			snprintf(f->err, sizeof(f->err), "'%.400s': timed out", u);
+			snprintf(f->err, sizeof(f->err), "'%.400s': timed "
+			    "out", u);
 		else if (res == CURLE_PARTIAL_FILE)
 			snprintf(f->err, sizeof(f->err), "'%.400s': the answer "
 			    "was cut short", u);
