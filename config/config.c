@@ -62,6 +62,18 @@ static const struct key keys[] = {
 	{ "server", "tls_certificate", T_STR, OFF(tls_certificate), NULL, 0, 0,
 	    LIVE },
 	{ "server", "tls_key", T_STR, OFF(tls_key), NULL, 0, 0, LIVE },
+	{ "server", "auth", T_STR, OFF(auth), "none", 0, 0, LIVE },
+	{ "server", "users", T_STR, OFF(users), NULL, 0, 0, LIVE },
+	{ "server", "tls_client_ca", T_STR, OFF(tls_client_ca), NULL, 0, 0,
+	    LIVE },
+	{ "server", "auth_healthz", T_BOOL, OFF(auth_healthz), "no", 0, 1,
+	    LIVE },
+	{ "server", "auth_metrics", T_BOOL, OFF(auth_metrics), "no", 0, 1,
+	    LIVE },
+	{ "server", "auth_rate", T_INT, OFF(auth_rate), "30", 1, 1000000,
+	    LIVE },
+	{ "server", "auth_concurrency", T_INT, OFF(auth_concurrency), "2", 1,
+	    64, LIVE },
 	{ "log", "name", T_STR, OFF(log_name), NULL, 0, 0, RESTART },
 	{ "log", "key", T_STR, OFF(log_key), NULL, 0, 0, RESTART },
 	{ "log", "goproxy", T_STR, OFF(log_goproxy), NULL, 0, 0, LIVE },
@@ -148,7 +160,7 @@ struct parse {
 	int		 code;
 	char		*err;
 	size_t		 errsize;
-	int		 seen[NKEYS];		/* the line that set it */
+	int		 seen[NKEYS];	/* the line that set it */
 	int		 mseen[CONFIG_MIRRORS_MAX][NMKEYS];
 	struct config_mirror *m;	/* the section being read */
 };
@@ -501,6 +513,54 @@ load_egress(struct config_egress *e, const struct key *tab, size_t n,
 	return 0;
 }
 
+/* The line where the key at offset off was set, or 0. */
+static int
+line_of(const struct parse *p, size_t off)
+{
+	return key_line(keys, NKEYS, p->seen, off);
+}
+
+int
+config_auth(const struct config *c)
+{
+	if (c->auth == NULL || strcmp(c->auth, "none") == 0)
+		return AUTH_NONE;
+	return strcmp(c->auth, "all") == 0 ? AUTH_ALL : AUTH_PRIVATE;
+}
+
+/* The [server] auth keys together; 0 or a CONFIG_E* code. */
+static int
+check_auth(const struct parse *p, int *line, char *err, size_t errsize)
+{
+	const struct config	*c = p->c;
+
+	*line = line_of(p, OFF(auth));
+	if (strcmp(c->auth, "none") != 0 && strcmp(c->auth, "private") != 0 &&
+	    strcmp(c->auth, "all") != 0) {
+		snprintf(err, errsize, "auth: '%s' is not none, private or "
+		    "all", c->auth);
+		return CONFIG_EVALUE;
+	}
+	if (c->tls_client_ca != NULL && c->tls_certificate == NULL) {
+		*line = line_of(p, OFF(tls_client_ca));
+		snprintf(err, errsize, "[server] tls_client_ca needs "
+		    "tls_certificate and tls_key");
+		return CONFIG_EMISSING;
+	}
+	if (c->users == NULL && c->tls_client_ca == NULL &&
+	    (config_auth(c) != AUTH_NONE || c->auth_healthz ||
+	    c->auth_metrics)) {
+		if (*line == 0)
+			*line = line_of(p, c->auth_healthz ? OFF(auth_healthz) :
+			    OFF(auth_metrics));
+		snprintf(err, errsize, "[server] credentials are asked for "
+		    "but there is no users file or tls_client_ca");
+		return CONFIG_EMISSING;
+	}
+	*line = 0;
+	return 0;
+}
+
 static void
 free_egress(struct config_egress *e)
 {
@@ -571,6 +631,8 @@ config_load(const char *path, struct config *c, int *line, char *err,
 		    "go together");
 		return CONFIG_EMISSING;
 	}
+	if ((r = check_auth(&p, line, err, errsize)) != 0)
+		return r;
 	if (c->tuf_keys != NULL && c->tuf_resign >= c->tuf_timestamp_expiry) {
 		snprintf(err, errsize, "[tuf] resign must be shorter than "
 		    "timestamp_expiry");

@@ -74,6 +74,13 @@ struct config {
 	int64_t		 shutdown_timeout;	/* ms SIGTERM waits for requests */
 	char		*tls_certificate;	/* PEM chain; with tls_key: HTTPS */
 	char		*tls_key;		/* PEM private key */
+	char		*auth;			/* none, private or all */
+	char		*users;			/* NAME:HASH lines */
+	char		*tls_client_ca;		/* PEM CA of client certs */
+	int64_t		 auth_healthz;		/* 1: /healthz needs them */
+	int64_t		 auth_metrics;		/* 1: /metrics needs them */
+	int64_t		 auth_rate;		/* checks a minute per client */
+	int64_t		 auth_concurrency;	/* password checks at once */
 	/* [log]: the private checksum database, if name is set */
 	char		*log_name;
 	char		*log_key;		/* PRIVATE+KEY+... file */
@@ -140,6 +147,11 @@ int	config_secret_check(int fd, const char *path, char *err,
 char	*config_secret_line(const char *path, char *err, size_t errsize);
 /* Wipe and free a secret. */
 void	config_secret_free(char *s);
+/* [server] auth as a number. */
+#define AUTH_NONE	0
+#define AUTH_PRIVATE	1
+#define AUTH_ALL	2
+int	config_auth(const struct config *c);
 
 /* Parse "100ms", "30s", "5m", "2h" or plain seconds into milliseconds. */
 int	config_duration(const char *s, int64_t *ms);

@@ -23,7 +23,10 @@
  */
 
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+
+#include <arpa/inet.h>
 
 #include <curl/curl.h>
 #include <event2/buffer.h>
@@ -49,7 +52,7 @@
 #define MAX_HEAD	(64 << 10)	/* status lines and header fields */
 #define RETRY_BASE_MS	250
 #define RETRY_CAP_MS	8000
-#define STATS_MAX	256		/* (target, code, version) counters */
+#define STATS_MAX	256	/* (target, code, version) counters */
 #define TARGETS_MAX	32
 
 /* One counter of /metrics; written once, then only incremented. */
@@ -88,25 +91,25 @@ struct fetch {
 	char			*origin;	/* the first URL's */
 	struct evbuffer		*body;
 	int			 fd;		/* -1: body in memory */
-	size_t			 got;		/* bytes written to fd */
+	size_t			 got;	/* bytes written to fd */
 	size_t			 maxlen;
 	CURL			*easy;
 	struct curl_slist	*hdrs;
 	struct event		*timer;		/* retry backoff */
 	double			 deadline;	/* mono() */
 	int			 redirects;
-	int			 retried;	/* transient failures retried */
+	int			 retried;	/* transient failures */
 	int			 https;		/* ever on https */
 	int			 flags;		/* FETCH_* */
 	int			 toolarge;
 	int			 headtoolarge;
-	int			 werr;		/* writing to fd failed */
+	int			 werr;	/* writing to fd failed */
 	size_t			 headlen;
 	int64_t			 retry_after;	/* s; -1: none */
 	int			 target;	/* metrics index */
 	int			 done;
 	/* the caller's options, copied */
-	char			*proxy;		/* NULL: environment */
+	char			*proxy;	/* NULL: environment */
 	char			*proxy_auth;
 	char			*netrc;
 	char			*auth_header;
@@ -347,12 +350,117 @@ env_noproxy(void)
 	return v != NULL && *v != '\0' ? v : NULL;
 }
 
-/* The proxy this hop goes through, or NULL. */
+/* Whether IP literal host lies in CIDR block cidr ("10.0.0.0/8"). */
+static int
+in_cidr(const char *host, const char *cidr)
+{
+	unsigned char	 a[16], b[16];
+	char		 net[64], *slash, *end;
+	long		 bits;
+	int		 af, len, i;
+
+	if (snprintf(net, sizeof(net), "%s", cidr) >= (int)sizeof(net) ||
+	    (slash = strchr(net, '/')) == NULL)
+		return 0;
+	*slash = '\0';
+	af = strchr(net, ':') != NULL ? AF_INET6 : AF_INET;
+	len = af == AF_INET6 ? 16 : 4;
+	errno = 0;
+	bits = strtol(slash + 1, &end, 10);
+	if (*end != '\0' || errno != 0 || bits < 0 || bits > len * 8 ||
+	    inet_pton(af, net, b) != 1 || inet_pton(af, host, a) != 1)
+		return 0;
+	for (i = 0; bits >= 8; i++, bits -= 8)
+		if (a[i] != b[i])
+			return 0;
+	return bits == 0 || ((a[i] ^ b[i]) & (0xff << (8 - bits))) == 0;
+}
+
+int
+fetch_noproxy(const char *noproxy, const char *url)
+{
+	struct evhttp_uri	*uri;
+	const char		*h, *scheme, *p, *e;
+	char			 host[256], ent[256], *colon;
+	size_t			 n, hl;
+	int			 port, eport, r = 0;
+
+	if (noproxy == NULL || (uri = evhttp_uri_parse(url)) == NULL)
+		return 0;
+	if ((h = evhttp_uri_get_host(uri)) == NULL ||
+	    (scheme = evhttp_uri_get_scheme(uri)) == NULL ||
+	    snprintf(host, sizeof(host), "%s", h) >= (int)sizeof(host)) {
+		evhttp_uri_free(uri);
+		return 0;
+	}
+	if ((port = evhttp_uri_get_port(uri)) == -1)
+		port = strcasecmp(scheme, "https") == 0 ? 443 : 80;
+	evhttp_uri_free(uri);
+	hl = strlen(host);
+	if (hl > 2 && host[0] == '[' && host[hl - 1] == ']') {
+		memmove(host, host + 1, hl - 2);
+		host[hl -= 2] = '\0';
+	}
+	for (p = noproxy; *p != '\0' && !r; p = *e != '\0' ? e + 1 : e) {
+		p += strspn(p, " \t");
+		e = p + strcspn(p, ",");
+		n = (size_t)(e - p);
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n == 0 || n >= sizeof(ent))
+			continue;
+		memcpy(ent, p, n);
+		ent[n] = '\0';
+		if (strcmp(ent, "*") == 0) {
+			r = 1;
+			continue;
+		}
+		if (strchr(ent, '/') != NULL) {
+			r = in_cidr(host, ent);
+			continue;
+		}
+		/* host:port, [v6]:port: the port must match too. */
+		eport = -1;
+		if (ent[0] == '[' && (colon = strstr(ent, "]:")) != NULL) {
+			eport = atoi(colon + 2);
+			colon[1] = '\0';
+		} else if ((colon = strrchr(ent, ':')) != NULL &&
+		    strchr(ent, ':') == colon) {
+			eport = atoi(colon + 1);
+			*colon = '\0';
+		}
+		if (eport != -1 && eport != port)
+			continue;
+		if (ent[0] == '[' && (n = strlen(ent)) > 2 &&
+		    ent[n - 1] == ']') {
+			memmove(ent, ent + 1, n - 2);
+			ent[n - 2] = '\0';
+		}
+		if (ent[0] == '*' && ent[1] == '.')
+			memmove(ent, ent + 1, strlen(ent));
+		n = strlen(ent);
+		if (ent[0] == '.')
+			r = hl > n && strcasecmp(host + hl - n, ent) == 0;
+		else
+			r = strcasecmp(host, ent) == 0 || (hl > n &&
+			    host[hl - n - 1] == '.' &&
+			    strcasecmp(host + hl - n, ent) == 0);
+	}
+	return r;
+}
+
+/*
+ * The proxy this hop goes through, or NULL: the caller's, or the
+ * environment's unless NO_PROXY names the host.  Ours is the only
+ * decision: curl is told the proxy, or none, and no NO_PROXY.
+ */
 static const char *
 hop_proxy(const struct fetch *f)
 {
 	if (f->proxy != NULL)
 		return strcmp(f->proxy, "none") == 0 ? NULL : f->proxy;
+	if (fetch_noproxy(env_noproxy(), f->url))
+		return NULL;
 	return env_proxy(f->url);
 }
 
@@ -439,25 +547,25 @@ static int
 redirect_ok(struct fetch *f, const char *url)
 {
 	char	 a[512], b[512], *o;
+	int	 same;
 
 	redact(f->url, a, sizeof(a));
 	redact(url, b, sizeof(b));
 	if (strncasecmp(url, "https://", 8) != 0 &&
 	    (f->https || strncasecmp(url, "http://", 7) != 0)) {
-		snprintf(f->err, sizeof(f->err), "'%.400s': refusing redirect to "
-		    "'%.100s'", a, b);
+		snprintf(f->err, sizeof(f->err), "'%.400s': refusing redirect "
+		    "to '%.100s'", a, b);
 		return 0;
 	}
-	if (!(f->flags & FETCH_ANYHOST) && ((o = url_origin(url)) == NULL ||
-	    strcmp(o, f->origin) != 0)) {
-		free(o);
-		snprintf(f->err, sizeof(f->err), "'%.400s': refusing redirect to "
-		    "another host: '%.100s'", a, b);
-		return 0;
-	}
-	if (!(f->flags & FETCH_ANYHOST))
-		free(o);
-	return 1;
+	if (f->flags & FETCH_ANYHOST)
+		return 1;
+	o = url_origin(url);
+	same = o != NULL && strcmp(o, f->origin) == 0;
+	free(o);
+	if (!same)
+		snprintf(f->err, sizeof(f->err), "'%.400s': refusing redirect "
+		    "to another host: '%.100s'", a, b);
+	return same;
 }
 
 /*
@@ -607,7 +715,8 @@ hop_done(struct fetch *f, CURLcode res)
 		if (proxy_failed(f, res, why, sizeof(why)))
 			proxy_error(f, u, why);
 		else if (res == CURLE_OPERATION_TIMEDOUT)
-			snprintf(f->err, sizeof(f->err), "'%.400s': timed out", u);
+			snprintf(f->err, sizeof(f->err), "'%.400s': timed "
+			    "out", u);
 		else if (res == CURLE_PARTIAL_FILE)
 			snprintf(f->err, sizeof(f->err), "'%.400s': the answer "
 			    "was cut short", u);
@@ -667,7 +776,7 @@ static void
 attempt(struct fetch *f)
 {
 	struct fetcher	*fx = f->fx;
-	const char	*px, *np;
+	const char	*px;
 	char		*colon, *o = NULL;
 	int64_t		 left;
 
@@ -739,10 +848,15 @@ attempt(struct fetch *f)
 	curl_easy_setopt(f->easy, CURLOPT_WRITEDATA, f);
 	curl_easy_setopt(f->easy, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
 	/* The proxy: ours, never curl's own reading of the environment. */
+	curl_easy_setopt(f->easy, CURLOPT_NOPROXY, "");
 	if ((px = hop_proxy(f)) != NULL) {
 		curl_easy_setopt(f->easy, CURLOPT_PROXY, px);
-		if (f->proxy == NULL && (np = env_noproxy()) != NULL)
-			curl_easy_setopt(f->easy, CURLOPT_NOPROXY, np);
+		if (fx->cainfo != NULL)
+			curl_easy_setopt(f->easy, CURLOPT_PROXY_CAINFO,
+			    fx->cainfo);
+		if (fx->capath != NULL)
+			curl_easy_setopt(f->easy, CURLOPT_PROXY_CAPATH,
+			    fx->capath);
 		if (f->proxy_auth != NULL &&
 		    (colon = strchr(f->proxy_auth, ':')) != NULL) {
 			*colon = '\0';

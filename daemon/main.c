@@ -44,6 +44,7 @@ usage(FILE *f)
 	    "[--way url|proxy]\n"
 	    "       sumdbd client-check [-c FILE] [--db NAME] [--url URL] "
 	    "[--gopath DIR]\n"
+	    "       sumdbd passwd [-c FILE | -f USERS] NAME\n"
 	    "Options:\n"
 	    "  -c FILE  configuration file (default " SUMDBD_CONFIG ")\n"
 	    "  -d       stay in the foreground, logging to stderr (as under "
@@ -213,6 +214,7 @@ int
 main(int argc, char **argv)
 {
 	struct env	 env;
+	struct users	*us = NULL;
 	const char	*conf = SUMDBD_CONFIG;
 	int		 ch, check = 0, foreground = 0;
 
@@ -252,6 +254,13 @@ main(int argc, char **argv)
 	if (env_load_config(&env, conf) != 0)
 		return 1;
 	if (check) {
+		/* The users file is part of what a start would refuse. */
+		if (env.conf.users != NULL &&
+		    (us = users_load(env.conf.users)) == NULL) {
+			config_free(&env.conf);
+			return 1;
+		}
+		users_free(us);
 		config_free(&env.conf);
 		fprintf(stderr, "%s: configuration OK\n", conf);
 		return 0;

@@ -38,6 +38,7 @@ struct note_signer;
 struct store;
 struct ssl_ctx_st;
 struct tufrepo;
+struct users;
 struct worker;
 struct hreq;
 struct db;
@@ -174,6 +175,14 @@ struct wconf {
 	int			 offline[DB_MAX];	/* an offline mirror */
 	char			*database;		/* the store's file */
 	struct ssl_ctx_st	*tls;			/* HTTPS when set */
+	int			 client_ca;		/* tls asks for certs */
+	/* inbound authentication ([server] auth, users.c) */
+	int			 auth;			/* AUTH_* */
+	int			 auth_healthz;
+	int			 auth_metrics;
+	int64_t			 auth_rate;		/* a minute, per address */
+	int64_t			 auth_concurrency;
+	struct users		*users;			/* a reference, or NULL */
 };
 
 #define ENV_HOOKS_MAX	8
@@ -265,6 +274,47 @@ double	mono(void);
  * settings.  The layers above free their own parts first (main.c).
  */
 void	env_free(struct env *env);
+
+/*
+ * users.c: the users file ([server] users) and the password check of
+ * inbound authentication; the cache and struct users work from any
+ * thread.
+ */
+#define USERS_NAME_MAX	64
+#define USERS_OK	1	/* the password is right */
+#define USERS_BAD	0	/* wrong, or no such user */
+#define USERS_REFUSED	(-1)	/* admit() refused the check */
+/*
+ * Load the users file at path: NAME:HASH lines (crypto_pwhash_str()),
+ * '#' comments and empty lines, a secret file (secret_file_ok()).  NULL
+ * with "path:line: reason" logged.  One reference, for users_free().
+ */
+struct users *users_load(const char *path);
+/* Another reference to us (NULL-safe); returns us. */
+struct users *users_ref(struct users *us);
+/* Drop a reference; the last one frees.  NULL does nothing. */
+void	users_free(struct users *us);
+/* How many users us holds (0 for NULL). */
+size_t	users_count(const struct users *us);
+/* Whether name[0..len-1] is a user name: 1..64 of A-Z a-z 0-9 _ - @. */
+int	users_name_ok(const char *name, size_t len);
+/*
+ * Whether pw is name's password: USERS_OK or USERS_BAD, from the cache
+ * (at most 5 minutes old), else from the slow check (tens of ms, 64
+ * MiB), whose result is cached.  The slow check runs only if admit(arg)
+ * returns 0, else the result is USERS_REFUSED.  A check of the same
+ * credentials in another thread is waited for instead.  An unknown name
+ * takes as long and is USERS_BAD.
+ */
+int	users_check(struct users *us, const char *name, size_t namelen,
+	    const char *pw, size_t pwlen, int (*admit)(void *), void *arg);
+/*
+ * Set name's password to pw in the users file path (created if absent;
+ * other lines kept): a new file, mode 0600, renamed over it.  0, or -1
+ * with the reason logged.
+ */
+int	users_set(const char *path, const char *name, const char *pw,
+	    size_t pwlen);
 
 /* db.c */
 /*
@@ -372,6 +422,13 @@ int	fetch_get(struct env *env, const char *url, size_t maxlen,
 int	fetch_get_fd(struct env *env, const char *url, int fd,
 	    size_t maxlen, int64_t timeout_ms, const struct fetchopt *o,
 	    fetch_cb cb, void *arg);
+/*
+ * Whether NO_PROXY list noproxy names url's host, as the go command
+ * reads it: "*", a host or domain (".example.com" and "*.example.com"
+ * for subdomains only, "example.com" for it and its subdomains), an IP,
+ * a CIDR block, each optionally with ":port".
+ */
+int	fetch_noproxy(const char *noproxy, const char *url);
 /* env->fetch on env->base, and its /metrics; 0 or -1. */
 int	fetch_init(struct env *env);
 /* Free env->fetch; fetches in flight are dropped unanswered. */

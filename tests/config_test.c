@@ -70,6 +70,20 @@ test_defaults_and_keys(void **state)
 	assert_string_equal(c.mirrors[0].mode, "full");
 	assert_int_equal(c.mirrors[0].offline, 1);
 	assert_int_equal(c.mirrors[0].poll, 120000);
+	assert_int_equal(config_auth(&c), AUTH_NONE);
+	config_free(&c);
+	assert_int_equal(load("[server]\nauth = private\nusers = /u\n"
+	    "auth_healthz = yes\n", &c, &line, err, sizeof(err)), 0);
+	assert_int_equal(config_auth(&c), AUTH_PRIVATE);
+	assert_int_equal(c.auth_healthz, 1);
+	assert_int_equal(c.auth_metrics, 0);
+	assert_int_equal(c.auth_rate, 30);
+	config_free(&c);
+	/* A client CA alone is a way to authenticate. */
+	assert_int_equal(load("[server]\nauth = all\ntls_certificate = /c\n"
+	    "tls_key = /k\ntls_client_ca = /ca\n", &c, &line, err,
+	    sizeof(err)), 0);
+	assert_int_equal(config_auth(&c), AUTH_ALL);
 	config_free(&c);
 }
 
@@ -113,6 +127,16 @@ test_errors(void **state)
 		{ "[log]\nname = x\nkey = /k\n[mirror x]\nkey = k\n"
 		    "offline = yes\n", CONFIG_EVALUE, 5, "name of the [log]" },
 		{ "[server\n", CONFIG_ESYNTAX, 1, "syntax" },
+		{ "[server]\n\nauth = some\n", CONFIG_EVALUE, 3,
+		    "not none, private or all" },
+		{ "[server]\nlisten = a:1\nauth = private\n", CONFIG_EMISSING,
+		    3, "no users file" },
+		{ "[server]\nauth_metrics = yes\n", CONFIG_EMISSING, 2,
+		    "no users file" },
+		{ "[server]\nauth = all\ntls_client_ca = /ca.pem\n",
+		    CONFIG_EMISSING, 3, "needs tls_certificate" },
+		{ "[server]\nauth_concurrency = 0\n", CONFIG_EVALUE, 2,
+		    "out of range" },
 	};
 	struct config	 c;
 	char		 err[256];

@@ -135,11 +135,15 @@ attack none
 echo "$NAME: a relative redirect on the same host followed: ok"
 
 # A transient failure: the upstream answers each path's first request
-# with 503 and Retry-After: 1; the request is retried after it.
+# with 503 and Retry-After: 1; the request is retried after it.  None
+# of the bombs or refused redirects before was retried.
 retries() {
 	curl -s "$URL/metrics" | sed -n "s/^sumdbd_fetch_retries_total{target=\"mirror $UP\"} //p"
 }
 r0=$(retries)
+[ "$r0" = 0 ] || fail "bombs and refused redirects were retried: $r0 retries"
+gr=$(curl -s "$URL/metrics" | sed -n 's/^sumdbd_fetch_retries_total{target="goproxy"} //p')
+[ "$gr" = 0 ] || fail "the GOPROXY's bombs were retried: $gr retries"
 attack busy
 [ "$(status "$M/lookup/example.com/gen/m11@v1.0.11")" = 200 ] ||
     fail "a lookup past a 503 with Retry-After: 1"
