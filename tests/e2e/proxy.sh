@@ -8,10 +8,11 @@
 # request: with `proxy = URL`, with HTTP_PROXY (upper case, as the go
 # command reads it) and, in a second case, with basic auth on squid and
 # `proxy_auth = FILE` (a 0644 file refused at its line; the password
-# never logged).  NO_PROXY naming the upstream and `proxy = none` (over
-# HTTP_PROXY and HTTPS_PROXY) bypass squid: its log stays empty.  With
-# squid stopped, the mirror reports the proxy error: a log line and
-# sumdbd_fetch_proxy_errors_total.
+# never logged; a wrong one is squid's 407, reported as a proxy error).
+# NO_PROXY naming the upstream and `proxy = none` (over HTTP_PROXY and
+# HTTPS_PROXY) bypass squid: its log stays empty, and a dead URL of that
+# host is no proxy error.  With squid stopped, the mirror reports the
+# proxy error: a log line and sumdbd_fetch_proxy_errors_total.
 . "$(dirname "$0")/lib.sh"
 
 command -v squid >/dev/null || fail "squid is not installed"
@@ -38,8 +39,8 @@ grow() {
 }
 
 # mirror LINES...: (re)start the daemon on a new store with a mirror of
-# the upstream (mode MODE, default full) and LINES in its section;
-# marks the logs.
+# the upstream (mode MODE, default full; first the URL DEAD, if set)
+# and LINES in its section; marks the logs.
 mirror() {
 	stop_daemon
 	rm -f "$T/sumdbd.db"*
@@ -47,7 +48,7 @@ mirror() {
 	SQMARK=$(wc -l <"$SQLOG")
 	touch "$T/daemon.log"
 	DLMARK=$(wc -l <"$T/daemon.log")
-	set -- "[mirror $UP]" "key = $upkey" "url = $UPURL" \
+	set -- "[mirror $UP]" "key = $upkey" ${DEAD:+"url = $DEAD"} "url = $UPURL" \
 	    "mode = ${MODE:-full}" "poll = 1s" "fetch_timeout = 5s" "$@"
 	if [ -z "$M" ]; then
 		start_daemon "$@"
@@ -114,6 +115,15 @@ bypassed() {
 	echo "$NAME: $1: synced, verified, $(upreqs | wc -l) upstream requests, none through squid: ok"
 }
 
+# perr: sumdbd_fetch_proxy_errors_total of the mirror.
+perr() {
+	curl -s "$URL/metrics" | awk -v t="target=\"$TARGET\"" \
+	    '/^sumdbd_fetch_proxy_errors_total\{/ && index($0, t) { print $NF }'
+}
+perr_counted() { [ "$(perr)" -gt 0 ] 2>/dev/null; }
+newlog() { sed -n "$((DLMARK + 1)),\$p" "$T/daemon.log"; }
+proxy_logged() { newlog | grep -qi proxy; }
+
 # 1. proxy = URL.
 mirror "proxy = $SQURL"
 synced "proxy = URL"
@@ -127,11 +137,21 @@ unset HTTP_PROXY
 synced "HTTP_PROXY"
 all_through_squid "HTTP_PROXY"
 
-# 3. NO_PROXY naming the upstream's host bypasses it.
+# 3. NO_PROXY naming the upstream's host bypasses it.  Each request
+# first fails on a dead URL of that host, which is not a proxy error.
 export HTTP_PROXY="$SQURL" HTTPS_PROXY="$SQURL" NO_PROXY=127.0.0.2
-mirror
+DEAD=http://127.0.0.2:1
+mirror "retries = 0"
+DEAD=
 unset HTTP_PROXY HTTPS_PROXY NO_PROXY
 synced "NO_PROXY"
+[ "$(perr)" = 0 ] || [ -z "$(perr)" ] ||
+    fail "NO_PROXY: the dead URL counted as $(perr) proxy errors"
+! newlog | grep -i proxy | grep -q '127\.0\.0\.2:1/' ||
+    fail "NO_PROXY: the dead URL logged as a proxy error: $(newlog | grep -i proxy | head -1)"
+curl -s "$URL/metrics" | grep -q "^sumdbd_fetch_requests_total{target=\"$TARGET\",code=\"none\",.* [1-9][0-9]*\$" ||
+    fail "NO_PROXY: no failed request (to the dead URL) counted"
+echo "$NAME: NO_PROXY: a dead URL of the upstream's host failed directly, no proxy error: ok"
 bypassed "NO_PROXY"
 
 # 4. proxy = none overrides the environment.
@@ -163,15 +183,6 @@ synced "authenticated proxy"
 all_through_squid "authenticated proxy" sumdbd
 ! grep -qF "$PW" "$T/daemon.log" || fail "the proxy's password in the log"
 [ -n "$(sqreqs sumdbd)" ] || fail "no request as the proxy user"
-
-# perr: sumdbd_fetch_proxy_errors_total of the mirror.
-perr() {
-	curl -s "$URL/metrics" | awk -v t="target=\"$TARGET\"" \
-	    '/^sumdbd_fetch_proxy_errors_total\{/ && index($0, t) { print $NF }'
-}
-perr_counted() { [ "$(perr)" -gt 0 ] 2>/dev/null; }
-newlog() { sed -n "$((DLMARK + 1)),\$p" "$T/daemon.log"; }
-proxy_logged() { newlog | grep -qi proxy; }
 
 # 6. A wrong password: squid refuses it (407), nothing reaches the
 # upstream, and the daemon reports it as the proxy's refusal.
