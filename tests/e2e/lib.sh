@@ -376,6 +376,23 @@ provenance_ok() {
 	[ "$pn" = 0 ] || fail "$2: $pn provenance rows of private or no records"
 }
 
+# secret_refused KEY SECRET LINES...: a config of LINES (after the
+# private log's) whose line "KEY = FILE" names a secret file readable by
+# others is refused at that line, in one line that does not show SECRET.
+secret_refused() {
+	sk=$1 ss=$2
+	shift 2
+	write_config "$T/bad.conf" 1 "$@"
+	line=$(grep -n "^$sk = " "$T/bad.conf" | cut -d: -f1)
+	"$B/sumdbd" -n -c "$T/bad.conf" >"$T/out" 2>"$T/err" &&
+	    fail "$sk readable by others: accepted"
+	[ "$(wc -l <"$T/err")" = 1 ] &&
+	    grep -q "^$T/bad.conf:$line: " "$T/err" ||
+	    fail "$sk readable by others: $(cat "$T/err")," \
+	    "want $T/bad.conf:$line: ..."
+	! grep -qF "$ss" "$T/err" || fail "$sk: the secret in the error"
+}
+
 # randport: a port for a test server; one can be taken, so the callers
 # try another when it is.
 randport() {
@@ -443,6 +460,7 @@ http_access deny !m_get !m_connect
 $sqauth
 http_access allow all
 EOS
+		rm -f "$sqd/cache.log"
 		[ -z "$squser" ] || chown -R "${squser#* }" "$sqd"
 		squid -N -n "$sqname" -f "$sqd/squid.conf" >>"$sqd/stderr" 2>&1 &
 		SQPID=$!
@@ -450,23 +468,19 @@ EOS
 		# squid's shared memory outlives a squid killed with -9.
 		at_exit "rm -f /dev/shm/$sqname-*"
 		SQURL=http://127.0.0.1:$SQPORT
-		# A request it refuses (403) tells that it is up and ours.
-		i=0
-		while kill -0 "$SQPID" 2>/dev/null && [ $i -lt 300 ]; do
-			if [ "$(status -x "$SQURL" http://127.0.0.9:9/probe$try)" = 403 ] &&
-			    grep -q "probe$try" "$SQLOG"; then
-				: >"$SQLOG"
-				return 0
-			fi
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -9 "$SQPID" 2>/dev/null
-		wait "$SQPID" 2>/dev/null
-		grep -q 'Address already in use' "$sqd/cache.log" ||
-		    fail "squid did not start: $(tail -3 "$sqd/cache.log" "$sqd/stderr")"
+		if server_up squid "$SQPID" "$sqd/cache.log" squid_ours; then
+			: >"$SQLOG"
+			return 0
+		fi
 	done
 	fail "squid: no free port in 5 tries"
+}
+
+# squid_ours: squid refuses a request (403) and logs it: it is up, and
+# it is ours.
+squid_ours() {
+	[ "$(status -x "$SQURL" "http://127.0.0.9:9/probe$try")" = 403 ] &&
+	    grep -q "probe$try" "$SQLOG"
 }
 
 # stop_squid: stop it and wait until it has gone.
@@ -492,7 +506,7 @@ start_nginx() {
 	[ "$(id -u)" != 0 ] || nguser="user root root;"
 	for try in 1 2 3 4 5; do
 		NGPORT=$(randport)
-		rm -f "$NGDIR/nginx.pid"
+		rm -f "$NGDIR/nginx.pid" "$NGDIR/error.log"
 		cat >"$NGDIR/nginx.conf" <<EON
 $nguser
 worker_processes 1;
@@ -515,27 +529,37 @@ EON
 		    -g 'daemon off;' >>"$NGDIR/stderr" 2>&1 &
 		NGPID=$!
 		PIDS="$PIDS $NGPID"
-		# The pid file is written once every port is bound.
-		i=0
-		while kill -0 "$NGPID" 2>/dev/null && [ $i -lt 300 ]; do
-			if grep -q 'Address already in use' "$NGDIR/error.log" \
-			    2>/dev/null; then
-				break
-			fi
-			if [ -s "$NGDIR/nginx.pid" ] &&
-			    [ "$(status "$(echo "$3" | sed "s/@PORT@/$NGPORT/")")" != 000 ]; then
-				return 0
-			fi
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -9 "$NGPID" 2>/dev/null
-		wait "$NGPID" 2>/dev/null
-		grep -q 'Address already in use' "$NGDIR/error.log" ||
-		    fail "nginx $1 did not start: $(tail -3 "$NGDIR/error.log" "$NGDIR/stderr")"
-		: >"$NGDIR/error.log"
+		server_up "nginx $1" "$NGPID" "$NGDIR/error.log" nginx_ours "$3" &&
+		    return 0
 	done
 	fail "nginx $1: no free port in 5 tries"
+}
+
+# nginx_ours URL: nginx has bound its ports (it writes its pid file
+# then) and URL, with "@PORT@", answers.
+nginx_ours() {
+	[ -s "$NGDIR/nginx.pid" ] &&
+	    [ "$(status "$(echo "$1" | sed "s/@PORT@/$NGPORT/")")" != 000 ]
+}
+
+# server_up NAME PID LOG CMD...: 0 once CMD succeeds while PID runs (for
+# up to 30 s); else PID is killed, and 1 if LOG says that its port was
+# taken (the caller tries another), or the test fails.
+server_up() {
+	sn=$1 sp=$2 sl=$3
+	shift 3
+	i=0
+	while kill -0 "$sp" 2>/dev/null && [ $i -lt 300 ] &&
+	    ! grep -q 'Address already in use' "$sl" 2>/dev/null; do
+		"$@" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -9 "$sp" 2>/dev/null
+	wait "$sp" 2>/dev/null
+	grep -q 'Address already in use' "$sl" 2>/dev/null ||
+	    fail "$sn did not start: $(tail -3 "$sl")"
+	return 1
 }
 
 # test_ca [P]: a test CA, P.pem and P.key (default $T/ca).
