@@ -536,10 +536,11 @@ EON
 }
 
 # nginx_ours URL: nginx has bound its ports (it writes its pid file
-# then) and URL, with "@PORT@", answers.
+# then) and URL, with "@PORT@", answers (over https, with any
+# certificate).
 nginx_ours() {
 	[ -s "$NGDIR/nginx.pid" ] &&
-	    [ "$(status "$(echo "$1" | sed "s/@PORT@/$NGPORT/")")" != 000 ]
+	    [ "$(status -k "$(echo "$1" | sed "s/@PORT@/$NGPORT/")")" != 000 ]
 }
 
 # server_up NAME PID LOG CMD...: 0 once CMD succeeds while PID runs (for

@@ -12,7 +12,9 @@
 # NO_PROXY naming the upstream and `proxy = none` (over HTTP_PROXY and
 # HTTPS_PROXY) bypass squid: its log stays empty, and a dead URL of that
 # host is no proxy error.  With squid stopped, the mirror reports the
-# proxy error: a log line and sumdbd_fetch_proxy_errors_total.
+# proxy error: a log line and sumdbd_fetch_proxy_errors_total.  Last,
+# an https upstream (nginx, TLS and HTTP/2, a test CA) through
+# HTTPS_PROXY: CONNECT tunnels only, HTTP/2 inside them.
 . "$(dirname "$0")/lib.sh"
 
 command -v squid >/dev/null || fail "squid is not installed"
@@ -215,3 +217,43 @@ wait_for perr_counted ||
     "is '$(perr)': $(curl -s "$URL/metrics" | grep '^sumdbd_fetch_')"
 echo "$NAME: squid stopped: '$(newlog | grep -i proxy | head -1 | cut -c1-160)'," \
     "$(perr) proxy errors counted: ok"
+
+# 8. An https upstream (nginx with TLS and HTTP/2 in front of the
+# upstream, under a test CA in SSL_CERT_FILE) through HTTPS_PROXY: one
+# CONNECT tunnel a connection, each a squid log line, and HTTP/2 inside.
+MODE=full
+test_ca
+mkcert 127.0.0.1
+cat >"$T/tls.conf" <<EOC
+log_format conn '\$connection \$request_method \$request_uri \$status';
+server {
+	listen 127.0.0.1:@PORT@ ssl http2;
+	ssl_certificate $T/srv.pem;
+	ssl_certificate_key $T/srv.key;
+	access_log $T/tls.log conn;
+	location / { proxy_pass http://127.0.0.1:$UPORT; }
+}
+EOC
+start_nginx tls "$T/tls.conf" "https://127.0.0.1:@PORT@/"
+UPURL=https://127.0.0.1:$NGPORT
+start_squid "127.0.0.1:$NGPORT"
+: >"$T/tls.log"
+export HTTPS_PROXY="$SQURL" SSL_CERT_FILE="$T/ca.pem"
+mirror
+unset HTTPS_PROXY SSL_CERT_FILE
+synced "HTTPS_PROXY"
+h2=$(curl -s "$URL/metrics" | awk -v t="target=\"$TARGET\"" \
+    '/^sumdbd_fetch_requests_total\{/ && index($0, t) &&
+    /code="200",version="2"/ { print $NF }')
+stop_daemon
+tunnels=$(grep -c "^CONNECT 127.0.0.1:$NGPORT 200 " "$SQLOG")
+conns=$(awk '{ print $1 }' "$T/tls.log" | sort -u | wc -l)
+[ "$(grep -vc '^CONNECT ' "$SQLOG")" = 0 ] ||
+    fail "HTTPS_PROXY: not only CONNECTs in squid's log: $(grep -v '^CONNECT ' "$SQLOG" | head -3)"
+[ "$(wc -l <"$T/tls.log")" -gt 0 ] && [ "$tunnels" -ge "$conns" ] ||
+    fail "HTTPS_PROXY: $(wc -l <"$T/tls.log") requests on $conns" \
+    "connections at the upstream, $tunnels CONNECTs through squid"
+[ "${h2:-0}" -gt 0 ] 2>/dev/null ||
+    fail "HTTPS_PROXY: no HTTP/2 answer counted"
+echo "$NAME: HTTPS_PROXY: an https upstream through $tunnels CONNECT" \
+    "tunnels, $(wc -l <"$T/tls.log") requests on $conns connections, $h2 over HTTP/2: ok"
