@@ -11,7 +11,7 @@
 # redirect (302, redirect_other_hosts = yes) to another host, B, the
 # credential is not sent again: B's log shows no Authorization header,
 # for netrc and for auth_header, and for auth_header also when B is the
-# same address on another port.
+# same address on another port; a redirect on the same host keeps it.
 . "$(dirname "$0")/lib.sh"
 
 command -v nginx >/dev/null || fail "nginx is not installed"
@@ -41,7 +41,8 @@ BPORT=$NGPORT BLOG=$NGLOG
 # A, the GOPROXY: /basic/ behind auth_basic, /bearer/ behind the token,
 # /rbasic/ and /rbearer/ redirect to B once the credential is right
 # (checked before the redirect: nginx redirects before auth_basic
-# runs), /rport/ to B's 127.0.0.1, and /forbidden/ answers 403.
+# runs), /rport/ to B's 127.0.0.1, /samebasic/ and /samebearer/ to
+# /basic/ and /bearer/, and /forbidden/ answers 403.
 # redirect_to NAME CRED HOST: the location /NAME/.
 redirect_to() {
 	cat <<EOC
@@ -71,6 +72,12 @@ server {
 $(redirect_to rbasic "Basic $BASIC" 127.0.0.2)
 $(redirect_to rbearer "Bearer $TOKEN" 127.0.0.2)
 $(redirect_to rport "Bearer $TOKEN" 127.0.0.1)
+	location /samebasic/ {
+		rewrite ^/samebasic/(.*)\$ /basic/\$1 redirect;
+	}
+	location /samebearer/ {
+		rewrite ^/samebearer/(.*)\$ /bearer/\$1 redirect;
+	}
 	location /forbidden/ { return 403; }
 }
 EOC
@@ -171,7 +178,16 @@ echo "$NAME: a bearer token in auth_header: x/mod and x/tools hashed, the go com
 proxylog "$A/bearer" "auth_header = $T/auth.bad"
 refused "auth_header with a wrong token" xmod 401
 
-# 5. Redirects to another host: followed, without the credential.
+# 5. A redirect on the same host keeps the credential.
+for v in "basic netrc = $T/netrc" "bearer auth_header = $T/auth"; do
+	proxylog "$A/same${v%% *}" "${v#* }"
+	realmod_lookup "$URL" xmod
+	since "$ALOG" "$AMARK" | grep -q "^GET /${v%% *}/.*\.zip 200 \"[^-]" ||
+	    fail "${v#* }: no credential after a redirect on the same host"
+done
+echo "$NAME: netrc and auth_header after a redirect on the same host: ok"
+
+# 6. Redirects to another host: followed, without the credential.
 # redirected CASE: the lookups went to A with the credential, then to B
 # (every answer 200) without it.
 redirected() {
