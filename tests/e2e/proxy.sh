@@ -8,7 +8,8 @@
 # request: with `proxy = URL`, with HTTP_PROXY (upper case, as the go
 # command reads it) and, in a second case, with basic auth on squid and
 # `proxy_auth = FILE` (a 0644 file refused at its line; the password
-# never logged; a wrong one is squid's 407, reported as a proxy error).
+# never logged; a wrong one is squid's 407, reported as a proxy error;
+# the same with the credentials in HTTP_PROXY's URL).
 # NO_PROXY naming the upstream and `proxy = none` (over HTTP_PROXY and
 # HTTPS_PROXY) bypass squid: its log stays empty, and a dead URL of that
 # host is no proxy error.  With squid stopped, the mirror reports the
@@ -179,6 +180,23 @@ synced "authenticated proxy"
 all_through_squid "authenticated proxy" sumdbd
 ! grep -qF "$PW" "$T/daemon.log" || fail "the proxy's password in the log"
 [ -n "$(sqreqs sumdbd)" ] || fail "no request as the proxy user"
+
+# The credentials in HTTP_PROXY's URL, as the go command takes them:
+# used, and never logged, also when the proxy refuses them.
+export HTTP_PROXY="http://sumdbd:$PW@127.0.0.1:$SQPORT"
+mirror
+unset HTTP_PROXY
+synced "credentials in HTTP_PROXY"
+all_through_squid "credentials in HTTP_PROXY" sumdbd
+export HTTP_PROXY="http://sumdbd:wrong$PW@127.0.0.1:$SQPORT"
+mirror
+unset HTTP_PROXY
+wait_for perr_counted ||
+    fail "wrong password in HTTP_PROXY: sumdbd_fetch_proxy_errors_total is '$(perr)'"
+stop_daemon
+! grep -qF "$PW" "$T/daemon.log" || fail "HTTP_PROXY's password in the log:" \
+    "$(grep -F "$PW" "$T/daemon.log" | head -1)"
+echo "$NAME: a wrong password in HTTP_PROXY: a proxy error, never logged: ok"
 
 # 6. A wrong password: squid refuses it (407), nothing reaches the
 # upstream, and the daemon reports it as the proxy's refusal.
