@@ -865,8 +865,9 @@ attempt(struct fetch *f)
 			curl_easy_setopt(f->easy, CURLOPT_PROXYPASSWORD,
 			    colon + 1);
 			*colon = ':';
+			/* Up front, as the go command: no 407 first. */
 			curl_easy_setopt(f->easy, CURLOPT_PROXYAUTH,
-			    (long)CURLAUTH_ANY);
+			    (long)CURLAUTH_BASIC);
 		}
 	} else
 		curl_easy_setopt(f->easy, CURLOPT_PROXY, "");
