@@ -3,17 +3,20 @@
 # system's service).  Sourced by tests/e2e/http2.sh and
 # tests/bench-sync.sh.
 
-# test_ca DIR IP: a test CA in DIR/ca.pem and a server certificate for
-# IP (and localhost) signed by it, DIR/srv.pem and DIR/srv.key.
+# test_ca DIR IP...: a test CA in DIR/ca.pem and a server certificate
+# for the IPs (and localhost) signed by it, DIR/srv.pem and DIR/srv.key.
 test_ca() {
-	openssl req -x509 -new -newkey rsa:2048 -nodes -keyout "$1/ca.key" \
-	    -subj "/CN=sumdbd test CA" -days 2 -out "$1/ca.pem" 2>/dev/null &&
-	openssl req -new -newkey rsa:2048 -nodes -keyout "$1/srv.key" \
-	    -subj "/CN=$2" -out "$1/srv.csr" 2>/dev/null &&
-	printf 'subjectAltName=IP:%s,DNS:localhost\n' "$2" >"$1/srv.ext" &&
-	openssl x509 -req -in "$1/srv.csr" -CA "$1/ca.pem" \
-	    -CAkey "$1/ca.key" -CAcreateserial -days 2 \
-	    -extfile "$1/srv.ext" -out "$1/srv.pem" 2>/dev/null
+	cadir=$1
+	shift
+	openssl req -x509 -new -newkey rsa:2048 -nodes -keyout "$cadir/ca.key" \
+	    -subj "/CN=sumdbd test CA" -days 2 -out "$cadir/ca.pem" 2>/dev/null &&
+	openssl req -new -newkey rsa:2048 -nodes -keyout "$cadir/srv.key" \
+	    -subj "/CN=$1" -out "$cadir/srv.csr" 2>/dev/null &&
+	echo "subjectAltName=$(printf 'IP:%s,' "$@")DNS:localhost" \
+	    >"$cadir/srv.ext" &&
+	openssl x509 -req -in "$cadir/srv.csr" -CA "$cadir/ca.pem" \
+	    -CAkey "$cadir/ca.key" -CAcreateserial -days 2 \
+	    -extfile "$cadir/srv.ext" -out "$cadir/srv.pem" 2>/dev/null
 }
 
 # nginx_start DIR ROOT ADDR PATH [CMD...]: nginx with prefix DIR (which
