@@ -10,7 +10,7 @@ CFLAGS	?= -O2 -g
 SAN	?= 0
 
 PKGS	= libevent libevent_openssl libevent_pthreads openssl libsodium \
-	  sqlite3 jansson inih libzip
+	  sqlite3 jansson inih libzip libcurl
 TESTPKGS = cmocka
 
 WARN	= -Wall -Wextra -Wshadow -Wpointer-arith -Wsign-compare \
@@ -48,10 +48,10 @@ SUMDB_SRCS = daemon/sumdb/encode.c daemon/sumdb/note.c daemon/sumdb/tlog.c \
 CORE_SRCS = daemon/log.c daemon/env.c daemon/db.c daemon/handoff.c \
 	  daemon/privacy.c daemon/fetch.c daemon/tiles.c daemon/tiles_http.c \
 	  daemon/trust.c daemon/audit.c daemon/bundle.c daemon/tufrepo.c \
-	  daemon/reload.c
+	  daemon/reload.c daemon/users.c
 HTTP_SRCS = daemon/http/server.c daemon/http/conn.c daemon/http/parse.c \
 	  daemon/http/serve.c daemon/http/cache.c daemon/http/status.c \
-	  daemon/http/audit.c daemon/http/tufserve.c
+	  daemon/http/audit.c daemon/http/tufserve.c daemon/http/auth.c
 PRIVLOG_SRCS = daemon/privlog/batch.c daemon/privlog/writer.c \
 	  daemon/privlog/modfetch.c daemon/privlog/public.c
 MIRROR_SRCS = daemon/mirror/sync.c daemon/mirror/job.c \
@@ -60,10 +60,10 @@ CMD_SRCS = daemon/cmd/cmd.c daemon/cmd/keygen.c daemon/cmd/add.c \
 	  daemon/cmd/fsck.c daemon/cmd/evidence.c daemon/cmd/client.c \
 	  daemon/cmd/client_check.c daemon/cmd/import.c daemon/cmd/audit.c \
 	  daemon/cmd/export.c daemon/cmd/tuf.c daemon/cmd/unfreeze.c \
-	  daemon/cmd/provenance.c
+	  daemon/cmd/provenance.c daemon/cmd/passwd.c
 STORE_SRCS = store/store.c
 TUF_SRCS = tuf/json.c tuf/tuf.c tuf/update.c
-CONFIG_SRCS = config/config.c
+CONFIG_SRCS = config/config.c config/secret.c
 
 SUMDB_OBJS = $(SUMDB_SRCS:%.c=$(O)/%.o)
 STORE_OBJS = $(STORE_SRCS:%.c=$(O)/%.o)
@@ -86,7 +86,8 @@ TOOLS	= $(O)/tests/notetool $(O)/tests/tuftool
 
 # Debian packages: to build, to test, to benchmark.
 DEBS	= gcc make pkg-config python3 libevent-dev libssl-dev libsodium-dev \
-	  libsqlite3-dev libjansson-dev libinih-dev libzip-dev libsystemd-dev
+	  libsqlite3-dev libjansson-dev libinih-dev libzip-dev libsystemd-dev \
+	  libcurl4-openssl-dev
 # `make run`'s demo: the go command, and x/mod for the test upstream.
 RUNDEBS	= golang-go golang-golang-x-mod-dev curl
 TESTDEBS = libcmocka-dev golang-go golang-golang-x-mod-dev curl sqlite3 python3 \

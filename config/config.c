@@ -6,11 +6,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 
@@ -60,6 +62,18 @@ static const struct key keys[] = {
 	{ "server", "tls_certificate", T_STR, OFF(tls_certificate), NULL, 0, 0,
 	    LIVE },
 	{ "server", "tls_key", T_STR, OFF(tls_key), NULL, 0, 0, LIVE },
+	{ "server", "auth", T_STR, OFF(auth), "none", 0, 0, LIVE },
+	{ "server", "users", T_STR, OFF(users), NULL, 0, 0, LIVE },
+	{ "server", "tls_client_ca", T_STR, OFF(tls_client_ca), NULL, 0, 0,
+	    LIVE },
+	{ "server", "auth_healthz", T_BOOL, OFF(auth_healthz), "no", 0, 1,
+	    LIVE },
+	{ "server", "auth_metrics", T_BOOL, OFF(auth_metrics), "no", 0, 1,
+	    LIVE },
+	{ "server", "auth_rate", T_INT, OFF(auth_rate), "30", 1, 1000000,
+	    LIVE },
+	{ "server", "auth_concurrency", T_INT, OFF(auth_concurrency), "2", 1,
+	    64, LIVE },
 	{ "log", "name", T_STR, OFF(log_name), NULL, 0, 0, RESTART },
 	{ "log", "key", T_STR, OFF(log_key), NULL, 0, 0, RESTART },
 	{ "log", "goproxy", T_STR, OFF(log_goproxy), NULL, 0, 0, LIVE },
@@ -80,6 +94,14 @@ static const struct key keys[] = {
 	{ "log", "public", T_STR, OFF(log_public), NULL, 0, 0, RESTART },
 	{ "log", "verify_goproxy", T_BOOL, OFF(log_verify_goproxy), "no", 0,
 	    1, RESTART },
+	{ "log", "proxy", T_STR, OFF(log_egress.proxy), NULL, 0, 0, LIVE },
+	{ "log", "proxy_auth", T_STR, OFF(log_egress.proxy_auth), NULL, 0, 0,
+	    LIVE },
+	{ "log", "netrc", T_STR, OFF(log_egress.netrc), NULL, 0, 0, LIVE },
+	{ "log", "auth_header", T_STR, OFF(log_egress.auth_header), NULL, 0,
+	    0, LIVE },
+	{ "log", "retries", T_INT, OFF(log_egress.retries), "3", 0, 10,
+	    LIVE },
 	{ "tuf", "keys", T_STR, OFF(tuf_keys), NULL, 0, 0, RESTART },
 	{ "tuf", "timestamp_expiry", T_DURATION, OFF(tuf_timestamp_expiry),
 	    "24h", MS(60), MS(86400 * 30), LIVE },
@@ -117,6 +139,16 @@ static const struct key mkeys[] = {
 	    1000000, LIVE },
 	{ "mirror", "max_fetches", T_INT, MOFF(max_fetches), "32", 1, 4096,
 	    LIVE },
+	{ "mirror", "fetch_concurrency", T_INT, MOFF(fetch_concurrency), "64",
+	    1, 1024, LIVE },
+	{ "mirror", "proxy", T_STR, MOFF(egress.proxy), NULL, 0, 0, LIVE },
+	{ "mirror", "proxy_auth", T_STR, MOFF(egress.proxy_auth), NULL, 0, 0,
+	    LIVE },
+	{ "mirror", "netrc", T_STR, MOFF(egress.netrc), NULL, 0, 0, LIVE },
+	{ "mirror", "auth_header", T_STR, MOFF(egress.auth_header), NULL, 0,
+	    0, LIVE },
+	{ "mirror", "retries", T_INT, MOFF(egress.retries), "3", 0, 10,
+	    LIVE },
 };
 #define NMKEYS	(sizeof(mkeys) / sizeof(mkeys[0]))
 
@@ -128,8 +160,8 @@ struct parse {
 	int		 code;
 	char		*err;
 	size_t		 errsize;
-	unsigned char	 seen[NKEYS];
-	unsigned char	 mseen[CONFIG_MIRRORS_MAX][NMKEYS];
+	int		 seen[NKEYS];	/* the line that set it */
+	int		 mseen[CONFIG_MIRRORS_MAX][NMKEYS];
 	struct config_mirror *m;	/* the section being read */
 };
 
@@ -305,7 +337,7 @@ mirror_key(struct parse *p, const char *section, const char *name,
 		    name, section);
 		return CONFIG_EKEY;
 	}
-	p->mseen[i][k] = 1;
+	p->mseen[i][k] = p->line;
 	if ((r = set_key(p, &p->c->mirrors[i], &mkeys[k], value)) != 0)
 		return r;
 	if (strcmp(name, "mode") == 0 && strcmp(value, "lazy") != 0 &&
@@ -347,7 +379,7 @@ handler(void *arg, const char *section, const char *name, const char *value)
 		    name, section);
 		r = CONFIG_EKEY;
 	} else {
-		p->seen[i] = 1;
+		p->seen[i] = p->line;
 		r = set_key(p, p->c, &keys[i], value);
 		if (keys[i].off == OFF(log_public))
 			p->c->log_public_line = p->line;
@@ -377,6 +409,178 @@ static int
 parse_stream(struct parse *p)
 {
 	return ini_parse_stream(reader, p, handler, p);
+}
+
+/* The line that set the key of table tab at offset off; 0: unset. */
+static int
+key_line(const struct key *tab, size_t n, const int *seen, size_t off)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (tab[i].off == off)
+			return seen[i];
+	return 0;
+}
+
+/* Read key's secret file path into *data; 0, or -1 with err set. */
+static int
+egress_secret(const char *key, const char *path, char **data, char *err,
+    size_t errsize)
+{
+	char	 why[512];
+
+	if ((*data = config_secret_line(path, why, sizeof(why))) != NULL)
+		return 0;
+	snprintf(err, errsize, "%s: %s", key, why);
+	return -1;
+}
+
+/*
+ * Check an egress's proxy and read its credential files; 0, or a
+ * CONFIG_E* code with *line and err set.
+ */
+static int
+load_egress(struct config_egress *e, const struct key *tab, size_t n,
+    const int *seen, size_t base, int *line, char *err, size_t errsize)
+{
+	char	 why[512], *colon;
+	int	 fd;
+
+#define EOFF(f)	(base + offsetof(struct config_egress, f))
+	if (e->proxy != NULL && strcmp(e->proxy, "none") != 0) {
+		*line = key_line(tab, n, seen, EOFF(proxy));
+		if (strncmp(e->proxy, "http://", 7) != 0 &&
+		    strncmp(e->proxy, "https://", 8) != 0 &&
+		    strncmp(e->proxy, "socks5://", 9) != 0 &&
+		    strncmp(e->proxy, "socks5h://", 10) != 0) {
+			snprintf(err, errsize, "proxy: '%s' is not none or an "
+			    "http://, https:// or socks5:// URL", e->proxy);
+			return CONFIG_EVALUE;
+		}
+		if (strchr(e->proxy, '@') != NULL) {
+			snprintf(err, errsize, "proxy: credentials do not go "
+			    "in the configuration: use proxy_auth = FILE");
+			return CONFIG_EVALUE;
+		}
+	}
+	if (e->proxy_auth != NULL) {
+		*line = key_line(tab, n, seen, EOFF(proxy_auth));
+		if (egress_secret("proxy_auth", e->proxy_auth,
+		    &e->proxy_auth_data, err, errsize) != 0)
+			return CONFIG_EVALUE;
+		if (strchr(e->proxy_auth_data, ':') == NULL) {
+			snprintf(err, errsize, "proxy_auth: '%s' does not "
+			    "hold user:password", e->proxy_auth);
+			return CONFIG_EVALUE;
+		}
+	}
+	if (e->auth_header != NULL) {
+		*line = key_line(tab, n, seen, EOFF(auth_header));
+		if (egress_secret("auth_header", e->auth_header,
+		    &e->auth_header_data, err, errsize) != 0)
+			return CONFIG_EVALUE;
+		colon = strchr(e->auth_header_data, ':');
+		if (colon == NULL || colon == e->auth_header_data ||
+		    strspn(e->auth_header_data, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789-_") !=
+		    (size_t)(colon - e->auth_header_data) ||
+		    colon[strspn(colon + 1, " \t") + 1] == '\0') {
+			snprintf(err, errsize, "auth_header: '%s' does not "
+			    "hold one header line 'Name: value'",
+			    e->auth_header);
+			return CONFIG_EVALUE;
+		}
+	}
+	if (e->netrc != NULL) {
+		*line = key_line(tab, n, seen, EOFF(netrc));
+		if ((fd = open(e->netrc, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) ==
+		    -1) {
+			snprintf(err, errsize, "netrc: '%s': %s", e->netrc,
+			    strerror(errno));
+			return CONFIG_EVALUE;
+		}
+		if (config_secret_check(fd, e->netrc, why, sizeof(why)) != 0) {
+			close(fd);
+			snprintf(err, errsize, "netrc: '%s': %s", e->netrc,
+			    why);
+			return CONFIG_EVALUE;
+		}
+		close(fd);
+	}
+#undef EOFF
+	*line = 0;
+	return 0;
+}
+
+/* The line where the key at offset off was set, or 0. */
+static int
+line_of(const struct parse *p, size_t off)
+{
+	return key_line(keys, NKEYS, p->seen, off);
+}
+
+int
+config_auth(const struct config *c)
+{
+	if (c->auth == NULL || strcmp(c->auth, "none") == 0)
+		return AUTH_NONE;
+	return strcmp(c->auth, "all") == 0 ? AUTH_ALL : AUTH_PRIVATE;
+}
+
+/* The [server] auth keys together; 0 or a CONFIG_E* code. */
+static int
+check_auth(const struct parse *p, int *line, char *err, size_t errsize)
+{
+	const struct config	*c = p->c;
+
+	*line = line_of(p, OFF(auth));
+	if (strcmp(c->auth, "none") != 0 && strcmp(c->auth, "private") != 0 &&
+	    strcmp(c->auth, "all") != 0) {
+		snprintf(err, errsize, "auth: '%s' is not none, private or "
+		    "all", c->auth);
+		return CONFIG_EVALUE;
+	}
+	if (c->tls_client_ca != NULL && c->tls_certificate == NULL) {
+		*line = line_of(p, OFF(tls_client_ca));
+		snprintf(err, errsize, "[server] tls_client_ca needs "
+		    "tls_certificate and tls_key");
+		return CONFIG_EMISSING;
+	}
+	if (c->users == NULL && c->tls_client_ca == NULL &&
+	    (config_auth(c) != AUTH_NONE || c->auth_healthz ||
+	    c->auth_metrics)) {
+		if (*line == 0)
+			*line = line_of(p, c->auth_healthz ? OFF(auth_healthz) :
+			    OFF(auth_metrics));
+		snprintf(err, errsize, "[server] credentials are asked for "
+		    "but there is no users file or tls_client_ca");
+		return CONFIG_EMISSING;
+	}
+	*line = 0;
+	return 0;
+}
+
+static void
+free_egress(struct config_egress *e)
+{
+	config_secret_free(e->proxy_auth_data);
+	config_secret_free(e->auth_header_data);
+	e->proxy_auth_data = e->auth_header_data = NULL;
+}
+
+/* The credentials read now replace the running ones (SIGHUP). */
+static void
+swap_egress(struct config_egress *a, struct config_egress *b)
+{
+	char	*t;
+
+	t = a->proxy_auth_data;
+	a->proxy_auth_data = b->proxy_auth_data;
+	b->proxy_auth_data = t;
+	t = a->auth_header_data;
+	a->auth_header_data = b->auth_header_data;
+	b->auth_header_data = t;
 }
 
 int
@@ -427,6 +631,8 @@ config_load(const char *path, struct config *c, int *line, char *err,
 		    "go together");
 		return CONFIG_EMISSING;
 	}
+	if ((r = check_auth(&p, line, err, errsize)) != 0)
+		return r;
 	if (c->tuf_keys != NULL && c->tuf_resign >= c->tuf_timestamp_expiry) {
 		snprintf(err, errsize, "[tuf] resign must be shorter than "
 		    "timestamp_expiry");
@@ -451,6 +657,13 @@ config_load(const char *path, struct config *c, int *line, char *err,
 			return CONFIG_EVALUE;
 		}
 	}
+	if ((r = load_egress(&c->log_egress, keys, NKEYS, p.seen,
+	    OFF(log_egress), line, err, errsize)) != 0)
+		return r;
+	for (i = 0; i < (size_t)c->nmirrors; i++)
+		if ((r = load_egress(&c->mirrors[i].egress, mkeys, NMKEYS,
+		    p.mseen[i], MOFF(egress), line, err, errsize)) != 0)
+			return r;
 	if (c->log_verify_goproxy && c->log_goproxy == NULL) {
 		snprintf(err, errsize, "[log] verify_goproxy needs a goproxy");
 		return CONFIG_EMISSING;
@@ -513,13 +726,16 @@ config_free(struct config *c)
 			free(*(char **)((char *)c + keys[i].off));
 			*(char **)((char *)c + keys[i].off) = NULL;
 		}
+	free_egress(&c->log_egress);
 	for (k = 0; k < c->nmirrors; k++) {
 		m = &c->mirrors[k];
 		free(m->name);
-		free(m->key);
-		free(m->mode);
+		for (i = 0; i < NMKEYS; i++)
+			if (mkeys[i].type == T_STR)
+				free(*(char **)((char *)m + mkeys[i].off));
 		for (i = 0; i < (size_t)m->nurls; i++)
 			free(m->urls[i]);
+		free_egress(&m->egress);
 		memset(m, 0, sizeof(*m));
 	}
 	c->nmirrors = 0;
@@ -609,6 +825,7 @@ config_reload(struct config *c, struct config *n, config_diff_cb cb,
 	int		 i, j, diffs;
 
 	diffs = reload_keys(keys, NKEYS, NULL, c, n, cb, arg);
+	swap_egress(&c->log_egress, &n->log_egress);
 	for (i = 0; i < c->nmirrors; i++) {
 		snprintf(section, sizeof(section), "mirror %s",
 		    c->mirrors[i].name);
@@ -622,6 +839,7 @@ config_reload(struct config *c, struct config *n, config_diff_cb cb,
 		}
 		diffs += reload_keys(mkeys, NMKEYS, section, &c->mirrors[i],
 		    &n->mirrors[j], cb, arg);
+		swap_egress(&c->mirrors[i].egress, &n->mirrors[j].egress);
 	}
 	for (j = 0; j < n->nmirrors; j++) {
 		for (i = 0; i < c->nmirrors; i++)

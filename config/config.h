@@ -19,6 +19,24 @@
 #define CONFIG_MIRRORS_MAX	8
 #define CONFIG_URLS_MAX		4
 
+#define CONFIG_SECRET_MAX	4096	/* bytes of a credential file's line */
+
+/*
+ * How a [log] or a [mirror] reaches its servers: the egress proxy, the
+ * credentials and the retries.  The files are read when the
+ * configuration is loaded (and again on SIGHUP); their contents are
+ * never logged.
+ */
+struct config_egress {
+	char		*proxy;		/* URL or "none"; NULL: environment */
+	char		*proxy_auth;	/* file: user:password */
+	char		*netrc;		/* file, netrc format */
+	char		*auth_header;	/* file: "Name: value" */
+	int64_t		 retries;	/* transient failures retried */
+	char		*proxy_auth_data;	/* read from the files */
+	char		*auth_header_data;
+};
+
 /* A [mirror NAME] section: a sumdb mirrored under its own key. */
 struct config_mirror {
 	char		*name;			/* from the section header */
@@ -35,6 +53,8 @@ struct config_mirror {
 	int64_t		 redirect_other_hosts;	/* 1: follow them */
 	int64_t		 max_evidence;		/* rows kept per kind */
 	int64_t		 max_fetches;		/* client misses in flight */
+	int64_t		 fetch_concurrency;	/* requests in flight per job */
+	struct config_egress egress;
 };
 
 struct config {
@@ -54,6 +74,13 @@ struct config {
 	int64_t		 shutdown_timeout;	/* ms SIGTERM waits for requests */
 	char		*tls_certificate;	/* PEM chain; with tls_key: HTTPS */
 	char		*tls_key;		/* PEM private key */
+	char		*auth;			/* none, private or all */
+	char		*users;			/* NAME:HASH lines */
+	char		*tls_client_ca;		/* PEM CA of client certs */
+	int64_t		 auth_healthz;		/* 1: /healthz needs them */
+	int64_t		 auth_metrics;		/* 1: /metrics needs them */
+	int64_t		 auth_rate;		/* checks a minute per client */
+	int64_t		 auth_concurrency;	/* password checks at once */
 	/* [log]: the private checksum database, if name is set */
 	char		*log_name;
 	char		*log_key;		/* PRIVATE+KEY+... file */
@@ -69,6 +96,7 @@ struct config {
 	char		*log_public;		/* NAME, goproxy, none; NULL */
 	int		 log_public_line;	/* where it is set */
 	int64_t		 log_verify_goproxy;	/* 1: compare public records */
+	struct config_egress log_egress;	/* to the GOPROXY */
 	/* [tuf]: the TUF repository, if keys is set */
 	char		*tuf_keys;		/* online keys file */
 	int64_t		 tuf_timestamp_expiry;	/* milliseconds */
@@ -103,6 +131,27 @@ typedef void (*config_diff_cb)(void *arg, const char *section,
  */
 int	config_reload(struct config *c, struct config *n, config_diff_cb cb,
 	    void *arg);
+
+/*
+ * secret.c: whether the file open as fd (named path) is a regular file
+ * only its owner can read (group read allowed for systemd credentials
+ * in $CREDENTIALS_DIRECTORY); 0, or -1 with a reason in err.
+ */
+int	config_secret_check(int fd, const char *path, char *err,
+	    size_t errsize);
+/*
+ * The one line of secret file path (config_secret_check()), without its
+ * newline, in memory to free with config_secret_free(); NULL with a
+ * reason in err.
+ */
+char	*config_secret_line(const char *path, char *err, size_t errsize);
+/* Wipe and free a secret. */
+void	config_secret_free(char *s);
+/* [server] auth as a number. */
+#define AUTH_NONE	0
+#define AUTH_PRIVATE	1
+#define AUTH_ALL	2
+int	config_auth(const struct config *c);
 
 /* Parse "100ms", "30s", "5m", "2h" or plain seconds into milliseconds. */
 int	config_duration(const char *s, int64_t *ms);

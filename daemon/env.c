@@ -8,7 +8,6 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
-#include <openssl/ssl.h>
 #include <sodium.h>
 
 #include <errno.h>
@@ -78,34 +77,16 @@ env_open_store(struct env *env, int create)
 
 /*
  * Whether the secret file open as fd (what names it in messages) is a
- * regular file only its owner can read.  A systemd credential may be
- * mode 0440, owned by root and readable by the service through an ACL
- * (credentials on tmpfs): inside $CREDENTIALS_DIRECTORY group read is
- * allowed, group write never.
+ * regular file only its owner can read (config_secret_check()); logged
+ * if not.
  */
 int
 secret_file_ok(int fd, const char *path, const char *what)
 {
-	struct stat	 sb;
-	const char	*cred = getenv("CREDENTIALS_DIRECTORY");
-	mode_t		 deny = S_IRWXG | S_IRWXO;
-	size_t		 len;
+	char	 why[512];
 
-	if (fstat(fd, &sb) == -1) {
-		log_warn("%s '%s'", what, path);
-		return 0;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		log_warnx("%s '%s': not a regular file", what, path);
-		return 0;
-	}
-	if (cred != NULL && (len = strlen(cred)) > 0 &&
-	    strncmp(path, cred, len) == 0 && path[len] == '/')
-		deny = S_IWGRP | S_IXGRP | S_IRWXO;
-	if (sb.st_mode & deny) {
-		log_warnx("%s '%s': readable by group or others (mode %04o); "
-		    "run chmod 600 '%s'", what, path,
-		    (unsigned)(sb.st_mode & 07777), path);
+	if (config_secret_check(fd, path, why, sizeof(why)) != 0) {
+		log_warnx("%s '%s': %s", what, path, why);
 		return 0;
 	}
 	return 1;
@@ -200,26 +181,6 @@ env_open_log(struct env *env)
 	return -1;
 }
 
-int
-env_client_tls(struct env *env)
-{
-	SSL_CTX	*ctx;
-
-	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
-		log_warnx("SSL_CTX_new failed");
-		return -1;
-	}
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-	if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
-		log_warnx("cannot load the system's CA certificates");
-		SSL_CTX_free(ctx);
-		return -1;
-	}
-	env->client_tls = ctx;
-	return 0;
-}
-
 void
 env_free(struct env *env)
 {
@@ -229,8 +190,7 @@ env_free(struct env *env)
 		free(env->log);
 		env->log = NULL;
 	}
-	if (env->client_tls != NULL)
-		SSL_CTX_free(env->client_tls);
+	fetch_free(env);
 	store_close(env->st);
 	env->st = NULL;
 	wconf_free(&env->wconf);

@@ -4,7 +4,6 @@
  * the event loop runs until SIGTERM or SIGINT.
  */
 
-#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/thread.h>
 
@@ -45,6 +44,7 @@ usage(FILE *f)
 	    "[--way url|proxy]\n"
 	    "       sumdbd client-check [-c FILE] [--db NAME] [--url URL] "
 	    "[--gopath DIR]\n"
+	    "       sumdbd passwd [-c FILE | -f USERS] NAME\n"
 	    "Options:\n"
 	    "  -c FILE  configuration file (default " SUMDBD_CONFIG ")\n"
 	    "  -d       stay in the foreground, logging to stderr (as under "
@@ -157,16 +157,14 @@ run_daemon(struct env *env, int foreground)
 		}
 		log_init(0, env->verbose);
 	}
-	if ((env->base = event_base_new()) == NULL ||
-	    (env->dns = evdns_base_new(env->base,
-	    EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL) {
+	if ((env->base = event_base_new()) == NULL) {
 		log_warnx("cannot set up the event loop");
 		goto done;
 	}
 	if ((env->nworkers = env->conf.workers) == 0 &&
 	    (env->nworkers = (int)sysconf(_SC_NPROCESSORS_ONLN)) < 1)
 		env->nworkers = 1;
-	if (env_client_tls(env) != 0 || handoff_init(env) != 0 ||
+	if (fetch_init(env) != 0 || handoff_init(env) != 0 ||
 	    privlog_init(env) != 0 || wconf_init(env) != 0 ||
 	    http_start(env) != 0)
 		goto done;
@@ -207,8 +205,6 @@ run_daemon(struct env *env, int foreground)
 	mirror_free(env);
 	tufrepo_free(env);
 	env_free(env);
-	if (env->dns != NULL)
-		evdns_base_free(env->dns, 0);
 	if (env->base != NULL)
 		event_base_free(env->base);
 	return rv;
@@ -218,6 +214,7 @@ int
 main(int argc, char **argv)
 {
 	struct env	 env;
+	struct users	*us = NULL;
 	const char	*conf = SUMDBD_CONFIG;
 	int		 ch, check = 0, foreground = 0;
 
@@ -257,6 +254,13 @@ main(int argc, char **argv)
 	if (env_load_config(&env, conf) != 0)
 		return 1;
 	if (check) {
+		/* The users file is part of what a start would refuse. */
+		if (env.conf.users != NULL &&
+		    (us = users_load(env.conf.users)) == NULL) {
+			config_free(&env.conf);
+			return 1;
+		}
+		users_free(us);
 		config_free(&env.conf);
 		fprintf(stderr, "%s: configuration OK\n", conf);
 		return 0;

@@ -38,9 +38,12 @@ copy_str(char **dst, const char *src)
 	return 0;
 }
 
-/* Fill env->wconf from env->conf, with TLS context tls; under wmu. */
+/*
+ * Fill env->wconf from env->conf, with TLS context tls and the users
+ * us: references it takes unless they are the ones it holds; under wmu.
+ */
 static int
-wconf_fill(struct env *env, SSL_CTX *tls)
+wconf_fill(struct env *env, SSL_CTX *tls, struct users *us)
 {
 	struct wconf	*wc = &env->wconf;
 	struct config	*c = &env->conf;
@@ -74,6 +77,52 @@ wconf_fill(struct env *env, SSL_CTX *tls)
 		SSL_CTX_free(wc->tls);
 		wc->tls = tls;
 	}
+	wc->client_ca = tls != NULL && c->tls_client_ca != NULL;
+	wc->auth = config_auth(c);
+	wc->auth_healthz = (int)c->auth_healthz;
+	wc->auth_metrics = (int)c->auth_metrics;
+	wc->auth_rate = c->auth_rate;
+	wc->auth_concurrency = c->auth_concurrency;
+	if (wc->users != us) {
+		users_free(wc->users);
+		wc->users = us;
+	}
+	return 0;
+}
+
+/*
+ * Client certificates are asked for, not required: one that does not
+ * verify leaves the handshake going, and the request then needs a
+ * password (conn.c looks at SSL_get_verify_result()).
+ */
+static int
+any_cert(int ok, X509_STORE_CTX *x)
+{
+	(void)ok;
+	(void)x;
+	return 1;
+}
+
+/* Ask clients for certificates signed by the CA in file ca. */
+static int
+tls_client_ca(SSL_CTX *ctx, const char *ca, char *err, size_t errsize)
+{
+	STACK_OF(X509_NAME)	*names;
+	unsigned long		 e;
+
+	if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1 ||
+	    (names = SSL_load_client_CA_file(ca)) == NULL) {
+		e = ERR_peek_last_error();
+		snprintf(err, errsize, "tls_client_ca '%s': %s", ca,
+		    ERR_reason_error_string(e) != NULL ?
+		    ERR_reason_error_string(e) : "cannot be loaded");
+		return -1;
+	}
+	SSL_CTX_set_client_CA_list(ctx, names);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, any_cert);
+	/* Resumed sessions keep their verified certificate. */
+	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"sumdbd",
+	    6);
 	return 0;
 }
 
@@ -82,7 +131,8 @@ wconf_fill(struct env *env, SSL_CTX *tls)
  * NULL with the reason in err.
  */
 static SSL_CTX *
-tls_new(const char *cert, const char *key, char *err, size_t errsize)
+tls_new(const char *cert, const char *key, const char *ca, char *err,
+    size_t errsize)
 {
 	SSL_CTX		*ctx;
 	unsigned long	 e;
@@ -113,6 +163,8 @@ tls_new(const char *cert, const char *key, char *err, size_t errsize)
 		    "tls_certificate '%s'", key, cert);
 		goto out;
 	}
+	if (ca != NULL && tls_client_ca(ctx, ca, err, errsize) != 0)
+		goto out;
 	ERR_clear_error();
 	return ctx;
  fail:
@@ -132,29 +184,52 @@ tls_load(const struct config *c, SSL_CTX **tls)
 	*tls = NULL;
 	if (c->tls_certificate == NULL)
 		return 0;
-	if ((*tls = tls_new(c->tls_certificate, c->tls_key, err,
-	    sizeof(err))) == NULL) {
+	if ((*tls = tls_new(c->tls_certificate, c->tls_key, c->tls_client_ca,
+	    err, sizeof(err))) == NULL) {
 		log_warnx("%s", err);
 		return -1;
 	}
 	return 0;
 }
 
+/* The users file the configuration names, into *us; -1 if it fails. */
+static int
+users_reload(const struct config *c, struct users **us)
+{
+	*us = NULL;
+	if (c->users == NULL)
+		return 0;
+	return (*us = users_load(c->users)) != NULL ? 0 : -1;
+}
+
 int
 wconf_init(struct env *env)
 {
-	SSL_CTX	*tls;
-	int	 r;
+	struct config	*c = &env->conf;
+	struct users	*us;
+	SSL_CTX		*tls;
+	int		 r;
 
-	if (tls_load(&env->conf, &tls) != 0)
+	if (users_reload(c, &us) != 0)
 		return -1;
+	if (tls_load(c, &tls) != 0) {
+		users_free(us);
+		return -1;
+	}
 	pthread_mutex_lock(&env->wmu);
-	r = wconf_fill(env, tls);
+	r = wconf_fill(env, tls, us);
 	pthread_mutex_unlock(&env->wmu);
 	if (r != 0)
 		return -1;
 	if (tls != NULL)
-		log_info("TLS on %s: TLS 1.2 and 1.3", env->conf.listen);
+		log_info("TLS on %s: TLS 1.2 and 1.3%s", c->listen,
+		    c->tls_client_ca != NULL ? ", client certificates "
+		    "asked for" : "");
+	if (config_auth(c) != AUTH_NONE)
+		log_info("auth = %s: %zu user%s%s", c->auth, users_count(us),
+		    users_count(us) == 1 ? "" : "s", c->tls_certificate ==
+		    NULL ? "; without TLS the go command sends no "
+		    "credentials" : "");
 	return 0;
 }
 
@@ -164,6 +239,7 @@ wconf_free(struct wconf *wc)
 	free(wc->private);
 	free(wc->database);
 	SSL_CTX_free(wc->tls);
+	users_free(wc->users);
 	memset(wc, 0, sizeof(*wc));
 }
 
@@ -178,6 +254,7 @@ wconf_copy(struct env *env, struct wconf *dst)
 	dst->private = old.private;
 	dst->database = old.database;
 	dst->tls = old.tls;
+	dst->users = old.users;
 	/* Out of memory keeps the worker's copies. */
 	(void)copy_str(&dst->private, src->private);
 	(void)copy_str(&dst->database, src->database);
@@ -186,6 +263,10 @@ wconf_copy(struct env *env, struct wconf *dst)
 		if (src->tls != NULL)
 			SSL_CTX_up_ref(src->tls);
 		dst->tls = src->tls;
+	}
+	if (dst->users != src->users) {
+		users_free(dst->users);
+		dst->users = users_ref(src->users);
 	}
 	pthread_mutex_unlock(&env->wmu);
 }
@@ -216,9 +297,10 @@ void
 daemon_reload(struct env *env)
 {
 	struct config	 n;
+	struct users	*us;
 	SSL_CTX		*tls;
 	char		 err[512];
-	int		 line, changes, tlsok, r;
+	int		 line, changes, tlsok, usersok, r;
 
 	daemon_notify(env, "RELOADING=1");
 	if (config_load(env->confpath, &n, &line, err, sizeof(err)) != 0) {
@@ -239,14 +321,28 @@ daemon_reload(struct env *env)
 		log_warnx("SIGHUP: keeping the running TLS certificate");
 		keep_str(&n.tls_certificate, env->conf.tls_certificate);
 		keep_str(&n.tls_key, env->conf.tls_key);
+		keep_str(&n.tls_client_ca, env->conf.tls_client_ca);
+	}
+	/* So is the users file: passwords change without a restart. */
+	usersok = users_reload(&n, &us) == 0;
+	if (!usersok) {
+		log_warnx("SIGHUP: keeping the running users file");
+		keep_str(&n.users, env->conf.users);
 	}
 	changes = config_reload(&env->conf, &n, report, env);
 	config_free(&n);
 	pthread_mutex_lock(&env->wmu);
-	r = wconf_fill(env, tlsok ? tls : env->wconf.tls);
+	r = wconf_fill(env, tlsok ? tls : env->wconf.tls, usersok ? us :
+	    env->wconf.users);
 	pthread_mutex_unlock(&env->wmu);
 	if (r != 0 && tlsok)
 		SSL_CTX_free(tls);
+	if (r != 0 && usersok)
+		users_free(us);
+	else if (usersok && us != NULL)
+		log_info("SIGHUP: users file '%s' loaded: %zu user%s",
+		    env->conf.users, users_count(us), users_count(us) == 1 ?
+		    "" : "s");
 	/* The workers take it in their own threads. */
 	if (env->publish != NULL)
 		env->publish(env);

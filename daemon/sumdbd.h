@@ -31,12 +31,14 @@
 
 struct event;
 struct event_base;
-struct evdns_base;
+struct fetcher;
+struct config_egress;
 struct evbuffer;
 struct note_signer;
 struct store;
 struct ssl_ctx_st;
 struct tufrepo;
+struct users;
 struct worker;
 struct hreq;
 struct db;
@@ -173,6 +175,14 @@ struct wconf {
 	int			 offline[DB_MAX];	/* an offline mirror */
 	char			*database;		/* the store's file */
 	struct ssl_ctx_st	*tls;			/* HTTPS when set */
+	int			 client_ca;		/* tls asks for certs */
+	/* inbound authentication ([server] auth, users.c) */
+	int			 auth;			/* AUTH_* */
+	int			 auth_healthz;
+	int			 auth_metrics;
+	int64_t			 auth_rate;		/* a minute, per address */
+	int64_t			 auth_concurrency;
+	struct users		*users;			/* a reference, or NULL */
 };
 
 #define ENV_HOOKS_MAX	8
@@ -184,8 +194,7 @@ struct env {
 	const char		*confpath;
 	int			 verbose;
 	struct event_base	*base;		/* main thread */
-	struct evdns_base	*dns;
-	struct ssl_ctx_st	*client_tls;	/* outbound HTTPS */
+	struct fetcher		*fetch;		/* outbound: fetch.c's */
 	struct store		*st;		/* main thread: writes */
 	struct db		*log;		/* the private log, or NULL */
 	struct db		*dbs[DB_MAX];	/* every database served */
@@ -252,8 +261,6 @@ int	env_open_store(struct env *env, int create);
  * (privlog/) does.  0, or -1 with the reason logged.
  */
 int	env_open_log(struct env *env);
-/* env->client_tls: outbound TLS 1.2+, verifying peers; 0 or -1. */
-int	env_client_tls(struct env *env);
 /*
  * Whether fd (opened from path) may hold a secret of kind what: a
  * regular file, not readable by group or others (0440 inside systemd's
@@ -267,6 +274,47 @@ double	mono(void);
  * settings.  The layers above free their own parts first (main.c).
  */
 void	env_free(struct env *env);
+
+/*
+ * users.c: the users file ([server] users) and the password check of
+ * inbound authentication; the cache and struct users work from any
+ * thread.
+ */
+#define USERS_NAME_MAX	64
+#define USERS_OK	1	/* the password is right */
+#define USERS_BAD	0	/* wrong, or no such user */
+#define USERS_REFUSED	(-1)	/* admit() refused the check */
+/*
+ * Load the users file at path: NAME:HASH lines (crypto_pwhash_str()),
+ * '#' comments and empty lines, a secret file (secret_file_ok()).  NULL
+ * with "path:line: reason" logged.  One reference, for users_free().
+ */
+struct users *users_load(const char *path);
+/* Another reference to us (NULL-safe); returns us. */
+struct users *users_ref(struct users *us);
+/* Drop a reference; the last one frees.  NULL does nothing. */
+void	users_free(struct users *us);
+/* How many users us holds (0 for NULL). */
+size_t	users_count(const struct users *us);
+/* Whether name[0..len-1] is a user name: 1..64 of A-Z a-z 0-9 _ - @. */
+int	users_name_ok(const char *name, size_t len);
+/*
+ * Whether pw is name's password: USERS_OK or USERS_BAD, from the cache
+ * (at most 5 minutes old), else from the slow check (tens of ms, 64
+ * MiB), whose result is cached.  The slow check runs only if admit(arg)
+ * returns 0, else the result is USERS_REFUSED.  A check of the same
+ * credentials in another thread is waited for instead.  An unknown name
+ * takes as long and is USERS_BAD.
+ */
+int	users_check(struct users *us, const char *name, size_t namelen,
+	    const char *pw, size_t pwlen, int (*admit)(void *), void *arg);
+/*
+ * Set name's password to pw in the users file path (created if absent;
+ * other lines kept): a new file, mode 0600, renamed over it.  0, or -1
+ * with the reason logged.
+ */
+int	users_set(const char *path, const char *name, const char *pw,
+	    size_t pwlen);
 
 /* db.c */
 /*
@@ -328,30 +376,63 @@ void	privacy_stop(struct env *env);
 /* Any thread: the counts as sumdbd_private_lookups_total. */
 void	privacy_metrics(struct evbuffer *out);
 
-/* fetch.c: outbound HTTP(S) and file:// reads */
+/* fetch.c: outbound HTTP(S) (libcurl) and file:// reads */
 typedef void (*fetch_cb)(int status, struct evbuffer *body,
     const char *err, void *arg);
+#define FETCH_ANYHOST	0x1	/* follow redirects to other hosts */
+/* How to reach a server: fetch_opt() fills it from an egress. */
+struct fetchopt {
+	const char	*target;	/* metrics label */
+	int		 flags;		/* FETCH_* */
+	const char	*proxy;		/* URL or "none"; NULL: environment */
+	const char	*proxy_auth;	/* user:password, or NULL */
+	const char	*netrc;		/* netrc file, or NULL */
+	const char	*auth_header;	/* "Name: value", or NULL */
+	const char	*auth_url;	/* its header goes to this origin only */
+	int		 retries;	/* transient failures retried */
+};
+/*
+ * *o for a server at url reached as egress e says (NULL: directly, no
+ * credentials, no retries), counted in /metrics as target; anyhost:
+ * follow redirects to other hosts.  o points into e: fill it again
+ * after a SIGHUP.
+ */
+void	fetch_opt(struct fetchopt *o, const struct config_egress *e,
+	    const char *target, const char *url, int anyhost);
 /*
  * GET url with at most maxlen bytes of body and timeout_ms for the whole
- * exchange; cb runs once from the loop with the status (-1 and err when
- * no answer was read) and the body, both valid during the call only.
- * Redirects go only to the first URL's scheme, host and port unless
- * flags has FETCH_ANYHOST.  Returns 0, or -1 if it could not start.
+ * exchange, retries included; cb runs once from the loop with the status
+ * (-1 and err when no answer was read) and the body, both valid during
+ * the call only.  Redirects go only to the first URL's scheme, host and
+ * port unless o->flags has FETCH_ANYHOST.  o (NULL: defaults) is copied.
+ * Returns 0, or -1 if it could not start.
  */
-#define FETCH_ANYHOST	0x1	/* follow redirects to other hosts */
 int	fetch_get(struct env *env, const char *url, size_t maxlen,
-	    int64_t timeout_ms, int flags, fetch_cb cb, void *arg);
+	    int64_t timeout_ms, const struct fetchopt *o, fetch_cb cb,
+	    void *arg);
 /*
  * fetch_get() with the body written to fd as it arrives instead of
  * memory: fd is the caller's, an empty regular file open for reading
  * and writing (fetch_tmpfile()), and cb's body is empty.  The body of
- * a redirect is truncated away.  For a file:// URL nothing is copied:
- * fd is made (dup3) a read-only descriptor of the file itself.  fd
- * must stay open until cb has run.  0, or -1 if it could not start.
+ * a redirect or a failed attempt is truncated away.  For a file:// URL
+ * nothing is copied: fd is made (dup3) a read-only descriptor of the
+ * file itself.  fd must stay open until cb has run.  0, or -1 if it
+ * could not start.
  */
 int	fetch_get_fd(struct env *env, const char *url, int fd,
-	    size_t maxlen, int64_t timeout_ms, int flags, fetch_cb cb,
-	    void *arg);
+	    size_t maxlen, int64_t timeout_ms, const struct fetchopt *o,
+	    fetch_cb cb, void *arg);
+/*
+ * Whether NO_PROXY list noproxy names url's host, as the go command
+ * reads it: "*", a host or domain (".example.com" and "*.example.com"
+ * for subdomains only, "example.com" for it and its subdomains), an IP,
+ * a CIDR block, each optionally with ":port".
+ */
+int	fetch_noproxy(const char *noproxy, const char *url);
+/* env->fetch on env->base, and its /metrics; 0 or -1. */
+int	fetch_init(struct env *env);
+/* Free env->fetch; fetches in flight are dropped unanswered. */
+void	fetch_free(struct env *env);
 /*
  * A new empty file in directory dir, already unlinked (O_TMPFILE, or
  * a name removed at once), open for reading and writing, close on

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -69,6 +70,20 @@ test_defaults_and_keys(void **state)
 	assert_string_equal(c.mirrors[0].mode, "full");
 	assert_int_equal(c.mirrors[0].offline, 1);
 	assert_int_equal(c.mirrors[0].poll, 120000);
+	assert_int_equal(config_auth(&c), AUTH_NONE);
+	config_free(&c);
+	assert_int_equal(load("[server]\nauth = private\nusers = /u\n"
+	    "auth_healthz = yes\n", &c, &line, err, sizeof(err)), 0);
+	assert_int_equal(config_auth(&c), AUTH_PRIVATE);
+	assert_int_equal(c.auth_healthz, 1);
+	assert_int_equal(c.auth_metrics, 0);
+	assert_int_equal(c.auth_rate, 30);
+	config_free(&c);
+	/* A client CA alone is a way to authenticate. */
+	assert_int_equal(load("[server]\nauth = all\ntls_certificate = /c\n"
+	    "tls_key = /k\ntls_client_ca = /ca\n", &c, &line, err,
+	    sizeof(err)), 0);
+	assert_int_equal(config_auth(&c), AUTH_ALL);
 	config_free(&c);
 }
 
@@ -112,6 +127,16 @@ test_errors(void **state)
 		{ "[log]\nname = x\nkey = /k\n[mirror x]\nkey = k\n"
 		    "offline = yes\n", CONFIG_EVALUE, 5, "name of the [log]" },
 		{ "[server\n", CONFIG_ESYNTAX, 1, "syntax" },
+		{ "[server]\n\nauth = some\n", CONFIG_EVALUE, 3,
+		    "not none, private or all" },
+		{ "[server]\nlisten = a:1\nauth = private\n", CONFIG_EMISSING,
+		    3, "no users file" },
+		{ "[server]\nauth_metrics = yes\n", CONFIG_EMISSING, 2,
+		    "no users file" },
+		{ "[server]\nauth = all\ntls_client_ca = /ca.pem\n",
+		    CONFIG_EMISSING, 3, "needs tls_certificate" },
+		{ "[server]\nauth_concurrency = 0\n", CONFIG_EVALUE, 2,
+		    "out of range" },
 	};
 	struct config	 c;
 	char		 err[256];
@@ -249,6 +274,120 @@ test_public(void **state)
 	config_free(&c);
 }
 
+static void
+ignore_diff(void *arg, const char *section, const char *name, int live)
+{
+	(void)arg;
+	(void)section;
+	(void)name;
+	(void)live;
+}
+
+/* Write text to a new file of mode mode; its path in path. */
+static void
+secret(char *path, const char *text, mode_t mode)
+{
+	int	 fd;
+
+	strcpy(path, "/tmp/config_test.secret.XXXXXX");
+	assert_true((fd = mkstemp(path)) != -1);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	assert_int_equal(fchmod(fd, mode), 0);
+	close(fd);
+}
+
+/*
+ * [log] and [mirror] egress keys: the proxy, credential files read
+ * whole (mode 0600 only, one well-formed line), errors on their line,
+ * and the files read again by a reload.
+ */
+static void
+test_egress(void **state)
+{
+	struct config	 c, n;
+	char		 err[512], text[2048], pa[64], ah[64], nr[64];
+	char		 loose[64];
+	int		 line;
+
+	(void)state;
+	secret(pa, "alice:s3cret:x\n", 0600);
+	secret(ah, "Authorization: Bearer tok-1\n", 0600);
+	secret(nr, "machine a login u password p\n", 0600);
+	secret(loose, "alice:pw\n", 0644);
+	snprintf(text, sizeof(text), "[log]\nname = l.example\nkey = /k\n"
+	    "goproxy = https://proxy.example\nproxy = http://squid:3128\n"
+	    "proxy_auth = %s\nnetrc = %s\nauth_header = %s\nretries = 5\n"
+	    "[mirror m.example]\nkey = k\nurl = https://m\nproxy = none\n"
+	    "fetch_concurrency = 100\n", pa, nr, ah);
+	assert_int_equal(load(text, &c, &line, err, sizeof(err)), 0);
+	assert_string_equal(c.log_egress.proxy, "http://squid:3128");
+	assert_string_equal(c.log_egress.proxy_auth_data, "alice:s3cret:x");
+	assert_string_equal(c.log_egress.auth_header_data,
+	    "Authorization: Bearer tok-1");
+	assert_string_equal(c.log_egress.netrc, nr);
+	assert_int_equal(c.log_egress.retries, 5);
+	assert_string_equal(c.mirrors[0].egress.proxy, "none");
+	assert_null(c.mirrors[0].egress.auth_header_data);
+	assert_int_equal(c.mirrors[0].egress.retries, 3);
+	assert_int_equal(c.mirrors[0].fetch_concurrency, 100);
+	assert_int_equal(c.mirrors[0].line, 11);
+	/* A new token in the same file: a reload takes it. */
+	secret(ah, "Authorization: Bearer tok-2\n", 0600);
+	snprintf(text, sizeof(text), "[log]\nname = l.example\nkey = /k\n"
+	    "goproxy = https://proxy.example\nauth_header = %s\n", ah);
+	assert_int_equal(load(text, &n, &line, err, sizeof(err)), 0);
+	config_reload(&c, &n, ignore_diff, NULL);
+	assert_string_equal(c.log_egress.auth_header_data,
+	    "Authorization: Bearer tok-2");
+	config_free(&n);
+	config_free(&c);
+	unlink(pa);
+	unlink(nr);
+	unlink(ah);
+	/* Errors, each on its line. */
+	snprintf(text, sizeof(text), "[log]\nname = l.example\nkey = /k\n"
+	    "proxy_auth = %s\n", loose);
+	assert_int_equal(load(text, &c, &line, err, sizeof(err)),
+	    CONFIG_EVALUE);
+	assert_int_equal(line, 4);
+	assert_non_null(strstr(err, "readable by group or others"));
+	config_free(&c);
+	assert_int_equal(load("[log]\nname = l.example\nkey = /k\n"
+	    "proxy = http://u:p@squid:3128\n", &c, &line, err, sizeof(err)),
+	    CONFIG_EVALUE);
+	assert_int_equal(line, 4);
+	assert_non_null(strstr(err, "proxy_auth"));
+	config_free(&c);
+	assert_int_equal(load("[mirror m]\nkey = k\nurl = https://m\n"
+	    "proxy = ftp://x\n", &c, &line, err, sizeof(err)), CONFIG_EVALUE);
+	assert_int_equal(line, 4);
+	config_free(&c);
+	secret(ah, "Authorization Bearer x\n", 0600);
+	snprintf(text, sizeof(text), "[mirror m]\nkey = k\nurl = https://m\n"
+	    "\nauth_header = %s\n", ah);
+	assert_int_equal(load(text, &c, &line, err, sizeof(err)),
+	    CONFIG_EVALUE);
+	assert_int_equal(line, 5);
+	assert_non_null(strstr(err, "Name: value"));
+	config_free(&c);
+	unlink(ah);
+	secret(ah, "X-A: 1\nX-B: 2\n", 0600);
+	snprintf(text, sizeof(text), "[log]\nname = l.example\nkey = /k\n"
+	    "auth_header = %s\n", ah);
+	assert_int_equal(load(text, &c, &line, err, sizeof(err)),
+	    CONFIG_EVALUE);
+	assert_non_null(strstr(err, "one line"));
+	config_free(&c);
+	unlink(ah);
+	snprintf(text, sizeof(text), "[log]\nname = l.example\nkey = /k\n"
+	    "netrc = %s\n", loose);
+	assert_int_equal(load(text, &c, &line, err, sizeof(err)),
+	    CONFIG_EVALUE);
+	assert_non_null(strstr(err, "chmod 600"));
+	config_free(&c);
+	unlink(loose);
+}
+
 int
 main(void)
 {
@@ -258,6 +397,7 @@ main(void)
 		cmocka_unit_test(test_units),
 		cmocka_unit_test(test_patterns),
 		cmocka_unit_test(test_public),
+		cmocka_unit_test(test_egress),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

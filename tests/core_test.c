@@ -5,10 +5,13 @@
  * tiles.c's backends (the store, the overlay over it, a missing tile
  * reported, authenticated tiles saved) and the hashes-in-memory
  * reader, on a ":memory:" store filled with a log of a few hundred
- * records.
+ * records; users.c's users file and its cached password check.
  */
 
+#include <sys/stat.h>
+
 #include <event2/buffer.h>
+#include <sodium.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -293,10 +297,116 @@ test_overlay(void **state)
 	evbuffer_free(b);
 }
 
+static int	 admits;
+
+/* users_check()'s admit: count, and refuse when arg says so. */
+static int
+admit(void *arg)
+{
+	admits++;
+	return arg != NULL ? -1 : 0;
+}
+
+static void
+test_users(void **state)
+{
+	const struct {
+		const char	*name, *pw;
+		int		 refuse, want, admits;
+	} t[] = {
+		{ "alice", "pw3", 1, USERS_REFUSED, 1 },
+		{ "alice", "pw3", 0, USERS_OK, 2 },
+		{ "alice", "pw3", 0, USERS_OK, 2 },	/* cached */
+		{ "alice", "pw1", 0, USERS_BAD, 3 },	/* the old one */
+		{ "alice", "pw1", 1, USERS_BAD, 3 },	/* cached */
+		{ "bob", "pw3", 0, USERS_BAD, 4 },
+		{ "bob", "pw2", 0, USERS_OK, 5 },
+		{ "carol", "pw2", 0, USERS_BAD, 6 },	/* no such user */
+		{ "bo", "pw2", 0, USERS_BAD, 7 },
+	};
+	char		 dir[] = "/tmp/core_test.XXXXXX", path[64];
+	struct users	*us;
+	FILE		*f;
+	size_t		 i;
+
+	(void)state;
+	assert_true(sodium_init() >= 0);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/users", dir);
+	assert_int_equal(users_set(path, "alice", "pw1", 3), 0);
+	assert_int_equal(users_set(path, "bob", "pw2", 3), 0);
+	assert_int_equal(users_set(path, "alice", "pw3", 3), 0);
+	assert_int_equal(users_set(path, "no:colon", "x", 1), -1);
+	assert_non_null(us = users_load(path));
+	assert_int_equal(users_count(us), 2);
+	/* Refused, then checked once, then from the cache. */
+	admits = 0;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (users_check(us, t[i].name, strlen(t[i].name), t[i].pw,
+		    strlen(t[i].pw), admit, t[i].refuse ? us : NULL) !=
+		    t[i].want || admits != t[i].admits)
+			fail_msg("case %zu: %s:%s", i, t[i].name, t[i].pw);
+	users_free(us);
+	/* A malformed line, a group-readable file. */
+	assert_non_null(f = fopen(path, "a"));
+	fputs("# fine\n\nmallory:plain\n", f);
+	fclose(f);
+	assert_null(users_load(path));
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(users_set(path, "bob", "x", 1), -1);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* NO_PROXY as the go command reads it (x/net/http/httpproxy's cases). */
+static void
+test_noproxy(void **state)
+{
+	static const struct {
+		const char	*noproxy, *url;
+		int		 bypass;
+	} cases[] = {
+		{ "*", "https://sum.golang.org/latest", 1 },
+		{ "", "https://sum.golang.org/latest", 0 },
+		{ "golang.org", "https://sum.golang.org/latest", 1 },
+		{ "golang.org", "https://golang.org/", 1 },
+		{ "golang.org", "https://notgolang.org/", 0 },
+		{ ".golang.org", "https://golang.org/", 0 },
+		{ ".golang.org", "https://sum.golang.org/", 1 },
+		{ "*.golang.org", "https://sum.golang.org/", 1 },
+		{ "*.golang.org", "https://golang.org/", 0 },
+		{ "a.example, SUM.GOLANG.ORG ", "https://sum.golang.org/", 1 },
+		{ "sum.golang.org:443", "https://sum.golang.org/", 1 },
+		{ "sum.golang.org:8443", "https://sum.golang.org/", 0 },
+		{ "127.0.0.1", "http://127.0.0.1:8081/latest", 1 },
+		{ "127.0.0.1:8081", "http://127.0.0.1:8081/latest", 1 },
+		{ "127.0.0.1:8082", "http://127.0.0.1:8081/latest", 0 },
+		{ "10.0.0.0/8", "http://10.1.2.3/x", 1 },
+		{ "10.0.0.0/8", "http://11.1.2.3/x", 0 },
+		{ "192.168.1.0/23", "http://192.168.0.9/x", 1 },
+		{ "192.168.1.0/24", "http://192.168.0.9/x", 0 },
+		{ "fd00::/8", "http://[fd12::1]:80/x", 1 },
+		{ "[::1]", "http://[::1]:80/x", 1 },
+		{ "10.0.0.0/8", "http://ten.example/x", 0 },
+	};
+	size_t	 i;
+
+	(void)state;
+	assert_int_equal(fetch_noproxy(NULL, "https://a.example/"), 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (fetch_noproxy(cases[i].noproxy, cases[i].url) !=
+		    cases[i].bypass)
+			fail_msg("NO_PROXY '%s', %s: want %d", cases[i].noproxy,
+			    cases[i].url, cases[i].bypass);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_users),
+		cmocka_unit_test(test_noproxy),
 		cmocka_unit_test(test_extends),
 		cmocka_unit_test(test_fork),
 		cmocka_unit_test(test_unreadable),

@@ -311,6 +311,14 @@ test_parse_fields(void **state)
 	    "Content-Length: 3\r\n", &h), 0);
 	assert_int_equal(h.expect100, 1);
 	assert_int_equal(h.length, 3);
+	assert_null(h.authz);
+	/* Credentials: one Authorization field, its value trimmed. */
+	assert_int_equal(parse_fields("authorization:  Basic YTpi \r\n",
+	    &h), 0);
+	assert_int_equal(h.authzlen, 10);
+	assert_memory_equal(h.authz, "Basic YTpi", 10);
+	assert_int_equal(parse_fields("Authorization: Basic YTpi\r\n"
+	    "Authorization: Basic YTpj\r\n", &h), 400);
 }
 
 /* 100 header fields are allowed, 101 are too many. */

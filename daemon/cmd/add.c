@@ -186,8 +186,9 @@ add(struct env *env, int argc, char **argv)
 	run.jobs = jobs;
 	run.n = n;
 	start_more(&run);
+	/* Until start_more() says all are done: hashing has no event. */
 	if (run.running > 0)
-		event_base_dispatch(env->base);
+		event_base_loop(env->base, EVLOOP_NO_EXIT_ON_EMPTY);
 	/* Append what hashed; report the rest. */
 	for (i = 0; i < n; i++) {
 		if (jobs[i].status == 200)

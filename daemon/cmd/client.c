@@ -348,6 +348,51 @@ print_way(const struct client *c, const struct cdb *d, enum way way)
 	print_private(c, d);
 }
 
+/*
+ * With [server] auth: how build hosts send credentials.  go 1.19 finds
+ * its ~/.netrc line by host name alone, go 1.24 (GOAUTH=netrc, its
+ * default) by host:port when the URL has a port, so both lines.
+ */
+static void
+print_auth(const struct client *c)
+{
+	const struct config	*conf = &c->env->conf;
+	char			 host[URL_MAX];
+	const char		*h = strstr(c->url, "://") + 3, *port;
+	size_t			 len = strcspn(h, "/");
+
+	if (config_auth(conf) == AUTH_NONE)
+		return;
+	snprintf(host, sizeof(host), "%.*s", (int)len, h);
+	port = host[0] == '[' ? strstr(host, "]:") : strrchr(host, ':');
+	if (port != NULL && host[0] == '[')
+		port++;
+	printf("\n# [server] auth = %s: the go command must send credentials"
+	    "%s.\n", conf->auth, config_auth(conf) == AUTH_PRIVATE ?
+	    " for the\n# private log (mirrors answer without them)" : "");
+	if (strncmp(c->url, "https://", 8) != 0)
+		printf("# It sends them over https only: this URL is http, "
+		    "set tls_certificate\n# or use --url with the https "
+		    "address of a TLS proxy.\n");
+	printf("# Put the user's line in ~/.netrc (chmod 600) on each build "
+	    "host; set the\n# password with 'sumdbd passwd NAME'.  go 1.19 "
+	    "reads ~/.netrc by itself,\n# go 1.24 and later with GOAUTH=netrc "
+	    "(its default; GOAUTH=off disables it).\n");
+	if (port != NULL) {
+		printf("# go 1.24 looks up host:port, go 1.19 the host alone: "
+		    "both lines.\n");
+		printf("#   machine %s login NAME password PASSWORD\n", host);
+		printf("#   machine %.*s login NAME password PASSWORD\n",
+		    (int)(port - host), host);
+	} else
+		printf("#   machine %s login NAME password PASSWORD\n", host);
+	printf("# go 1.24 and later:\n#   go env -w GOAUTH=netrc\n");
+	if (conf->tls_client_ca != NULL)
+		printf("# Or a client certificate signed by the CA in %s,\n"
+		    "# for clients that can present one (the go command "
+		    "cannot).\n", conf->tls_client_ca);
+}
+
 static int
 print_config(struct env *env, int argc, char **argv)
 {
@@ -375,6 +420,7 @@ print_config(struct env *env, int argc, char **argv)
 		    client_public(&c), c.env->conf.log_name, client_public(&c),
 		    client_public(&c));
 	}
+	print_auth(&c);
 	for (i = 0; i <= c.env->conf.nmirrors; i++) {
 		if (db_name(&c.env->conf, i) == NULL ||
 		    (only >= 0 && i != only))

@@ -25,6 +25,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_import_entry,
 	&cmd_client_config_entry,
 	&cmd_client_check_entry,
+	&cmd_passwd_entry,
 };
 
 const struct cmd_entry *

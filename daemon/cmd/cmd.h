@@ -60,6 +60,7 @@ extern const struct cmd_entry cmd_evidence_entry;
 extern const struct cmd_entry cmd_provenance_entry;
 extern const struct cmd_entry cmd_client_config_entry;
 extern const struct cmd_entry cmd_client_check_entry;
+extern const struct cmd_entry cmd_passwd_entry;
 
 /* The entry of command name, or NULL if there is none. */
 const struct cmd_entry *cmd_find(const char *name);

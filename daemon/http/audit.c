@@ -21,27 +21,6 @@
 #include "http.h"
 #include "store.h"
 
-/* Count one POST /audit from the request's client; 0, or 1 if over. */
-static int
-limited(struct worker *w, struct hreq *req, int *retry)
-{
-	struct ratebucket	*b;
-	uint64_t		 h = 14695981039346656037ULL;
-	int64_t			 now = (int64_t)time(NULL);
-	const char		*p;
-
-	for (p = http_peer(req); *p != '\0'; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	b = &w->audit_rl[h % AUDIT_BUCKETS];
-	if (b->addr != h || b->minute != now / 60) {
-		b->addr = h;
-		b->minute = now / 60;
-		b->count = 0;
-	}
-	*retry = (int)(60 - now % 60);
-	return ++b->count > w->conf.audit_rate;
-}
-
 /*
  * A POST /audit being answered, AUDIT_SLICE lines per turn of the
  * worker's loop so that its other connections are served meanwhile.
@@ -148,7 +127,8 @@ serve_audit(struct worker *w, struct hreq *req, const char *query)
 		http_error(req, 500, "out of memory");
 		return;
 	}
-	if (limited(w, req, &secs)) {
+	if (http_rate(w->audit_rl, AUDIT_BUCKETS, req, w->conf.audit_rate,
+	    &secs)) {
 		snprintf(retry, sizeof(retry), "%d", secs);
 		http_header(req, "Retry-After", retry);
 		http_error(req, 429, "too many audits from this address: at "

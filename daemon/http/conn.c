@@ -218,6 +218,7 @@ reason(int code)
 	case 100: return "Continue";
 	case 200: return "OK";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 408: return "Request Timeout";
@@ -307,6 +308,17 @@ resume(struct conn *c)
 		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
 }
 
+/* Forget r's credentials, wiping them. */
+static void
+drop_authz(struct hreq *r)
+{
+	if (r->authz == NULL)
+		return;
+	explicit_bzero(r->authz, strlen(r->authz));
+	free(r->authz);
+	r->authz = NULL;
+}
+
 /*
  * After an answer: read the next request, once the answers before it
  * are out if too many wait (the write callback resumes), or close.
@@ -319,6 +331,7 @@ next_request(struct conn *c, int close)
 
 	free(r->target);
 	r->target = NULL;
+	drop_authz(r);
 	if (r->body != NULL)
 		evbuffer_free(r->body);
 	r->body = NULL;
@@ -432,6 +445,20 @@ http_peer(struct hreq *r)
 	    c->sslen, r->peer, sizeof(r->peer), NULL, 0, NI_NUMERICHOST) != 0)
 		snprintf(r->peer, sizeof(r->peer), "?");
 	return r->peer;
+}
+
+/* Whether r came with a client certificate that verified. */
+int
+http_client_cert(struct hreq *r)
+{
+	struct conn	*c = r->c;
+	SSL		*ssl;
+
+	if (!c->w->conf.client_ca || c->bev == NULL ||
+	    (ssl = bufferevent_openssl_get_ssl(c->bev)) == NULL)
+		return 0;
+	return SSL_get0_peer_certificate(ssl) != NULL &&
+	    SSL_get_verify_result(ssl) == X509_V_OK;
 }
 
 /*
@@ -548,6 +575,11 @@ readcb(struct bufferevent *bev, void *arg)
 	}
 	memcpy(r->target, h.target, h.targetlen);
 	r->target[h.targetlen] = '\0';
+	if (h.authz != NULL && (r->authz = strndup(h.authz, h.authzlen)) ==
+	    NULL) {
+		refuse(c, 431);
+		return;
+	}
 	r->minor = h.minor;
 	r->close = h.close || (h.minor == 0 && !h.keepalive);
 	r->head = strcmp(r->method, "HEAD") == 0;
@@ -634,6 +666,7 @@ free_conn(struct conn *c)
 		bufferevent_free(c->bev);
 	event_free(c->timer);
 	free(c->req.target);
+	drop_authz(&c->req);
 	if (c->req.body != NULL)
 		evbuffer_free(c->req.body);
 	free(c);

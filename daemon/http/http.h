@@ -43,7 +43,7 @@ enum route {
 	RT_SUPPORTED, RT_LATEST, RT_LOOKUP, RT_TILE, RT_TUF, RT_AUDIT,
 	RT_METRICS, RT_HEALTHZ, RT_OTHER, RT_MAX
 };
-#define ST_MAX		11	/* the statuses counted, and "other" */
+#define ST_MAX		12	/* the statuses counted, and "other" */
 #define HIST_MAX	13	/* latency buckets, and +Inf */
 struct httpstats {
 	uint64_t		 status[RT_MAX][ST_MAX];
@@ -82,6 +82,7 @@ struct hreq {
 	double			 t0;		/* when it arrived whole */
 	char			 extra[256];	/* more answer headers */
 	char			 peer[64];	/* http_peer(), once asked */
+	char			*authz;		/* Authorization, or NULL */
 };
 
 /* What http_parse_head() finds in a request's head. */
@@ -95,6 +96,8 @@ struct httphead {
 	int			 close;		/* Connection: close */
 	int			 keepalive;	/* Connection: keep-alive */
 	int			 expect100;	/* Expect: 100-continue */
+	const char		*authz;		/* Authorization, or NULL */
+	size_t			 authzlen;
 	size_t			 headlen;	/* bytes up to the body */
 };
 #define HTTP_PARTIAL	(-1)
@@ -160,6 +163,8 @@ void	http_error(struct hreq *req, int code, const char *fmt, ...)
 void	http_header(struct hreq *req, const char *name, const char *value);
 /* The client's address ("192.0.2.1", "2001:db8::1"), valid with req. */
 const char *http_peer(struct hreq *req);
+/* Whether req came over TLS with a client certificate that verified. */
+int	http_client_cert(struct hreq *req);
 /* Apply w->conf's connection limits (after a settings change). */
 void	conn_limits(struct worker *w);
 /* Stop accepting; close idle connections, the rest once answered. */
@@ -204,6 +209,28 @@ void	metrics_observe(struct worker *w, int route, int code, double t0);
 void	serve_healthz(struct worker *w, struct hreq *req);
 /* GET /metrics: Prometheus text. */
 void	serve_metrics(struct worker *w, struct hreq *req);
+
+/* auth.c: inbound authentication ([server] auth) */
+/*
+ * Whether a request of route (enum route) for database db (or NULL)
+ * needs credentials under w's settings.
+ */
+int	auth_needed(struct worker *w, int route, const struct db *db);
+/*
+ * 1 when req (for db, or NULL) may go on: it needs no credentials or
+ * they are right; else 0, req answered (401, or 429 or 503 past the
+ * password check limits).
+ */
+int	auth_admit(struct worker *w, struct hreq *req, const struct db *db);
+/*
+ * Count one request of req's client address in tab (n buckets); 1 when
+ * that makes more than max this minute, with the seconds left in
+ * *retry.  The caller serializes the calls on one tab.
+ */
+int	http_rate(struct ratebucket *tab, size_t n, struct hreq *req,
+	    int64_t max, int *retry);
+/* Any thread: sumdbd_auth_* for /metrics. */
+void	auth_metrics(struct evbuffer *out);
 
 /* audit.c */
 /*

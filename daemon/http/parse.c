@@ -84,6 +84,11 @@ field(const char *p, size_t len, struct httphead *h)
 			h->close = 1;
 		if (has_token(v, vlen, "keep-alive"))
 			h->keepalive = 1;
+	} else if (nlen == 13 && strncasecmp(p, "Authorization", 13) == 0) {
+		if (h->authz != NULL)
+			return 400;
+		h->authz = v;
+		h->authzlen = vlen;
 	} else if (nlen == 6 && strncasecmp(p, "Expect", 6) == 0) {
 		if (vlen == 12 && strncasecmp(v, "100-continue", 12) == 0)
 			h->expect100 = 1;

@@ -177,7 +177,8 @@ http_route(struct worker *w, struct hreq *req)
 		return;
 	}
 	if (post) {
-		f->fn(w, req, query);
+		if (auth_admit(w, req, NULL))
+			f->fn(w, req, query);
 		return;
 	}
 	if ((path = evhttp_uridecode(raw, 0, &len)) == NULL) {
@@ -190,32 +191,36 @@ http_route(struct worker *w, struct hreq *req)
 	}
 	log_debug("%s %s", req->method, path);
 	if ((f = find_fixed(path, &rest)) != NULL && !f->post) {
-		f->fn(w, req, rest);
+		if (auth_admit(w, req, NULL))
+			f->fn(w, req, rest);
 		goto done;
 	}
 	if (strncmp(path, "/sumdb/", 7) == 0) {
-		if ((db = match_db(env, path + 7, &rest)) == NULL) {
+		db = match_db(env, path + 7, &rest);
+		if (!auth_admit(w, req, db))
+			goto done;
+		if (db == NULL)
 			http_error(req, 404, "not found: unknown checksum "
 			    "database");
-			goto done;
-		}
-		if (strcmp(rest, "supported") == 0) {
+		else if (strcmp(rest, "supported") == 0)
 			http_reply(req, 200, "text/plain; charset=utf-8",
 			    "no-store", NULL);
-			goto done;
-		}
-		serve_db(w, db, req, rest);
+		else
+			serve_db(w, db, req, rest);
 		goto done;
 	}
 	/* The bare paths: the private log, or else the only mirror. */
 	db = env->log != NULL ? env->log : env->ndbs == 1 ? env->dbs[0] : NULL;
-	if (db != NULL && (strcmp(path, "/latest") == 0 ||
-	    strncmp(path, "/lookup/", 8) == 0 ||
-	    strncmp(path, "/tile/", 6) == 0)) {
-		serve_db(w, db, req, path + 1);
+	if (db == NULL || (strcmp(path, "/latest") != 0 &&
+	    strncmp(path, "/lookup/", 8) != 0 &&
+	    strncmp(path, "/tile/", 6) != 0))
+		db = NULL;
+	if (!auth_admit(w, req, db))
 		goto done;
-	}
-	http_error(req, 404, "not found");
+	if (db != NULL)
+		serve_db(w, db, req, path + 1);
+	else
+		http_error(req, 404, "not found");
  done:
 	free(path);
 }

@@ -24,7 +24,7 @@ static const char *const routes[RT_MAX] = {
 
 /* The statuses counted one by one; the last slot is the rest. */
 static const int codes[ST_MAX - 1] = {
-	200, 304, 400, 404, 405, 413, 429, 500, 502, 503
+	200, 304, 400, 401, 404, 405, 413, 429, 500, 502, 503
 };
 
 /* Upper bounds of the latency buckets, seconds; the last is +Inf. */
@@ -378,6 +378,7 @@ serve_metrics(struct worker *w, struct hreq *req)
 	    database_bytes(w->conf.database));
 	counters(env, body);
 	privacy_metrics(body);
+	auth_metrics(body);
 	http_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8",
 	    "no-store", body);
 	evbuffer_free(body);

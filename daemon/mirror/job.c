@@ -1,7 +1,7 @@
 /*
  * job.c: a mirror's jobs and their upstream GETs.  A job fetches its
  * answer (from each upstream URL in turn until one answers), runs its
- * verification, fetches the tiles it says it lacks (at most MAX_FETCHES
+ * verification, fetches the tiles it says it lacks (at most fetch_concurrency
  * at once) and runs again, up to MAX_ROUNDS; then it answers the
  * workers' requests that wait on it and starts the next queued job.
  */
@@ -114,16 +114,19 @@ static void
 uget_start(struct uget *u)
 {
 	struct mjob	*j = u->j;
-	char		 url[4096];
+	struct fetchopt	 o;
+	char		 url[4096], target[300];
 	const char	*base = upstream_url(j->db, u->urlidx);
 	size_t		 blen = strlen(base);
 
 	while (blen > 0 && base[blen - 1] == '/')
 		blen--;
 	snprintf(url, sizeof(url), "%.*s/%s", (int)blen, base, u->path);
-	if (fetch_get(j->env, url, u->maxlen, j->db->mc->fetch_timeout,
-	    j->db->mc->redirect_other_hosts ? FETCH_ANYHOST : 0, uget_done,
-	    u) != 0)
+	snprintf(target, sizeof(target), "mirror %s", j->db->name);
+	fetch_opt(&o, &j->db->mc->egress, target, base,
+	    (int)j->db->mc->redirect_other_hosts);
+	if (fetch_get(j->env, url, u->maxlen, j->db->mc->fetch_timeout, &o,
+	    uget_done, u) != 0)
 		u->done(u, -1, NULL);
 }
 
@@ -159,7 +162,8 @@ get_missing(struct mjob *j)
 	j->fetchnext = 0;
 	j->failed = 0;
 	j->outstanding = 0;
-	while (j->outstanding < MAX_FETCHES && get_next(j) == 0)
+	while (j->outstanding < j->db->mc->fetch_concurrency &&
+	    get_next(j) == 0)
 		;
 	if (j->outstanding == 0)
 		job_finish(j, V_ERROR);

@@ -19,7 +19,6 @@
 #define V_NOTFOUND	-4	/* the upstream does not have it */
 #define V_FORK		-5	/* contained(): not contained */
 #define MAX_ROUNDS	4
-#define MAX_FETCHES	16	/* upstream requests in flight per job */
 #define LOOKUP_MAX	(64 << 10)
 #define FULL_SEGMENT	256	/* data tiles verified and stored at once */
 

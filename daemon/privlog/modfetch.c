@@ -115,13 +115,22 @@ static void
 finished(struct modfetch *m)
 {
 	sigset_t	 all, old;
-	int		 r;
+	int		 r, st;
 
 	if (m->modstatus == 404 || m->modstatus == 410 ||
 	    m->zipstatus == 404 || m->zipstatus == 410) {
 		snprintf(m->err, sizeof(m->err), "not found: %s@%s is not in "
 		    "the GOPROXY", m->path, m->version);
 		m->cb(404, NULL, NULL, m->err, m->arg);
+		goto fail;
+	}
+	st = m->modstatus != 200 ? m->modstatus : m->zipstatus;
+	if (st == 401 || st == 403) {
+		snprintf(m->err, sizeof(m->err), "GOPROXY answered %d %s for "
+		    "%s@%s: it wants credentials ([log] netrc or auth_header)",
+		    st, st == 401 ? "Unauthorized" : "Forbidden", m->path,
+		    m->version);
+		m->cb(502, NULL, NULL, m->err, m->arg);
 		goto fail;
 	}
 	if (m->modstatus != 200 || m->zipstatus != 200) {
@@ -214,7 +223,7 @@ modfetch(struct env *env, const char *goproxy, const char *path,
 	char		 ep[SUMDB_PATH_MAX * 2], ev[SUMDB_PATH_MAX * 2];
 	char		 url[8192], dir[4096];
 	size_t		 blen = strlen(goproxy);
-	int		 flags;
+	struct fetchopt	 o;
 
 	while (blen > 0 && goproxy[blen - 1] == '/')
 		blen--;
@@ -244,18 +253,19 @@ modfetch(struct env *env, const char *goproxy, const char *path,
 	snprintf(m->path, sizeof(m->path), "%s", path);
 	snprintf(m->version, sizeof(m->version), "%s", version);
 	m->outstanding = 2;
-	flags = env->conf.log_redirect_other_hosts ? FETCH_ANYHOST : 0;
+	fetch_opt(&o, &env->conf.log_egress, "goproxy", goproxy,
+	    env->conf.log_redirect_other_hosts);
 	snprintf(url, sizeof(url), "%.*s/%s/@v/%s.mod", (int)blen, goproxy,
 	    ep, ev);
 	if (fetch_get(env, url, GOMOD_MAX, env->conf.log_fetch_timeout,
-	    flags, got_mod, m) != 0) {
+	    &o, got_mod, m) != 0) {
 		m->modstatus = -1;
 		m->outstanding--;
 	}
 	snprintf(url, sizeof(url), "%.*s/%s/@v/%s.zip", (int)blen, goproxy,
 	    ep, ev);
 	if (fetch_get_fd(env, url, m->zipfd, env->conf.log_max_module_size,
-	    env->conf.log_fetch_timeout, flags, got_zip, m) != 0) {
+	    env->conf.log_fetch_timeout, &o, got_zip, m) != 0) {
 		m->zipstatus = -1;
 		if (--m->outstanding == 0)
 			finished(m);

@@ -110,16 +110,16 @@ if len(keys) < 20:
     bad.append('config/config.c: found only %d keys in its tables' % len(keys))
 
 # sumdbd.conf(5): each key as ".It Cm NAME" under a heading naming
-# its section, "[server]" or "[mirror NAME]".
+# its section, "[server]" or "[mirror NAME]" (a heading may name
+# several: "Egress in [log] and [mirror NAME]").
 man5 = {}
-section = None
+sections = []
 for line in open(root + '/man/sumdbd.conf.5', encoding='utf-8'):
     if line.startswith(('.Sh', '.Ss')):
-        m = re.search(r'\[(\w+)', line)
-        section = m.group(1) if m else None
+        sections = re.findall(r'\[(\w+)', line)
         continue
     m = re.match(r'\.It Cm (\w+)', line)
-    if m and section:
+    for section in sections if m else ():
         man5.setdefault(section, set()).add(m.group(1))
 for s, k in keys:
     if k not in man5.get(s, ()):

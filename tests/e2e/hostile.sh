@@ -1,7 +1,8 @@
 #!/bin/sh
 # A hostile upstream and GOPROXY: endless header lines, a body longer
 # than any limit (with a Content-Length and chunked), an upstream
-# refused on every lookup, redirects to another host and a dead
+# refused on every lookup, redirects to another host, a 503 with
+# Retry-After (retried) and a dead
 # upstream polled for over a minute.  Each is
 # refused (502) with the daemon's memory bounded, the reason logged,
 # and the daemon serving on (an honest HTTP GOPROXY's real-size module
@@ -16,7 +17,8 @@ upkey=$("$B/sumdbd" keygen -o "$T/up.key" $UP 2>/dev/null) || fail "keygen"
 start_upstream -gen 100
 
 # A mirror of a dead upstream, polled every second (the minimum): its
-# failures are counted at the end, after more than 55 of them.
+# failures are counted at the end, after more than 55 of them.  One
+# request a poll (retries = 0): the polls' own backoff is what counts.
 mkdir -p "$T/dead"
 cat >"$T/dead/sumdbd.conf" <<EOC
 [server]
@@ -26,6 +28,7 @@ database = $T/dead/sumdbd.db
 key = $upkey
 url = http://127.0.0.1:1
 poll = 1s
+retries = 0
 EOC
 for try in 1 2 3 4 5; do
 	DEADPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
@@ -130,6 +133,25 @@ attack redirectrel
     fail "a relative redirect on the same host"
 attack none
 echo "$NAME: a relative redirect on the same host followed: ok"
+
+# A transient failure: the upstream answers each path's first request
+# with 503 and Retry-After: 1; the request is retried after it.  None
+# of the bombs or refused redirects before was retried.
+retries() {
+	curl -s "$URL/metrics" | sed -n "s/^sumdbd_fetch_retries_total{target=\"mirror $UP\"} //p"
+}
+r0=$(retries)
+[ "$r0" = 0 ] || fail "bombs and refused redirects were retried: $r0 retries"
+gr=$(curl -s "$URL/metrics" | sed -n 's/^sumdbd_fetch_retries_total{target="goproxy"} //p')
+[ "$gr" = 0 ] || fail "the GOPROXY's bombs were retried: $gr retries"
+attack busy
+[ "$(status "$M/lookup/example.com/gen/m11@v1.0.11")" = 200 ] ||
+    fail "a lookup past a 503 with Retry-After: 1"
+attack none
+r1=$(retries)
+[ "${r1:-0}" -gt "${r0:-0}" ] ||
+    fail "the 503 was not counted as a retry ($r0 -> $r1)"
+echo "$NAME: a 503 with Retry-After retried, $((r1 - r0)) retries counted: ok"
 
 # The dead upstream: more than 55 failed polls (the old doubling
 # overflowed there), at most one a second, and the daemon alive.

@@ -367,3 +367,51 @@ provenance_ok() {
 	    fail "sqlite3 $1"
 	[ "$pn" = 0 ] || fail "$2: $pn provenance rows of private or no records"
 }
+
+# test_ca [P]: a test CA, P.pem and P.key (default $T/ca).
+test_ca() {
+	command -v openssl >/dev/null || fail "openssl is not installed"
+	cacn=${1:-ca}
+	openssl req -x509 -new -newkey rsa:2048 -nodes -keyout "${1:-$T/ca}.key" \
+	    -subj "/CN=sumdbd test CA ${cacn##*/}" -days 2 -out "${1:-$T/ca}.pem" \
+	    2>/dev/null || fail "making the test CA ${1:-}"
+}
+
+# mkcert CN [P [CA]]: P.pem and P.key (default $T/srv, mode 0600), a
+# certificate for 127.0.0.1 and CN signed by the test CA CA (default
+# $T/ca), both replaced at once.
+mkcert() {
+	mp=${2:-$T/srv} mca=${3:-$T/ca}
+	openssl req -new -newkey rsa:2048 -nodes -keyout "$mp.key.new" \
+	    -subj "/CN=$1" -out "$mp.csr" 2>/dev/null &&
+	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$T/ext" &&
+	openssl x509 -req -in "$mp.csr" -CA "$mca.pem" -CAkey "$mca.key" \
+	    -CAcreateserial -days 2 -extfile "$T/ext" \
+	    -out "$mp.pem.new" 2>/dev/null &&
+	mv "$mp.key.new" "$mp.key" && mv "$mp.pem.new" "$mp.pem" ||
+	    fail "making the certificate $1"
+	chmod 600 "$mp.key"
+}
+
+# start_tls_daemon [LINES...]: start_daemon with HTTPS ($T/srv.pem and
+# $T/srv.key, made by mkcert), probed with the test CA; sets PORT,
+# DPID and URL.  LINES go into the config after the [server] lines.
+start_tls_daemon() {
+	for try in 1 2 3 4 5; do
+		PORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000 ))
+		write_config "$T/sumdbd.conf" "$PORT" "[server]" \
+		    "tls_certificate = $T/srv.pem" "tls_key = $T/srv.key" "$@"
+		"$B/sumdbd" -d -c "$T/sumdbd.conf" >>"$T/daemon.log" 2>&1 &
+		DPID=$!
+		PIDS="$PIDS $DPID"
+		URL=https://127.0.0.1:$PORT
+		# Any answer will do: /healthz may want credentials.
+		if wait_for curl -s --cacert "$T/ca.pem" -o /dev/null \
+		    "$URL/healthz"; then
+			return 0
+		fi
+		kill "$DPID" 2>/dev/null
+		wait "$DPID" 2>/dev/null
+	done
+	fail "sumdbd did not start with TLS"
+}

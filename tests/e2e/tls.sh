@@ -8,24 +8,9 @@
 . "$(dirname "$0")/lib.sh"
 each_go
 
-command -v openssl >/dev/null || fail "openssl is not installed"
 mkdir -p "$T/home"
 
-# A test CA and a server certificate for 127.0.0.1, signed by it.
-mkcert() {
-	openssl req -new -newkey rsa:2048 -nodes -keyout "$T/srv.key.new" \
-	    -subj "/CN=$1" -out "$T/srv.csr" 2>/dev/null &&
-	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$T/ext" &&
-	openssl x509 -req -in "$T/srv.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" \
-	    -CAcreateserial -days 2 -extfile "$T/ext" \
-	    -out "$T/srv.pem.new" 2>/dev/null &&
-	mv "$T/srv.key.new" "$T/srv.key" && mv "$T/srv.pem.new" "$T/srv.pem" ||
-	    fail "making the certificate $1"
-	chmod 600 "$T/srv.key"
-}
-openssl req -x509 -new -newkey rsa:2048 -nodes -keyout "$T/ca.key" \
-    -subj "/CN=sumdbd test CA" -days 2 -out "$T/ca.pem" 2>/dev/null ||
-    fail "making the test CA"
+test_ca
 mkcert sumdbd-first
 
 "$B/xmodref" modtree "$T/proxy" example.com/hello@v1.0.0 \
@@ -36,23 +21,7 @@ realmod_add "$T/proxy" xmod
 vkey=$("$B/sumdbd" keygen -o "$T/log.key" sumdb.test.example 2>/dev/null) ||
     fail "keygen"
 
-# start_daemon's probe speaks HTTP: start it here with an HTTPS one.
-for try in 1 2 3 4 5; do
-	PORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000 ))
-	write_config "$T/sumdbd.conf" "$PORT" "[server]" \
-	    "tls_certificate = $T/srv.pem" "tls_key = $T/srv.key"
-	"$B/sumdbd" -d -c "$T/sumdbd.conf" >>"$T/daemon.log" 2>&1 &
-	DPID=$!
-	PIDS="$PIDS $DPID"
-	URL=https://127.0.0.1:$PORT
-	if wait_for curl -sf --cacert "$T/ca.pem" -o /dev/null \
-	    "$URL/healthz"; then
-		break
-	fi
-	kill "$DPID" 2>/dev/null
-	wait "$DPID" 2>/dev/null
-	[ $try = 5 ] && fail "sumdbd did not start with TLS"
-done
+start_tls_daemon
 grep -q 'TLS on 127.0.0.1' "$T/daemon.log" || fail "no TLS start message"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/healthz")" != 200 ] ||
     fail "plain HTTP is served on the TLS listener"

@@ -21,13 +21,14 @@
 //	                      forklarger rollback forgedtile lookupother
 //	                      lookupempty notintree duplicate oversized slow
 //	                      truncated close headerbomb lengthbomb chunkbomb
-//	                      redirect redirectrel slowzip bigchunk
+//	                      redirect redirectrel slowzip bigchunk busy
 //	/admin/proxystats     the -proxy requests: "zips N", "maxzips N"
 //	                      (most .zip answers in progress at once),
 //	                      "requests N"; ?reset=1 zeroes maxzips and
 //	                      requests
 //
-// headerbomb, lengthbomb, chunkbomb and the redirects concern every
+// headerbomb, lengthbomb, chunkbomb, the redirects and busy (503 with
+// Retry-After: 1 to the first request for each path) concern every
 // path, so the upstream can also stand in for a hostile GOPROXY.
 // slowzip holds each -proxy .zip answer for 3 s, then sends it in 64
 // KiB pieces 10 ms apart; bigchunk answers a .zip with one chunk of 400
@@ -116,6 +117,7 @@ type server struct {
 	zips     int        // .zip answers in progress
 	maxZips  int
 	requests int
+	busy     map[string]bool // paths asked once under "busy"
 }
 
 // proxy serves a file of the GOPROXY tree, counting the .zip answers
@@ -327,6 +329,21 @@ func (s *server) bomb(w http.ResponseWriter, r *http.Request, p string) bool {
 				}
 			}
 		}
+	case "busy":
+		// The first request for each path: 503 and Retry-After.
+		s.pmu.Lock()
+		if s.busy == nil {
+			s.busy = map[string]bool{}
+		}
+		seen := s.busy[p]
+		s.busy[p] = true
+		s.pmu.Unlock()
+		if seen {
+			return false
+		}
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+		return true
 	case "redirect", "redirectrel":
 		if r.URL.Query().Get("r") != "" {
 			return false
