@@ -92,7 +92,7 @@ DEBS	= gcc make pkg-config python3 libevent-dev libssl-dev libsodium-dev \
 RUNDEBS	= golang-go golang-golang-x-mod-dev curl
 TESTDEBS = libcmocka-dev golang-go golang-golang-x-mod-dev curl sqlite3 python3 \
 	  nodejs mandoc groff-base systemd systemd-container wrk openssl zip \
-	  golang-golang-x-tools-dev squid nginx apache2-utils
+	  golang-golang-x-tools-dev squid nginx apache2-utils iproute2
 
 GO	= GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE=$(CURDIR)/$(O)/gocache \
 	  GOFLAGS= go

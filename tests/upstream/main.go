@@ -5,12 +5,15 @@
 //
 //	upstream ADDR SKEYFILE [-gen N] [-mods FILE] [-other SKEYFILE]
 //	         [-proxy DIR] [-reqlog FILE]
+//	upstream -dir DIR [-gen N] [-mods FILE] SKEYFILE
 //
 // -mods takes xmodref modtree's output ("path version ziph1 modh1") and
 // logs those modules first; -gen adds N synthetic records.  -proxy
 // serves the GOPROXY tree in DIR for every path with "/@v/" in it.
 // -reqlog appends the path of every request, one a line, to FILE, so
-// that a test can tell what reached the upstream.  The admin endpoints
+// that a test can tell what reached the upstream.  -dir writes the log
+// as a static tree (latest and every tile at its size) to DIR for a
+// plain file server, and exits.  The admin endpoints
 // change it while it runs:
 //
 //	/admin/grow?n=K       append K synthetic records and sign again
@@ -494,25 +497,80 @@ func (s *server) tile(w http.ResponseWriter, p string) {
 		http.NotFound(w, nil)
 		return
 	}
-	var body []byte
-	if t.L < 0 {
-		for i := int64(0); i < int64(t.W); i++ {
-			body = append(body, l.records[t.N<<8+i]...)
-			body = append(body, '\n')
-		}
-	} else {
-		body, err = tlog.ReadTileData(t, l)
-		if err != nil {
-			http.Error(w, err.Error(), 500)
-			return
-		}
-		if s.attack == "forgedtile" {
-			body[len(body)/2] ^= 1
-		}
+	body, err := tileData(l, t)
+	if err != nil {
+		http.Error(w, err.Error(), 500)
+		return
+	}
+	if t.L >= 0 && s.attack == "forgedtile" {
+		body[len(body)/2] ^= 1
 	}
 	if !s.misbehave(w, body) {
 		w.Write(body)
 	}
+}
+
+// tileData is the content of tile t of l: for a data tile the record
+// texts, each followed by "\n" (as sum.golang.org serves them, with no
+// id lines), else the hashes.
+func tileData(l *logState, t tlog.Tile) ([]byte, error) {
+	if t.L >= 0 {
+		return tlog.ReadTileData(t, l)
+	}
+	var body []byte
+	for i := int64(0); i < int64(t.W); i++ {
+		body = append(body, l.records[t.N<<8+i]...)
+		body = append(body, '\n')
+	}
+	return body, nil
+}
+
+// writeTree writes the static tree of l to dir: the signed checkpoint
+// as latest, and every tile a full mirror or a go command can ask for
+// at this size: each level's full tiles, its partial right-edge tile
+// (.p/W) and the data tiles.  A static file server then serves it.
+func writeTree(dir string, l *logState, signed []byte) error {
+	put := func(p string, b []byte) error {
+		f := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(f), 0755); err != nil {
+			return err
+		}
+		return os.WriteFile(f, b, 0644)
+	}
+	n := int64(len(l.records))
+	ntiles := 0
+	for level := -1; ; level++ {
+		width := n // stored hashes at this level; records for data
+		if level > 0 {
+			width = n >> (8 * uint(level))
+		}
+		if width == 0 {
+			break
+		}
+		for k := int64(0); k<<8 < width; k++ {
+			w := width - k<<8
+			if w > 256 {
+				w = 256
+			}
+			t := tlog.Tile{H: 8, L: level, N: k, W: int(w)}
+			b, err := tileData(l, t)
+			if err != nil {
+				return err
+			}
+			if err := put(t.Path(), b); err != nil {
+				return err
+			}
+			ntiles++
+		}
+		if level >= 0 && width < 256 {
+			break
+		}
+	}
+	if err := put("latest", signed); err != nil {
+		return err
+	}
+	log.Printf("upstream: %d records, %d tiles written to %s", n, ntiles, dir)
+	return nil
 }
 
 func loadSigner(file string) note.Signer {
@@ -533,11 +591,13 @@ func main() {
 	other := flag.String("other", "", "another signer key, for attacks")
 	proxyDir := flag.String("proxy", "", "a GOPROXY tree to serve")
 	reqlog := flag.String("reqlog", "", "append each request's path to this file")
+	dir := flag.String("dir", "", "write the tree to this directory and exit")
 	flag.Parse()
-	if flag.NArg() != 2 {
-		log.Fatal("usage: upstream [-gen N] [-mods FILE] [-other SKEY] [-proxy DIR] [-reqlog FILE] ADDR SKEYFILE")
+	if *dir == "" && flag.NArg() != 2 || *dir != "" && flag.NArg() != 1 {
+		log.Fatal("usage: upstream [-gen N] [-mods FILE] [-other SKEY] [-proxy DIR] [-reqlog FILE] ADDR SKEYFILE\n" +
+			"       upstream [-gen N] [-mods FILE] -dir DIR SKEYFILE")
 	}
-	s := &server{l: &logState{index: make(map[string]int64)}, signer: loadSigner(flag.Arg(1)), proxyDir: *proxyDir}
+	s := &server{l: &logState{index: make(map[string]int64)}, signer: loadSigner(flag.Arg(flag.NArg() - 1)), proxyDir: *proxyDir}
 	if *other != "" {
 		s.other = loadSigner(*other)
 	}
@@ -575,6 +635,12 @@ func main() {
 	old.hashes = old.hashes[:tlog.StoredHashCount(int64(m))]
 	s.first = s.sign(old, s.signer)
 	s.signed = s.sign(s.l, s.signer)
+	if *dir != "" {
+		if err := writeTree(*dir, s.l, s.signed); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	log.Printf("upstream: %d records on %s", len(s.l.records), flag.Arg(0))
 	if host, port, err := net.SplitHostPort(flag.Arg(0)); err == nil && host == "127.0.0.1" {
 		go http.ListenAndServe("127.0.0.2:"+port, s)
