@@ -464,14 +464,46 @@ hop_proxy(const struct fetch *f)
 	return env_proxy(f->url);
 }
 
+int64_t
+fetch_retry_after(const char *p, size_t len)
+{
+	struct tm	 tm;
+	char		 v[64], *end;
+	long long	 ra;
+	time_t		 t, now;
+	size_t		 n;
+
+	while (len > 0 && (*p == ' ' || *p == '\t')) {
+		p++;
+		len--;
+	}
+	while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == '\n' ||
+	    p[len - 1] == ' '))
+		len--;
+	if (len == 0 || len >= sizeof(v))
+		return -1;
+	memcpy(v, p, len);
+	v[len] = '\0';
+	if (v[0] >= '0' && v[0] <= '9') {
+		errno = 0;
+		ra = strtoll(v, &end, 10);
+		return *end == '\0' && errno == 0 ? ra : -1;
+	}
+	/* IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT". */
+	memset(&tm, 0, sizeof(tm));
+	if ((end = strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm)) == NULL ||
+	    *end != '\0' || (t = timegm(&tm)) == (time_t)-1)
+		return -1;
+	now = time(NULL);
+	n = t > now ? (size_t)(t - now) : 0;
+	return (int64_t)n;
+}
+
 static size_t
 got_header(char *p, size_t size, size_t n, void *arg)
 {
 	struct fetch	*f = arg;
 	size_t		 len = size * n;
-	char		 v[32];
-	long long	 ra;
-	char		*end;
 
 	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0)
 		f->retry_after = -1;	/* a new answer (after a 1xx) */
@@ -480,14 +512,8 @@ got_header(char *p, size_t size, size_t n, void *arg)
 		f->headtoolarge = 1;
 		return 0;
 	}
-	if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
-		snprintf(v, sizeof(v), "%.*s", (int)(len - 12), p + 12);
-		errno = 0;
-		ra = strtoll(v, &end, 10);
-		if (end != v && errno == 0 && ra >= 0 &&
-		    (*end == '\r' || *end == '\n' || *end == '\0'))
-			f->retry_after = ra;
-	}
+	if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0)
+		f->retry_after = fetch_retry_after(p + 12, len - 12);
 	return len;
 }
 

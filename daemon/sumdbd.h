@@ -429,6 +429,11 @@ int	fetch_get_fd(struct env *env, const char *url, int fd,
  * a CIDR block, each optionally with ":port".
  */
 int	fetch_noproxy(const char *noproxy, const char *url);
+/*
+ * A Retry-After field's value, p[0..len-1] (delay-seconds or an
+ * HTTP-date), as seconds from now; -1 if malformed.
+ */
+int64_t	fetch_retry_after(const char *p, size_t len);
 /* env->fetch on env->base, and its /metrics; 0 or -1. */
 int	fetch_init(struct env *env);
 /* Free env->fetch; fetches in flight are dropped unanswered. */

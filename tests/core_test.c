@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -401,12 +402,38 @@ test_noproxy(void **state)
 	}
 }
 
+/* Retry-After: seconds, or an HTTP-date (past: now). */
+static void
+test_retry_after(void **state)
+{
+	char		 v[64];
+	struct tm	 tm;
+	time_t		 t = time(NULL) + 120;
+	int64_t		 s;
+
+	(void)state;
+	assert_int_equal(fetch_retry_after(" 5\r\n", 4), 5);
+	assert_int_equal(fetch_retry_after("0", 1), 0);
+	assert_int_equal(fetch_retry_after(" -1\r\n", 5), -1);
+	assert_int_equal(fetch_retry_after(" 5s\r\n", 5), -1);
+	assert_int_equal(fetch_retry_after("", 0), -1);
+	strcpy(v, " Sun, 06 Nov 1994 08:49:37 GMT\r\n");
+	assert_int_equal(fetch_retry_after(v, strlen(v)), 0);
+	strcpy(v, " Sunday, 06-Nov-94 08:49:37 GMT");
+	assert_int_equal(fetch_retry_after(v, strlen(v)), -1);
+	gmtime_r(&t, &tm);
+	strftime(v, sizeof(v), " %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+	s = fetch_retry_after(v, strlen(v));
+	assert_true(s >= 110 && s <= 120);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_users),
 		cmocka_unit_test(test_noproxy),
+		cmocka_unit_test(test_retry_after),
 		cmocka_unit_test(test_extends),
 		cmocka_unit_test(test_fork),
 		cmocka_unit_test(test_unreadable),
