@@ -71,6 +71,7 @@ struct fetcher {
 	CURLM		*multi;
 	struct event	*timer;
 	struct fetchlist active;
+	int		 stopping;	/* fetch_stop(): no new fetches */
 	char		*cainfo;	/* SSL_CERT_FILE, SSL_CERT_DIR */
 	char		*capath;
 	/* /metrics: appended by the main thread, read by workers */
@@ -1078,6 +1079,28 @@ fetch_init(struct env *env)
 }
 
 void
+fetch_stop(struct env *env)
+{
+	struct fetcher	*fx = env->fetch;
+	struct fetch	*f;
+	int		 n = 0;
+
+	if (fx == NULL)
+		return;
+	fx->stopping = 1;
+	/* Their callbacks may ask for more: new_fetch() refuses them. */
+	while ((f = TAILQ_FIRST(&fx->active)) != NULL) {
+		snprintf(f->err, sizeof(f->err), "'%.200s': sumdbd is stopping",
+		    f->url);
+		finish(f, -1, f->err);
+		n++;
+	}
+	if (n > 0)
+		log_info("stopping: %d upstream fetch%s in flight answered as "
+		    "failed", n, n == 1 ? "" : "es");
+}
+
+void
 fetch_free(struct env *env)
 {
 	struct fetcher	*fx = env->fetch;
@@ -1201,6 +1224,8 @@ new_fetch(struct env *env, const char *url, int fd, size_t maxlen,
 	if (o == NULL)
 		o = &none;
 	if (env->fetch == NULL && fetch_init(env) != 0)
+		return -1;
+	if (env->fetch->stopping)
 		return -1;
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return -1;

@@ -184,6 +184,8 @@ run_daemon(struct env *env, int foreground)
 	    env)) != NULL)
 		event_add(env->status_ev, &(struct timeval){ 10, 0 });
 	event_base_dispatch(env->base);
+	/* Upstream fetches still in flight fail now, while who asked lives. */
+	fetch_stop(env);
 	log_info("stopped serving; closing the store");
 	rv = 0;
  done:

@@ -436,6 +436,12 @@ int	fetch_noproxy(const char *noproxy, const char *url);
 int64_t	fetch_retry_after(const char *p, size_t len);
 /* env->fetch on env->base, and its /metrics; 0 or -1. */
 int	fetch_init(struct env *env);
+/*
+ * Answer every fetch in flight with -1 ("sumdbd is stopping") and refuse
+ * new ones, so that their owners free what they hold; call it before
+ * those owners go away.
+ */
+void	fetch_stop(struct env *env);
 /* Free env->fetch; fetches in flight are dropped unanswered. */
 void	fetch_free(struct env *env);
 /*

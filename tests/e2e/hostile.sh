@@ -153,6 +153,32 @@ r1=$(retries)
     fail "the 503 was not counted as a retry ($r0 -> $r1)"
 echo "$NAME: a 503 with Retry-After retried, $((r1 - r0)) retries counted: ok"
 
+# Stopped while an upstream answer is slow (5 s) and shutdown_timeout is
+# 0: the fetch in flight is answered as failed, so that the job waiting
+# for it is freed (the sanitizer's leak check in cleanup sees the rest).
+sed -i "/^\[server\]/a shutdown_timeout = 0s" "$T/sumdbd.conf"
+hups() { [ "$(grep -c 'SIGHUP: rereading' "$T/daemon.log")" -ge "$1" ]; }
+nhup=$(grep -c 'SIGHUP: rereading' "$T/daemon.log")
+kill -HUP "$DPID"
+wait_for hups $((nhup + 1)) || fail "no SIGHUP"
+sleep 0.5
+attack slow
+curl -s -o /dev/null --max-time 30 "$M/lookup/example.com/gen/m12@v1.0.12" &
+SLOWPID=$!
+PIDS="$PIDS $SLOWPID"
+# Two connections: the slow lookup's and the one asking.
+inflight() {
+	[ "$(curl -s "$URL/metrics" | sed -n 's/^sumdbd_http_connections //p')" -ge 2 ]
+}
+wait_for inflight || fail "the slow lookup never reached the daemon"
+sleep 1
+stop_daemon
+attack none
+kill "$SLOWPID" 2>/dev/null
+grep -q "stopping: [0-9]* upstream fetch.* in flight answered as failed" "$T/daemon.log" ||
+    fail "stopped with a slow upstream fetch: it was not answered: $(tail -3 "$T/daemon.log")"
+echo "$NAME: stopped during a slow upstream fetch, the fetch answered as failed: ok"
+
 # The dead upstream: more than 55 failed polls (the old doubling
 # overflowed there), at most one a second, and the daemon alive.
 dead_t=$(( $(date +%s) - dead_t0 ))
