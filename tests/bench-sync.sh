@@ -12,7 +12,8 @@
 # Printed as records/s each and their ratio (goal: at least 0.5).
 set -eu
 B=$(cd "$1" && pwd)
-. "$(dirname "$0")/nginx.sh"
+. "$(dirname "$0")/peers.sh"
+fail() { echo "bench-sync: $*" >&2; exit 1; }
 N=${BENCH_RECORDS:-1000000}
 T=$(mktemp -d /tmp/sumdbd-bench.XXXXXX)
 PIDS=
@@ -42,11 +43,11 @@ url = $1
 mode = full
 EOC
 	t0=$(date +%s.%N)
-	SSL_CERT_FILE=$T/ng/ca.pem "$B/sumdbd" -d -c "$T/sumdbd.conf" \
+	SSL_CERT_FILE=$T/ca.pem "$B/sumdbd" -d -c "$T/sumdbd.conf" \
 	    2>>"$T/sumdbd.log" &
 	spid=$!
 	until [ "$(sqlite3 "$T/sumdbd.db" "SELECT full_next FROM log WHERE name = '$UP'" 2>/dev/null || echo 0)" = "$N" ]; do
-		kill -0 $spid 2>/dev/null || { tail -5 "$T/sumdbd.log" >&2; exit 1; }
+		kill -0 $spid 2>/dev/null || fail "sumdbd exited: $(tail -5 "$T/sumdbd.log")"
 		sleep 0.05
 	done
 	t1=$(date +%s.%N)
@@ -69,16 +70,21 @@ echo "$s $N $raw" | awk '{ s = $1; r = $2 / s;
 { kill $UPID; wait $UPID; } 2>/dev/null || :
 
 # The same log, static, from nginx over TLS and HTTP/2 on loopback.
-mkdir -p "$T/ng" "$T/ns"
 "$B/upstream" -gen "$N" -dir "$T/www" "$T/up.key" 2>>"$T/up.log"
-test_ca "$T/ng" 127.0.0.1 10.213.0.2
-nginx_start "$T/ng" "$T/www" 127.0.0.1:18923 latest ||
-    { echo "bench-sync: nginx: $(tail -3 "$T/ng/error.log")" >&2; exit 1; }
-lo=$(timed_sync https://127.0.0.1:18923)
+test_ca
+mkcert 127.0.0.1 "$T/srv" "$T/ca" 127.0.0.1 10.213.0.2
+# static IP: $T/static.conf, a server block for $T/www on IP.
+static() {
+	printf 'server {\n%s\n\troot %s;\n}\n' "$(nginx_tls "$1")" "$T/www" \
+	    >"$T/static.conf"
+}
+static 127.0.0.1
+start_nginx lo "$T/static.conf" "https://127.0.0.1:@PORT@/latest"
+lo=$(timed_sync "https://127.0.0.1:$NGPORT")
 
 # Across the 50 ms link.
 [ "$(id -u)" = 0 ] ||
-    { echo "bench-sync: the 50 ms link needs root (ip netns): not measured" >&2; exit 1; }
+    fail "the 50 ms link needs root (ip netns): not measured"
 NS=sumdbd-bench-$$
 ip netns add $NS
 ip -n $NS link set lo up
@@ -98,12 +104,12 @@ ip addr add 10.213.0.1 peer 10.213.0.2 dev sbd0-$$
 ip link set sbd0-$$ up
 ip -n $NS addr add 10.213.0.2 peer 10.213.0.1 dev sbd1-$$
 ip -n $NS link set sbd1-$$ up
-cp "$T/ng/srv.pem" "$T/ng/srv.key" "$T/ng/ca.pem" "$T/ns/"
-nginx_start "$T/ns" "$T/www" 10.213.0.2:18924 latest ip netns exec $NS ||
-    { echo "bench-sync: nginx in $NS: $(tail -3 "$T/ns/error.log")" >&2; exit 1; }
-rtt=$(curl -s --cacert "$T/ng/ca.pem" -o /dev/null -w '%{time_connect}' \
-    https://10.213.0.2:18924/latest)
-far=$(timed_sync https://10.213.0.2:18924)
+static 10.213.0.2
+start_nginx far "$T/static.conf" "https://10.213.0.2:@PORT@/latest" \
+    ip netns exec $NS
+rtt=$(curl -s --cacert "$T/ca.pem" -o /dev/null -w '%{time_connect}' \
+    "https://10.213.0.2:$NGPORT/latest")
+far=$(timed_sync "https://10.213.0.2:$NGPORT")
 echo "bench-sync: the same log, a static tree from nginx over TLS and HTTP/2"
 echo "$lo $far $N $rtt" | awk -v how="$how" '{ a = $3 / $1; b = $3 / $2;
 	printf "%-40s %12.0f\n", "records/s, loopback", a;

@@ -182,7 +182,7 @@ refused "auth_header with a wrong token" xmod 401
 for v in "basic netrc = $T/netrc" "bearer auth_header = $T/auth"; do
 	proxylog "$A/same${v%% *}" "${v#* }"
 	realmod_lookup "$URL" xmod
-	since "$ALOG" "$AMARK" | grep -q "^GET /${v%% *}/.*\.zip 200 \"[^-]" ||
+	since "$ALOG" "$AMARK" | grep -q " GET /${v%% *}/.*\.zip 200 \"[^-]" ||
 	    fail "${v#* }: no credential after a redirect on the same host"
 done
 echo "$NAME: netrc and auth_header after a redirect on the same host: ok"

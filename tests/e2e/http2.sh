@@ -11,39 +11,39 @@
 # by limit_req, so a request waits while later ones arrive).
 # Acceptance 3 of issue 15.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/../nginx.sh"
 
 UP=sumdb.upstream.example
 REAL=sum.golang.org
 REALKEY=sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8
 N=${SUMDB_H2_RECORDS:-1000000}
 command -v nginx >/dev/null || fail "nginx is not installed"
-command -v openssl >/dev/null || fail "openssl is not installed"
 
 upkey=$("$B/sumdbd" keygen -o "$T/up.key" $UP 2>/dev/null) || fail "keygen"
 "$B/sumdbd" keygen -o "$T/log.key" sumdb.test.example >/dev/null 2>&1
-mkdir -p "$T/www" "$T/ng"
+mkdir -p "$T/www"
 "$B/upstream" -gen "$N" -dir "$T/www/gen" "$T/up.key" 2>"$T/upstream.log" ||
     fail "writing the tree: $(cat "$T/upstream.log")"
 ntiles=$(find "$T/www/gen/tile" -type f | wc -l)
 ndata=$(find "$T/www/gen/tile/8/data" -type f | wc -l)
 cp -r tests/testdata/real/cache-2025-tree42965376 "$T/www/real"
-test_ca "$T/ng" 127.0.0.1 || fail "making the test CA"
+test_ca
+mkcert 127.0.0.1
 
 # 1000 data tiles a second, the excess queued: a request waits for its
 # turn with the next ones in flight beside it.
-NG_HTTP='limit_req_zone $server_port zone=tiles:1m rate=1000r/s;'
-NG_SERVER='location /gen/tile/8/data/ { limit_req zone=tiles burst=100000; }'
-for try in 1 2 3 4 5; do
-	NPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
-	nginx_start "$T/ng" "$T/www" "127.0.0.1:$NPORT" gen/latest && break
-	kill "$NGPID" 2>/dev/null
-	[ $try = 5 ] && fail "nginx did not start: $(tail -3 "$T/ng/error.log")"
-done
-: >"$T/ng/access.log"
-U=https://127.0.0.1:$NPORT
+cat >"$T/ng.conf" <<EOC
+limit_req_zone \$server_port zone=tiles:1m rate=1000r/s;
+server {
+$(nginx_tls 127.0.0.1)
+	root $T/www;
+	location /gen/tile/8/data/ { limit_req zone=tiles burst=100000; }
+}
+EOC
+start_nginx h2 "$T/ng.conf" "https://127.0.0.1:@PORT@/gen/latest"
+: >"$NGLOG"
+U=https://127.0.0.1:$NGPORT
 
-export SSL_CERT_FILE="$T/ng/ca.pem"
+export SSL_CERT_FILE="$T/ca.pem"
 start_daemon "[mirror $UP]" "key = $upkey" "url = $U/gen" "mode = full" \
     "[mirror $REAL]" "key = $REALKEY" "url = $U/real"
 next() { sqlite3 "$T/sumdbd.db" "SELECT full_next FROM log WHERE name = '$UP'" 2>/dev/null || echo 0; }
@@ -76,7 +76,7 @@ echo "$NAME: /metrics: upstream requests over HTTP/2, none over 1.x: ok"
 
 # nginx saw HTTP/2.0 only; the tiles came on at most 2 connections, and
 # at some moment more than one of a connection's streams was in flight.
-log=$T/ng/access.log
+log=$NGLOG
 [ -s "$log" ] || fail "nginx logged no request"
 awk '$3 != "HTTP/2.0"' "$log" >"$T/other"
 [ -s "$T/other" ] && fail "requests not over HTTP/2.0: $(head -3 "$T/other")"
@@ -88,7 +88,7 @@ nconn=$(cut -d' ' -f1 "$T/tiles" | sort -u | wc -l)
 [ "$nconn" -le 2 ] || fail "$nreq tile requests on $nconn connections: $(cut -d' ' -f1 "$T/tiles" | sort | uniq -c | head)"
 # Each request from its start (msec - request_time) to its end; at a
 # tie an end comes first, so intervals that only touch do not count.
-inflight=$(awk '$6 > 0 { printf "%s %.3f 1\n%s %.3f 0\n", $1, $5 - $6, $1, $5 }' \
+inflight=$(awk '$5 > 0 { printf "%s %.3f 1\n%s %.3f 0\n", $1, $4 - $5, $1, $4 }' \
     "$T/tiles" | sort -k1,1n -k2,2n -k3,3n | awk '
 	$1 != c { c = $1; d = 0 }
 	$3 == 1 { if (++d > m) m = d }

@@ -24,6 +24,10 @@ cleanup() {
 trap cleanup EXIT
 NAME=${0##*/}
 
+# The test CA, randport, server_up and start_nginx, shared with
+# tests/bench-sync.sh; the tests run from the top of the tree.
+. tests/peers.sh
+
 # at_exit CMD: run the shell command CMD when the test ends, after its
 # processes are gone (for what they leave outside $T).
 at_exit() {
@@ -393,12 +397,6 @@ secret_refused() {
 	! grep -qF "$ss" "$T/err" || fail "$sk: the secret in the error"
 }
 
-# randport: a port for a test server; one can be taken, so the callers
-# try another when it is.
-randport() {
-	echo $(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
-}
-
 # start_squid HOST:PORT [USER:PASSWORD]: squid on loopback as an egress
 # proxy that lets through only GET and CONNECT to HOST:PORT (an IP
 # address), caching nothing, so that every request reaches HOST:PORT;
@@ -487,105 +485,6 @@ squid_ours() {
 stop_squid() {
 	kill "$SQPID" 2>/dev/null
 	wait "$SQPID" 2>/dev/null
-}
-
-# start_nginx NAME CONF URL: nginx -p $T/nginx.NAME, in the foreground,
-# with its pid, logs and temporary files there, and the contents of the
-# file CONF (server blocks, "@PORT@" where the port goes) in its http
-# block, on a free port; waits until URL (with "@PORT@") answers, with
-# any status.  The
-# access log, NGLOG, has one line a request: "METHOD URI STATUS
-# AUTHORIZATION" (the Authorization header, or -).  Sets NGPORT, NGPID,
-# NGLOG, NGDIR; the end of the test stops it.
-start_nginx() {
-	NGDIR=$T/nginx.$1
-	NGLOG=$NGDIR/access.log
-	mkdir -p "$NGDIR/tmp"
-	# As root, its workers would run as nobody, who cannot read $T.
-	nguser=
-	[ "$(id -u)" != 0 ] || nguser="user root root;"
-	for try in 1 2 3 4 5; do
-		NGPORT=$(randport)
-		rm -f "$NGDIR/nginx.pid" "$NGDIR/error.log"
-		cat >"$NGDIR/nginx.conf" <<EON
-$nguser
-worker_processes 1;
-pid $NGDIR/nginx.pid;
-error_log $NGDIR/error.log;
-events { worker_connections 256; }
-http {
-	default_type application/octet-stream;
-	log_format sumdbd '\$request_method \$request_uri \$status "\$http_authorization"';
-	access_log $NGLOG sumdbd;
-	client_body_temp_path $NGDIR/tmp;
-	proxy_temp_path $NGDIR/tmp;
-	fastcgi_temp_path $NGDIR/tmp;
-	uwsgi_temp_path $NGDIR/tmp;
-	scgi_temp_path $NGDIR/tmp;
-$(sed "s/@PORT@/$NGPORT/g" "$2")
-}
-EON
-		nginx -p "$NGDIR/" -e "$NGDIR/error.log" -c "$NGDIR/nginx.conf" \
-		    -g 'daemon off;' >>"$NGDIR/stderr" 2>&1 &
-		NGPID=$!
-		PIDS="$PIDS $NGPID"
-		server_up "nginx $1" "$NGPID" "$NGDIR/error.log" nginx_ours "$3" &&
-		    return 0
-	done
-	fail "nginx $1: no free port in 5 tries"
-}
-
-# nginx_ours URL: nginx has bound its ports (it writes its pid file
-# then) and URL, with "@PORT@", answers (over https, with any
-# certificate).
-nginx_ours() {
-	[ -s "$NGDIR/nginx.pid" ] &&
-	    [ "$(status -k "$(echo "$1" | sed "s/@PORT@/$NGPORT/")")" != 000 ]
-}
-
-# server_up NAME PID LOG CMD...: 0 once CMD succeeds while PID runs (for
-# up to 30 s); else PID is killed, and 1 if LOG says that its port was
-# taken (the caller tries another), or the test fails.
-server_up() {
-	sn=$1 sp=$2 sl=$3
-	shift 3
-	i=0
-	while kill -0 "$sp" 2>/dev/null && [ $i -lt 300 ] &&
-	    ! grep -q 'Address already in use' "$sl" 2>/dev/null; do
-		"$@" && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -9 "$sp" 2>/dev/null
-	wait "$sp" 2>/dev/null
-	grep -q 'Address already in use' "$sl" 2>/dev/null ||
-	    fail "$sn did not start: $(tail -3 "$sl")"
-	return 1
-}
-
-# test_ca [P]: a test CA, P.pem and P.key (default $T/ca).
-test_ca() {
-	command -v openssl >/dev/null || fail "openssl is not installed"
-	cacn=${1:-ca}
-	openssl req -x509 -new -newkey rsa:2048 -nodes -keyout "${1:-$T/ca}.key" \
-	    -subj "/CN=sumdbd test CA ${cacn##*/}" -days 2 -out "${1:-$T/ca}.pem" \
-	    2>/dev/null || fail "making the test CA ${1:-}"
-}
-
-# mkcert CN [P [CA]]: P.pem and P.key (default $T/srv, mode 0600), a
-# certificate for 127.0.0.1 and CN signed by the test CA CA (default
-# $T/ca), both replaced at once.
-mkcert() {
-	mp=${2:-$T/srv} mca=${3:-$T/ca}
-	openssl req -new -newkey rsa:2048 -nodes -keyout "$mp.key.new" \
-	    -subj "/CN=$1" -out "$mp.csr" 2>/dev/null &&
-	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$T/ext" &&
-	openssl x509 -req -in "$mp.csr" -CA "$mca.pem" -CAkey "$mca.key" \
-	    -CAcreateserial -days 2 -extfile "$T/ext" \
-	    -out "$mp.pem.new" 2>/dev/null &&
-	mv "$mp.key.new" "$mp.key" && mv "$mp.pem.new" "$mp.pem" ||
-	    fail "making the certificate $1"
-	chmod 600 "$mp.key"
 }
 
 # start_tls_daemon [LINES...]: start_daemon with HTTPS ($T/srv.pem and

@@ -245,19 +245,15 @@ MODE=full
 test_ca
 mkcert 127.0.0.1
 cat >"$T/tls.conf" <<EOC
-log_format conn '\$connection \$request_method \$request_uri \$status';
 server {
-	listen 127.0.0.1:@PORT@ ssl http2;
-	ssl_certificate $T/srv.pem;
-	ssl_certificate_key $T/srv.key;
-	access_log $T/tls.log conn;
+$(nginx_tls 127.0.0.1)
 	location / { proxy_pass http://127.0.0.1:$UPORT; }
 }
 EOC
 start_nginx tls "$T/tls.conf" "https://127.0.0.1:@PORT@/"
 UPURL=https://127.0.0.1:$NGPORT
 start_squid "127.0.0.1:$NGPORT"
-: >"$T/tls.log"
+: >"$NGLOG"
 export HTTPS_PROXY="$SQURL" SSL_CERT_FILE="$T/ca.pem"
 mirror
 unset HTTPS_PROXY SSL_CERT_FILE
@@ -267,13 +263,13 @@ h2=$(curl -s "$URL/metrics" | awk -v t="target=\"$TARGET\"" \
     /code="200",version="2"/ { print $NF }')
 stop_daemon
 tunnels=$(grep -c "^CONNECT 127.0.0.1:$NGPORT 200 " "$SQLOG")
-conns=$(awk '{ print $1 }' "$T/tls.log" | sort -u | wc -l)
+conns=$(awk '{ print $1 }' "$NGLOG" | sort -u | wc -l)
 [ "$(grep -vc '^CONNECT ' "$SQLOG")" = 0 ] ||
     fail "HTTPS_PROXY: not only CONNECTs in squid's log: $(grep -v '^CONNECT ' "$SQLOG" | head -3)"
-[ "$(wc -l <"$T/tls.log")" -gt 0 ] && [ "$tunnels" -ge "$conns" ] ||
-    fail "HTTPS_PROXY: $(wc -l <"$T/tls.log") requests on $conns" \
+[ "$(wc -l <"$NGLOG")" -gt 0 ] && [ "$tunnels" -ge "$conns" ] ||
+    fail "HTTPS_PROXY: $(wc -l <"$NGLOG") requests on $conns" \
     "connections at the upstream, $tunnels CONNECTs through squid"
 [ "${h2:-0}" -gt 0 ] 2>/dev/null ||
     fail "HTTPS_PROXY: no HTTP/2 answer counted"
 echo "$NAME: HTTPS_PROXY: an https upstream through $tunnels CONNECT" \
-    "tunnels, $(wc -l <"$T/tls.log") requests on $conns connections, $h2 over HTTP/2: ok"
+    "tunnels, $(wc -l <"$NGLOG") requests on $conns connections, $h2 over HTTP/2: ok"
