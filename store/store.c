@@ -6,7 +6,11 @@
  * synchronous=FULL.
  */
 
+/* SHA256_Init() and friends: see daemon/sumdb/encode.c. */
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include <event2/buffer.h>
+#include <openssl/sha.h>
 #include <sqlite3.h>
 
 #include <stdio.h>
@@ -16,7 +20,7 @@
 
 #include "store.h"
 
-#define SCHEMA_VERSION	5
+#define SCHEMA_VERSION	6
 
 static const char schema[] =
     "CREATE TABLE log ("
@@ -118,6 +122,25 @@ static const char schema5[] =
     "  upstream_tree INTEGER NOT NULL,"
     "  PRIMARY KEY (log, id)) WITHOUT ROWID;";
 
+/*
+ * Version 6: lookups by key, a 63-bit hash of "path version" (see
+ * name_key()), for every record of every log, so that a full mirror
+ * keeps its records only as the data tiles it verified (tile level -1)
+ * and indexes them in bulk; log.indexed: the data-tile records below it
+ * are in the lookup table.  Records stored one by one stay in record.
+ */
+static const char schema6[] =
+    "CREATE TABLE lookup ("
+    "  log INTEGER NOT NULL,"
+    "  key INTEGER NOT NULL,"
+    "  id INTEGER NOT NULL,"
+    "  PRIMARY KEY (log, key, id)) WITHOUT ROWID;"
+    "INSERT INTO lookup (log, key, id) SELECT log, "
+    "  sumdbd_key(path, version), id FROM record ORDER BY 1, 2, 3;"
+    "DROP INDEX record_version;"
+    "ALTER TABLE log ADD COLUMN indexed INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE log SET indexed = full_next;";
+
 enum {
 	Q_BEGIN,
 	Q_COMMIT,
@@ -152,6 +175,9 @@ enum {
 	Q_ADD_PROVENANCE,
 	Q_PROVENANCE,
 	Q_LOG_NAME,
+	Q_ADD_KEY,
+	Q_GET_INDEXED,
+	Q_SET_INDEXED,
 	Q_MAX
 };
 
@@ -162,9 +188,10 @@ static const char *queries[Q_MAX] = {
 	[Q_LOG_GET] = "SELECT id FROM log WHERE name = ?1",
 	[Q_LOG_ADD] = "INSERT INTO log (name, kind) VALUES (?1, ?2)",
 	[Q_SIZE] = "SELECT coalesce(max(id) + 1, 0) FROM record WHERE log = ?1",
-	[Q_LOOKUP] = "SELECT id, text FROM record "
-	    "WHERE log = ?1 AND path = ?2 AND version = ?3",
-	[Q_RECORD] = "SELECT text FROM record WHERE log = ?1 AND id = ?2",
+	[Q_LOOKUP] = "SELECT id FROM lookup WHERE log = ?1 AND key = ?2 "
+	    "ORDER BY id",
+	[Q_RECORD] = "SELECT path, version, text FROM record "
+	    "WHERE log = ?1 AND id = ?2",
 	[Q_RECORDS] = "SELECT id, text FROM record "
 	    "WHERE log = ?1 AND id >= ?2 AND id < ?3 ORDER BY id",
 	[Q_ADD_RECORD] = "INSERT INTO record (log, id, path, version, text) "
@@ -214,6 +241,10 @@ static const char *queries[Q_MAX] = {
 	[Q_PROVENANCE] = "SELECT upstream, upstream_id, upstream_tree FROM "
 	    "provenance WHERE log = ?1 AND id = ?2",
 	[Q_LOG_NAME] = "SELECT name FROM log WHERE id = ?1",
+	[Q_ADD_KEY] = "INSERT OR IGNORE INTO lookup (log, key, id) "
+	    "VALUES (?1, ?2, ?3)",
+	[Q_GET_INDEXED] = "SELECT indexed FROM log WHERE id = ?1",
+	[Q_SET_INDEXED] = "UPDATE log SET indexed = ?2 WHERE id = ?1",
 };
 
 struct store {
@@ -263,6 +294,88 @@ prep(struct store *st, int which)
 	return st->q[which];
 }
 
+/* The lookup key of path@version: 63 bits of SHA-256("path version"). */
+static int64_t
+name_key(const char *path, size_t plen, const char *version, size_t vlen)
+{
+	SHA256_CTX	 c;
+	uint8_t		 h[SHA256_DIGEST_LENGTH];
+	uint64_t	 k = 0;
+	int		 i;
+
+	SHA256_Init(&c);
+	SHA256_Update(&c, path, plen);
+	SHA256_Update(&c, " ", 1);
+	SHA256_Update(&c, version, vlen);
+	SHA256_Final(h, &c);
+	for (i = 0; i < 8; i++)
+		k = k << 8 | h[i];
+	return (int64_t)(k >> 1);
+}
+
+/* sumdbd_key(path, version) in SQL: name_key(). */
+static void
+sql_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const char	*p, *v;
+
+	(void)argc;
+	p = (const char *)sqlite3_value_text(argv[0]);
+	v = (const char *)sqlite3_value_text(argv[1]);
+	if (p == NULL || v == NULL) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	sqlite3_result_int64(ctx, name_key(p, (size_t)sqlite3_value_bytes(
+	    argv[0]), v, (size_t)sqlite3_value_bytes(argv[1])));
+}
+
+/*
+ * Record i of a data tile p[0..len-1]: each record's text ends in a
+ * newline and is followed by one more.  0 with its span, or -1.
+ */
+static int
+tile_record(const uint8_t *p, size_t len, int i, const uint8_t **rp,
+    size_t *rlen)
+{
+	const uint8_t	*start = p, *end = p + len, *q;
+
+	for (;;) {
+		for (q = start; q + 1 < end; q++)
+			if (q[0] == '\n' && q[1] == '\n')
+				break;
+		if (q + 1 >= end)
+			return -1;
+		if (i-- == 0) {
+			*rp = start;
+			*rlen = (size_t)(q + 1 - start);
+			return 0;
+		}
+		start = q + 2;
+	}
+}
+
+/*
+ * The path and version a record's text names on its first line, "path
+ * version h1:...", as spans; 0, or -1 if it names none.
+ */
+static int
+text_name(const uint8_t *p, size_t len, const char **path, size_t *plen,
+    const char **version, size_t *vlen)
+{
+	const uint8_t	*sp, *sp2, *end = p + len;
+
+	if ((sp = memchr(p, ' ', len)) == NULL || sp == p ||
+	    (sp2 = memchr(sp + 1, ' ', (size_t)(end - sp - 1))) == NULL ||
+	    sp2 == sp + 1 || memchr(p, '\n', (size_t)(sp2 - p)) != NULL)
+		return -1;
+	*path = (const char *)p;
+	*plen = (size_t)(sp - p);
+	*version = (const char *)sp + 1;
+	*vlen = (size_t)(sp2 - sp - 1);
+	return 0;
+}
+
 struct store *
 store_open(const char *path, char *err, size_t errsize)
 {
@@ -282,12 +395,18 @@ store_open(const char *path, char *err, size_t errsize)
 	}
 	sqlite3_busy_timeout(st->db, 5000);
 	/* Larger pages: fewer B-tree splits for a full mirror's inserts. */
-	if (exec(st, "PRAGMA page_size=16384") != 0 ||
+	if (exec(st, "PRAGMA page_size=4096") != 0 ||
 	    exec(st, "PRAGMA journal_mode=WAL") != 0 ||
 	    exec(st, "PRAGMA synchronous=NORMAL") != 0 ||
 	    exec(st, "PRAGMA foreign_keys=ON") != 0 ||
 	    exec(st, "PRAGMA cache_size=-65536") != 0) {
 		snprintf(err, errsize, "%s", st->err);
+		goto bad;
+	}
+	if (sqlite3_create_function(st->db, "sumdbd_key", 2, SQLITE_UTF8 |
+	    SQLITE_DETERMINISTIC, NULL, sql_key, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errsize, "%s", st->err[0] != '\0' ? st->err :
+		    sqlite3_errmsg(st->db));
 		goto bad;
 	}
 	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL)
@@ -301,7 +420,8 @@ store_open(const char *path, char *err, size_t errsize)
 		    (version < 3 && exec(st, schema3) != 0) ||
 		    (version < 4 && exec(st, schema4) != 0) ||
 		    (version < 5 && exec(st, schema5) != 0) ||
-		    exec(st, "PRAGMA user_version = 5") != 0 ||
+		    (version < 6 && exec(st, schema6) != 0) ||
+		    exec(st, "PRAGMA user_version = 6") != 0 ||
 		    exec(st, "COMMIT") != 0) {
 			snprintf(err, errsize, "creating schema: %s", st->err);
 			exec(st, "ROLLBACK");
@@ -436,21 +556,80 @@ one_blob(struct store *st, sqlite3_stmt *q, int col, struct evbuffer *out)
 	return found;
 }
 
-int
-store_lookup(struct store *st, int64_t log, const char *path,
-    const char *version, int64_t *id, struct evbuffer *text)
+/*
+ * Record id of log: its row in record, else its data tile's record.
+ * With path set, it counts only if it names path@version.  Appends the
+ * text to out (if not NULL).  1 found, 0 absent, -1 error.
+ */
+static int
+get_record(struct store *st, int64_t log, int64_t id, const char *path,
+    const char *version, struct evbuffer *out)
 {
-	sqlite3_stmt	*q = prep(st, Q_LOOKUP);
+	sqlite3_stmt	*q = prep(st, Q_RECORD);
+	const uint8_t	*p, *rp;
+	const char	*np, *nv;
+	size_t		 len, rlen, pl, vl;
 	int		 rc, found = 0;
 
 	sqlite3_bind_int64(q, 1, log);
-	sqlite3_bind_text(q, 2, path, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, version, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, id);
 	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		*id = sqlite3_column_int64(q, 0);
-		if (add_blob(st, q, 1, text) != 0)
-			rc = SQLITE_NOMEM;
+		/* A row is what id is, named by its columns. */
+		if (path == NULL || (strcmp((const char *)sqlite3_column_text(q,
+		    0), path) == 0 && strcmp((const char *)sqlite3_column_text(
+		    q, 1), version) == 0)) {
+			found = 1;
+			if (add_blob(st, q, 2, out) != 0)
+				rc = SQLITE_NOMEM;
+		}
+		return done(st, q, rc) != 0 ? -1 : found;
+	}
+	if (done(st, q, rc) != 0)
+		return -1;
+	q = prep(st, Q_TILE);
+	sqlite3_bind_int64(q, 1, log);
+	sqlite3_bind_int(q, 2, -1);
+	sqlite3_bind_int64(q, 3, id >> 8);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW &&
+	    (p = sqlite3_column_blob(q, 0)) != NULL &&
+	    (len = (size_t)sqlite3_column_bytes(q, 0)) > 0 &&
+	    tile_record(p, len, (int)(id & 255), &rp, &rlen) == 0 &&
+	    (path == NULL || (text_name(rp, rlen, &np, &pl, &nv, &vl) == 0 &&
+	    pl == strlen(path) && memcmp(np, path, pl) == 0 &&
+	    vl == strlen(version) && memcmp(nv, version, vl) == 0))) {
 		found = 1;
+		if (out != NULL && evbuffer_add(out, rp, rlen) != 0)
+			rc = SQLITE_NOMEM;
+	}
+	return done(st, q, rc) != 0 ? -1 : found;
+}
+
+/*
+ * The first record (lowest id) of log that names path@version; 1 with
+ * its id (and text appended to text, if not NULL), 0, or -1.
+ */
+static int
+find_name(struct store *st, int64_t log, const char *path,
+    const char *version, int64_t *id, struct evbuffer *text)
+{
+	sqlite3_stmt	*q = prep(st, Q_LOOKUP);
+	int64_t		 cid;
+	int		 rc, r, found = 0;
+
+	sqlite3_bind_int64(q, 1, log);
+	sqlite3_bind_int64(q, 2, name_key(path, strlen(path), version,
+	    strlen(version)));
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		cid = sqlite3_column_int64(q, 0);
+		if ((r = get_record(st, log, cid, path, version, text)) < 0) {
+			done(st, q, SQLITE_DONE);
+			return -1;
+		}
+		if (r == 1) {
+			*id = cid;
+			found = 1;
+			break;
+		}
 	}
 	if (done(st, q, rc) != 0)
 		return -1;
@@ -458,13 +637,16 @@ store_lookup(struct store *st, int64_t log, const char *path,
 }
 
 int
+store_lookup(struct store *st, int64_t log, const char *path,
+    const char *version, int64_t *id, struct evbuffer *text)
+{
+	return find_name(st, log, path, version, id, text);
+}
+
+int
 store_record(struct store *st, int64_t log, int64_t id, struct evbuffer *out)
 {
-	sqlite3_stmt	*q = prep(st, Q_RECORD);
-
-	sqlite3_bind_int64(q, 1, log);
-	sqlite3_bind_int64(q, 2, id);
-	return one_blob(st, q, 0, out);
+	return get_record(st, log, id, NULL, NULL, out);
 }
 
 int
@@ -483,10 +665,35 @@ int
 store_data_tile(struct store *st, int64_t log, int64_t first, int64_t n,
     struct evbuffer *out)
 {
-	sqlite3_stmt	*q = prep(st, Q_RECORDS);
+	sqlite3_stmt	*q;
+	const uint8_t	*p, *rp;
+	size_t		 len, rlen;
 	int64_t		 next = first;
 	int		 rc;
 
+	/* Its prefix, from a stored data tile that has n records. */
+	if ((first & 255) == 0 && n > 0 && n <= 256) {
+		q = prep(st, Q_TILE);
+		sqlite3_bind_int64(q, 1, log);
+		sqlite3_bind_int(q, 2, -1);
+		sqlite3_bind_int64(q, 3, first >> 8);
+		if ((rc = sqlite3_step(q)) == SQLITE_ROW &&
+		    (p = sqlite3_column_blob(q, 0)) != NULL &&
+		    (len = (size_t)sqlite3_column_bytes(q, 0)) > 0 &&
+		    tile_record(p, len, (int)n - 1, &rp, &rlen) == 0) {
+			if (evbuffer_add(out, p, (size_t)(rp + rlen + 1 - p))
+			    != 0) {
+				done(st, q, SQLITE_DONE);
+				snprintf(st->err, sizeof(st->err),
+				    "out of memory");
+				return -1;
+			}
+			return done(st, q, rc);
+		}
+		if (done(st, q, rc) != 0)
+			return -1;
+	}
+	q = prep(st, Q_RECORDS);
 	sqlite3_bind_int64(q, 1, log);
 	sqlite3_bind_int64(q, 2, first);
 	sqlite3_bind_int64(q, 3, first + n);
@@ -515,9 +722,15 @@ int
 store_add_record(struct store *st, int64_t log, int64_t id, const char *path,
     const char *version, const uint8_t *text, size_t len)
 {
-	sqlite3_stmt	*q = prep(st, Q_ADD_RECORD);
-	int		 rc;
+	sqlite3_stmt	*q;
+	int64_t		 have;
+	int		 rc, r;
 
+	if ((r = find_name(st, log, path, version, &have, NULL)) < 0)
+		return -1;
+	if (r == 1)
+		return have == id ? 2 : 1;
+	q = prep(st, Q_ADD_RECORD);
 	sqlite3_bind_int64(q, 1, log);
 	sqlite3_bind_int64(q, 2, id);
 	sqlite3_bind_text(q, 3, path, -1, SQLITE_STATIC);
@@ -525,16 +738,18 @@ store_add_record(struct store *st, int64_t log, int64_t id, const char *path,
 	sqlite3_bind_blob(q, 5, text, (int)len, SQLITE_STATIC);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_CONSTRAINT &&
-	    sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_UNIQUE) {
-		done(st, q, SQLITE_DONE);
-		return 1;
-	}
-	if (rc == SQLITE_CONSTRAINT &&
 	    sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_PRIMARYKEY) {
 		done(st, q, SQLITE_DONE);
 		return 2;
 	}
-	return done(st, q, rc);
+	if (done(st, q, rc) != 0)
+		return -1;
+	q = prep(st, Q_ADD_KEY);
+	sqlite3_bind_int64(q, 1, log);
+	sqlite3_bind_int64(q, 2, name_key(path, strlen(path), version,
+	    strlen(version)));
+	sqlite3_bind_int64(q, 3, id);
+	return done(st, q, sqlite3_step(q));
 }
 
 int
@@ -900,26 +1115,352 @@ store_each_checkpoint(struct store *st, int64_t log,
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? r : -1;
 }
 
+/* A walk over the records of the data tiles of a log, in id order. */
+struct tilewalk {
+	sqlite3_stmt	*q;		/* SELECT n, data ... ORDER BY n */
+	int		 rc;		/* of its last step */
+	const uint8_t	*p, *end;	/* the rest of the current tile */
+	int64_t		 id;		/* of the record at p */
+};
+
+/* The next record: 1 with its id and span, 0 at the end, -1 error. */
+static int
+tilewalk_next(struct tilewalk *tw, int64_t *id, const uint8_t **rp,
+    size_t *rlen)
+{
+	for (;;) {
+		if (tw->p != NULL && tile_record(tw->p, (size_t)(tw->end -
+		    tw->p), 0, rp, rlen) == 0) {
+			*id = tw->id++;
+			tw->p = *rp + *rlen + 1;
+			return 1;
+		}
+		if ((tw->rc = sqlite3_step(tw->q)) != SQLITE_ROW)
+			return tw->rc == SQLITE_DONE ? 0 : -1;
+		tw->p = sqlite3_column_blob(tw->q, 1);
+		tw->end = tw->p + sqlite3_column_bytes(tw->q, 1);
+		tw->id = sqlite3_column_int64(tw->q, 0) << 8;
+	}
+}
+
+/* A record's name as strings: from its text, or "#", "#id". */
+static void
+name_of(const uint8_t *p, size_t len, int64_t id, char *path, char *version,
+    size_t size)
+{
+	const char	*np, *nv;
+	size_t		 pl, vl;
+
+	if (text_name(p, len, &np, &pl, &nv, &vl) != 0 || pl >= size ||
+	    vl >= size) {
+		snprintf(path, size, "#");
+		snprintf(version, size, "#%lld", (long long)id);
+		return;
+	}
+	memcpy(path, np, pl);
+	path[pl] = '\0';
+	memcpy(version, nv, vl);
+	version[vl] = '\0';
+}
+
 int
 store_each_record(struct store *st, int64_t log,
     int (*fn)(void *, int64_t, const char *, const char *, const uint8_t *,
     size_t), void *arg)
 {
+	struct tilewalk	 tw;
 	sqlite3_stmt	*q = NULL;
-	int		 rc, r = 0;
+	const uint8_t	*rp = NULL;
+	size_t		 rlen = 0;
+	int64_t		 tid = 0, rid;
+	char		 path[4096], version[4096];
+	int		 rc, r = 0, t;
 
 	st->err[0] = '\0';
+	memset(&tw, 0, sizeof(tw));
 	if (sqlite3_prepare_v2(st->db, "SELECT id, path, version, text FROM "
-	    "record WHERE log = ?1 ORDER BY id", -1, &q, NULL) != SQLITE_OK)
+	    "record WHERE log = ?1 ORDER BY id", -1, &q, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(st->db, "SELECT n, data FROM tile WHERE "
+	    "log = ?1 AND level = -1 ORDER BY n", -1, &tw.q, NULL) !=
+	    SQLITE_OK) {
+		sqlite3_finalize(q);
 		return -1;
+	}
 	sqlite3_bind_int64(q, 1, log);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW && r == 0)
-		r = fn(arg, sqlite3_column_int64(q, 0),
-		    (const char *)sqlite3_column_text(q, 1),
-		    (const char *)sqlite3_column_text(q, 2),
-		    sqlite3_column_blob(q, 3), sqlite3_column_bytes(q, 3));
+	sqlite3_bind_int64(tw.q, 1, log);
+	/* Both in id order, merged; a row in record wins over a tile's. */
+	rc = sqlite3_step(q);
+	t = tilewalk_next(&tw, &tid, &rp, &rlen);
+	while (r == 0 && (rc == SQLITE_ROW || t == 1)) {
+		rid = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : -1;
+		if (rc == SQLITE_ROW && (t != 1 || rid <= tid)) {
+			r = fn(arg, rid,
+			    (const char *)sqlite3_column_text(q, 1),
+			    (const char *)sqlite3_column_text(q, 2),
+			    sqlite3_column_blob(q, 3),
+			    (size_t)sqlite3_column_bytes(q, 3));
+			if (t == 1 && rid == tid)
+				t = tilewalk_next(&tw, &tid, &rp, &rlen);
+			rc = sqlite3_step(q);
+			continue;
+		}
+		name_of(rp, rlen, tid, path, version, sizeof(path));
+		r = fn(arg, tid, path, version, rp, rlen);
+		t = tilewalk_next(&tw, &tid, &rp, &rlen);
+	}
+	if (r == 0 && (t < 0 || (rc != SQLITE_DONE && rc != SQLITE_ROW)))
+		snprintf(st->err, sizeof(st->err), "%s",
+		    sqlite3_errmsg(st->db));
 	sqlite3_finalize(q);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? r : -1;
+	sqlite3_finalize(tw.q);
+	if (r != 0)
+		return r;
+	return t < 0 || (rc != SQLITE_DONE && rc != SQLITE_ROW) ? -1 : 0;
+}
+
+int
+store_indexed(struct store *st, int64_t log, int64_t *indexed)
+{
+	sqlite3_stmt	*q = prep(st, Q_GET_INDEXED);
+	int		 rc;
+
+	sqlite3_bind_int64(q, 1, log);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		*indexed = sqlite3_column_int64(q, 0);
+	return done(st, q, rc == SQLITE_ROW ? rc : SQLITE_ERROR);
+}
+
+/* A lookup key and its record, as store_index() sorts them. */
+struct kid {
+	int64_t	 key;
+	int64_t	 id;
+};
+
+/* Pairs sorted at once by store_index(): 32 MiB of memory. */
+#define INDEX_CHUNK	(2 << 20)
+
+static int
+kid_cmp(const void *a, const void *b)
+{
+	const struct kid	*x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+static int
+id_cmp(const void *a, const void *b)
+{
+	const int64_t	*x = a, *y = b;
+
+	return (*x > *y) - (*x < *y);
+}
+
+/*
+ * The records ids[0..n-1] of one key, in id order: each that names what
+ * a lower one names is reported to conflict with it.
+ */
+static int
+group_conflicts(struct store *st, int64_t log, const int64_t *ids, size_t n,
+    void (*conflict)(void *, int64_t, int64_t), void *arg)
+{
+	struct evbuffer	*b;
+	char		**names, path[4096], version[4096];
+	size_t		 i, k;
+	int		 r = 0;
+
+	if ((b = evbuffer_new()) == NULL ||
+	    (names = calloc(n, sizeof(*names))) == NULL) {
+		if (b != NULL)
+			evbuffer_free(b);
+		return -1;
+	}
+	for (i = 0; i < n && r == 0; i++) {
+		evbuffer_drain(b, evbuffer_get_length(b));
+		if (get_record(st, log, ids[i], NULL, NULL, b) != 1) {
+			snprintf(st->err, sizeof(st->err), "record %lld is "
+			    "not stored", (long long)ids[i]);
+			r = -1;
+			break;
+		}
+		name_of(evbuffer_pullup(b, -1), evbuffer_get_length(b), ids[i],
+		    path, version, sizeof(path));
+		if (asprintf(&names[i], "%s %s", path, version) == -1) {
+			names[i] = NULL;
+			r = -1;
+			break;
+		}
+		for (k = 0; k < i; k++)
+			if (names[k] != NULL && strcmp(names[k], names[i]) == 0) {
+				conflict(arg, ids[i], ids[k]);
+				break;
+			}
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	evbuffer_free(b);
+	return r;
+}
+
+/*
+ * Add the sorted pairs a[0..n-1] to the lookup table, after checking by
+ * name every key another record has too (in a or stored): in key
+ * order, the inserts append to the B-tree or sweep it once.
+ */
+static int
+index_chunk(struct store *st, int64_t log, struct kid *a, size_t n,
+    int stored, void (*conflict)(void *, int64_t, int64_t), void *arg)
+{
+	sqlite3_stmt	*q;
+	int64_t		*ids = NULL, *nids;
+	size_t		 i, j, k, m, nid, cap = 0;
+	int		 rc;
+
+	qsort(a, n, sizeof(*a), kid_cmp);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && a[j].key == a[i].key; j++)
+			;
+		if (!stored && j - i == 1)
+			continue;	/* most keys: nobody else has them */
+		nid = 0;
+		if (stored) {
+			/* The key's stored records (few: one, mostly none). */
+			q = prep(st, Q_LOOKUP);
+			sqlite3_bind_int64(q, 1, log);
+			sqlite3_bind_int64(q, 2, a[i].key);
+			while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+				if (nid == cap) {
+					cap = cap ? cap * 2 : 16;
+					if ((nids = reallocarray(ids, cap,
+					    sizeof(*ids))) == NULL) {
+						done(st, q, SQLITE_DONE);
+						goto nomem;
+					}
+					ids = nids;
+				}
+				ids[nid++] = sqlite3_column_int64(q, 0);
+			}
+			if (done(st, q, rc) != 0)
+				goto fail;
+		}
+		if (nid + (j - i) > cap) {
+			cap = nid + (j - i);
+			if ((nids = reallocarray(ids, cap, sizeof(*ids))) ==
+			    NULL)
+				goto nomem;
+			ids = nids;
+		}
+		for (k = i; k < j; k++)
+			ids[nid++] = a[k].id;
+		qsort(ids, nid, sizeof(*ids), id_cmp);
+		/* An id both stored and new (a row added meanwhile): once. */
+		for (m = 0, k = 0; k < nid; k++)
+			if (m == 0 || ids[m - 1] != ids[k])
+				ids[m++] = ids[k];
+		if (m > 1 && group_conflicts(st, log, ids, m, conflict,
+		    arg) != 0)
+			goto fail;
+	}
+	free(ids);
+	ids = NULL;
+	q = prep(st, Q_ADD_KEY);
+	for (i = 0; i < n; i++) {
+		sqlite3_bind_int64(q, 1, log);
+		sqlite3_bind_int64(q, 2, a[i].key);
+		sqlite3_bind_int64(q, 3, a[i].id);
+		if (done(st, q, sqlite3_step(q)) != 0)
+			return -1;
+	}
+	return 0;
+ nomem:
+	snprintf(st->err, sizeof(st->err), "out of memory");
+ fail:
+	free(ids);
+	return -1;
+}
+
+int
+store_index(struct store *st, int64_t log, int64_t upto,
+    void (*conflict)(void *, int64_t, int64_t), void *arg)
+{
+	struct tilewalk	 tw;
+	struct kid	*a = NULL;
+	sqlite3_stmt	*q;
+	const uint8_t	*rp;
+	const char	*np, *nv;
+	size_t		 rlen, pl, vl, n = 0, cap;
+	int64_t		 from, id, want;
+	int		 t, rv = -1, stored = 0;
+
+	memset(&tw, 0, sizeof(tw));
+	if (store_indexed(st, log, &from) != 0)
+		return -1;
+	if (from >= upto)
+		return 0;
+	/* Whether any key of log is stored yet: a first build has none. */
+	if (sqlite3_prepare_v2(st->db, "SELECT 1 FROM lookup WHERE log = ?1 "
+	    "LIMIT 1", -1, &q, NULL) != SQLITE_OK)
+		goto done;
+	sqlite3_bind_int64(q, 1, log);
+	stored = sqlite3_step(q) == SQLITE_ROW;
+	sqlite3_finalize(q);
+	cap = upto - from < INDEX_CHUNK ? (size_t)(upto - from) : INDEX_CHUNK;
+	if ((a = calloc(cap, sizeof(*a))) == NULL) {
+		snprintf(st->err, sizeof(st->err), "out of memory");
+		goto done;
+	}
+	if (sqlite3_prepare_v2(st->db, "SELECT n, data FROM tile WHERE "
+	    "log = ?1 AND level = -1 AND n >= ?2 AND n <= ?3 ORDER BY n", -1,
+	    &tw.q, NULL) != SQLITE_OK)
+		goto done;
+	sqlite3_bind_int64(tw.q, 1, log);
+	sqlite3_bind_int64(tw.q, 2, from >> 8);
+	sqlite3_bind_int64(tw.q, 3, (upto - 1) >> 8);
+	want = from;
+	while (want < upto) {
+		if ((t = tilewalk_next(&tw, &id, &rp, &rlen)) < 0)
+			goto done;
+		/* Not in a data tile: a row (indexed as it was added). */
+		for (; want < upto && (t == 0 || want < id); want++)
+			if (get_record(st, log, want, NULL, NULL, NULL) != 1) {
+				snprintf(st->err, sizeof(st->err), "record "
+				    "%lld is not stored", (long long)want);
+				goto done;
+			}
+		if (t == 0 || want >= upto)
+			break;
+		if (id < want)
+			continue;
+		want++;
+		if (text_name(rp, rlen, &np, &pl, &nv, &vl) != 0)
+			continue;
+		a[n].key = name_key(np, pl, nv, vl);
+		a[n++].id = id;
+		if (n == cap) {
+			if (index_chunk(st, log, a, n, stored, conflict,
+			    arg) != 0)
+				goto done;
+			n = 0;
+			stored = 1;
+		}
+	}
+	if (n > 0 && index_chunk(st, log, a, n, stored, conflict, arg) != 0)
+		goto done;
+	q = prep(st, Q_SET_INDEXED);
+	sqlite3_bind_int64(q, 1, log);
+	sqlite3_bind_int64(q, 2, upto);
+	if (done(st, q, sqlite3_step(q)) != 0)
+		goto done;
+	rv = 0;
+ done:
+	if (rv != 0 && st->err[0] == '\0')
+		snprintf(st->err, sizeof(st->err), "%s",
+		    sqlite3_errmsg(st->db));
+	sqlite3_finalize(tw.q);
+	free(a);
+	return rv;
 }
 
 int

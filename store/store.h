@@ -66,6 +66,19 @@ int	store_add_record(struct store *st, int64_t log, int64_t id,
 	    const char *path, const char *version, const uint8_t *text,
 	    size_t len);
 
+/*
+ * Data tiles (level -1, the upstream's bytes) hold a full mirror's
+ * records; store_record(), store_lookup() and store_each_record() read
+ * them as records too.  Lookups find them once indexed: records below
+ * store_indexed() are.  store_index() indexes those up to upto (all
+ * stored, in the caller's transaction), calling conflict(arg, id,
+ * first) for each record that names the module version of a lower id
+ * first (lookups keep the first).
+ */
+int	store_indexed(struct store *st, int64_t log, int64_t *indexed);
+int	store_index(struct store *st, int64_t log, int64_t upto,
+	    void (*conflict)(void *, int64_t, int64_t), void *arg);
+
 /* Stored hashes by index; -1 if one is missing. */
 int	store_read_hashes(struct store *st, int64_t log, const int64_t *index,
 	    size_t n, uint8_t (*out)[STORE_HASH_SIZE]);

@@ -59,8 +59,14 @@ done
 [ "$(curl -s "$M/latest")" = "$(curl -s "$U/latest")" ] || fail "not the upstream's checkpoint"
 curl -s "$URL/metrics" | grep -q "sumdbd_full_records{db=\"$UP\"} $N" || fail "metrics progress"
 curl -s "$URL/metrics" | grep -q "sumdbd_full_eta_seconds{db=\"$UP\"} 0" || fail "metrics ETA"
-[ "$(sqlite3 "$T/sumdbd.db" "SELECT count(*) FROM record r JOIN log l ON r.log = l.id WHERE l.name = '$UP'")" = "$N" ] ||
-    fail "not $N records stored"
+# Kept as the data tiles verified, all N indexed for lookups in bulk.
+sq() { sqlite3 "$T/sumdbd.db" "$1" 2>&1; }
+[ "$(sq "SELECT indexed FROM log WHERE name = '$UP'")" = "$N" ] ||
+    fail "not $N records indexed: $(sq "SELECT indexed FROM log WHERE name = '$UP'")"
+[ "$(sq "SELECT count(*) FROM lookup k JOIN log l ON k.log = l.id WHERE l.name = '$UP'")" = "$N" ] ||
+    fail "not $N lookup keys"
+[ "$(sq "SELECT count(*) FROM tile t JOIN log l ON t.log = l.id WHERE l.name = '$UP' AND t.level = -1")" = $(( (N + 255) / 256 )) ] ||
+    fail "not $(( (N + 255) / 256 )) data tiles stored"
 # The stored tree is the upstream's, tile for tile.
 for k in 000 001 $(printf '%03d' $(( (N / 256 / 2) % 1000 ))) \
     "x$(printf '%03d' $(( N / 256 / 1000 )))/$(printf '%03d' $(( (N / 256 - 1) % 1000 )))"; do
