@@ -126,8 +126,11 @@ static const char schema5[] =
  * Version 6: lookups by key, a 63-bit hash of "path version" (see
  * name_key()), for every record of every log, so that a full mirror
  * keeps its records only as the data tiles it verified (tile level -1)
- * and indexes them in bulk; log.indexed: the data-tile records below it
- * are in the lookup table.  Records stored one by one stay in record.
+ * and indexes them in bulk; log.indexed: the records below it are
+ * indexed.  Keys come as rows of lookup (records stored one by one,
+ * small syncs) and as lookup_block: sorted blocks of 16-byte (key, id)
+ * entries, big-endian, that a bulk build rewrites as generation
+ * log.blocks, merged with the one before.
  */
 static const char schema6[] =
     "CREATE TABLE lookup ("
@@ -139,7 +142,14 @@ static const char schema6[] =
     "  sumdbd_key(path, version), id FROM record ORDER BY 1, 2, 3;"
     "DROP INDEX record_version;"
     "ALTER TABLE log ADD COLUMN indexed INTEGER NOT NULL DEFAULT 0;"
-    "UPDATE log SET indexed = full_next;";
+    "UPDATE log SET indexed = full_next;"
+    "CREATE TABLE lookup_block ("
+    "  log INTEGER NOT NULL,"
+    "  gen INTEGER NOT NULL,"
+    "  first INTEGER NOT NULL,"
+    "  data BLOB NOT NULL,"
+    "  PRIMARY KEY (log, gen, first)) WITHOUT ROWID;"
+    "ALTER TABLE log ADD COLUMN blocks INTEGER NOT NULL DEFAULT 0;";
 
 enum {
 	Q_BEGIN,
@@ -176,6 +186,8 @@ enum {
 	Q_PROVENANCE,
 	Q_LOG_NAME,
 	Q_ADD_KEY,
+	Q_BLOCK,
+	Q_ADD_BLOCK,
 	Q_GET_INDEXED,
 	Q_SET_INDEXED,
 	Q_MAX
@@ -243,6 +255,11 @@ static const char *queries[Q_MAX] = {
 	[Q_LOG_NAME] = "SELECT name FROM log WHERE id = ?1",
 	[Q_ADD_KEY] = "INSERT OR IGNORE INTO lookup (log, key, id) "
 	    "VALUES (?1, ?2, ?3)",
+	[Q_BLOCK] = "SELECT data FROM lookup_block WHERE log = ?1 AND "
+	    "gen = (SELECT blocks FROM log WHERE id = ?1) AND first <= ?2 "
+	    "ORDER BY first DESC LIMIT 1",
+	[Q_ADD_BLOCK] = "INSERT INTO lookup_block (log, gen, first, data) "
+	    "VALUES (?1, ?2, ?3, ?4)",
 	[Q_GET_INDEXED] = "SELECT indexed FROM log WHERE id = ?1",
 	[Q_SET_INDEXED] = "UPDATE log SET indexed = ?2 WHERE id = ?1",
 };
@@ -604,6 +621,118 @@ get_record(struct store *st, int64_t log, int64_t id, const char *path,
 	return done(st, q, rc) != 0 ? -1 : found;
 }
 
+/* A growable array of record ids. */
+struct ids {
+	int64_t	*v;
+	size_t	 n, cap;
+};
+
+static int
+ids_add(struct store *st, struct ids *ids, int64_t id)
+{
+	int64_t	*v;
+	size_t	 cap;
+
+	if (ids->n == ids->cap) {
+		cap = ids->cap ? ids->cap * 2 : 16;
+		if ((v = reallocarray(ids->v, cap, sizeof(*v))) == NULL) {
+			snprintf(st->err, sizeof(st->err), "out of memory");
+			return -1;
+		}
+		ids->v = v;
+		ids->cap = cap;
+	}
+	ids->v[ids->n++] = id;
+	return 0;
+}
+
+static int
+id_cmp(const void *a, const void *b)
+{
+	const int64_t	*x = a, *y = b;
+
+	return (*x > *y) - (*x < *y);
+}
+
+/* Sort ids and keep each once. */
+static void
+ids_sort(struct ids *ids)
+{
+	size_t	 i, m = 0;
+
+	qsort(ids->v, ids->n, sizeof(*ids->v), id_cmp);
+	for (i = 0; i < ids->n; i++)
+		if (m == 0 || ids->v[m - 1] != ids->v[i])
+			ids->v[m++] = ids->v[i];
+	ids->n = m;
+}
+
+static uint64_t
+be64(const uint8_t *p)
+{
+	uint64_t	 v = 0;
+	int		 i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void
+put_be64(uint8_t *p, uint64_t v)
+{
+	int	 i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+#define BLOCK_ENTRY	16	/* key, id: 8 bytes each, big-endian */
+#define BLOCK_ENTRIES	256	/* a block, more only to keep a key whole */
+
+/* Append to ids every record stored under key, in rows and blocks. */
+static int
+key_ids(struct store *st, int64_t log, int64_t key, struct ids *ids)
+{
+	sqlite3_stmt	*q = prep(st, Q_LOOKUP);
+	const uint8_t	*p;
+	size_t		 n, lo, hi, mid;
+	int		 rc;
+
+	sqlite3_bind_int64(q, 1, log);
+	sqlite3_bind_int64(q, 2, key);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		if (ids_add(st, ids, sqlite3_column_int64(q, 0)) != 0) {
+			done(st, q, SQLITE_DONE);
+			return -1;
+		}
+	if (done(st, q, rc) != 0)
+		return -1;
+	q = prep(st, Q_BLOCK);
+	sqlite3_bind_int64(q, 1, log);
+	sqlite3_bind_int64(q, 2, key);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW &&
+	    (p = sqlite3_column_blob(q, 0)) != NULL) {
+		n = (size_t)sqlite3_column_bytes(q, 0) / BLOCK_ENTRY;
+		/* The first entry not below key. */
+		for (lo = 0, hi = n; lo < hi; ) {
+			mid = lo + (hi - lo) / 2;
+			if (be64(p + mid * BLOCK_ENTRY) < (uint64_t)key)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < n && be64(p + lo * BLOCK_ENTRY) == (uint64_t)key;
+		    lo++)
+			if (ids_add(st, ids, (int64_t)be64(p + lo *
+			    BLOCK_ENTRY + 8)) != 0) {
+				done(st, q, SQLITE_DONE);
+				return -1;
+			}
+	}
+	return done(st, q, rc);
+}
+
 /*
  * The first record (lowest id) of log that names path@version; 1 with
  * its id (and text appended to text, if not NULL), 0, or -1.
@@ -612,28 +741,27 @@ static int
 find_name(struct store *st, int64_t log, const char *path,
     const char *version, int64_t *id, struct evbuffer *text)
 {
-	sqlite3_stmt	*q = prep(st, Q_LOOKUP);
-	int64_t		 cid;
-	int		 rc, r, found = 0;
+	struct ids	 ids = { NULL, 0, 0 };
+	size_t		 i;
+	int		 r = 0;
 
-	sqlite3_bind_int64(q, 1, log);
-	sqlite3_bind_int64(q, 2, name_key(path, strlen(path), version,
-	    strlen(version)));
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		cid = sqlite3_column_int64(q, 0);
-		if ((r = get_record(st, log, cid, path, version, text)) < 0) {
-			done(st, q, SQLITE_DONE);
-			return -1;
-		}
+	if (key_ids(st, log, name_key(path, strlen(path), version,
+	    strlen(version)), &ids) != 0) {
+		free(ids.v);
+		return -1;
+	}
+	ids_sort(&ids);
+	for (i = 0; i < ids.n; i++) {
+		if ((r = get_record(st, log, ids.v[i], path, version, text)) <
+		    0)
+			break;
 		if (r == 1) {
-			*id = cid;
-			found = 1;
+			*id = ids.v[i];
 			break;
 		}
 	}
-	if (done(st, q, rc) != 0)
-		return -1;
-	return found;
+	free(ids.v);
+	return r;
 }
 
 int
@@ -1238,6 +1366,8 @@ struct kid {
 
 /* Pairs sorted at once by store_index(): 32 MiB of memory. */
 #define INDEX_CHUNK	(2 << 20)
+/* From this many records on, store_index() builds blocks. */
+#define INDEX_BULK	65536
 
 static int
 kid_cmp(const void *a, const void *b)
@@ -1249,20 +1379,12 @@ kid_cmp(const void *a, const void *b)
 	return (x->id > y->id) - (x->id < y->id);
 }
 
-static int
-id_cmp(const void *a, const void *b)
-{
-	const int64_t	*x = a, *y = b;
-
-	return (*x > *y) - (*x < *y);
-}
-
 /*
- * The records ids[0..n-1] of one key, in id order: each that names what
- * a lower one names is reported to conflict with it.
+ * The records ids->v (sorted, each once) of one key: each that names
+ * what a lower one names is reported to conflict with it.
  */
 static int
-group_conflicts(struct store *st, int64_t log, const int64_t *ids, size_t n,
+group_conflicts(struct store *st, int64_t log, const struct ids *ids,
     void (*conflict)(void *, int64_t, int64_t), void *arg)
 {
 	struct evbuffer	*b;
@@ -1271,33 +1393,35 @@ group_conflicts(struct store *st, int64_t log, const int64_t *ids, size_t n,
 	int		 r = 0;
 
 	if ((b = evbuffer_new()) == NULL ||
-	    (names = calloc(n, sizeof(*names))) == NULL) {
+	    (names = calloc(ids->n, sizeof(*names))) == NULL) {
 		if (b != NULL)
 			evbuffer_free(b);
+		snprintf(st->err, sizeof(st->err), "out of memory");
 		return -1;
 	}
-	for (i = 0; i < n && r == 0; i++) {
+	for (i = 0; i < ids->n; i++) {
 		evbuffer_drain(b, evbuffer_get_length(b));
-		if (get_record(st, log, ids[i], NULL, NULL, b) != 1) {
+		if (get_record(st, log, ids->v[i], NULL, NULL, b) != 1) {
 			snprintf(st->err, sizeof(st->err), "record %lld is "
-			    "not stored", (long long)ids[i]);
+			    "not stored", (long long)ids->v[i]);
 			r = -1;
 			break;
 		}
-		name_of(evbuffer_pullup(b, -1), evbuffer_get_length(b), ids[i],
-		    path, version, sizeof(path));
+		name_of(evbuffer_pullup(b, -1), evbuffer_get_length(b),
+		    ids->v[i], path, version, sizeof(path));
 		if (asprintf(&names[i], "%s %s", path, version) == -1) {
 			names[i] = NULL;
+			snprintf(st->err, sizeof(st->err), "out of memory");
 			r = -1;
 			break;
 		}
 		for (k = 0; k < i; k++)
-			if (names[k] != NULL && strcmp(names[k], names[i]) == 0) {
-				conflict(arg, ids[i], ids[k]);
+			if (strcmp(names[k], names[i]) == 0) {
+				conflict(arg, ids->v[i], ids->v[k]);
 				break;
 			}
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < ids->n; i++)
 		free(names[i]);
 	free(names);
 	evbuffer_free(b);
@@ -1305,66 +1429,33 @@ group_conflicts(struct store *st, int64_t log, const int64_t *ids, size_t n,
 }
 
 /*
- * Add the sorted pairs a[0..n-1] to the lookup table, after checking by
- * name every key another record has too (in a or stored): in key
- * order, the inserts append to the B-tree or sweep it once.
+ * A few records: each key a row of lookup, after checking by name the
+ * keys another record has too.
  */
 static int
-index_chunk(struct store *st, int64_t log, struct kid *a, size_t n,
-    int stored, void (*conflict)(void *, int64_t, int64_t), void *arg)
+index_rows(struct store *st, int64_t log, struct kid *a, size_t n,
+    void (*conflict)(void *, int64_t, int64_t), void *arg)
 {
+	struct ids	 ids = { NULL, 0, 0 };
 	sqlite3_stmt	*q;
-	int64_t		*ids = NULL, *nids;
-	size_t		 i, j, k, m, nid, cap = 0;
-	int		 rc;
+	size_t		 i, j, k;
 
 	qsort(a, n, sizeof(*a), kid_cmp);
 	for (i = 0; i < n; i = j) {
 		for (j = i + 1; j < n && a[j].key == a[i].key; j++)
 			;
-		if (!stored && j - i == 1)
-			continue;	/* most keys: nobody else has them */
-		nid = 0;
-		if (stored) {
-			/* The key's stored records (few: one, mostly none). */
-			q = prep(st, Q_LOOKUP);
-			sqlite3_bind_int64(q, 1, log);
-			sqlite3_bind_int64(q, 2, a[i].key);
-			while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-				if (nid == cap) {
-					cap = cap ? cap * 2 : 16;
-					if ((nids = reallocarray(ids, cap,
-					    sizeof(*ids))) == NULL) {
-						done(st, q, SQLITE_DONE);
-						goto nomem;
-					}
-					ids = nids;
-				}
-				ids[nid++] = sqlite3_column_int64(q, 0);
-			}
-			if (done(st, q, rc) != 0)
-				goto fail;
-		}
-		if (nid + (j - i) > cap) {
-			cap = nid + (j - i);
-			if ((nids = reallocarray(ids, cap, sizeof(*ids))) ==
-			    NULL)
-				goto nomem;
-			ids = nids;
-		}
+		ids.n = 0;
+		if (key_ids(st, log, a[i].key, &ids) != 0)
+			goto fail;
 		for (k = i; k < j; k++)
-			ids[nid++] = a[k].id;
-		qsort(ids, nid, sizeof(*ids), id_cmp);
-		/* An id both stored and new (a row added meanwhile): once. */
-		for (m = 0, k = 0; k < nid; k++)
-			if (m == 0 || ids[m - 1] != ids[k])
-				ids[m++] = ids[k];
-		if (m > 1 && group_conflicts(st, log, ids, m, conflict,
+			if (ids_add(st, &ids, a[k].id) != 0)
+				goto fail;
+		ids_sort(&ids);
+		if (ids.n > 1 && group_conflicts(st, log, &ids, conflict,
 		    arg) != 0)
 			goto fail;
 	}
-	free(ids);
-	ids = NULL;
+	free(ids.v);
 	q = prep(st, Q_ADD_KEY);
 	for (i = 0; i < n; i++) {
 		sqlite3_bind_int64(q, 1, log);
@@ -1374,11 +1465,300 @@ index_chunk(struct store *st, int64_t log, struct kid *a, size_t n,
 			return -1;
 	}
 	return 0;
- nomem:
-	snprintf(st->err, sizeof(st->err), "out of memory");
  fail:
-	free(ids);
+	free(ids.v);
 	return -1;
+}
+
+/*
+ * A sorted source of (key, id) pairs for the bulk merge: the chunk in
+ * memory, a sorted run spilled to temp.runs, the blocks of the current
+ * generation, or the rows of lookup (read, never rewritten).
+ */
+enum { SRC_MEM, SRC_RUN, SRC_BLOCKS, SRC_ROWS };
+
+struct src {
+	int		 kind;
+	struct kid	 cur;
+	int		 valid;
+	/* SRC_MEM */
+	const struct kid *a;
+	size_t		 i, n;
+	/* SRC_RUN */
+	sqlite3_blob	*blob;
+	int		 off, len;
+	uint8_t		 buf[4096 * BLOCK_ENTRY];
+	int		 bpos, blen;
+	/* SRC_BLOCKS, SRC_ROWS */
+	sqlite3_stmt	*q;
+	const uint8_t	*p;
+	uint8_t		*copy;
+	size_t		 pi, pn;
+};
+
+/* Step s to its next pair; 0, or -1 on error. */
+static int
+src_next(struct src *s)
+{
+	int	 rc, want;
+
+	s->valid = 0;
+	switch (s->kind) {
+	case SRC_MEM:
+		if (s->i < s->n) {
+			s->cur = s->a[s->i++];
+			s->valid = 1;
+		}
+		return 0;
+	case SRC_RUN:
+		if (s->bpos == s->blen) {
+			if (s->off == s->len)
+				return 0;
+			want = s->len - s->off < (int)sizeof(s->buf) ?
+			    s->len - s->off : (int)sizeof(s->buf);
+			if (sqlite3_blob_read(s->blob, s->buf, want, s->off) !=
+			    SQLITE_OK)
+				return -1;
+			s->off += want;
+			s->bpos = 0;
+			s->blen = want;
+		}
+		s->cur.key = (int64_t)be64(s->buf + s->bpos);
+		s->cur.id = (int64_t)be64(s->buf + s->bpos + 8);
+		s->bpos += BLOCK_ENTRY;
+		s->valid = 1;
+		return 0;
+	case SRC_BLOCKS:
+		while (s->pi == s->pn) {
+			if ((rc = sqlite3_step(s->q)) != SQLITE_ROW)
+				return rc == SQLITE_DONE ? 0 : -1;
+			/* A copy: new blocks go into the same table. */
+			s->pn = (size_t)sqlite3_column_bytes(s->q, 0) /
+			    BLOCK_ENTRY;
+			free(s->copy);
+			if ((s->copy = malloc(s->pn * BLOCK_ENTRY + 1)) ==
+			    NULL)
+				return -1;
+			if (s->pn > 0)
+				memcpy(s->copy, sqlite3_column_blob(s->q, 0),
+				    s->pn * BLOCK_ENTRY);
+			s->p = s->copy;
+			s->pi = 0;
+		}
+		s->cur.key = (int64_t)be64(s->p + s->pi * BLOCK_ENTRY);
+		s->cur.id = (int64_t)be64(s->p + s->pi * BLOCK_ENTRY + 8);
+		s->pi++;
+		s->valid = 1;
+		return 0;
+	default:
+		if ((rc = sqlite3_step(s->q)) != SQLITE_ROW)
+			return rc == SQLITE_DONE ? 0 : -1;
+		s->cur.key = sqlite3_column_int64(s->q, 0);
+		s->cur.id = sqlite3_column_int64(s->q, 1);
+		s->valid = 1;
+		return 0;
+	}
+}
+
+/* The blocks being written: entries buffered up to a block. */
+struct bwriter {
+	int64_t		 log, gen;
+	uint8_t		*buf;
+	size_t		 n, cap;
+};
+
+static int
+bw_flush(struct store *st, struct bwriter *w)
+{
+	sqlite3_stmt	*q;
+
+	if (w->n == 0)
+		return 0;
+	q = prep(st, Q_ADD_BLOCK);
+	sqlite3_bind_int64(q, 1, w->log);
+	sqlite3_bind_int64(q, 2, w->gen);
+	sqlite3_bind_int64(q, 3, (int64_t)be64(w->buf));
+	sqlite3_bind_blob(q, 4, w->buf, (int)(w->n * BLOCK_ENTRY),
+	    SQLITE_STATIC);
+	w->n = 0;
+	return done(st, q, sqlite3_step(q));
+}
+
+/* Add a pair; a block ends at BLOCK_ENTRIES, but never inside a key. */
+static int
+bw_add(struct store *st, struct bwriter *w, const struct kid *k)
+{
+	uint8_t	*b;
+
+	if (w->n >= BLOCK_ENTRIES && (int64_t)be64(w->buf + (w->n - 1) *
+	    BLOCK_ENTRY) != k->key && bw_flush(st, w) != 0)
+		return -1;
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : BLOCK_ENTRIES * 2;
+		if ((b = realloc(w->buf, w->cap * BLOCK_ENTRY)) == NULL) {
+			snprintf(st->err, sizeof(st->err), "out of memory");
+			return -1;
+		}
+		w->buf = b;
+	}
+	put_be64(w->buf + w->n * BLOCK_ENTRY, (uint64_t)k->key);
+	put_be64(w->buf + w->n * BLOCK_ENTRY + 8, (uint64_t)k->id);
+	w->n++;
+	return 0;
+}
+
+/* Sort a chunk and spill it to temp.runs as one blob. */
+static int
+spill(struct store *st, struct kid *a, size_t n)
+{
+	sqlite3_stmt	*q = NULL;
+	uint8_t		*b;
+	size_t		 i;
+	int		 rc;
+
+	qsort(a, n, sizeof(*a), kid_cmp);
+	/* In place: 16 bytes a pair either way. */
+	b = (uint8_t *)a;
+	for (i = 0; i < n; i++) {
+		struct kid	 k = a[i];
+
+		put_be64(b + i * BLOCK_ENTRY, (uint64_t)k.key);
+		put_be64(b + i * BLOCK_ENTRY + 8, (uint64_t)k.id);
+	}
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO temp.runs (data) "
+	    "VALUES (?1)", -1, &q, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_blob(q, 1, b, (int)(n * BLOCK_ENTRY), SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * A bulk build: the sorted runs, the chunk a[0..n-1] and the current
+ * blocks merged into a new generation of blocks, the rows of lookup
+ * merged alongside so that every key two records share is checked by
+ * name; then the old generation goes.
+ */
+static int
+index_bulk(struct store *st, int64_t log, struct kid *a, size_t n,
+    int nruns, void (*conflict)(void *, int64_t, int64_t), void *arg)
+{
+	struct src	*src;
+	struct bwriter	 w;
+	struct ids	 ids = { NULL, 0, 0 };
+	sqlite3_stmt	*q = NULL;
+	struct kid	 k;
+	int64_t		 gen = 0, key;
+	int		 ns = 0, i, m, rv = -1, r;
+
+	memset(&w, 0, sizeof(w));
+	if ((src = calloc((size_t)nruns + 3, sizeof(*src))) == NULL) {
+		snprintf(st->err, sizeof(st->err), "out of memory");
+		return -1;
+	}
+	if (sqlite3_prepare_v2(st->db, "SELECT blocks FROM log WHERE id = ?1",
+	    -1, &q, NULL) != SQLITE_OK)
+		goto done;
+	sqlite3_bind_int64(q, 1, log);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		gen = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	q = NULL;
+	qsort(a, n, sizeof(*a), kid_cmp);
+	src[ns].kind = SRC_MEM;
+	src[ns].a = a;
+	src[ns++].n = n;
+	for (i = 1; i <= nruns; i++) {
+		src[ns].kind = SRC_RUN;
+		if (sqlite3_blob_open(st->db, "temp", "runs", "data", i, 0,
+		    &src[ns].blob) != SQLITE_OK)
+			goto done;
+		src[ns].len = sqlite3_blob_bytes(src[ns].blob);
+		ns++;
+	}
+	src[ns].kind = SRC_BLOCKS;
+	if (sqlite3_prepare_v2(st->db, "SELECT data FROM lookup_block WHERE "
+	    "log = ?1 AND gen = ?2 ORDER BY first", -1, &src[ns].q, NULL) !=
+	    SQLITE_OK)
+		goto done;
+	sqlite3_bind_int64(src[ns].q, 1, log);
+	sqlite3_bind_int64(src[ns++].q, 2, gen);
+	src[ns].kind = SRC_ROWS;
+	if (sqlite3_prepare_v2(st->db, "SELECT key, id FROM lookup WHERE "
+	    "log = ?1 ORDER BY key, id", -1, &src[ns].q, NULL) != SQLITE_OK)
+		goto done;
+	sqlite3_bind_int64(src[ns++].q, 1, log);
+	for (i = 0; i < ns; i++)
+		if (src_next(&src[i]) != 0)
+			goto done;
+	w.log = log;
+	w.gen = gen + 1;
+	for (;;) {
+		/* The smallest key; its pairs from every source. */
+		for (m = -1, i = 0; i < ns; i++)
+			if (src[i].valid && (m < 0 || src[i].cur.key <
+			    src[m].cur.key))
+				m = i;
+		if (m < 0)
+			break;
+		key = src[m].cur.key;
+		ids.n = 0;
+		for (i = 0; i < ns; i++)
+			while (src[i].valid && src[i].cur.key == key) {
+				k = src[i].cur;
+				if (ids_add(st, &ids, k.id) != 0)
+					goto done;
+				if (src[i].kind != SRC_ROWS &&
+				    bw_add(st, &w, &k) != 0)
+					goto done;
+				if (src_next(&src[i]) != 0)
+					goto done;
+			}
+		if (ids.n > 1) {
+			ids_sort(&ids);
+			if (ids.n > 1 && group_conflicts(st, log, &ids,
+			    conflict, arg) != 0)
+				goto done;
+		}
+	}
+	if (bw_flush(st, &w) != 0)
+		goto done;
+	for (i = 0; i < ns; i++) {
+		if (src[i].blob != NULL)
+			sqlite3_blob_close(src[i].blob);
+		sqlite3_finalize(src[i].q);
+		src[i].blob = NULL;
+		src[i].q = NULL;
+	}
+	if (sqlite3_prepare_v2(st->db, "DELETE FROM lookup_block WHERE "
+	    "log = ?1 AND gen = ?2", -1, &q, NULL) != SQLITE_OK)
+		goto done;
+	sqlite3_bind_int64(q, 1, log);
+	sqlite3_bind_int64(q, 2, gen);
+	r = sqlite3_step(q);
+	sqlite3_finalize(q);
+	q = NULL;
+	if (r != SQLITE_DONE || sqlite3_prepare_v2(st->db, "UPDATE log SET "
+	    "blocks = ?2 WHERE id = ?1", -1, &q, NULL) != SQLITE_OK)
+		goto done;
+	sqlite3_bind_int64(q, 1, log);
+	sqlite3_bind_int64(q, 2, gen + 1);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		goto done;
+	rv = 0;
+ done:
+	for (i = 0; i < ns; i++) {
+		if (src[i].blob != NULL)
+			sqlite3_blob_close(src[i].blob);
+		sqlite3_finalize(src[i].q);
+		free(src[i].copy);
+	}
+	sqlite3_finalize(q);
+	free(src);
+	free(w.buf);
+	free(ids.v);
+	return rv;
 }
 
 int
@@ -1392,26 +1772,23 @@ store_index(struct store *st, int64_t log, int64_t upto,
 	const char	*np, *nv;
 	size_t		 rlen, pl, vl, n = 0, cap;
 	int64_t		 from, id, want;
-	int		 t, rv = -1, stored = 0;
+	int		 t, rv = -1, bulk, nruns = 0;
 
 	memset(&tw, 0, sizeof(tw));
 	if (store_indexed(st, log, &from) != 0)
 		return -1;
 	if (from >= upto)
 		return 0;
-	/* Whether any key of log is stored yet: a first build has none. */
-	if (sqlite3_prepare_v2(st->db, "SELECT 1 FROM lookup WHERE log = ?1 "
-	    "LIMIT 1", -1, &q, NULL) != SQLITE_OK)
-		goto done;
-	sqlite3_bind_int64(q, 1, log);
-	stored = sqlite3_step(q) == SQLITE_ROW;
-	sqlite3_finalize(q);
+	bulk = upto - from >= INDEX_BULK;
 	cap = upto - from < INDEX_CHUNK ? (size_t)(upto - from) : INDEX_CHUNK;
 	if ((a = calloc(cap, sizeof(*a))) == NULL) {
 		snprintf(st->err, sizeof(st->err), "out of memory");
 		goto done;
 	}
-	if (sqlite3_prepare_v2(st->db, "SELECT n, data FROM tile WHERE "
+	if ((bulk && (exec(st, "CREATE TEMP TABLE IF NOT EXISTS runs "
+	    "(id INTEGER PRIMARY KEY, data BLOB NOT NULL)") != 0 ||
+	    exec(st, "DELETE FROM temp.runs") != 0)) ||
+	    sqlite3_prepare_v2(st->db, "SELECT n, data FROM tile WHERE "
 	    "log = ?1 AND level = -1 AND n >= ?2 AND n <= ?3 ORDER BY n", -1,
 	    &tw.q, NULL) != SQLITE_OK)
 		goto done;
@@ -1438,15 +1815,16 @@ store_index(struct store *st, int64_t log, int64_t upto,
 			continue;
 		a[n].key = name_key(np, pl, nv, vl);
 		a[n++].id = id;
-		if (n == cap) {
-			if (index_chunk(st, log, a, n, stored, conflict,
-			    arg) != 0)
+		if (n == cap && want < upto) {
+			/* Only a bulk build has more than a chunk. */
+			if (spill(st, a, n) != 0)
 				goto done;
+			nruns++;
 			n = 0;
-			stored = 1;
 		}
 	}
-	if (n > 0 && index_chunk(st, log, a, n, stored, conflict, arg) != 0)
+	if (bulk ? index_bulk(st, log, a, n, nruns, conflict, arg) != 0 :
+	    index_rows(st, log, a, n, conflict, arg) != 0)
 		goto done;
 	q = prep(st, Q_SET_INDEXED);
 	sqlite3_bind_int64(q, 1, log);
@@ -1459,6 +1837,8 @@ store_index(struct store *st, int64_t log, int64_t upto,
 		snprintf(st->err, sizeof(st->err), "%s",
 		    sqlite3_errmsg(st->db));
 	sqlite3_finalize(tw.q);
+	if (nruns > 0)
+		exec(st, "DELETE FROM temp.runs");
 	free(a);
 	return rv;
 }

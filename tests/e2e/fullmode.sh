@@ -63,7 +63,8 @@ curl -s "$URL/metrics" | grep -q "sumdbd_full_eta_seconds{db=\"$UP\"} 0" || fail
 sq() { sqlite3 "$T/sumdbd.db" "$1" 2>&1; }
 [ "$(sq "SELECT indexed FROM log WHERE name = '$UP'")" = "$N" ] ||
     fail "not $N records indexed: $(sq "SELECT indexed FROM log WHERE name = '$UP'")"
-[ "$(sq "SELECT count(*) FROM lookup k JOIN log l ON k.log = l.id WHERE l.name = '$UP'")" = "$N" ] ||
+# Keys as rows and as 16-byte entries of the current blocks.
+[ "$(sq "SELECT (SELECT count(*) FROM lookup k JOIN log l ON k.log = l.id WHERE l.name = '$UP') + (SELECT coalesce(sum(length(b.data)), 0) / 16 FROM lookup_block b JOIN log l ON b.log = l.id AND b.gen = l.blocks WHERE l.name = '$UP')")" = "$N" ] ||
     fail "not $N lookup keys"
 [ "$(sq "SELECT count(*) FROM tile t JOIN log l ON t.log = l.id WHERE l.name = '$UP' AND t.level = -1")" = $(( (N + 255) / 256 )) ] ||
     fail "not $(( (N + 255) / 256 )) data tiles stored"
