@@ -79,9 +79,9 @@ echo "$s $N $tree $db $logb" | awk '{ s = $1; r = $2 / s;
 	printf "%-44s %12.1f\n", "store bytes a record", $4 / $2;
 	printf "%-44s %12.3f\n", "ratio store : log", $4 / $5;
 	printf "goal: sync at least 0.40 of the tree recompute: %s\n",
-	    r / $3 >= 0.40 ? "met" : "MISSED";
+	    (r / $3 >= 0.40) ? "met" : "MISSED";
 	printf "goal: store at most 1.2 of the log: %s\n",
-	    $4 / $5 <= 1.2 ? "met" : "MISSED" }'
+	    ($4 / $5 <= 1.2) ? "met" : "MISSED" }'
 # Its memory back for what follows (and no "Terminated" line).
 { kill $UPID; wait $UPID; } 2>/dev/null || :
 

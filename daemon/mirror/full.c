@@ -236,8 +236,11 @@ full_start(struct db *db)
 	snprintf(j->key, sizeof(j->key), "full");
 	db->full_job = j;
 	if (db->full_t0 == 0) {
-		/* Bulk inserts want a large page cache; serving does not. */
-		store_cache(db->env->st, 65536);
+		/*
+		 * Appended tiles want little page cache, the bulk index a
+		 * little more; serving wants less still.
+		 */
+		store_cache(db->env->st, 16384);
 		db->full_t0 = mono();
 		db->full_n0 = db->full_next;
 		db->full_log = db->full_t0;
