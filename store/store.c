@@ -533,16 +533,23 @@ store_rollback(struct store *st)
 	done(st, q, sqlite3_step(q));
 }
 
-int
-store_size(struct store *st, int64_t log, int64_t *n)
+/* The one integer query which gives for log, into *v; 0, or -1. */
+static int
+log_int(struct store *st, int which, int64_t log, int64_t *v)
 {
-	sqlite3_stmt	*q = prep(st, Q_SIZE);
+	sqlite3_stmt	*q = prep(st, which);
 	int		 rc;
 
 	sqlite3_bind_int64(q, 1, log);
 	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		*n = sqlite3_column_int64(q, 0);
+		*v = sqlite3_column_int64(q, 0);
 	return done(st, q, rc == SQLITE_ROW ? rc : SQLITE_ERROR);
+}
+
+int
+store_size(struct store *st, int64_t log, int64_t *n)
+{
+	return log_int(st, Q_SIZE, log, n);
 }
 
 /* Append column col of q's row to out. */
@@ -1124,13 +1131,7 @@ store_set_frozen(struct store *st, int64_t log, const char *reason)
 int
 store_full_next(struct store *st, int64_t log, int64_t *next)
 {
-	sqlite3_stmt	*q = prep(st, Q_GET_FULL);
-	int		 rc;
-
-	sqlite3_bind_int64(q, 1, log);
-	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		*next = sqlite3_column_int64(q, 0);
-	return done(st, q, rc == SQLITE_ROW ? rc : SQLITE_ERROR);
+	return log_int(st, Q_GET_FULL, log, next);
 }
 
 int
@@ -1354,13 +1355,7 @@ store_each_record(struct store *st, int64_t log,
 int
 store_indexed(struct store *st, int64_t log, int64_t *indexed)
 {
-	sqlite3_stmt	*q = prep(st, Q_GET_INDEXED);
-	int		 rc;
-
-	sqlite3_bind_int64(q, 1, log);
-	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		*indexed = sqlite3_column_int64(q, 0);
-	return done(st, q, rc == SQLITE_ROW ? rc : SQLITE_ERROR);
+	return log_int(st, Q_GET_INDEXED, log, indexed);
 }
 
 /* A lookup key and its record, as store_index() sorts them. */
@@ -1777,7 +1772,7 @@ store_index(struct store *st, int64_t log, int64_t upto,
 	const uint8_t	*rp;
 	const char	*np, *nv;
 	size_t		 rlen, pl, vl, n = 0, cap;
-	int64_t		 from, id, want;
+	int64_t		 from = 0, id, want;
 	int		 t, rv = -1, bulk, nruns = 0;
 
 	memset(&tw, 0, sizeof(tw));
