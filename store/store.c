@@ -125,9 +125,9 @@ static const char schema5[] =
 /*
  * Version 6: lookups by key, a 63-bit hash of "path version" (see
  * name_key()), for every record of every log, so that a full mirror
- * keeps its records only as the data tiles it verified (tile level -1)
- * and indexes them in bulk; log.indexed: the records below it are
- * indexed.  Keys come as rows of lookup (records stored one by one,
+ * keeps only each record's text, as a row of rtext (k = log << 40 | id,
+ * appended in order: data tiles are ranges of it) and indexes them in
+ * bulk; log.indexed: the records below it are indexed.  Keys come as rows of lookup (records stored one by one,
  * small syncs) and as lookup_block: sorted blocks of 16-byte (key, id)
  * entries, big-endian, that a bulk build rewrites as generation
  * log.blocks, merged with the one before.
@@ -143,6 +143,9 @@ static const char schema6[] =
     "DROP INDEX record_version;"
     "ALTER TABLE log ADD COLUMN indexed INTEGER NOT NULL DEFAULT 0;"
     "UPDATE log SET indexed = full_next;"
+    "CREATE TABLE rtext ("
+    "  k INTEGER PRIMARY KEY,"
+    "  text BLOB NOT NULL);"
     "CREATE TABLE lookup_block ("
     "  log INTEGER NOT NULL,"
     "  gen INTEGER NOT NULL,"
@@ -186,6 +189,9 @@ enum {
 	Q_PROVENANCE,
 	Q_LOG_NAME,
 	Q_ADD_KEY,
+	Q_TEXT,
+	Q_TEXTS,
+	Q_ADD_TEXT,
 	Q_BLOCK,
 	Q_ADD_BLOCK,
 	Q_GET_INDEXED,
@@ -255,6 +261,10 @@ static const char *queries[Q_MAX] = {
 	[Q_LOG_NAME] = "SELECT name FROM log WHERE id = ?1",
 	[Q_ADD_KEY] = "INSERT OR IGNORE INTO lookup (log, key, id) "
 	    "VALUES (?1, ?2, ?3)",
+	[Q_TEXT] = "SELECT text FROM rtext WHERE k = ?1",
+	[Q_TEXTS] = "SELECT k, text FROM rtext WHERE k >= ?1 AND k < ?2 "
+	    "ORDER BY k",
+	[Q_ADD_TEXT] = "INSERT OR IGNORE INTO rtext (k, text) VALUES (?1, ?2)",
 	[Q_BLOCK] = "SELECT data FROM lookup_block WHERE log = ?1 AND "
 	    "gen = (SELECT blocks FROM log WHERE id = ?1) AND first <= ?2 "
 	    "ORDER BY first DESC LIMIT 1",
@@ -311,6 +321,10 @@ prep(struct store *st, int which)
 	return st->q[which];
 }
 
+/* The key of record id of log in rtext. */
+#define TEXT_KEY(log, id)	((int64_t)(log) << 40 | (id))
+#define TEXT_ID(k)		((k) & (((int64_t)1 << 40) - 1))
+
 /* The lookup key of path@version: 63 bits of SHA-256("path version"). */
 static int64_t
 name_key(const char *path, size_t plen, const char *version, size_t vlen)
@@ -345,31 +359,6 @@ sql_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	}
 	sqlite3_result_int64(ctx, name_key(p, (size_t)sqlite3_value_bytes(
 	    argv[0]), v, (size_t)sqlite3_value_bytes(argv[1])));
-}
-
-/*
- * Record i of a data tile p[0..len-1]: each record's text ends in a
- * newline and is followed by one more.  0 with its span, or -1.
- */
-static int
-tile_record(const uint8_t *p, size_t len, int i, const uint8_t **rp,
-    size_t *rlen)
-{
-	const uint8_t	*start = p, *end = p + len, *q;
-
-	for (;;) {
-		for (q = start; q + 1 < end; q++)
-			if (q[0] == '\n' && q[1] == '\n')
-				break;
-		if (q + 1 >= end)
-			return -1;
-		if (i-- == 0) {
-			*rp = start;
-			*rlen = (size_t)(q + 1 - start);
-			return 0;
-		}
-		start = q + 2;
-	}
 }
 
 /*
@@ -586,7 +575,7 @@ one_blob(struct store *st, sqlite3_stmt *q, int col, struct evbuffer *out)
 }
 
 /*
- * Record id of log: its row in record, else its data tile's record.
+ * Record id of log: its text in rtext, else its row in record.
  * With path set, it counts only if it names path@version.  Appends the
  * text to out (if not NULL).  1 found, 0 absent, -1 error.
  */
@@ -594,40 +583,42 @@ static int
 get_record(struct store *st, int64_t log, int64_t id, const char *path,
     const char *version, struct evbuffer *out)
 {
-	sqlite3_stmt	*q = prep(st, Q_RECORD);
-	const uint8_t	*p, *rp;
+	sqlite3_stmt	*q = prep(st, Q_TEXT);
+	const uint8_t	*rp;
 	const char	*np, *nv;
-	size_t		 len, rlen, pl, vl;
+	size_t		 rlen, pl, vl;
 	int		 rc, found = 0;
 
-	sqlite3_bind_int64(q, 1, log);
-	sqlite3_bind_int64(q, 2, id);
+	/*
+	 * A full mirror's text first (the same bytes as a row of record
+	 * for the same id, when a lookup stored one too).
+	 */
+	sqlite3_bind_int64(q, 1, TEXT_KEY(log, id));
 	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		/* A row is what id is, named by its columns. */
-		if (path == NULL || (strcmp((const char *)sqlite3_column_text(q,
-		    0), path) == 0 && strcmp((const char *)sqlite3_column_text(
-		    q, 1), version) == 0)) {
+		rp = sqlite3_column_blob(q, 0);
+		rlen = (size_t)sqlite3_column_bytes(q, 0);
+		if (rp != NULL && (path == NULL || (text_name(rp, rlen, &np,
+		    &pl, &nv, &vl) == 0 && pl == strlen(path) &&
+		    memcmp(np, path, pl) == 0 && vl == strlen(version) &&
+		    memcmp(nv, version, vl) == 0))) {
 			found = 1;
-			if (add_blob(st, q, 2, out) != 0)
+			if (out != NULL && evbuffer_add(out, rp, rlen) != 0)
 				rc = SQLITE_NOMEM;
 		}
 		return done(st, q, rc) != 0 ? -1 : found;
 	}
 	if (done(st, q, rc) != 0)
 		return -1;
-	q = prep(st, Q_TILE);
+	q = prep(st, Q_RECORD);
 	sqlite3_bind_int64(q, 1, log);
-	sqlite3_bind_int(q, 2, -1);
-	sqlite3_bind_int64(q, 3, id >> 8);
+	sqlite3_bind_int64(q, 2, id);
 	if ((rc = sqlite3_step(q)) == SQLITE_ROW &&
-	    (p = sqlite3_column_blob(q, 0)) != NULL &&
-	    (len = (size_t)sqlite3_column_bytes(q, 0)) > 0 &&
-	    tile_record(p, len, (int)(id & 255), &rp, &rlen) == 0 &&
-	    (path == NULL || (text_name(rp, rlen, &np, &pl, &nv, &vl) == 0 &&
-	    pl == strlen(path) && memcmp(np, path, pl) == 0 &&
-	    vl == strlen(version) && memcmp(nv, version, vl) == 0))) {
+	    (path == NULL || (strcmp((const char *)sqlite3_column_text(q, 0),
+	    path) == 0 && strcmp((const char *)sqlite3_column_text(q, 1),
+	    version) == 0))) {
+		/* A row, named by its columns. */
 		found = 1;
-		if (out != NULL && evbuffer_add(out, rp, rlen) != 0)
+		if (add_blob(st, q, 2, out) != 0)
 			rc = SQLITE_NOMEM;
 	}
 	return done(st, q, rc) != 0 ? -1 : found;
@@ -700,7 +691,7 @@ put_be64(uint8_t *p, uint64_t v)
 }
 
 #define BLOCK_ENTRY	16	/* key, id: 8 bytes each, big-endian */
-#define BLOCK_ENTRIES	256	/* a block, more only to keep a key whole */
+#define BLOCK_ENTRIES	56	/* a block in a leaf page; more keeps a key whole */
 
 /* Append to ids every record stored under key, in rows and blocks. */
 static int
@@ -805,55 +796,73 @@ int
 store_data_tile(struct store *st, int64_t log, int64_t first, int64_t n,
     struct evbuffer *out)
 {
-	sqlite3_stmt	*q;
-	const uint8_t	*p, *rp;
-	size_t		 len, rlen;
-	int64_t		 next = first;
-	int		 rc;
+	sqlite3_stmt	*qa = prep(st, Q_RECORDS), *qb = prep(st, Q_TEXTS), *q;
+	int64_t		 id;
+	int		 ra, rb, rv = -1;
 
-	/* Its prefix, from a stored data tile that has n records. */
-	if ((first & 255) == 0 && n > 0 && n <= 256) {
-		q = prep(st, Q_TILE);
-		sqlite3_bind_int64(q, 1, log);
-		sqlite3_bind_int(q, 2, -1);
-		sqlite3_bind_int64(q, 3, first >> 8);
-		if ((rc = sqlite3_step(q)) == SQLITE_ROW &&
-		    (p = sqlite3_column_blob(q, 0)) != NULL &&
-		    (len = (size_t)sqlite3_column_bytes(q, 0)) > 0 &&
-		    tile_record(p, len, (int)n - 1, &rp, &rlen) == 0) {
-			if (evbuffer_add(out, p, (size_t)(rp + rlen + 1 - p))
-			    != 0) {
-				done(st, q, SQLITE_DONE);
-				snprintf(st->err, sizeof(st->err),
-				    "out of memory");
-				return -1;
-			}
-			return done(st, q, rc);
+	/* Rows of record and of rtext, merged by id: each once. */
+	sqlite3_bind_int64(qa, 1, log);
+	sqlite3_bind_int64(qa, 2, first);
+	sqlite3_bind_int64(qa, 3, first + n);
+	sqlite3_bind_int64(qb, 1, TEXT_KEY(log, first));
+	sqlite3_bind_int64(qb, 2, TEXT_KEY(log, first + n));
+	ra = sqlite3_step(qa);
+	rb = sqlite3_step(qb);
+	for (id = first; id < first + n; id++) {
+		if (ra == SQLITE_ROW && sqlite3_column_int64(qa, 0) == id)
+			q = qa;
+		else if (rb == SQLITE_ROW &&
+		    TEXT_ID(sqlite3_column_int64(qb, 0)) == id)
+			q = qb;
+		else {
+			snprintf(st->err, sizeof(st->err), "record %lld "
+			    "missing", (long long)id);
+			goto done;
 		}
-		if (done(st, q, rc) != 0)
-			return -1;
-	}
-	q = prep(st, Q_RECORDS);
-	sqlite3_bind_int64(q, 1, log);
-	sqlite3_bind_int64(q, 2, first);
-	sqlite3_bind_int64(q, 3, first + n);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (sqlite3_column_int64(q, 0) != next++ ||
-		    add_blob(st, q, 1, out) != 0 ||
+		if (add_blob(st, q, 1, out) != 0 ||
 		    evbuffer_add(out, "\n", 1) != 0) {
-			snprintf(st->err, sizeof(st->err),
-			    "record %lld missing or out of memory",
-			    (long long)next - 1);
-			done(st, q, SQLITE_DONE);
+			snprintf(st->err, sizeof(st->err), "out of memory");
+			goto done;
+		}
+		if (ra == SQLITE_ROW && sqlite3_column_int64(qa, 0) == id)
+			ra = sqlite3_step(qa);
+		if (rb == SQLITE_ROW &&
+		    TEXT_ID(sqlite3_column_int64(qb, 0)) == id)
+			rb = sqlite3_step(qb);
+	}
+	rv = 0;
+ done:
+	if (done(st, qa, ra == SQLITE_ROW || ra == SQLITE_DONE ? SQLITE_DONE :
+	    ra) != 0 || done(st, qb, rb == SQLITE_ROW || rb == SQLITE_DONE ?
+	    SQLITE_DONE : rb) != 0)
+		rv = -1;
+	return rv;
+}
+
+int
+store_put_texts(struct store *st, int64_t log, int64_t first,
+    const uint8_t *data, size_t len)
+{
+	sqlite3_stmt	*q = prep(st, Q_ADD_TEXT);
+	const uint8_t	*p = data, *end = data + len, *e;
+	int64_t		 id = first;
+
+	/* Each record's text ends in a newline followed by one more. */
+	while (p < end) {
+		for (e = p; e + 1 < end && !(e[0] == '\n' && e[1] == '\n');
+		    e++)
+			;
+		if (e + 1 >= end) {
+			snprintf(st->err, sizeof(st->err), "record %lld: "
+			    "no blank line after it", (long long)id);
 			return -1;
 		}
-	}
-	if (done(st, q, rc) != 0)
-		return -1;
-	if (next != first + n) {
-		snprintf(st->err, sizeof(st->err), "records %lld to %lld "
-		    "missing", (long long)next, (long long)(first + n - 1));
-		return -1;
+		sqlite3_bind_int64(q, 1, TEXT_KEY(log, id));
+		sqlite3_bind_blob(q, 2, p, (int)(e + 1 - p), SQLITE_STATIC);
+		if (done(st, q, sqlite3_step(q)) != 0)
+			return -1;
+		id++;
+		p = e + 2;
 	}
 	return 0;
 }
@@ -1249,32 +1258,24 @@ store_each_checkpoint(struct store *st, int64_t log,
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? r : -1;
 }
 
-/* A walk over the records of the data tiles of a log, in id order. */
-struct tilewalk {
-	sqlite3_stmt	*q;		/* SELECT n, data ... ORDER BY n */
-	int		 rc;		/* of its last step */
-	const uint8_t	*p, *end;	/* the rest of the current tile */
-	int64_t		 id;		/* of the record at p */
+/* A walk over a log's rows of rtext, in id order. */
+struct textwalk {
+	sqlite3_stmt	*q;		/* SELECT k, text ... ORDER BY k */
 };
 
-/* The next record: 1 with its id and span, 0 at the end, -1 error. */
+/* The next record: 1 with its id and text, 0 at the end, -1 error. */
 static int
-tilewalk_next(struct tilewalk *tw, int64_t *id, const uint8_t **rp,
+textwalk_next(struct textwalk *tw, int64_t *id, const uint8_t **rp,
     size_t *rlen)
 {
-	for (;;) {
-		if (tw->p != NULL && tile_record(tw->p, (size_t)(tw->end -
-		    tw->p), 0, rp, rlen) == 0) {
-			*id = tw->id++;
-			tw->p = *rp + *rlen + 1;
-			return 1;
-		}
-		if ((tw->rc = sqlite3_step(tw->q)) != SQLITE_ROW)
-			return tw->rc == SQLITE_DONE ? 0 : -1;
-		tw->p = sqlite3_column_blob(tw->q, 1);
-		tw->end = tw->p + sqlite3_column_bytes(tw->q, 1);
-		tw->id = sqlite3_column_int64(tw->q, 0) << 8;
-	}
+	int	 rc;
+
+	if ((rc = sqlite3_step(tw->q)) != SQLITE_ROW)
+		return rc == SQLITE_DONE ? 0 : -1;
+	*id = TEXT_ID(sqlite3_column_int64(tw->q, 0));
+	*rp = sqlite3_column_blob(tw->q, 1);
+	*rlen = (size_t)sqlite3_column_bytes(tw->q, 1);
+	return 1;
 }
 
 /* A record's name as strings: from its text, or "#", "#id". */
@@ -1302,7 +1303,7 @@ store_each_record(struct store *st, int64_t log,
     int (*fn)(void *, int64_t, const char *, const char *, const uint8_t *,
     size_t), void *arg)
 {
-	struct tilewalk	 tw;
+	struct textwalk	 tw;
 	sqlite3_stmt	*q = NULL;
 	const uint8_t	*rp = NULL;
 	size_t		 rlen = 0;
@@ -1314,17 +1315,17 @@ store_each_record(struct store *st, int64_t log,
 	memset(&tw, 0, sizeof(tw));
 	if (sqlite3_prepare_v2(st->db, "SELECT id, path, version, text FROM "
 	    "record WHERE log = ?1 ORDER BY id", -1, &q, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(st->db, "SELECT n, data FROM tile WHERE "
-	    "log = ?1 AND level = -1 ORDER BY n", -1, &tw.q, NULL) !=
-	    SQLITE_OK) {
+	    sqlite3_prepare_v2(st->db, "SELECT k, text FROM rtext WHERE "
+	    "k >= ?1 AND k < ?2 ORDER BY k", -1, &tw.q, NULL) != SQLITE_OK) {
 		sqlite3_finalize(q);
 		return -1;
 	}
 	sqlite3_bind_int64(q, 1, log);
-	sqlite3_bind_int64(tw.q, 1, log);
+	sqlite3_bind_int64(tw.q, 1, TEXT_KEY(log, 0));
+	sqlite3_bind_int64(tw.q, 2, TEXT_KEY(log + 1, 0));
 	/* Both in id order, merged; a row in record wins over a tile's. */
 	rc = sqlite3_step(q);
-	t = tilewalk_next(&tw, &tid, &rp, &rlen);
+	t = textwalk_next(&tw, &tid, &rp, &rlen);
 	while (r == 0 && (rc == SQLITE_ROW || t == 1)) {
 		rid = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : -1;
 		if (rc == SQLITE_ROW && (t != 1 || rid <= tid)) {
@@ -1334,13 +1335,13 @@ store_each_record(struct store *st, int64_t log,
 			    sqlite3_column_blob(q, 3),
 			    (size_t)sqlite3_column_bytes(q, 3));
 			if (t == 1 && rid == tid)
-				t = tilewalk_next(&tw, &tid, &rp, &rlen);
+				t = textwalk_next(&tw, &tid, &rp, &rlen);
 			rc = sqlite3_step(q);
 			continue;
 		}
 		name_of(rp, rlen, tid, path, version, sizeof(path));
 		r = fn(arg, tid, path, version, rp, rlen);
-		t = tilewalk_next(&tw, &tid, &rp, &rlen);
+		t = textwalk_next(&tw, &tid, &rp, &rlen);
 	}
 	if (r == 0 && (t < 0 || (rc != SQLITE_DONE && rc != SQLITE_ROW)))
 		snprintf(st->err, sizeof(st->err), "%s",
@@ -1766,7 +1767,7 @@ int
 store_index(struct store *st, int64_t log, int64_t upto,
     void (*conflict)(void *, int64_t, int64_t), void *arg)
 {
-	struct tilewalk	 tw;
+	struct textwalk	 tw;
 	struct kid	*a = NULL;
 	sqlite3_stmt	*q;
 	const uint8_t	*rp;
@@ -1789,18 +1790,16 @@ store_index(struct store *st, int64_t log, int64_t upto,
 	if ((bulk && (exec(st, "CREATE TEMP TABLE IF NOT EXISTS runs "
 	    "(id INTEGER PRIMARY KEY, data BLOB NOT NULL)") != 0 ||
 	    exec(st, "DELETE FROM temp.runs") != 0)) ||
-	    sqlite3_prepare_v2(st->db, "SELECT n, data FROM tile WHERE "
-	    "log = ?1 AND level = -1 AND n >= ?2 AND n <= ?3 ORDER BY n", -1,
-	    &tw.q, NULL) != SQLITE_OK)
+	    sqlite3_prepare_v2(st->db, "SELECT k, text FROM rtext WHERE "
+	    "k >= ?1 AND k < ?2 ORDER BY k", -1, &tw.q, NULL) != SQLITE_OK)
 		goto done;
-	sqlite3_bind_int64(tw.q, 1, log);
-	sqlite3_bind_int64(tw.q, 2, from >> 8);
-	sqlite3_bind_int64(tw.q, 3, (upto - 1) >> 8);
+	sqlite3_bind_int64(tw.q, 1, TEXT_KEY(log, from));
+	sqlite3_bind_int64(tw.q, 2, TEXT_KEY(log, upto));
 	want = from;
 	while (want < upto) {
-		if ((t = tilewalk_next(&tw, &id, &rp, &rlen)) < 0)
+		if ((t = textwalk_next(&tw, &id, &rp, &rlen)) < 0)
 			goto done;
-		/* Not in a data tile: a row (indexed as it was added). */
+		/* Not in rtext: a row of record (indexed as it was added). */
 		for (; want < upto && (t == 0 || want < id); want++)
 			if (get_record(st, log, want, NULL, NULL, NULL) != 1) {
 				snprintf(st->err, sizeof(st->err), "record "

@@ -67,14 +67,18 @@ int	store_add_record(struct store *st, int64_t log, int64_t id,
 	    size_t len);
 
 /*
- * Data tiles (level -1, the upstream's bytes) hold a full mirror's
- * records; store_record(), store_lookup() and store_each_record() read
- * them as records too.  Lookups find them once indexed: records below
- * store_indexed() are.  store_index() indexes those up to upto (all
- * stored, in the caller's transaction), calling conflict(arg, id,
- * first) for each record that names the module version of a lower id
- * first (lookups keep the first).
+ * A full mirror keeps its records as texts only: store_put_texts() adds
+ * those of data tile data[0..len-1] (verified: each record's text, then
+ * a newline) as records first on, in the caller's transaction, keeping
+ * any already stored; store_record(), store_data_tile() and
+ * store_each_record() read them as records.  Lookups find them once
+ * indexed: records below store_indexed() are.  store_index() indexes
+ * those up to upto (all stored, in the caller's transaction), calling
+ * conflict(arg, id, first) for each record that names the module
+ * version of a lower id first (lookups keep the first).
  */
+int	store_put_texts(struct store *st, int64_t log, int64_t first,
+	    const uint8_t *data, size_t len);
 int	store_indexed(struct store *st, int64_t log, int64_t *indexed);
 int	store_index(struct store *st, int64_t log, int64_t upto,
 	    void (*conflict)(void *, int64_t, int64_t), void *arg);

@@ -68,7 +68,7 @@ measure() {
 	stop
 	db=$(stat -c %s "$T/sumdbd.db")
 	[ ! -f "$T/sumdbd.db-wal" ] || db=$((db + $(stat -c %s "$T/sumdbd.db-wal")))
-	logb=$(q "SELECT sum(length(data)) - $1 * (level = -1) FROM tile t JOIN log l ON t.log = l.id WHERE l.name = '$UP' AND level <= 0 GROUP BY level" | awk '{ s += $1 } END { print s }')
+	logb=$(q "SELECT (SELECT sum(length(text)) FROM rtext WHERE k >> 40 = l.id) + (SELECT sum(length(data)) FROM tile WHERE log = l.id AND level = 0) FROM log l WHERE l.name = '$UP'")
 	f0=$(date +%s.%N)
 	"$B/sumdbd" fsck -c "$T/sumdbd.conf" >"$T/fsck" 2>&1 || fail "fsck: $(cat "$T/fsck")"
 	f1=$(date +%s.%N)

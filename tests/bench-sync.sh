@@ -63,11 +63,11 @@ EOC
 s=$(timed_sync http://127.0.0.1:18921)
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
 # The store as the stopped daemon left it, against the log's own bytes:
-# record texts (a data tile has one newline more a record) and level-0
+# record texts and level-0
 # hash tiles.
 db=$(stat -c %s "$T/sumdbd.db")
 [ ! -f "$T/sumdbd.db-wal" ] || db=$((db + $(stat -c %s "$T/sumdbd.db-wal")))
-logb=$(sqlite3 "$T/sumdbd.db" "SELECT sum(length(data)) - $N * (level = -1) FROM tile t JOIN log l ON t.log = l.id WHERE l.name = '$UP' AND level <= 0 GROUP BY level" | awk '{ s += $1 } END { print s }')
+logb=$(sqlite3 "$T/sumdbd.db" "SELECT (SELECT sum(length(text)) FROM rtext WHERE k >> 40 = l.id) + (SELECT sum(length(data)) FROM tile WHERE log = l.id AND level = 0) FROM log l WHERE l.name = '$UP'")
 echo "bench-sync: full mirror of $N records over loopback, $(nproc) cores ($cpu)"
 echo "$s $N $tree $db $logb" | awk '{ s = $1; r = $2 / s;
 	printf "%-44s %12.2f\n", "seconds", s;

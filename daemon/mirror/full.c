@@ -196,8 +196,8 @@ verify_full(struct mjob *j)
 			rv = V_REFUSED;
 			goto done;
 		}
-		/* The records as the tile has them: the bytes verified. */
-		if (store_put_tile(env->st, db->log, -1, k0 + k, m->data,
+		/* The records' texts, the bytes verified. */
+		if (store_put_texts(env->st, db->log, (k0 + k) << 8, m->data,
 		    (size_t)(recs[tw - 1].p + recs[tw - 1].len + 1 - m->data))
 		    != 0 || store_put_tile(env->st, db->log, 0, k0 + k,
 		    (uint8_t *)leaves, (size_t)tw * SUMDB_HASH_SIZE) != 0)

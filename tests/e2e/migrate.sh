@@ -119,8 +119,8 @@ restart_daemon
 wait_for full $((N + 602)) || fail "no sync after the migration"
 idx() { [ "$(sq "SELECT indexed FROM log WHERE name = '$UP'")" = "$1" ]; }
 wait_for idx $((N + 602)) || fail "not indexed"
-[ "$(sq "SELECT count(*) FROM tile t JOIN log l ON t.log = l.id WHERE l.name = '$UP' AND level = -1")" -ge 2 ] ||
-    fail "no data tiles stored"
+[ "$(sq "SELECT count(*) FROM rtext WHERE k >> 40 = (SELECT id FROM log WHERE name = '$UP')")" -ge 600 ] ||
+    fail "no record texts stored"
 # More than 65,536 records at once: a bulk build, into blocks.
 c0=$(curl -s "$URL/metrics" | sed -n "s/^sumdbd_refusals_total{db=\"$UP\",kind=\"conflict\"} //p")
 attack duplicate
