@@ -104,7 +104,7 @@ GOXMOD19 = GO111MODULE=off GOPATH=$(CURDIR)/$(GO124DIR)/usr/share/gocode \
 	  GOCACHE=$(CURDIR)/$(O)/gocache HOME=$(CURDIR)/$(GO124DIR)/home \
 	  GOFLAGS= GOTOOLCHAIN=local $(GO124)
 
-.PHONY: all deps rundeps testdeps check run bench bench-core bench-sync \
+.PHONY: all deps rundeps testdeps check run bench bench-core bench-sync bench-scale \
 	  install clean
 
 all: deps sumdbd
@@ -246,6 +246,14 @@ bench-core: deps $(O)/tests/bench_core
 bench-sync: testdeps
 	$(MAKE) $(O)/sumdbd $(O)/upstream $(O)/tests/bench_core
 	sh tests/bench-sync.sh $(O)
+
+# A full mirror at 1,000,000 and BENCH_RECORDS (default 10,000,000)
+# records: sync, store, memory, fsck, start and serving; not in `make
+# check`.
+bench-scale: testdeps
+	@sh tests/deps.sh wrk
+	$(MAKE) $(O)/sumdbd $(O)/upstream
+	sh tests/bench-scale.sh $(O)
 
 bench: testdeps
 	@sh tests/deps.sh wrk nginx

@@ -408,6 +408,18 @@ check_records(struct import *im)
 	return rv;
 }
 
+/*
+ * store_index() of the records a full mirror had unindexed below the
+ * bundle's: one named a module version a lower record has.
+ */
+static void
+import_conflict(void *arg, int64_t id, int64_t first)
+{
+	(void)arg;
+	log_warnx("import: record %lld names the module version of record "
+	    "%lld; lookups keep the first", (long long)id, (long long)first);
+}
+
 /* The checkpoint with its proof, and full mode's progress; commit. */
 static int
 commit_import(struct import *im)
@@ -429,7 +441,8 @@ commit_import(struct import *im)
 	if (store_full_next(env->st, im->log, &fullnext) != 0)
 		return IMPORT_ERROR;
 	if (im->from.n <= fullnext && im->to.n > fullnext &&
-	    store_set_full_next(env->st, im->log, im->to.n) != 0)
+	    (store_set_full_next(env->st, im->log, im->to.n) != 0 ||
+	    store_index(env->st, im->log, im->to.n, import_conflict, im) != 0))
 		return IMPORT_ERROR;
 	if (store_commit(env->st) != 0)
 		return IMPORT_ERROR;

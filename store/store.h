@@ -66,6 +66,23 @@ int	store_add_record(struct store *st, int64_t log, int64_t id,
 	    const char *path, const char *version, const uint8_t *text,
 	    size_t len);
 
+/*
+ * A full mirror keeps its records as texts only: store_put_texts() adds
+ * those of data tile data[0..len-1] (verified: each record's text, then
+ * a newline) as records first on, in the caller's transaction, keeping
+ * any already stored; store_record(), store_data_tile() and
+ * store_each_record() read them as records.  Lookups find them once
+ * indexed: records below store_indexed() are.  store_index() indexes
+ * those up to upto (all stored, in the caller's transaction), calling
+ * conflict(arg, id, first) for each record that names the module
+ * version of a lower id first (lookups keep the first).
+ */
+int	store_put_texts(struct store *st, int64_t log, int64_t first,
+	    const uint8_t *data, size_t len);
+int	store_indexed(struct store *st, int64_t log, int64_t *indexed);
+int	store_index(struct store *st, int64_t log, int64_t upto,
+	    void (*conflict)(void *, int64_t, int64_t), void *arg);
+
 /* Stored hashes by index; -1 if one is missing. */
 int	store_read_hashes(struct store *st, int64_t log, const int64_t *index,
 	    size_t n, uint8_t (*out)[STORE_HASH_SIZE]);

@@ -4,10 +4,11 @@
 # source lib.sh.  The sourcing script sets T (its temp dir) and PIDS
 # (what its end kills) and defines fail MESSAGE (print it, exit 1).
 
-# randport: a port for a test server; one can be taken, so the callers
-# try another when it is.
+# randport: a port for a test server, below the kernel's ephemeral range
+# (32768 on), where the clients of a busy test would take ports from; one
+# can be taken, so the callers try another when it is.
 randport() {
-	echo $(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
+	echo $(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000 ))
 }
 
 # server_up NAME PID LOG CMD...: 0 once CMD succeeds while PID runs (for

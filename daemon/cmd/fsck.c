@@ -35,6 +35,8 @@ struct fsck {
 	struct hasharray	 ha;		/* recomputed hashes */
 	int64_t			 caph;
 	struct evbuffer		*buf;
+	struct evbuffer		*tile0;		/* a mirror's level-0 tile */
+	int64_t			 tile0n;	/* which, or -1 */
 	int64_t			 prevsize;	/* previous checkpoint */
 	uint8_t			 prevroot[SUMDB_HASH_SIZE];
 	int			 problems;
@@ -232,10 +234,16 @@ check_record(void *arg, int64_t id, const char *path, const char *version,
 	tlog_record_hash(text, len, leaf);
 	if (!f->private) {
 		/* A mirror: the leaf in its level-0 tile, when stored. */
-		evbuffer_drain(f->buf, evbuffer_get_length(f->buf));
-		if (store_tile(f->env->st, f->log, 0, id >> 8, f->buf) == 1 &&
-		    evbuffer_get_length(f->buf) >= (size_t)((id & 255) + 1) *
-		    SUMDB_HASH_SIZE && memcmp(evbuffer_pullup(f->buf, -1) +
+		if (f->tile0n != id >> 8) {
+			evbuffer_drain(f->tile0, evbuffer_get_length(f->tile0));
+			if (store_tile(f->env->st, f->log, 0, id >> 8, f->tile0) !=
+			    1)
+				evbuffer_drain(f->tile0,
+				    evbuffer_get_length(f->tile0));
+			f->tile0n = id >> 8;
+		}
+		if (evbuffer_get_length(f->tile0) >= (size_t)((id & 255) + 1) *
+		    SUMDB_HASH_SIZE && memcmp(evbuffer_pullup(f->tile0, -1) +
 		    (id & 255) * SUMDB_HASH_SIZE, leaf, SUMDB_HASH_SIZE) != 0)
 			problem(f, "record %lld: its hash is not the one in "
 			    "tile 0/%lld", (long long)id, (long long)(id >> 8));
@@ -360,8 +368,10 @@ check_db(struct env *env, const char *name, int private,
 	f.private = private;
 	f.v = *v;
 	if (store_log(env->st, name, private ? "private" : "mirror", &f.log) !=
-	    0 || (f.buf = evbuffer_new()) == NULL)
+	    0 || (f.buf = evbuffer_new()) == NULL ||
+	    (f.tile0 = evbuffer_new()) == NULL)
 		goto done;
+	f.tile0n = -1;
 	for (k = 0; private && k < env->conf.nmirrors; k++)
 		if (store_log(env->st, env->conf.mirrors[k].name, "mirror",
 		    &f.mlog[k]) != 0)
@@ -381,6 +391,8 @@ check_db(struct env *env, const char *name, int private,
 		log_warnx("fsck: %s: %s", name, store_errmsg(env->st));
 	if (f.buf != NULL)
 		evbuffer_free(f.buf);
+	if (f.tile0 != NULL)
+		evbuffer_free(f.tile0);
 	free(f.ha.h);
 	return rv;
 }

@@ -188,11 +188,12 @@ answer_cached(struct worker *w, struct db *db, struct hreq *req,
 
 /*
  * Answer a lookup of record id of db: "<id>\n<text>\n<note>"; with key
- * (the lookup's path), keep the record part in the worker's cache.
+ * (the lookup's path), keep the record part in the worker's cache.  The
+ * text is read from the store unless given (and then drained).
  */
 static void
 record_answer(struct worker *w, struct db *db, struct hreq *req,
-    int64_t id, const char *key)
+    int64_t id, const char *key, struct evbuffer *text)
 {
 	struct dbview	*v;
 	struct evbuffer	*rec;
@@ -205,7 +206,11 @@ record_answer(struct worker *w, struct db *db, struct hreq *req,
 		return;
 	}
 	evbuffer_add_printf(rec, "%lld\n", (long long)id);
-	if ((r = store_record(w->st, db->log, id, rec)) != 1) {
+	if (text != NULL)
+		r = evbuffer_add_buffer(rec, text) == 0 ? 1 : -1;
+	else
+		r = store_record(w->st, db->log, id, rec);
+	if (r != 1) {
 		log_warnx("record %lld of '%s': %s", (long long)id, db->name,
 		    r < 0 ? store_errmsg(w->st) : "missing");
 		http_error(req, 500, "internal error");
@@ -226,7 +231,7 @@ static void
 answer_record(struct worker *w, struct db *db, struct hreq *req,
     int64_t id)
 {
-	record_answer(w, db, req, id, NULL);
+	record_answer(w, db, req, id, NULL, NULL);
 }
 
 static void
@@ -234,6 +239,7 @@ answer_lookup(struct worker *w, struct db *db, struct hreq *req,
     const char *arg)
 {
 	const struct centry *e;
+	struct evbuffer	*text;
 	char	 path[SUMDB_PATH_MAX], version[SUMDB_PATH_MAX];
 	int64_t	 id;
 	int	 r;
@@ -254,17 +260,25 @@ answer_lookup(struct worker *w, struct db *db, struct hreq *req,
 		answer_cached(w, db, req, e);
 		return;
 	}
-	if ((r = store_lookup(w->st, db->log, path, version, &id, NULL)) <
+	/* The text comes with the lookup: it was read to check its name. */
+	if ((text = evbuffer_new()) == NULL) {
+		http_error(req, 500, "out of memory");
+		return;
+	}
+	if ((r = store_lookup(w->st, db->log, path, version, &id, text)) <
 	    0) {
 		log_warnx("lookup %s@%s: %s", path, version,
 		    store_errmsg(w->st));
 		http_error(req, 500, "internal error");
+		evbuffer_free(text);
 		return;
 	}
 	if (r == 1) {
-		record_answer(w, db, req, id, arg);
+		record_answer(w, db, req, id, arg, text);
+		evbuffer_free(text);
 		return;
 	}
+	evbuffer_free(text);
 	if (db->kind == DB_MIRROR && refuse_mirror(w, db, req, path) != 0)
 		return;
 	miss(w, db, req, MISS_LOOKUP, path, version);

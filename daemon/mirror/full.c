@@ -49,39 +49,39 @@ resumed(struct mjob *j, int64_t k, const uint8_t h[SUMDB_HASH_SIZE])
 	return 0;
 }
 
-/*
- * Full mode: store the authenticated records recs[0..n-1] from id
- * first on, those from next on, counted in *nadd.  0, or -1.
- */
-static int
-add_segment(struct mjob *j, int64_t first, const struct span *recs, int n,
-    int64_t next, int64_t *nadd)
-{
-	struct env	*env = j->env;
-	struct db	*db = j->db;
-	char		 path[SUMDB_PATH_MAX], version[SUMDB_PATH_MAX];
-	int64_t		 id;
-	int		 i, r;
+struct dups {
+	struct db	*db;
+	int64_t		 n;
+};
 
-	for (i = 0; i < n; i++) {
-		id = first + i;
-		if (id < next)
-			continue;
-		record_key(recs[i].p, recs[i].len, id, path, version);
-		r = store_add_record(env->st, db->log, id, path, version,
-		    recs[i].p, recs[i].len);
-		if (r == 1) {
-			/* Logged twice upstream: kept unnamed. */
-			record_unnamed(id, path, version);
-			r = store_add_record(env->st, db->log, id, path,
-			    version, recs[i].p, recs[i].len);
-			__atomic_add_fetch(&db->refusals[R_CONFLICT], 1,
-			    __ATOMIC_RELAXED);
-		}
-		if (r < 0 || r == 1)
-			return -1;
-		(*nadd)++;
-	}
+/* store_index(): a record logged twice upstream; lookups keep the first. */
+static void
+conflict(void *arg, int64_t id, int64_t first)
+{
+	struct dups	*d = arg;
+
+	__atomic_add_fetch(&d->db->refusals[R_CONFLICT], 1, __ATOMIC_RELAXED);
+	if (d->n++ == 0)
+		log_warnx("mirror '%s': record %lld names the module version "
+		    "of record %lld; lookups keep the first", d->db->name,
+		    (long long)id, (long long)first);
+}
+
+/* store_index() up to next, logged when it is a bulk build. */
+static int
+index_upto(struct db *db, int64_t next, struct dups *dups)
+{
+	struct store	*st = db->env->st;
+	int64_t		 from;
+	double		 t0 = mono();
+
+	if (store_indexed(st, db->log, &from) != 0 ||
+	    store_index(st, db->log, next, conflict, dups) != 0)
+		return -1;
+	if (next - from > 65536)
+		log_info("mirror '%s': records %lld to %lld indexed for "
+		    "lookups in %.1f s", db->name, (long long)from,
+		    (long long)next - 1, mono() - t0);
 	return 0;
 }
 
@@ -108,6 +108,7 @@ verify_full(struct mjob *j)
 	uint8_t			 root[SUMDB_HASH_SIZE];
 	int			 i, n, w, r, rv = V_ERROR, miss = 0, resume;
 	int64_t			 nadd = 0;
+	struct dups		 dups = { db, 0 };
 
 	/*
 	 * Not synced to disk at each segment: WAL keeps the store
@@ -195,14 +196,22 @@ verify_full(struct mjob *j)
 			rv = V_REFUSED;
 			goto done;
 		}
-		if (add_segment(j, (k0 + k) << 8, recs, tw, next, &nadd) != 0)
-			goto done;
-		if (store_put_tile(env->st, db->log, 0, k0 + k,
+		/* The records' texts, the bytes verified. */
+		if (store_put_texts(env->st, db->log, (k0 + k) << 8, m->data,
+		    (size_t)(recs[tw - 1].p + recs[tw - 1].len + 1 - m->data))
+		    != 0 || store_put_tile(env->st, db->log, 0, k0 + k,
 		    (uint8_t *)leaves, (size_t)tw * SUMDB_HASH_SIZE) != 0)
 			goto done;
+		nadd += (((k0 + k) << 8) + tw) - (next > ((k0 + k) << 8) ?
+		    next : ((k0 + k) << 8));
 	}
 	next = ((k0 + nfull) << 8) + w;
+	/*
+	 * Lookups find the records once indexed: in bulk when the sync
+	 * has caught up with the trust base, in this transaction.
+	 */
 	if (store_set_full_next(env->st, db->log, next) != 0 ||
+	    (next >= tb.n && index_upto(db, next, &dups) != 0) ||
 	    store_commit(env->st) != 0)
 		goto done;
 	__atomic_store_n(&db->full_next, next, __ATOMIC_RELAXED);
@@ -227,8 +236,11 @@ full_start(struct db *db)
 	snprintf(j->key, sizeof(j->key), "full");
 	db->full_job = j;
 	if (db->full_t0 == 0) {
-		/* Bulk inserts want a large page cache; serving does not. */
-		store_cache(db->env->st, 65536);
+		/*
+		 * Appended tiles want little page cache, the bulk index a
+		 * little more; serving wants less still.
+		 */
+		store_cache(db->env->st, 16384);
 		db->full_t0 = mono();
 		db->full_n0 = db->full_next;
 		db->full_log = db->full_t0;

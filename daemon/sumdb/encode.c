@@ -184,6 +184,17 @@ sumdb_utf8_valid(const uint8_t *p, size_t len)
 	uint32_t	 c, min;
 
 	while (i < len) {
+		/* ASCII, eight bytes at a time: most of every record. */
+		while (len - i >= 8) {
+			uint64_t	 w;
+
+			memcpy(&w, p + i, 8);
+			if (w & 0x8080808080808080ULL)
+				break;
+			i += 8;
+		}
+		if (i == len)
+			break;
 		c = p[i];
 		if (c < 0x80) {
 			i++;

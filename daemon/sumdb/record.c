@@ -23,6 +23,18 @@ record_text_valid(const uint8_t *text, size_t len)
 	if (len == 0 || text[len - 1] != '\n' || !sumdb_utf8_valid(text, len))
 		return 0;
 	for (i = 0; i < len; i++) {
+		/* Eight bytes none of which is below 0x20 (a newline). */
+		while (len - i >= 8) {
+			uint64_t	 w;
+
+			memcpy(&w, text + i, 8);
+			if (((w - 0x2020202020202020ULL) & ~w &
+			    0x8080808080808080ULL) != 0)
+				break;
+			i += 8;
+		}
+		if (i == len)
+			break;
 		if (text[i] < 0x20 && text[i] != '\n')
 			return 0;
 		if (text[i] == '\n' && i > 0 && text[i - 1] == '\n')

@@ -115,8 +115,11 @@ until [ "$(curl -s "$M/latest")" = "$(curl -s "$U/latest")" ]; do
 done
 "$B/xmodref" consistent "$upkey" "$M" "$T"/notes/* >"$T/out" 2>&1 ||
     fail "final: $(cat "$T/out")"
-[ "$(q "SELECT count(*) FROM record r JOIN log l ON r.log = l.id WHERE l.name = '$UP'")" = "$N" ] ||
-    fail "not $N records stored"
+[ "$(q "SELECT indexed FROM log WHERE name = '$UP'")" = "$N" ] ||
+    fail "not $N records indexed"
+# Keys as rows and as 16-byte entries of the current blocks.
+[ "$(q "SELECT (SELECT count(*) FROM lookup k JOIN log l ON k.log = l.id WHERE l.name = '$UP') + (SELECT coalesce(sum(length(b.data)), 0) / 16 FROM lookup_block b JOIN log l ON b.log = l.id AND b.gen = l.blocks WHERE l.name = '$UP')")" = "$N" ] ||
+    fail "not $N lookup keys"
 tiles=$(python3 "$(dirname "$0")/../tilecmp.py" "$M" "$U" "$N" 2>"$T/out") ||
     fail "tiles: $(cat "$T/out")"
 stop_daemon

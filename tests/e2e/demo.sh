@@ -28,8 +28,8 @@ demo_logs() {
 # sets DEMO (its PID), URL and UURL.  A port taken: other ports.
 demo() {
 	for try in 1 2 3; do
-		PORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
-		UPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
+		PORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000 ))
+		UPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000 ))
 		URL=http://127.0.0.1:$PORT UURL=http://127.0.0.1:$UPORT
 		(cd "$R" && DEMO_DIR=$D DEMO_LISTEN=127.0.0.1:$PORT \
 		    DEMO_UPSTREAM=127.0.0.1:$UPORT SUMDBD=$B/sumdbd \

@@ -59,8 +59,17 @@ done
 [ "$(curl -s "$M/latest")" = "$(curl -s "$U/latest")" ] || fail "not the upstream's checkpoint"
 curl -s "$URL/metrics" | grep -q "sumdbd_full_records{db=\"$UP\"} $N" || fail "metrics progress"
 curl -s "$URL/metrics" | grep -q "sumdbd_full_eta_seconds{db=\"$UP\"} 0" || fail "metrics ETA"
-[ "$(sqlite3 "$T/sumdbd.db" "SELECT count(*) FROM record r JOIN log l ON r.log = l.id WHERE l.name = '$UP'")" = "$N" ] ||
-    fail "not $N records stored"
+# Kept as record texts only, all N indexed for lookups in bulk.
+sq() { sqlite3 "$T/sumdbd.db" "$1" 2>&1; }
+[ "$(sq "SELECT indexed FROM log WHERE name = '$UP'")" = "$N" ] ||
+    fail "not $N records indexed: $(sq "SELECT indexed FROM log WHERE name = '$UP'")"
+# Keys as rows and as 16-byte entries of the current blocks.
+[ "$(sq "SELECT (SELECT count(*) FROM lookup k JOIN log l ON k.log = l.id WHERE l.name = '$UP') + (SELECT coalesce(sum(length(b.data)), 0) / 16 FROM lookup_block b JOIN log l ON b.log = l.id AND b.gen = l.blocks WHERE l.name = '$UP')")" = "$N" ] ||
+    fail "not $N lookup keys"
+[ "$(sq "SELECT count(*) FROM rtext WHERE k >> 40 = (SELECT id FROM log WHERE name = '$UP')")" = "$N" ] ||
+    fail "not $N record texts stored"
+[ "$(sq "SELECT count(*) FROM record r JOIN log l ON r.log = l.id WHERE l.name = '$UP'")" = 0 ] ||
+    fail "a full sync stored record rows"
 # The stored tree is the upstream's, tile for tile.
 for k in 000 001 $(printf '%03d' $(( (N / 256 / 2) % 1000 ))) \
     "x$(printf '%03d' $(( N / 256 / 1000 )))/$(printf '%03d' $(( (N / 256 - 1) % 1000 )))"; do

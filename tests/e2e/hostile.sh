@@ -31,7 +31,7 @@ poll = 1s
 retries = 0
 EOC
 for try in 1 2 3 4 5; do
-	DEADPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
+	DEADPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000 ))
 	sed -i "s|^listen = .*|listen = 127.0.0.1:$DEADPORT|" "$T/dead/sumdbd.conf"
 	"$B/sumdbd" -d -c "$T/dead/sumdbd.conf" >"$T/dead/daemon.log" 2>&1 &
 	DEADPID=$!

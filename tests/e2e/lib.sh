@@ -126,7 +126,7 @@ EOC
 # start_daemon: start sumdbd on a free port; sets PORT, DPID, URL.
 start_daemon() {
 	for try in 1 2 3 4 5; do
-		PORT=$(( 20000 + ($$ * 7 + try * 131 + $(od -An -N2 -tu2 /dev/urandom)) % 40000 ))
+		PORT=$(( 20000 + ($$ * 7 + try * 131 + $(od -An -N2 -tu2 /dev/urandom)) % 12000 ))
 		write_config "$T/sumdbd.conf" "$PORT" "$@"
 		"$B/sumdbd" -d ${VERBOSE:+-v} -c "$T/sumdbd.conf" >>"$T/daemon.log" 2>&1 &
 		DPID=$!
@@ -325,7 +325,7 @@ realmod_lookup() {
 # HPORT and HPID.
 serve_http() {
 	for try in 1 2 3 4 5; do
-		HPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
+		HPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000 ))
 		python3 -m http.server --bind 127.0.0.1 --directory "$1" \
 		    "$HPORT" >"$T/http.log" 2>&1 &
 		HPID=$!
@@ -342,7 +342,7 @@ serve_http() {
 # answers; sets OPORT and OPID.
 start_conf() {
 	for try in 1 2 3 4 5; do
-		OPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
+		OPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000 ))
 		sed -i "s|^listen = .*|listen = 127.0.0.1:$OPORT|" "$1"
 		"$B/sumdbd" -d -c "$1" >>"$2" 2>&1 &
 		OPID=$!
