@@ -663,6 +663,8 @@ ids_sort(struct ids *ids)
 {
 	size_t	 i, m = 0;
 
+	if (ids->n == 0)
+		return;
 	qsort(ids->v, ids->n, sizeof(*ids->v), id_cmp);
 	for (i = 0; i < ids->n; i++)
 		if (m == 0 || ids->v[m - 1] != ids->v[i])
