@@ -186,6 +186,8 @@ run_daemon(struct env *env, int foreground)
 	event_base_dispatch(env->base);
 	/* Upstream fetches still in flight fail now, while who asked lives. */
 	fetch_stop(env);
+	/* Bulk writes in flight roll back; their segments come again. */
+	storew_stop(env);
 	log_info("stopped serving; closing the store");
 	rv = 0;
  done:

@@ -36,6 +36,7 @@ struct config_egress;
 struct evbuffer;
 struct note_signer;
 struct store;
+struct storew;
 struct ssl_ctx_st;
 struct tufrepo;
 struct users;
@@ -142,7 +143,10 @@ struct db {
 	double			 last_poll;	/* when /latest was last asked */
 	uint64_t		 refusals[R_MAX];
 	int64_t			 full_next;	/* full mode: next record */
-	struct mjob		*full_job;	/* the segment in flight */
+	int64_t			 full_queued;	/* next record to verify */
+	struct mjob		*full_job;	/* the segment being fetched */
+	int			 full_inflight;	/* segments to be stored */
+	int			 full_failed;	/* one was not: drain, restart */
 	int			 full_checked;	/* resumed tile re-verified */
 	struct mjoblist		 fulljobs;
 	double			 full_t0, full_log;
@@ -196,6 +200,7 @@ struct env {
 	struct event_base	*base;		/* main thread */
 	struct fetcher		*fetch;		/* outbound: fetch.c's */
 	struct store		*st;		/* main thread: writes */
+	struct storew		*storew;	/* the store thread, or NULL */
 	struct db		*log;		/* the private log, or NULL */
 	struct db		*dbs[DB_MAX];	/* every database served */
 	int			 ndbs;
@@ -362,6 +367,29 @@ int	handoff_port_init(struct handoff_port *p, struct event_base *base,
 void	handoff_port_take(struct handoff_port *p, struct misslist *l);
 /* After the worker's loop stopped: free p and what is queued on it. */
 void	handoff_port_free(struct handoff_port *p);
+
+/* storew.c: the store thread, for bulk writes off the main loop */
+struct storew_job {
+	TAILQ_ENTRY(storew_job)	 entry;
+	/* On the store thread: 0 or -1; only st and what arg holds. */
+	int			(*run)(struct store *st, void *arg);
+	/* Main thread: run's result, or -1 if it never ran (stopping). */
+	void			(*done)(void *arg, int rv);
+	void			*arg;
+	int			 rv;
+};
+/*
+ * Main thread: run j on the store thread (started, with its own store
+ * connection, on first use) after the jobs submitted before it; j
+ * belongs to the thread until j->done is called.  0, or -1 (logged):
+ * j was not taken.
+ */
+int	storew_submit(struct env *env, struct storew_job *j);
+/*
+ * Main thread, at exit after the loop: interrupt the job running (its
+ * transaction rolls back), call done for every job, join the thread.
+ */
+void	storew_stop(struct env *env);
 
 /* privacy.c: private module paths that reached a mirror */
 /*
@@ -619,9 +647,12 @@ struct tiles {
 	int			 overlay;	/* record missing tiles */
 	int			 nostore;	/* overlay: memory only */
 	int			 save;		/* store authenticated tiles */
+	int			 keep;		/* or keep them in kept */
 	int			 storeerr;	/* storing one failed */
 	struct tilemem		*mem;		/* overlay: held tiles */
 	size_t			 nmem, capmem;
+	struct tilemem		*kept;		/* keep: authenticated */
+	size_t			 nkept, capkept;
 	struct tile		*missing;	/* overlay: tiles it lacked */
 	size_t			 nmissing;
 	struct evbuffer		*scratch[TILES_SCRATCH];
@@ -651,6 +682,14 @@ void	tiles_overlay_init(struct tiles *ts, struct store *st, int64_t log,
  */
 int	tiles_overlay_add(struct tiles *ts, const struct tile *t,
 	    const uint8_t *p, size_t len, int copy);
+/*
+ * With ts->keep set instead of save, the tiles the reads since the last
+ * tiles_reset() authenticated are copied, not stored: take them, and
+ * their number in *n; free them with tiles_mem_free().
+ */
+struct tilemem *tiles_take_kept(struct tiles *ts, size_t *n);
+/* Free n held tiles m (the bytes they own, then m). */
+void	tiles_mem_free(struct tilemem *m, size_t n);
 /* The held tile at level l (-1: data), index n, or NULL. */
 const struct tilemem *tiles_overlay_find(const struct tiles *ts, int l,
 	    int64_t n);

@@ -120,7 +120,42 @@ stored_read(void *arg, const struct tile *t, size_t n, const uint8_t **data,
 	return miss ? -1 : 0;
 }
 
-/* Authenticated tiles are stored, in the caller's transaction. */
+/*
+ * Append tile t's bytes p[0..len-1] to the array *a of *n (room for
+ * *cap): copied with copy, else borrowed.  0, or -1 out of memory.
+ */
+static int
+hold(struct tilemem **a, size_t *n, size_t *cap, const struct tile *t,
+    const uint8_t *p, size_t len, int copy)
+{
+	struct tilemem	*m;
+	size_t		 c;
+
+	if (*n == *cap) {
+		c = *cap ? *cap * 2 : 8;
+		if ((m = reallocarray(*a, c, sizeof(*m))) == NULL)
+			return -1;
+		*a = m;
+		*cap = c;
+	}
+	m = &(*a)[*n];
+	m->t = *t;
+	m->len = len;
+	m->owned = copy;
+	if (copy) {
+		if ((m->data = malloc(len > 0 ? len : 1)) == NULL)
+			return -1;
+		memcpy(m->data, p, len);
+	} else
+		m->data = (uint8_t *)p;
+	(*n)++;
+	return 0;
+}
+
+/*
+ * Authenticated tiles are stored, in the caller's transaction, or kept
+ * for the caller to store.
+ */
 static void
 stored_save(void *arg, const struct tile *t, size_t n, const uint8_t **data,
     const size_t *len)
@@ -128,6 +163,13 @@ stored_save(void *arg, const struct tile *t, size_t n, const uint8_t **data,
 	struct tiles	*ts = arg;
 	size_t		 i;
 
+	if (ts->keep) {
+		for (i = 0; i < n; i++)
+			if (hold(&ts->kept, &ts->nkept, &ts->capkept, &t[i],
+			    data[i], len[i], 1) != 0)
+				ts->storeerr = 1;
+		return;
+	}
 	if (!ts->save)
 		return;
 	for (i = 0; i < n; i++)
@@ -169,28 +211,30 @@ int
 tiles_overlay_add(struct tiles *ts, const struct tile *t, const uint8_t *p,
     size_t len, int copy)
 {
-	struct tilemem	*m;
-	size_t		 cap;
+	return hold(&ts->mem, &ts->nmem, &ts->capmem, t, p, len, copy);
+}
 
-	if (ts->nmem == ts->capmem) {
-		cap = ts->capmem ? ts->capmem * 2 : 8;
-		if ((m = reallocarray(ts->mem, cap, sizeof(*m))) == NULL)
-			return -1;
-		ts->mem = m;
-		ts->capmem = cap;
-	}
-	m = &ts->mem[ts->nmem];
-	m->t = *t;
-	m->len = len;
-	m->owned = copy;
-	if (copy) {
-		if ((m->data = malloc(len > 0 ? len : 1)) == NULL)
-			return -1;
-		memcpy(m->data, p, len);
-	} else
-		m->data = (uint8_t *)p;
-	ts->nmem++;
-	return 0;
+/* The tiles ts kept (ts->keep), and how many: the caller's to free. */
+struct tilemem *
+tiles_take_kept(struct tiles *ts, size_t *n)
+{
+	struct tilemem	*k = ts->kept;
+
+	*n = ts->nkept;
+	ts->kept = NULL;
+	ts->nkept = ts->capkept = 0;
+	return k;
+}
+
+void
+tiles_mem_free(struct tilemem *m, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (m[i].owned)
+			free(m[i].data);
+	free(m);
 }
 
 const struct tilemem *
@@ -215,7 +259,12 @@ tiles_take_missing(struct tiles *ts, size_t *n)
 void
 tiles_reset(struct tiles *ts)
 {
+	struct tilemem	*k;
+	size_t		 n;
+
 	tiles_scratch_free(ts);
+	k = tiles_take_kept(ts, &n);
+	tiles_mem_free(k, n);
 	ts->nmissing = 0;
 	ts->storeerr = 0;
 	ts->err[0] = '\0';
@@ -224,15 +273,15 @@ tiles_reset(struct tiles *ts)
 void
 tiles_free(struct tiles *ts)
 {
-	size_t	 i;
+	struct tilemem	*k;
+	size_t		 n;
 
 	tiles_scratch_free(ts);
 	if (ts->ops != NULL && ts->ops->free != NULL)
 		ts->ops->free(ts);
-	for (i = 0; i < ts->nmem; i++)
-		if (ts->mem[i].owned)
-			free(ts->mem[i].data);
-	free(ts->mem);
+	tiles_mem_free(ts->mem, ts->nmem);
+	k = tiles_take_kept(ts, &n);
+	tiles_mem_free(k, n);
 	free(ts->missing);
 	ts->mem = NULL;
 	ts->missing = NULL;

@@ -469,6 +469,13 @@ store_close(struct store *st)
 	free(st);
 }
 
+void
+store_interrupt(struct store *st)
+{
+	if (st != NULL)
+		sqlite3_interrupt(st->db);
+}
+
 int
 store_log(struct store *st, const char *name, const char *kind, int64_t *id)
 {
@@ -851,10 +858,10 @@ store_put_texts(struct store *st, int64_t log, int64_t first,
 
 	/* Each record's text ends in a newline followed by one more. */
 	while (p < end) {
-		for (e = p; e + 1 < end && !(e[0] == '\n' && e[1] == '\n');
-		    e++)
+		for (e = p; (e = memchr(e, '\n', (size_t)(end - e))) !=
+		    NULL && e + 1 < end && e[1] != '\n'; e++)
 			;
-		if (e + 1 >= end) {
+		if (e == NULL || e + 1 >= end) {
 			snprintf(st->err, sizeof(st->err), "record %lld: "
 			    "no blank line after it", (long long)id);
 			return -1;

@@ -20,6 +20,11 @@ struct store;
 /* Open or create the database at path (":memory:" for tests). */
 struct store	*store_open(const char *path, char *err, size_t errsize);
 void		 store_close(struct store *st);
+/*
+ * Any thread: make the statement st is running, if any, fail at once
+ * (its transaction then rolls back); for stopping a long write.
+ */
+void		 store_interrupt(struct store *st);
 
 /* SQLite's message for the last failure. */
 const char	*store_errmsg(struct store *st);

@@ -1,9 +1,10 @@
 /*
  * full.c: full mode: the whole upstream log, FULL_SEGMENT data tiles at
- * a time from db->full_next, each verified against its subtree hash
- * authenticated by the newest trust base and stored with its hash tile
- * in one transaction with the progress, so that a sync resumes where it
- * stopped.
+ * a time, each verified against its subtree hash authenticated by the
+ * newest trust base and stored with its hash tile in one transaction
+ * with the progress, so that a sync resumes where it stopped.  The main
+ * thread fetches and verifies a segment while the store thread
+ * (storew.c) stores the one before: seg_store() alone runs there.
  */
 
 #include <event2/buffer.h>
@@ -67,29 +68,169 @@ conflict(void *arg, int64_t id, int64_t first)
 		    (long long)id, (long long)first);
 }
 
-/* store_index() up to next, logged when it is a bulk build. */
-static int
-index_upto(struct db *db, int64_t next, struct dups *dups)
-{
-	struct store	*st = db->env->st;
-	int64_t		 from;
-	double		 t0 = mono();
+/*
+ * A verified segment on its way to the store thread: the bytes of its
+ * data tiles and their level-0 hash tiles, records from to next new.
+ */
+struct seg {
+	struct storew_job	 job;
+	struct db		*db;
+	int64_t			 k0;		/* first data tile */
+	int			 ntiles;
+	int			 w;		/* records in the last tile */
+	int64_t			 from, next;
+	int			 index;		/* caught up: index in bulk */
+	size_t			 off[FULL_SEGMENT + 2];	/* tile i's bytes */
+	uint8_t			*data;
+	uint8_t			(*leaves)[SUMDB_HASH_SIZE];	/* 256 a tile */
+	struct tilemem		*kept;		/* hash tiles authenticated */
+	size_t			 nkept;
+	struct dups		 dups;
+	int64_t			 indexed;	/* indexed before this */
+	double			 index_secs;
+	char			 err[256];
+};
 
-	if (store_indexed(st, db->log, &from) != 0 ||
-	    store_index(st, db->log, next, conflict, dups) != 0)
-		return -1;
-	if (next - from > 65536)
-		log_info("mirror '%s': records %lld to %lld indexed for "
-		    "lookups in %.1f s", db->name, (long long)from,
-		    (long long)next - 1, mono() - t0);
-	return 0;
+static void
+seg_free(struct seg *s)
+{
+	free(s->data);
+	free(s->leaves);
+	tiles_mem_free(s->kept, s->nkept);
+	free(s);
 }
 
 /*
- * Full mode: a segment of data tiles from record db->full_next, each
+ * The store thread: segment s in one transaction with the progress,
+ * then, once the sync has caught up with its trust base, the lookup
+ * index in bulk.  Only after the segment before it (progress at from).
+ */
+static int
+seg_store(struct store *st, void *arg)
+{
+	struct seg	*s = arg;
+	int64_t		 log = s->db->log, at;
+	size_t		 k;
+	double		 t0;
+	int		 i, tw;
+
+	if (store_begin(st, 0) != 0)
+		goto fail;
+	if (store_full_next(st, log, &at) != 0)
+		goto fail;
+	if (at != s->from) {
+		snprintf(s->err, sizeof(s->err), "segment from record %lld "
+		    "but the store is at %lld", (long long)s->from,
+		    (long long)at);
+		store_rollback(st);
+		return -1;
+	}
+	for (k = 0; k < s->nkept; k++)
+		if (store_put_tile(st, log, s->kept[k].t.l, s->kept[k].t.n,
+		    s->kept[k].data, s->kept[k].len) != 0)
+			goto fail;
+	for (i = 0; i < s->ntiles; i++) {
+		tw = i < s->ntiles - 1 ? 256 : s->w;
+		if (store_put_texts(st, log, (s->k0 + i) << 8, s->data +
+		    s->off[i], s->off[i + 1] - s->off[i]) != 0 ||
+		    store_put_tile(st, log, 0, s->k0 + i,
+		    (uint8_t *)s->leaves[(size_t)i * 256],
+		    (size_t)tw * SUMDB_HASH_SIZE) != 0)
+			goto fail;
+	}
+	if (store_set_full_next(st, log, s->next) != 0)
+		goto fail;
+	if (s->index) {
+		t0 = mono();
+		if (store_indexed(st, log, &s->indexed) != 0 ||
+		    store_index(st, log, s->next, conflict, &s->dups) != 0)
+			goto fail;
+		s->index_secs = mono() - t0;
+	}
+	if (store_commit(st) != 0)
+		goto fail;
+	/* Caught up: the page cache the bulk build used goes back. */
+	if (s->index)
+		(void)store_cache(st, 16384);
+	return 0;
+ fail:
+	snprintf(s->err, sizeof(s->err), "%s", store_errmsg(st));
+	store_rollback(st);
+	return -1;
+}
+
+/* Full mode: log the progress now and then, and at the end. */
+static void
+progress(struct db *db)
+{
+	double	 t = mono(), dt = t - db->full_t0;
+
+	if (db->full_t0 == 0)
+		return;
+	if (dt > 0)
+		__atomic_store_n(&db->full_rate, (int64_t)((db->full_next -
+		    db->full_n0) / dt), __ATOMIC_RELAXED);
+	if (db->full_next >= db->size || t - db->full_log >= 5) {
+		db->full_log = t;
+		log_info("mirror '%s': full: %lld of %lld records, %lld "
+		    "records/s, ETA %lld s", db->name,
+		    (long long)db->full_next, (long long)db->size,
+		    (long long)db->full_rate, db->full_rate > 0 ?
+		    (long long)((db->size - db->full_next) / db->full_rate) :
+		    0LL);
+	}
+}
+
+/* Main thread: segment s stored (rv 0) or not. */
+static void
+seg_done(void *arg, int rv)
+{
+	struct seg	*s = arg;
+	struct db	*db = s->db;
+
+	db->full_inflight--;
+	if (rv != 0) {
+		if (!db->full_failed)
+			log_warnx("mirror '%s': full sync stopped at record "
+			    "%lld: %s; it resumes at the next poll", db->name,
+			    (long long)s->from, s->err[0] != '\0' ? s->err :
+			    "sumdbd is stopping");
+		db->full_failed = 1;
+	} else {
+		__atomic_store_n(&db->full_next, s->next, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&db->added, s->next - s->from,
+		    __ATOMIC_RELAXED);
+		if (s->index && s->next - s->indexed > 65536)
+			log_info("mirror '%s': records %lld to %lld indexed "
+			    "for lookups in %.1f s", db->name,
+			    (long long)s->indexed, (long long)s->next - 1,
+			    s->index_secs);
+		progress(db);
+	}
+	seg_free(s);
+	(void)db_refresh(db->env, db);
+	if (db->full_failed) {
+		/* Once nothing is in flight, again from what is stored. */
+		if (db->full_inflight == 0 && db->full_job == NULL) {
+			db->full_failed = 0;
+			db->full_queued = db->full_next;
+			db->full_t0 = 0;
+		}
+	} else if (db->full_inflight == 0 && db->full_job == NULL &&
+	    db->full_next >= db->size) {
+		db->full_t0 = 0;
+		store_cache(db->env->st, 4096);
+		malloc_trim(0);
+	} else
+		full_start(db);
+}
+
+/*
+ * Full mode: a segment of data tiles from record db->full_queued, each
  * verified against its subtree hash authenticated by the newest trust
  * base (or, for the last partial tile, against its authenticated
- * leaves), then stored with its level-0 hash tile in one transaction.
+ * leaves), then handed to the store thread, which stores it with its
+ * level-0 hash tiles in one transaction while the next is fetched.
  */
 int
 verify_full(struct mjob *j)
@@ -100,32 +241,28 @@ verify_full(struct mjob *j)
 	struct tile		 dt = { SUMDB_TILE_HEIGHT, -1, 0, 0 };
 	const struct tilemem	*m;
 	struct span		 recs[256];
+	struct seg		*s = NULL;
 	int64_t			 idx[FULL_SEGMENT + 1], k0, k, next;
 	int64_t			 nfull, leafidx[256];
 	uint8_t			 h[FULL_SEGMENT + 1][SUMDB_HASH_SIZE];
-	uint8_t			 leaves[256][SUMDB_HASH_SIZE];
 	uint8_t			 lh[256][SUMDB_HASH_SIZE];
 	uint8_t			 root[SUMDB_HASH_SIZE];
+	uint8_t			(*leaves)[SUMDB_HASH_SIZE];
+	size_t			 len, total;
 	int			 i, n, w, r, rv = V_ERROR, miss = 0, resume;
-	int64_t			 nadd = 0;
-	struct dups		 dups = { db, 0 };
 
-	/*
-	 * Not synced to disk at each segment: WAL keeps the store
-	 * consistent through a crash, the progress is in the same
-	 * transaction, and a lost segment is fetched again.
-	 */
-	if (store_begin(env->st, 0) != 0)
+	if (db->full_failed)
 		return V_ERROR;
-	if (store_latest(env->st, db->log, NULL, &tb.n, tb.hash) != 1 ||
-	    store_full_next(env->st, db->log, &next) != 0)
+	if (store_latest(env->st, db->log, NULL, &tb.n, tb.hash) != 1)
 		goto done;
+	next = db->full_queued;
 	k0 = next >> SUMDB_TILE_HEIGHT;
 	nfull = (tb.n >> SUMDB_TILE_HEIGHT) - k0;
 	if (nfull > FULL_SEGMENT)
 		nfull = FULL_SEGMENT;
 	/* After a restart, check the last stored tile again first. */
-	resume = !db->full_checked && k0 > 0 && (next & 255) == 0;
+	resume = !db->full_checked && k0 > 0 && (next & 255) == 0 &&
+	    db->full_inflight == 0;
 	n = 0;
 	if (resume)
 		idx[n++] = tlog_stored_hash_index(SUMDB_TILE_HEIGHT, k0 - 1);
@@ -169,6 +306,20 @@ verify_full(struct mjob *j)
 		rv = V_MISSING;
 		goto done;
 	}
+	total = 0;
+	for (k = 0; k < nfull + (w > 0); k++)
+		total += tiles_overlay_find(&j->tiles, -1, k0 + k)->len;
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->data = malloc(total + 1)) == NULL ||
+	    (s->leaves = calloc((size_t)(nfull + 1) * 256,
+	    SUMDB_HASH_SIZE)) == NULL) {
+		snprintf(j->err, sizeof(j->err), "out of memory");
+		goto done;
+	}
+	s->db = db;
+	s->dups.db = db;
+	s->k0 = k0;
+	s->from = next;
 	for (k = 0; k <= nfull; k++) {
 		int	 tw = k < nfull ? 256 : w;
 
@@ -182,10 +333,12 @@ verify_full(struct mjob *j)
 			rv = V_REFUSED;
 			goto done;
 		}
+		leaves = s->leaves + k * 256;
 		for (i = 0; i < tw; i++)
 			tlog_record_hash(recs[i].p, recs[i].len, leaves[i]);
 		if (k < nfull) {
-			tile_data_hash((uint8_t *)leaves, sizeof(leaves), root);
+			tile_data_hash((uint8_t *)leaves, 256 *
+			    SUMDB_HASH_SIZE, root);
 			r = memcmp(root, h[resume + k], SUMDB_HASH_SIZE);
 		} else
 			r = memcmp(leaves, lh, (size_t)tw * SUMDB_HASH_SIZE);
@@ -197,50 +350,60 @@ verify_full(struct mjob *j)
 			goto done;
 		}
 		/* The records' texts, the bytes verified. */
-		if (store_put_texts(env->st, db->log, (k0 + k) << 8, m->data,
-		    (size_t)(recs[tw - 1].p + recs[tw - 1].len + 1 - m->data))
-		    != 0 || store_put_tile(env->st, db->log, 0, k0 + k,
-		    (uint8_t *)leaves, (size_t)tw * SUMDB_HASH_SIZE) != 0)
-			goto done;
-		nadd += (((k0 + k) << 8) + tw) - (next > ((k0 + k) << 8) ?
-		    next : ((k0 + k) << 8));
+		len = (size_t)(recs[tw - 1].p + recs[tw - 1].len + 1 -
+		    m->data);
+		memcpy(s->data + s->off[k], m->data, len);
+		s->off[k + 1] = s->off[k] + len;
+		s->ntiles++;
+		s->w = tw;
 	}
-	next = ((k0 + nfull) << 8) + w;
+	s->next = ((k0 + nfull) << 8) + w;
 	/*
 	 * Lookups find the records once indexed: in bulk when the sync
-	 * has caught up with the trust base, in this transaction.
+	 * has caught up with the trust base, in the segment's transaction.
 	 */
-	if (store_set_full_next(env->st, db->log, next) != 0 ||
-	    (next >= tb.n && index_upto(db, next, &dups) != 0) ||
-	    store_commit(env->st) != 0)
+	s->index = s->next >= tb.n;
+	s->kept = tiles_take_kept(&j->tiles, &s->nkept);
+	s->job.run = seg_store;
+	s->job.done = seg_done;
+	s->job.arg = s;
+	if (storew_submit(env, &s->job) != 0) {
+		snprintf(j->err, sizeof(j->err), "cannot start the store "
+		    "thread");
 		goto done;
-	__atomic_store_n(&db->full_next, next, __ATOMIC_RELAXED);
-	__atomic_add_fetch(&db->added, nadd, __ATOMIC_RELAXED);
+	}
+	db->full_queued = s->next;
+	db->full_inflight++;
+	db->full_checked = 1;
+	s = NULL;
 	rv = V_OK;
  done:
-	if (rv != V_OK)
-		store_rollback(env->st);
+	if (s != NULL)
+		seg_free(s);
 	return rv;
 }
 
-/* Full mode: the next segment, unless one runs or all is stored. */
+/*
+ * Full mode: the next segment, unless one is being fetched, FULL_AHEAD
+ * wait for the store thread, or all is stored.
+ */
 void
 full_start(struct db *db)
 {
 	struct mjob	*j;
 
-	if (db->full_job != NULL || db->frozen || db->full_next >= db->size)
+	if (db->full_job != NULL || db->frozen || db->full_failed ||
+	    db->full_queued >= db->size || db->full_inflight >= FULL_AHEAD ||
+	    db->env->stop_at > 0)
 		return;
 	if ((j = job_new(db->env, db, J_FULL)) == NULL)
 		return;
 	snprintf(j->key, sizeof(j->key), "full");
+	/* The hash tiles it authenticates go with its segment. */
+	j->tiles.save = 0;
+	j->tiles.keep = 1;
 	db->full_job = j;
 	if (db->full_t0 == 0) {
-		/*
-		 * Appended tiles want little page cache, the bulk index a
-		 * little more; serving wants less still.
-		 */
-		store_cache(db->env->st, 16384);
 		db->full_t0 = mono();
 		db->full_n0 = db->full_next;
 		db->full_log = db->full_t0;
@@ -260,32 +423,19 @@ void
 full_done(struct db *db, int r)
 {
 	struct timeval	 tv = { 0, 0 };
-	double		 t = mono(), dt = t - db->full_t0;
 
 	db->full_job = NULL;
-	if (dt > 0)
-		__atomic_store_n(&db->full_rate, (int64_t)((db->full_next -
-		    db->full_n0) / dt), __ATOMIC_RELAXED);
 	if (r != V_OK) {
 		log_warnx("mirror '%s': full sync stopped at record %lld; it "
 		    "resumes at the next poll", db->name,
-		    (long long)db->full_next);
-		db->full_t0 = 0;
-		return;
-	}
-	if (db->full_next >= db->size || t - db->full_log >= 5) {
-		db->full_log = t;
-		log_info("mirror '%s': full: %lld of %lld records, %lld "
-		    "records/s, ETA %lld s", db->name,
-		    (long long)db->full_next, (long long)db->size,
-		    (long long)db->full_rate, db->full_rate > 0 ?
-		    (long long)((db->size - db->full_next) / db->full_rate) :
-		    0LL);
-	}
-	if (db->full_next >= db->size) {
-		db->full_t0 = 0;
-		store_cache(db->env->st, 4096);
-		malloc_trim(0);
+		    (long long)db->full_queued);
+		/* What is in flight is stored; then again from the store. */
+		db->full_failed = 1;
+		if (db->full_inflight == 0) {
+			db->full_failed = 0;
+			db->full_queued = db->full_next;
+			db->full_t0 = 0;
+		}
 		return;
 	}
 	event_base_once(db->env->base, -1, EV_TIMEOUT, next_segment, db,

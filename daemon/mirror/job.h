@@ -21,6 +21,7 @@
 #define MAX_ROUNDS	4
 #define LOOKUP_MAX	(64 << 10)
 #define FULL_SEGMENT	256	/* data tiles verified and stored at once */
+#define FULL_AHEAD	2	/* segments verified, not yet stored */
 
 enum mkind { J_SYNC, J_LOOKUP, J_TILE, J_FULL };
 

@@ -216,6 +216,7 @@ mirror_open(struct env *env)
 			    store_errmsg(env->st));
 			return -1;
 		}
+		db->full_queued = db->full_next;
 		if (r)
 			log_warnx("mirror '%s' is frozen: %s; 'sumdbd unfreeze "
 			    "%s' resumes it", db->name, db->frozen_why,

@@ -208,10 +208,10 @@ record_split_data_tile(const uint8_t *p, size_t len, size_t n,
 
 	for (i = 0; i < n; i++) {
 		/* A record ends at the first blank line: it has none. */
-		for (q = p; q + 1 < end; q++)
-			if (q[0] == '\n' && q[1] == '\n')
-				break;
-		if (q + 1 >= end)
+		for (q = p; (q = memchr(q, '\n', (size_t)(end - q))) !=
+		    NULL && q + 1 < end && q[1] != '\n'; q++)
+			;
+		if (q == NULL || q + 1 >= end)
 			return SUMDB_EFORMAT;
 		out[i].p = p;
 		out[i].len = q + 1 - p;

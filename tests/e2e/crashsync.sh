@@ -101,6 +101,26 @@ done
 notes=$(ls "$T/notes" | wc -l)
 [ "$notes" -gt 0 ] || fail "no /latest answered before any of the kills"
 
+# SIGTERM while segments are fetched, verified and stored on the store
+# thread: the daemon stops cleanly (the sanitizers find nothing left),
+# what it stored is consistent, and the sync resumes from it.
+curl -sf -o /dev/null "$U/admin/grow?n=$((6 * SEG))" || fail "grow"
+restart_daemon
+before=$(next)
+i=0
+until [ "$(next)" -gt "$before" ]; do
+	i=$((i + 1)); [ $i -lt 1200 ] || fail "SIGTERM round: the sync stored nothing: $(next)"
+	sleep 0.02
+done
+[ "$(next)" -lt "$(upsize)" ] || fail "SIGTERM round: the sync ended before the stop"
+kill "$DPID"
+rc=0; wait "$DPID" || rc=$?
+[ $rc = 0 ] || fail "SIGTERM during the sync: exit status $rc: $(tail -5 "$T/daemon.log")"
+"$B/sumdbd" fsck -c "$T/sumdbd.conf" >"$T/out" 2>&1 ||
+    fail "fsck after SIGTERM during the sync: $(cat "$T/out")"
+stopped=$(next)
+restart_daemon
+
 # And the work completes: the upstream's exact tree.
 N=$(upsize)
 i=0
@@ -125,4 +145,4 @@ tiles=$(python3 "$(dirname "$0")/../tilecmp.py" "$M" "$U" "$N" 2>"$T/out") ||
 stop_daemon
 "$B/sumdbd" fsck -c "$T/sumdbd.conf" >"$T/out" 2>&1 || fail "final fsck: $(cat "$T/out")"
 grep -q "$UP: $N records, 0 problems" "$T/out" || fail "final fsck: $(cat "$T/out")"
-echo "$NAME: $kills kills with SIGKILL during a full sync ($midsync with the sync unfinished, $resumed after a segment was stored), fsck clean after each; $served checkpoints served before them ($notes distinct trees, the upstream grown $grown times) all contained in the later trees; the sync completed: $N records, the upstream's checkpoint and all $tiles tiles byte for byte: ok"
+echo "$NAME: $kills kills with SIGKILL during a full sync ($midsync with the sync unfinished, $resumed after a segment was stored), fsck clean after each; $served checkpoints served before them ($notes distinct trees, the upstream grown $grown times) all contained in the later trees; a SIGTERM during the sync at record $stopped clean; the sync completed: $N records, the upstream's checkpoint and all $tiles tiles byte for byte: ok"
