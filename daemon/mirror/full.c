@@ -181,6 +181,25 @@ progress(struct db *db)
 	}
 }
 
+/*
+ * Once nothing is in flight after a failure: again from what is stored
+ * (which a bundle import may also have moved).
+ */
+static void
+full_reset(struct db *db)
+{
+	int64_t	 stored = db->full_next;
+
+	if (db->full_inflight > 0 || db->full_job != NULL)
+		return;
+	if (store_full_next(db->env->st, db->log, &stored) != 0)
+		stored = db->full_next;
+	__atomic_store_n(&db->full_next, stored, __ATOMIC_RELAXED);
+	db->full_failed = 0;
+	db->full_queued = db->full_next;
+	db->full_t0 = 0;
+}
+
 /* Main thread: segment s stored (rv 0) or not. */
 static void
 seg_done(void *arg, int rv)
@@ -209,14 +228,9 @@ seg_done(void *arg, int rv)
 	}
 	seg_free(s);
 	(void)db_refresh(db->env, db);
-	if (db->full_failed) {
-		/* Once nothing is in flight, again from what is stored. */
-		if (db->full_inflight == 0 && db->full_job == NULL) {
-			db->full_failed = 0;
-			db->full_queued = db->full_next;
-			db->full_t0 = 0;
-		}
-	} else if (db->full_inflight == 0 && db->full_job == NULL &&
+	if (db->full_failed)
+		full_reset(db);
+	else if (db->full_inflight == 0 && db->full_job == NULL &&
 	    db->full_next >= db->size) {
 		db->full_t0 = 0;
 		store_cache(db->env->st, 4096);
@@ -426,16 +440,13 @@ full_done(struct db *db, int r)
 
 	db->full_job = NULL;
 	if (r != V_OK) {
-		log_warnx("mirror '%s': full sync stopped at record %lld; it "
-		    "resumes at the next poll", db->name,
-		    (long long)db->full_queued);
+		if (!db->full_failed)
+			log_warnx("mirror '%s': full sync stopped at record "
+			    "%lld; it resumes at the next poll", db->name,
+			    (long long)db->full_queued);
 		/* What is in flight is stored; then again from the store. */
 		db->full_failed = 1;
-		if (db->full_inflight == 0) {
-			db->full_failed = 0;
-			db->full_queued = db->full_next;
-			db->full_t0 = 0;
-		}
+		full_reset(db);
 		return;
 	}
 	event_base_once(db->env->base, -1, EV_TIMEOUT, next_segment, db,
