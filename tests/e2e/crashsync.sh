@@ -104,6 +104,7 @@ notes=$(ls "$T/notes" | wc -l)
 # SIGTERM while segments are fetched, verified and stored on the store
 # thread: the daemon stops cleanly (the sanitizers find nothing left),
 # what it stored is consistent, and the sync resumes from it.
+stop_daemon
 curl -sf -o /dev/null "$U/admin/grow?n=$((6 * SEG))" || fail "grow"
 restart_daemon
 before=$(next)
