@@ -807,7 +807,7 @@ store_data_tile(struct store *st, int64_t log, int64_t first, int64_t n,
 {
 	sqlite3_stmt	*qa = prep(st, Q_RECORDS), *qb = prep(st, Q_TEXTS), *q;
 	int64_t		 id;
-	int		 ra, rb, rv = -1;
+	int		 ra, rb, rv = -1, ina, inb;
 
 	/* Rows of record and of rtext, merged by id: each once. */
 	sqlite3_bind_int64(qa, 1, log);
@@ -818,25 +818,23 @@ store_data_tile(struct store *st, int64_t log, int64_t first, int64_t n,
 	ra = sqlite3_step(qa);
 	rb = sqlite3_step(qb);
 	for (id = first; id < first + n; id++) {
-		if (ra == SQLITE_ROW && sqlite3_column_int64(qa, 0) == id)
-			q = qa;
-		else if (rb == SQLITE_ROW &&
-		    TEXT_ID(sqlite3_column_int64(qb, 0)) == id)
-			q = qb;
-		else {
+		ina = ra == SQLITE_ROW && sqlite3_column_int64(qa, 0) == id;
+		inb = rb == SQLITE_ROW &&
+		    TEXT_ID(sqlite3_column_int64(qb, 0)) == id;
+		if (!ina && !inb) {
 			snprintf(st->err, sizeof(st->err), "record %lld "
 			    "missing", (long long)id);
 			goto done;
 		}
+		q = ina ? qa : qb;
 		if (add_blob(st, q, 1, out) != 0 ||
 		    evbuffer_add(out, "\n", 1) != 0) {
 			snprintf(st->err, sizeof(st->err), "out of memory");
 			goto done;
 		}
-		if (ra == SQLITE_ROW && sqlite3_column_int64(qa, 0) == id)
+		if (ina)
 			ra = sqlite3_step(qa);
-		if (rb == SQLITE_ROW &&
-		    TEXT_ID(sqlite3_column_int64(qb, 0)) == id)
+		if (inb)
 			rb = sqlite3_step(qb);
 	}
 	rv = 0;
