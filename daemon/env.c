@@ -150,7 +150,6 @@ env_open_log(struct env *env)
 	TAILQ_INIT(&db->fetching);
 	TAILQ_INIT(&db->ready);
 	TAILQ_INIT(&db->jobs);
-	TAILQ_INIT(&db->fulljobs);
 	db->kind = DB_PRIVATE;
 	db->env = env;
 	db->idx = env->ndbs;

@@ -148,7 +148,6 @@ struct db {
 	int			 full_inflight;	/* segments to be stored */
 	int			 full_failed;	/* one was not: drain, restart */
 	int			 full_checked;	/* resumed tile re-verified */
-	struct mjoblist		 fulljobs;
 	double			 full_t0, full_log;
 	int64_t			 full_n0;
 	int64_t			 full_rate;	/* records/s: atomic */

@@ -122,8 +122,7 @@ seg_store(struct store *st, void *arg)
 		snprintf(s->err, sizeof(s->err), "segment from record %lld "
 		    "but the store is at %lld", (long long)s->from,
 		    (long long)at);
-		store_rollback(st);
-		return -1;
+		goto rollback;
 	}
 	for (k = 0; k < s->nkept; k++)
 		if (store_put_tile(st, log, s->kept[k].t.l, s->kept[k].t.n,
@@ -155,6 +154,7 @@ seg_store(struct store *st, void *arg)
 	return 0;
  fail:
 	snprintf(s->err, sizeof(s->err), "%s", store_errmsg(st));
+ rollback:
 	store_rollback(st);
 	return -1;
 }

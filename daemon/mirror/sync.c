@@ -182,7 +182,6 @@ mirror_open(struct env *env)
 		TAILQ_INIT(&db->fetching);
 		TAILQ_INIT(&db->ready);
 		TAILQ_INIT(&db->jobs);
-		TAILQ_INIT(&db->fulljobs);
 		TAILQ_INIT(&db->waitsync);
 		db->kind = DB_MIRROR;
 		db->ops = &mirror_ops;
