@@ -44,16 +44,19 @@ ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
 SUMDB_SRCS = daemon/sumdb/encode.c daemon/sumdb/note.c daemon/sumdb/tlog.c \
 	  daemon/sumdb/tile.c daemon/sumdb/record.c daemon/sumdb/modpath.c \
-	  daemon/sumdb/dirhash.c daemon/sumdb/bundle.c daemon/sumdb/gosum.c
+	  daemon/sumdb/dirhash.c daemon/sumdb/bundle.c daemon/sumdb/gosum.c \
+	  daemon/sumdb/witness.c
 CORE_SRCS = daemon/log.c daemon/env.c daemon/db.c daemon/handoff.c \
 	  daemon/privacy.c daemon/fetch.c daemon/tiles.c daemon/tiles_http.c \
 	  daemon/trust.c daemon/audit.c daemon/bundle.c daemon/tufrepo.c \
 	  daemon/reload.c daemon/users.c daemon/storew.c
 HTTP_SRCS = daemon/http/server.c daemon/http/conn.c daemon/http/parse.c \
 	  daemon/http/serve.c daemon/http/cache.c daemon/http/status.c \
-	  daemon/http/audit.c daemon/http/tufserve.c daemon/http/auth.c
+	  daemon/http/audit.c daemon/http/tufserve.c daemon/http/auth.c \
+	  daemon/http/witness.c
 PRIVLOG_SRCS = daemon/privlog/batch.c daemon/privlog/writer.c \
 	  daemon/privlog/modfetch.c daemon/privlog/public.c
+WITNESS_SRCS = daemon/witness/witness.c
 MIRROR_SRCS = daemon/mirror/sync.c daemon/mirror/job.c \
 	  daemon/mirror/verify.c daemon/mirror/full.c daemon/mirror/evidence.c
 CMD_SRCS = daemon/cmd/cmd.c daemon/cmd/keygen.c daemon/cmd/add.c \
@@ -73,10 +76,11 @@ CORE_OBJS = $(CORE_SRCS:%.c=$(O)/%.o)
 HTTP_OBJS = $(HTTP_SRCS:%.c=$(O)/%.o)
 PRIVLOG_OBJS = $(PRIVLOG_SRCS:%.c=$(O)/%.o)
 MIRROR_OBJS = $(MIRROR_SRCS:%.c=$(O)/%.o)
+WITNESS_OBJS = $(WITNESS_SRCS:%.c=$(O)/%.o)
 CMD_OBJS = $(CMD_SRCS:%.c=$(O)/%.o)
 HEADERS	= daemon/sumdb/sumdb.h daemon/sumdbd.h daemon/http/http.h \
 	  daemon/privlog/privlog.h daemon/privlog/pending.h daemon/mirror/mirror.h daemon/mirror/job.h \
-	  daemon/cmd/cmd.h daemon/cmd/client.h store/store.h config/config.h \
+	  daemon/cmd/cmd.h daemon/cmd/client.h daemon/witness/witness.h store/store.h config/config.h \
 	  tuf/tuf.h
 
 TESTS	= $(O)/tests/sumdb_test $(O)/tests/store_test $(O)/tests/config_test \
@@ -159,6 +163,8 @@ $(O)/libprivlog.a: $(PRIVLOG_OBJS)
 
 $(O)/libmirror.a: $(MIRROR_OBJS)
 
+$(O)/libwitness.a: $(WITNESS_OBJS)
+
 $(O)/libcmd.a: $(CMD_OBJS)
 
 LIBRARIES = $(O)/libstore.a $(O)/libconfig.a $(O)/libtuf.a $(O)/libsumdb.a
@@ -166,7 +172,8 @@ WHOLE	= -Wl,--whole-archive
 NOWHOLE	= -Wl,--no-whole-archive
 
 $(O)/sumdbd: $(O)/daemon/main.o $(O)/libcmd.a $(O)/libhttp.a \
-	  $(O)/libprivlog.a $(O)/libmirror.a $(O)/libcore.a $(LIBRARIES)
+	  $(O)/libprivlog.a $(O)/libmirror.a $(O)/libwitness.a $(O)/libcore.a \
+	  $(LIBRARIES)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 # $(call layer_test,NAME,ARCHIVES): tests/NAME_test with the whole of
@@ -206,12 +213,12 @@ $(O)/tests/bench_core: $(O)/tests/bench_core.o $(O)/libsumdb.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 # The independent implementation: golang.org/x/mod, Debian's, GOPATH mode.
-$(O)/xmodref: tests/xmodref/main.go
+$(O)/xmodref: tests/xmodref/main.go tests/xmodref/witness.go
 	@mkdir -p $(O)
 	$(GO) build -o $@ ./tests/xmodref
 
 # The same against x/mod 0.19, built with go 1.24.
-$(O)/xmodref19: tests/xmodref/main.go $(GO124)
+$(O)/xmodref19: tests/xmodref/main.go tests/xmodref/witness.go $(GO124)
 	$(GOXMOD19) build -o $@ ./tests/xmodref
 
 $(GO124): tests/go124.sh

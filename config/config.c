@@ -115,6 +115,10 @@ static const struct key keys[] = {
 	    INT64_C(1) << 40, LIVE },
 	{ "tuf", "bundle_keep", T_INT, OFF(tuf_bundle_keep), "16", 1, 4096,
 	    LIVE },
+	{ "witness", "name", T_STR, OFF(witness_name), NULL, 0, 0, RESTART },
+	{ "witness", "key", T_STR, OFF(witness_key), NULL, 0, 0, RESTART },
+	{ "witness", "max_pending", T_INT, OFF(witness_max_pending), "64", 1,
+	    4096, LIVE },
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
@@ -349,6 +353,51 @@ mirror_key(struct parse *p, const char *section, const char *name,
 	return 0;
 }
 
+/* A [witness-log ORIGIN] key: only key, once per verifier key. */
+static int
+wlog_key(struct parse *p, const char *section, const char *name,
+    const char *value)
+{
+	const char		*origin = section + 12;
+	struct config_wlog	*w;
+	int			 i;
+
+	for (i = 0; i < p->c->nwlogs; i++)
+		if (strcmp(p->c->wlogs[i].origin, origin) == 0)
+			break;
+	w = &p->c->wlogs[i];
+	if (i == p->c->nwlogs) {
+		if (i == CONFIG_WLOGS_MAX) {
+			snprintf(p->err, p->errsize, "at most %d witness-log "
+			    "sections", CONFIG_WLOGS_MAX);
+			return CONFIG_EVALUE;
+		}
+		if (*origin == '\0') {
+			snprintf(p->err, p->errsize, "[%s]: want "
+			    "[witness-log ORIGIN]", section);
+			return CONFIG_EKEY;
+		}
+		if ((w->origin = strdup(origin)) == NULL)
+			return CONFIG_ENOMEM;
+		w->line = p->line;
+		p->c->nwlogs++;
+	}
+	if (strcmp(name, "key") != 0) {
+		snprintf(p->err, p->errsize, "unknown key '%s' in section "
+		    "[%s]", name, section);
+		return CONFIG_EKEY;
+	}
+	if (w->nkeys == CONFIG_URLS_MAX || *value == '\0') {
+		snprintf(p->err, p->errsize, "key: %s", *value == '\0' ?
+		    "empty value" : "at most 4 keys per log");
+		return CONFIG_EVALUE;
+	}
+	if ((w->keys[w->nkeys] = strdup(value)) == NULL)
+		return CONFIG_ENOMEM;
+	w->nkeys++;
+	return 0;
+}
+
 static int
 handler(void *arg, const char *section, const char *name, const char *value)
 {
@@ -358,8 +407,10 @@ handler(void *arg, const char *section, const char *name, const char *value)
 
 	if (p->code != 0)
 		return 0;
-	if (strncmp(section, "mirror ", 7) == 0) {
-		if ((r = mirror_key(p, section, name, value)) != 0) {
+	if (strncmp(section, "mirror ", 7) == 0 ||
+	    strncmp(section, "witness-log ", 12) == 0) {
+		if ((r = section[0] == 'm' ? mirror_key(p, section, name,
+		    value) : wlog_key(p, section, name, value)) != 0) {
 			p->code = r;
 			p->errline = p->line;
 			return 0;
@@ -664,6 +715,18 @@ config_load(const char *path, struct config *c, int *line, char *err,
 		if ((r = load_egress(&c->mirrors[i].egress, mkeys, NMKEYS,
 		    p.mseen[i], MOFF(egress), line, err, errsize)) != 0)
 			return r;
+	if ((c->witness_name == NULL) != (c->witness_key == NULL)) {
+		*line = line_of(&p, c->witness_name == NULL ?
+		    OFF(witness_key) : OFF(witness_name));
+		snprintf(err, errsize, "[witness] name and key go together");
+		return CONFIG_EMISSING;
+	}
+	if (c->nwlogs > 0 && c->witness_name == NULL) {
+		*line = c->wlogs[0].line;
+		snprintf(err, errsize, "[witness-log %s] needs a [witness] "
+		    "name and key", c->wlogs[0].origin);
+		return CONFIG_EMISSING;
+	}
 	if (c->log_verify_goproxy && c->log_goproxy == NULL) {
 		snprintf(err, errsize, "[log] verify_goproxy needs a goproxy");
 		return CONFIG_EMISSING;
@@ -739,6 +802,13 @@ config_free(struct config *c)
 		memset(m, 0, sizeof(*m));
 	}
 	c->nmirrors = 0;
+	for (k = 0; k < c->nwlogs; k++) {
+		free(c->wlogs[k].origin);
+		for (i = 0; i < (size_t)c->wlogs[k].nkeys; i++)
+			free(c->wlogs[k].keys[i]);
+		memset(&c->wlogs[k], 0, sizeof(c->wlogs[k]));
+	}
+	c->nwlogs = 0;
 }
 
 /* Whether key k differs between a and b (bases of its struct). */
@@ -817,6 +887,26 @@ reload_keys(const struct key *tab, size_t n, const char *section,
 	return diffs;
 }
 
+/* Whether a and b list the same witness logs with the same keys. */
+static int
+wlogs_equal(const struct config *a, const struct config *b)
+{
+	int	 i, k;
+
+	if (a->nwlogs != b->nwlogs)
+		return 0;
+	for (i = 0; i < a->nwlogs; i++) {
+		if (strcmp(a->wlogs[i].origin, b->wlogs[i].origin) != 0 ||
+		    a->wlogs[i].nkeys != b->wlogs[i].nkeys)
+			return 0;
+		for (k = 0; k < a->wlogs[i].nkeys; k++)
+			if (strcmp(a->wlogs[i].keys[k], b->wlogs[i].keys[k]) !=
+			    0)
+				return 0;
+	}
+	return 1;
+}
+
 int
 config_reload(struct config *c, struct config *n, config_diff_cb cb,
     void *arg)
@@ -851,6 +941,10 @@ config_reload(struct config *c, struct config *n, config_diff_cb cb,
 			cb(arg, section, NULL, 0);
 			diffs++;
 		}
+	}
+	if (!wlogs_equal(c, n)) {
+		cb(arg, "witness-log", NULL, 0);
+		diffs++;
 	}
 	return diffs;
 }

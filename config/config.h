@@ -57,6 +57,15 @@ struct config_mirror {
 	struct config_egress egress;
 };
 
+/* A [witness-log ORIGIN] section: a log that our witness cosigns. */
+#define CONFIG_WLOGS_MAX	64
+struct config_wlog {
+	char		*origin;		/* from the section header */
+	int		 line;			/* of the section's first key */
+	char		*keys[CONFIG_URLS_MAX];	/* its verifier keys */
+	int		 nkeys;
+};
+
 struct config {
 	/* [server] */
 	char		*listen;		/* host:port */
@@ -108,6 +117,13 @@ struct config {
 	/* [mirror NAME] sections */
 	struct config_mirror mirrors[CONFIG_MIRRORS_MAX];
 	int		 nmirrors;
+	/* [witness]: a c2sp.org/tlog-witness, if name is set */
+	char		*witness_name;
+	char		*witness_key;		/* PRIVATE+KEY+... file */
+	int64_t		 witness_max_pending;	/* add-checkpoints queued */
+	/* [witness-log ORIGIN] sections */
+	struct config_wlog wlogs[CONFIG_WLOGS_MAX];
+	int		 nwlogs;
 };
 
 /*

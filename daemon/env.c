@@ -93,12 +93,13 @@ secret_file_ok(int fd, const char *path, const char *what)
 }
 
 /*
- * Read the signing key: a regular file that only its owner can read,
- * holding one PRIVATE+KEY+... line.  It goes from the file into guarded
- * memory and is never logged.
+ * Read a signing key of type alg (NOTE_ED25519 for the log,
+ * NOTE_COSIG_V1 for the witness): a regular file that only its owner
+ * can read, holding one PRIVATE+KEY+... line.  It goes from the file
+ * into guarded memory and is never logged.
  */
-static struct note_signer *
-load_key(const char *path)
+struct note_signer *
+env_load_key(const char *path, int alg)
 {
 	struct note_signer	*s = NULL;
 	char			*buf = NULL;
@@ -124,9 +125,13 @@ load_key(const char *path)
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
 		len--;
 	if (len == KEY_MAX || (s = note_signer_parse(buf, len, &err)) ==
-	    NULL)
-		log_warnx("signing key '%s': not a PRIVATE+KEY+... Ed25519 "
-		    "key", path);
+	    NULL || note_signer_alg(s) != alg) {
+		log_warnx("signing key '%s': not a PRIVATE+KEY+... %s key",
+		    path, alg == NOTE_ED25519 ? "Ed25519" :
+		    "witness (cosignature/v1)");
+		note_signer_free(s);
+		s = NULL;
+	}
  done:
 	if (buf != NULL)
 		sodium_free(buf);
@@ -155,7 +160,7 @@ env_open_log(struct env *env)
 	db->idx = env->ndbs;
 	env->dbs[env->ndbs++] = db;
 	env->log = db;
-	if ((db->signer = load_key(env->conf.log_key)) == NULL)
+	if ((db->signer = env_load_key(env->conf.log_key, NOTE_ED25519)) == NULL)
 		return -1;
 	note_signer_verifier(db->signer, &v);
 	db->vkey = v;

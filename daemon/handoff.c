@@ -33,7 +33,12 @@ take(evutil_socket_t fd, short ev, void *arg)
 	pthread_mutex_unlock(&env->missmu);
 	while ((m = TAILQ_FIRST(&l)) != NULL) {
 		TAILQ_REMOVE(&l, m, entry);
-		if (m->db->ops == NULL || m->db->ops->miss == NULL)
+		if (m->kind == MISS_WITNESS) {
+			if (env->witness_add != NULL)
+				env->witness_add(env, m);
+			else
+				handoff_answer(m, 404, -1, "not found");
+		} else if (m->db->ops == NULL || m->db->ops->miss == NULL)
 			handoff_answer(m, 404, -1, "not found");
 		else
 			m->db->ops->miss(m->db, m);
@@ -61,7 +66,7 @@ handoff_free(struct env *env)
 		return;
 	while ((m = TAILQ_FIRST(&env->misses)) != NULL) {
 		TAILQ_REMOVE(&env->misses, m, entry);
-		free(m);
+		handoff_free_req(m);
 	}
 	event_free(env->miss_ev);
 	env->miss_ev = NULL;
@@ -74,6 +79,16 @@ handoff_post(struct env *env, struct missreq *m)
 	TAILQ_INSERT_TAIL(&env->misses, m, entry);
 	pthread_mutex_unlock(&env->missmu);
 	event_active(env->miss_ev, EV_READ, 0);
+}
+
+void
+handoff_free_req(struct missreq *m)
+{
+	if (m == NULL)
+		return;
+	free(m->in);
+	free(m->out);
+	free(m);
 }
 
 void
@@ -121,7 +136,7 @@ handoff_port_free(struct handoff_port *p)
 
 	while ((m = TAILQ_FIRST(&p->done)) != NULL) {
 		TAILQ_REMOVE(&p->done, m, entry);
-		free(m);
+		handoff_free_req(m);
 	}
 	if (p->ev != NULL)
 		event_free(p->ev);

@@ -20,6 +20,7 @@
 #include "cmd/cmd.h"
 #include "http/http.h"
 #include "mirror/mirror.h"
+#include "witness/witness.h"
 #include "privlog/privlog.h"
 
 static void
@@ -143,7 +144,8 @@ run_daemon(struct env *env, int foreground)
 		goto done;
 	}
 	if (env_open_store(env, 1) != 0 || logw_open(env) != 0 ||
-	    mirror_open(env) != 0 || tufrepo_open(env) != 0)
+	    mirror_open(env) != 0 || tufrepo_open(env) != 0 ||
+	    witness_open(env) != 0)
 		goto done;
 	/*
 	 * Detach once what can fail at start has been opened, before any
@@ -207,6 +209,7 @@ run_daemon(struct env *env, int foreground)
 	handoff_free(env);
 	privlog_free(env);
 	mirror_free(env);
+	witness_free(env);
 	tufrepo_free(env);
 	env_free(env);
 	if (env->base != NULL)

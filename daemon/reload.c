@@ -61,6 +61,8 @@ wconf_fill(struct env *env, SSL_CTX *tls, struct users *us)
 	wc->audit_rate = c->audit_rate;
 	wc->max_conns_per_client = c->max_conns_per_client;
 	wc->audit_max_lines = c->audit_max_lines;
+	wc->witness = c->witness_name != NULL;
+	wc->witness_max_pending = c->witness_max_pending;
 	wc->max_conns = (c->max_connections + env->nworkers - 1) /
 	    env->nworkers;
 	/* A GOPROXY to hash from, or a mirror for public paths. */

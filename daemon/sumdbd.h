@@ -39,6 +39,7 @@ struct store;
 struct storew;
 struct ssl_ctx_st;
 struct tufrepo;
+struct witness;
 struct users;
 struct worker;
 struct hreq;
@@ -72,10 +73,17 @@ struct missreq {
 	int64_t			 id;		/* lookup: the record id */
 	int			 retry_after;	/* s; > 0: Retry-After */
 	char			 err[512];
+	/* witness: the add-checkpoint body; the answer's, if any */
+	uint8_t			*in;
+	size_t			 inlen;
+	uint8_t			*out;
+	size_t			 outlen;
+	const char		*type;		/* out's Content-Type */
 };
 TAILQ_HEAD(misslist, missreq);
 #define MISS_LOOKUP	0
 #define MISS_TILE	1
+#define MISS_WITNESS	2	/* POST /witness/add-checkpoint */
 
 /*
  * A worker's end of the handoff: answered requests queue here and ev
@@ -186,6 +194,8 @@ struct wconf {
 	int64_t			 auth_rate;		/* a minute, per address */
 	int64_t			 auth_concurrency;
 	struct users		*users;			/* a reference, or NULL */
+	int			 witness;	/* [witness] is set */
+	int64_t			 witness_max_pending;
 };
 
 #define ENV_HOOKS_MAX	8
@@ -211,6 +221,11 @@ struct env {
 	struct event		*miss_ev;
 	struct event		*privacy_ev;	/* stores private-path counts */
 	struct tufrepo		*tuf;		/* the TUF repository, or NULL */
+	/* the witness (witness/), if [witness] is set */
+	struct witness		*witness;
+	void			(*witness_add)(struct env *,
+				    struct missreq *);
+	int64_t			 witness_pending; /* queued: atomic */
 	/* what workers copy into their wconf (reload.c) */
 	pthread_mutex_t		 wmu;
 	struct wconf		 wconf;
@@ -265,6 +280,12 @@ int	env_open_store(struct env *env, int create);
  * (privlog/) does.  0, or -1 with the reason logged.
  */
 int	env_open_log(struct env *env);
+/*
+ * Read the signing key at path, of type alg (NOTE_ED25519 for a log,
+ * NOTE_COSIG_V1 for a witness), into guarded memory.  Returns it, or
+ * NULL with the reason logged.
+ */
+struct note_signer *env_load_key(const char *path, int alg);
 /*
  * Whether fd (opened from path) may hold a secret of kind what: a
  * regular file, not readable by group or others (0440 inside systemd's
@@ -354,6 +375,8 @@ void	handoff_post(struct env *env, struct missreq *m);
  * Main thread: set m's result (status, record id, one-line err) and
  * give m back to its worker's port, waking the worker, or to m->done.
  */
+/* Free m and what it holds. */
+void	handoff_free_req(struct missreq *m);
 void	handoff_answer(struct missreq *m, int status, int64_t id,
 	    const char *err);
 /*

@@ -20,7 +20,7 @@
 
 #include "store.h"
 
-#define SCHEMA_VERSION	6
+#define SCHEMA_VERSION	7
 
 static const char schema[] =
     "CREATE TABLE log ("
@@ -154,6 +154,19 @@ static const char schema6[] =
     "  PRIMARY KEY (log, gen, first)) WITHOUT ROWID;"
     "ALTER TABLE log ADD COLUMN blocks INTEGER NOT NULL DEFAULT 0;";
 
+/*
+ * Version 7: the witness's state (c2sp.org/tlog-witness): per log
+ * origin, the size and root it last cosigned and that checkpoint as
+ * served, with the cosignature.
+ */
+static const char schema7[] =
+    "CREATE TABLE witness ("
+    "  origin TEXT PRIMARY KEY,"
+    "  size INTEGER NOT NULL,"
+    "  root BLOB NOT NULL,"
+    "  note BLOB NOT NULL,"
+    "  time INTEGER NOT NULL) WITHOUT ROWID;";
+
 enum {
 	Q_BEGIN,
 	Q_COMMIT,
@@ -196,6 +209,8 @@ enum {
 	Q_ADD_BLOCK,
 	Q_GET_INDEXED,
 	Q_SET_INDEXED,
+	Q_WITNESS_GET,
+	Q_WITNESS_SET,
 	Q_MAX
 };
 
@@ -259,6 +274,10 @@ static const char *queries[Q_MAX] = {
 	[Q_PROVENANCE] = "SELECT upstream, upstream_id, upstream_tree FROM "
 	    "provenance WHERE log = ?1 AND id = ?2",
 	[Q_LOG_NAME] = "SELECT name FROM log WHERE id = ?1",
+	[Q_WITNESS_GET] = "SELECT size, root, note FROM witness WHERE "
+	    "origin = ?1",
+	[Q_WITNESS_SET] = "INSERT OR REPLACE INTO witness (origin, size, "
+	    "root, note, time) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[Q_ADD_KEY] = "INSERT OR IGNORE INTO lookup (log, key, id) "
 	    "VALUES (?1, ?2, ?3)",
 	[Q_TEXT] = "SELECT text FROM rtext WHERE k = ?1",
@@ -432,7 +451,8 @@ store_open(const char *path, char *err, size_t errsize)
 		    (version < 4 && exec(st, schema4) != 0) ||
 		    (version < 5 && exec(st, schema5) != 0) ||
 		    (version < 6 && exec(st, schema6) != 0) ||
-		    exec(st, "PRAGMA user_version = 6") != 0 ||
+		    (version < 7 && exec(st, schema7) != 0) ||
+		    exec(st, "PRAGMA user_version = 7") != 0 ||
 		    exec(st, "COMMIT") != 0) {
 			snprintf(err, errsize, "creating schema: %s", st->err);
 			exec(st, "ROLLBACK");
@@ -1970,4 +1990,47 @@ store_log_name(struct store *st, int64_t id, char *name, size_t size)
 	if (done(st, q, rc) != 0)
 		return -1;
 	return found;
+}
+
+int
+store_witness_get(struct store *st, const char *origin, int64_t *size,
+    uint8_t root[STORE_HASH_SIZE], struct evbuffer *note)
+{
+	sqlite3_stmt	*q = prep(st, Q_WITNESS_GET);
+	int		 rc, found = 0;
+
+	sqlite3_bind_text(q, 1, origin, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(q, 1) != STORE_HASH_SIZE) {
+			snprintf(st->err, sizeof(st->err), "witness state of "
+			    "'%s': root of %d bytes", origin,
+			    sqlite3_column_bytes(q, 1));
+			sqlite3_reset(q);
+			return -1;
+		}
+		found = 1;
+		*size = sqlite3_column_int64(q, 0);
+		memcpy(root, sqlite3_column_blob(q, 1), STORE_HASH_SIZE);
+		if (note != NULL && evbuffer_add(note, sqlite3_column_blob(q,
+		    2), (size_t)sqlite3_column_bytes(q, 2)) != 0)
+			rc = SQLITE_NOMEM;
+	}
+	if (done(st, q, rc) != 0)
+		return -1;
+	return found;
+}
+
+int
+store_witness_set(struct store *st, const char *origin, int64_t size,
+    const uint8_t root[STORE_HASH_SIZE], const uint8_t *note, size_t len,
+    int64_t time)
+{
+	sqlite3_stmt	*q = prep(st, Q_WITNESS_SET);
+
+	sqlite3_bind_text(q, 1, origin, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, size);
+	sqlite3_bind_blob(q, 3, root, STORE_HASH_SIZE, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 4, note, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 5, time);
+	return done(st, q, sqlite3_step(q));
 }

@@ -214,4 +214,18 @@ int	store_each_provenance(struct store *st, int64_t log,
 /* The name of log id into name: 1, 0 no such log, -1. */
 int	store_log_name(struct store *st, int64_t id, char *name, size_t size);
 
+/*
+ * The witness's state for log origin: the size and root it last
+ * cosigned, and (if note is not NULL) that checkpoint as it serves it.
+ * store_witness_get() returns 1, 0 (never cosigned one) or -1.
+ * store_witness_set() replaces it (in the caller's transaction, which
+ * also read it: the check and the update are one); 0 or -1.
+ */
+int	store_witness_get(struct store *st, const char *origin,
+	    int64_t *size, uint8_t root[STORE_HASH_SIZE],
+	    struct evbuffer *note);
+int	store_witness_set(struct store *st, const char *origin,
+	    int64_t size, const uint8_t root[STORE_HASH_SIZE],
+	    const uint8_t *note, size_t len, int64_t time);
+
 #endif /* STORE_H */

@@ -139,7 +139,7 @@ test_two_mirrors(void **state)
 	int			 err;
 
 	assert_non_null(s = note_signer_generate("sumdb.other.example",
-	    &err));
+	    NOTE_ED25519, &err));
 	note_signer_verifier(s, &v);
 	note_signer_free(s);
 	assert_non_null(key = evbuffer_new());
@@ -183,7 +183,8 @@ test_private_key(void **state)
 	int			 err;
 
 	/* A signer key where the verifier key goes. */
-	assert_non_null(s = note_signer_generate("sum.golang.org", &err));
+	assert_non_null(s = note_signer_generate("sum.golang.org",
+	    NOTE_ED25519, &err));
 	assert_true(note_signer_format(s, skey, sizeof(skey)) > 0);
 	note_signer_free(s);
 	snprintf(text, sizeof(text), "[mirror sum.golang.org]\nkey = %s\n"

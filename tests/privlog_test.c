@@ -81,7 +81,8 @@ setup(void **state)
 	    "privlog_test", fx->conf, sizeof(fx->conf)), 0);
 	snprintf(fx->key, sizeof(fx->key), "%s/log.key", fx->dir);
 	snprintf(fx->db, sizeof(fx->db), "%s/x.db", fx->dir);
-	assert_non_null(s = note_signer_generate(LOGNAME, &err));
+	assert_non_null(s = note_signer_generate(LOGNAME,
+	    NOTE_ED25519, &err));
 	assert_true(note_signer_format(s, skey, sizeof(skey)) > 0);
 	note_signer_verifier(s, &fx->v);
 	note_signer_free(s);

@@ -572,6 +572,92 @@ kat_keys(char **f, int nf)
 	return 0;
 }
 
+/*
+ * Witness keys and cosignatures (cosignature/v1) from xmodref, which
+ * makes them with Go's crypto/ed25519 as c2sp.org/tlog-cosignature
+ * says: "cosigkey SKEY VKEY KEYID", then "cosign VKEY T TEXT LINE" for
+ * that key.
+ */
+static int
+kat_cosig(char **f, int nf)
+{
+	static char		 skey[256];
+	struct note_signer	*s;
+	struct note_verifier	 v, v2;
+	struct note		 n;
+	struct evbuffer		*b;
+	uint8_t			*text, *line, *msg;
+	size_t			 tlen, llen;
+	char			 buf[256], *out;
+	int			 err;
+
+	if (strcmp(f[0], "cosigkey") == 0 && nf == 4) {
+		snprintf(skey, sizeof(skey), "%s", f[1]);
+		assert_non_null(s = note_signer_parse(f[1], strlen(f[1]),
+		    &err));
+		assert_int_equal(note_signer_alg(s), NOTE_COSIG_V1);
+		assert_int_equal(note_signer_format(s, buf, sizeof(buf)),
+		    strlen(f[1]));
+		assert_string_equal(buf, f[1]);
+		assert_int_equal(note_cosigner_parse(f[2], strlen(f[2]), &v),
+		    0);
+		assert_int_equal(v.alg, NOTE_COSIG_V1);
+		assert_int_equal(v.hash, strtoul(f[3], NULL, 16));
+		assert_int_equal(note_key_hash(NOTE_COSIG_V1, v.name,
+		    strlen(v.name), v.pub), v.hash);
+		note_signer_verifier(s, &v2);
+		assert_int_equal(v2.alg, v.alg);
+		assert_int_equal(v2.hash, v.hash);
+		assert_string_equal(v2.name, v.name);
+		assert_memory_equal(v2.pub, v.pub, sizeof(v.pub));
+		b = evbuffer_new();
+		assert_int_equal(note_verifier_format(&v, b), 0);
+		out = buf_str(b);
+		assert_string_equal(out, f[2]);
+		free(out);
+		/* Not a log's key, and it signs no note as one. */
+		assert_int_equal(note_verifier_parse(f[2], strlen(f[2]), &v2),
+		    SUMDB_EKEY);
+		assert_int_equal(note_sign((const uint8_t *)"t\n", 2, &s, 1,
+		    b), SUMDB_EKEY);
+		evbuffer_free(b);
+		note_signer_free(s);
+		return 1;
+	}
+	if (strcmp(f[0], "cosign") != 0 || nf != 5)
+		return 0;
+	assert_non_null(s = note_signer_parse(skey, strlen(skey), &err));
+	assert_int_equal(note_cosigner_parse(f[1], strlen(f[1]), &v), 0);
+	text = unhex(f[3], &tlen);
+	line = unhex(f[4], &llen);
+	b = evbuffer_new();
+	assert_int_equal(note_cosign(text, tlen, s, strtoll(f[2], NULL, 10),
+	    b), 0);
+	assert_int_equal(evbuffer_get_length(b), llen);
+	assert_memory_equal(evbuffer_pullup(b, -1), line, llen);
+	/* The note with it opens under the cosigner's key alone. */
+	evbuffer_drain(b, llen);
+	evbuffer_add(b, text, tlen);
+	evbuffer_add(b, "\n", 1);
+	evbuffer_add(b, line, llen);
+	msg = evbuffer_pullup(b, -1);
+	assert_int_equal(note_open(msg, evbuffer_get_length(b), &v, 1, &n),
+	    0);
+	assert_int_equal(n.nverified, 1);
+	assert_int_equal(n.textlen, tlen);
+	/* Any other text, or another time, does not verify. */
+	msg[0] ^= 1;
+	assert_int_equal(note_open(msg, evbuffer_get_length(b), &v, 1, &n),
+	    SUMDB_ESIG);
+	msg[0] ^= 1;
+	assert_int_equal(note_sign(text, tlen, &s, 1, b), SUMDB_EKEY);
+	evbuffer_free(b);
+	free(text);
+	free(line);
+	note_signer_free(s);
+	return 1;
+}
+
 static int
 kat_notes(char **f, int nf)
 {
@@ -698,7 +784,7 @@ test_kat(void **state)
 		if (!(check_tree_line(&l, f, nf) || kat_hashes(f, nf) ||
 		    kat_tiles(f, nf) || kat_modpath(f, nf) ||
 		    kat_keys(f, nf) || kat_notes(f, nf) ||
-		    kat_formats(f, nf)))
+		    kat_cosig(f, nf) || kat_formats(f, nf)))
 			fail_msg("kat.txt: unknown line '%s'", f[0]);
 		lines++;
 	}
@@ -1312,10 +1398,122 @@ test_bad_notes(void **state)
 	free(big);
 	note_signer_free(s);
 	/* Bad names for keys. */
-	assert_null(note_signer_generate("a b", &err));
+	assert_null(note_signer_generate("a b", NOTE_ED25519, &err));
 	assert_int_equal(err, SUMDB_EKEY);
-	assert_null(note_signer_generate("", &err));
+	assert_null(note_signer_generate("", NOTE_ED25519, &err));
 	assert_null(note_signer_parse("", 0, &err));
+}
+
+/*
+ * c2sp.org/tlog-cosignature's example line, and add-checkpoint bodies
+ * (c2sp.org/tlog-witness's example among them) and checkpoints.
+ */
+static void
+test_witness_formats(void **state)
+{
+	static const char	 example[] = "jWbPPwAAAABkGFDLEZMHwSRaJNiIDo"
+	    "e9DYn/zXcrtPHeolMI5OWXEhZCB9dlrDJsX3b2oyin1nPZqhf5nNo0xUe+mbIUB"
+	    "kBIfZ+qnA==";
+	static const char	 body[] =
+	    "old 20852014\n"
+	    "PlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpkaw=\n"
+	    "jrJZDmY8Y7SyJE0MWLpLozkIVMSMZcD5kvuKxPC3swk=\n"
+	    "5+pKlUdi2LeF/BcMHBn+Ku6yhPGNCswZZD1X/6QgPd8=\n"
+	    "/6WVhPs2CwSsb5rYBH5cjHV/wSmA79abXAwhXw3Kj/0=\n"
+	    "\n"
+	    "example.com/behind-the-sofa\n"
+	    "20852163\n"
+	    "CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n"
+	    "\n"
+	    "\xe2\x80\x94 example.com/behind-the-sofa Az3grlgtzPICa5OS8npVmf1"
+	    "Myq/5IZniMp+ZJurmRDeOoRDe4URYN7u5/Zhcyv2q1gGzGku9nTo+zyWE+xeMcTOA"
+	    "YQ8=\n";
+	static const char	*bad[] = {
+		"old 1\n\n", "old 01\n\nx\n", "old -1\n\nx\n",
+		"old 1\nAAAA\n\nx\n", "old 1\nx\n", "old1\n\nx\n",
+		"0\n\nx\n", "old 1", "",
+	};
+	struct witness_req	 r;
+	struct tlog_tree	 t;
+	struct evbuffer		*b;
+	uint8_t			 raw[80], *big;
+	size_t			 i, olen;
+	const uint8_t		*text;
+
+	(void)state;
+	/* key ID 8d66cf3f, time 1679315147, a 64-byte signature */
+	assert_int_equal(sumdb_b64_decode(example, strlen(example), raw,
+	    sizeof(raw)), 4 + 8 + 64);
+	assert_memory_equal(raw, "\x8d\x66\xcf\x3f", 4);
+	assert_memory_equal(raw + 4, "\0\0\0\0\x64\x18\x50\xcb", 8);
+	assert_int_equal(0x641850cb, 1679315147);
+
+	assert_int_equal(witness_parse_req((const uint8_t *)body,
+	    strlen(body), &r), 0);
+	assert_int_equal(r.old, 20852014);
+	assert_int_equal(r.nproof, 4);
+	assert_int_equal(r.proof[0][0], 0x3e);		/* "PlRN" */
+	assert_int_equal(r.proof[3][31], 0xfd);		/* ".../0=" */
+	text = r.note;
+	assert_memory_equal(text, "example.com/behind", 18);
+	/* It writes back the same bytes. */
+	b = evbuffer_new();
+	assert_int_equal(witness_format_req(r.old, r.proof, r.nproof, r.note,
+	    r.notelen, b), 0);
+	assert_int_equal(evbuffer_get_length(b), strlen(body));
+	assert_memory_equal(evbuffer_pullup(b, -1), body, strlen(body));
+	evbuffer_free(b);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (witness_parse_req((const uint8_t *)bad[i], strlen(bad[i]),
+		    &r) == 0)
+			fail_msg("add-checkpoint body '%s' parsed", bad[i]);
+	/* 63 proof lines parse, 64 do not; bodies over the limit fail. */
+	big = calloc(1, WITNESS_REQ_MAX + 1);
+	b = evbuffer_new();
+	evbuffer_add_printf(b, "old 5\n");
+	for (i = 0; i < 64; i++)
+		evbuffer_add_printf(b, "%s\n",
+		    "PlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpkaw=");
+	evbuffer_add_printf(b, "\nx\n");
+	assert_int_equal(witness_parse_req(evbuffer_pullup(b, -1),
+	    evbuffer_get_length(b), &r), SUMDB_EFORMAT);
+	evbuffer_drain(b, 6 + 45);
+	evbuffer_prepend(b, "old 5\n", 6);
+	assert_int_equal(witness_parse_req(evbuffer_pullup(b, -1),
+	    evbuffer_get_length(b), &r), 0);
+	assert_int_equal(r.nproof, 63);
+	evbuffer_free(b);
+	memcpy(big, body, strlen(body));
+	assert_int_equal(witness_parse_req(big, WITNESS_REQ_MAX + 1, &r),
+	    SUMDB_ELIMIT);
+	free(big);
+	assert_int_equal(witness_parse_size((const uint8_t *)"42\n", 3,
+	    (int64_t *)&i), 0);
+	assert_int_equal(i, 42);
+	assert_int_equal(witness_parse_size((const uint8_t *)"042\n", 4,
+	    (int64_t *)&i), SUMDB_EFORMAT);
+	assert_int_equal(witness_parse_size((const uint8_t *)"42", 2,
+	    (int64_t *)&i), SUMDB_EFORMAT);
+
+	/* Checkpoints of any origin, with extension lines. */
+	assert_int_equal(tlog_parse_checkpoint(text, 82, &olen, &t), 0);
+	assert_int_equal(olen, 27);
+	assert_int_equal(t.n, 20852163);
+#define CK(s)	tlog_parse_checkpoint((const uint8_t *)(s), strlen(s), \
+	    &olen, &t)
+	assert_int_equal(CK("o\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+	    "\next\n"), 0);
+	assert_int_equal(t.n, 0);
+	assert_int_equal(CK("o\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+	    "\next\n\nmore\n"), SUMDB_EFORMAT);
+	assert_int_equal(CK("\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+	    "\n"), SUMDB_EFORMAT);
+	assert_int_equal(CK("o\n00\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuF"
+	    "U=\n"), SUMDB_EFORMAT);
+	assert_int_equal(CK("o\n1\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuF"
+	    "U="), SUMDB_EFORMAT);
+	assert_int_equal(CK("o\n1\nAAAA\n"), SUMDB_EFORMAT);
+#undef CK
 }
 
 static void
@@ -1329,8 +1527,10 @@ test_generate(void **state)
 	int			 err, len;
 
 	(void)state;
-	s = note_signer_generate("sumdb.corp.example", &err);
-	s2 = note_signer_generate("witness.example", &err);
+	s = note_signer_generate("sumdb.corp.example", NOTE_ED25519,
+	    &err);
+	s2 = note_signer_generate("witness.example", NOTE_ED25519,
+	    &err);
 	assert_non_null(s);
 	assert_non_null(s2);
 	len = note_signer_format(s, skey, sizeof(skey));
@@ -1916,6 +2116,7 @@ main(void)
 		cmocka_unit_test(test_h1_vectors),
 		cmocka_unit_test(test_bad_notes),
 		cmocka_unit_test(test_generate),
+		cmocka_unit_test(test_witness_formats),
 		cmocka_unit_test(test_bad_records),
 		cmocka_unit_test(test_bad_lookups),
 		cmocka_unit_test(test_base64),

@@ -1,8 +1,9 @@
 /*
- * keygen.c: "sumdbd keygen NAME": make an Ed25519 key pair for a
- * checksum database, write the PRIVATE+KEY+... signer key to a file of
- * mode 0600 that did not exist before, and print the verifier key that
- * clients put in GOSUMDB.
+ * keygen.c: "sumdbd keygen [--witness] NAME": make an Ed25519 key pair
+ * for a checksum database (or, with --witness, for a witness's
+ * cosignature/v1 key), write the PRIVATE+KEY+... signer key to a file
+ * of mode 0600 that did not exist before, and print the verifier key
+ * that clients put in GOSUMDB (or in their witness lists).
  */
 
 #include <sys/stat.h>
@@ -20,18 +21,26 @@
 #include "cmd.h"
 #include "sumdb.h"
 
-#define OPTS	"ho:"
+#define OPTS	"ho:w"
+
+static const struct option longopts[] = {
+	{ "witness", no_argument, NULL, 'w' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: sumdbd keygen [-o FILE] NAME\n"
+	    "usage: sumdbd keygen [-o FILE] [-w | --witness] NAME\n"
 	    "  Generate the signing key of checksum database NAME (host or\n"
-	    "  host/path, as in GOSUMDB).  The PRIVATE+KEY+... key goes to\n"
-	    "  FILE (default NAME.key, '/' replaced by '_'), created with\n"
-	    "  mode 0600; an existing file is never overwritten.  The\n"
-	    "  verifier key is printed on standard output.\n");
+	    "  host/path, as in GOSUMDB), or with --witness the\n"
+	    "  cosignature/v1 key of witness NAME (c2sp.org/tlog-witness).\n"
+	    "  The PRIVATE+KEY+... key goes to FILE (default NAME.key, '/'\n"
+	    "  replaced by '_'), created with mode 0600; an existing file is\n"
+	    "  never overwritten.  The verifier key is printed on standard\n"
+	    "  output.\n");
 }
 
 /*
@@ -66,16 +75,20 @@ keygen(struct env *env, int argc, char **argv)
 	const char		*out = NULL;
 	size_t			 skeysize = 256;
 	int			 ch, fd = -1, n, err, rv = 2;
+	int			 alg = NOTE_ED25519;
 
 	(void)env;
 	optind = 0;
-	while ((ch = getopt(argc, argv, OPTS)) != -1)
+	while ((ch = getopt_long(argc, argv, OPTS, longopts, NULL)) != -1)
 		if (ch == 'o')
 			out = optarg;
+		else if (ch == 'w')
+			alg = NOTE_COSIG_V1;
 	argv += optind;
 	if (!name_ok(argv[0])) {
-		log_warnx("keygen: invalid database name '%s' "
-		    "(want host[:port][/path])", argv[0]);
+		log_warnx("keygen: invalid %s name '%s' "
+		    "(want host[:port][/path])",
+		    alg == NOTE_ED25519 ? "database" : "witness", argv[0]);
 		return 2;
 	}
 	if (out == NULL) {
@@ -89,7 +102,7 @@ keygen(struct env *env, int argc, char **argv)
 				*p = '_';
 		out = path;
 	}
-	if ((s = note_signer_generate(argv[0], &err)) == NULL) {
+	if ((s = note_signer_generate(argv[0], alg, &err)) == NULL) {
 		log_warnx("keygen: %s", sumdb_strerror(err));
 		goto done;
 	}
@@ -142,6 +155,7 @@ keygen(struct env *env, int argc, char **argv)
 const struct cmd_entry cmd_keygen_entry = {
 	.name = "keygen",
 	.opts = OPTS,
+	.longopts = longopts,
 	.lower = 1,
 	.upper = 1,
 	.usage = usage,

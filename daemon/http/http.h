@@ -41,9 +41,9 @@ struct ratebucket {
 /* What /metrics counts per route: statuses and a latency histogram. */
 enum route {
 	RT_SUPPORTED, RT_LATEST, RT_LOOKUP, RT_TILE, RT_TUF, RT_AUDIT,
-	RT_METRICS, RT_HEALTHZ, RT_OTHER, RT_MAX
+	RT_METRICS, RT_HEALTHZ, RT_WITNESS, RT_OTHER, RT_MAX
 };
-#define ST_MAX		12	/* the statuses counted, and "other" */
+#define ST_MAX		15	/* the statuses counted, and "other" */
 #define HIST_MAX	13	/* latency buckets, and +Inf */
 struct httpstats {
 	uint64_t		 status[RT_MAX][ST_MAX];
@@ -258,5 +258,15 @@ void	serve_tuf(struct worker *w, struct hreq *req,
 	    const char *path);
 /* The worker's handoff port callback: answer what the main thread did. */
 void	serve_answered(evutil_socket_t fd, short ev, void *arg);
+
+/* witness.c */
+/* POST /witness/add-checkpoint: hand the body to the main thread. */
+void	serve_witness_add(struct worker *w, struct hreq *req,
+	    const char *query);
+/* Reply to an add-checkpoint the main thread answered (m stays w's). */
+void	witness_answered(struct worker *w, struct missreq *m);
+/* GET /witness/latest/ORIGIN: the checkpoint last cosigned. */
+void	serve_witness_latest(struct worker *w, struct hreq *req,
+	    const char *origin);
 
 #endif /* HTTP_H */

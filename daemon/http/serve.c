@@ -444,6 +444,11 @@ serve_answered(evutil_socket_t fd, short ev, void *arg)
 	handoff_port_take(&w->port, &l);
 	while ((m = TAILQ_FIRST(&l)) != NULL) {
 		TAILQ_REMOVE(&l, m, entry);
+		if (m->kind == MISS_WITNESS) {
+			witness_answered(w, m);
+			handoff_free_req(m);
+			continue;
+		}
 		if (m->retry_after > 0) {
 			snprintf(s, sizeof(s), "%d", m->retry_after);
 			http_header(m->req, "Retry-After", s);
@@ -454,6 +459,6 @@ serve_answered(evutil_socket_t fd, short ev, void *arg)
 			answer_tile_stored(w, m->db, m->req, m->tilepath);
 		else
 			answer_record(w, m->db, m->req, m->id);
-		free(m);
+		handoff_free_req(m);
 	}
 }

@@ -62,6 +62,8 @@ static const struct fixed {
 	{ "/healthz",	RT_HEALTHZ,	0,	healthz },
 	{ "/metrics",	RT_METRICS,	0,	metrics },
 	{ "/audit",	RT_AUDIT,	1,	serve_audit },
+	{ "/witness/add-checkpoint", RT_WITNESS, 1, serve_witness_add },
+	{ "/witness/latest/", RT_WITNESS, 0,	serve_witness_latest },
 	{ "/tuf/",	RT_TUF,		0,	serve_tuf },
 };
 

@@ -19,12 +19,12 @@
 
 static const char *const routes[RT_MAX] = {
 	"supported", "latest", "lookup", "tile", "tuf", "audit", "metrics",
-	"healthz", "other"
+	"healthz", "witness", "other"
 };
 
 /* The statuses counted one by one; the last slot is the rest. */
 static const int codes[ST_MAX - 1] = {
-	200, 304, 400, 401, 404, 405, 413, 429, 500, 502, 503
+	200, 304, 400, 401, 403, 404, 405, 409, 413, 422, 429, 500, 502, 503
 };
 
 /* Upper bounds of the latency buckets, seconds; the last is +Inf. */

@@ -1,8 +1,11 @@
 /*
  * note.c: signed notes (c2sp.org/signed-note, golang.org/x/mod/sumdb/note):
  * verifier and signer keys, key hashes, key generation, and signing and
- * verifying notes with Ed25519.  Signer keys live in libsodium guarded
- * memory from the moment they are decoded.
+ * verifying notes with Ed25519, and witness cosignatures
+ * (c2sp.org/tlog-cosignature, cosignature/v1: key type 0x04, Ed25519
+ * over "cosignature/v1\ntime T\n" and the note text, with T in the
+ * signature).  Signer keys live in libsodium guarded memory from the
+ * moment they are decoded.
  */
 
 #include <sys/types.h>
@@ -10,16 +13,20 @@
 #include <event2/buffer.h>
 #include <sodium.h>
 
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sumdb.h"
 
-#define ALG_ED25519	1
 #define SIG_PREFIX	"\xe2\x80\x94 "		/* "— " */
 #define SIG_PREFIX_LEN	4
+#define COSIG_HEAD	"cosignature/v1\ntime "
+#define COSIG_LEN	(4 + 8 + crypto_sign_BYTES)	/* hash, time, sig */
 
 struct note_signer {
+	int		 alg;		/* NOTE_ED25519 or NOTE_COSIG_V1 */
 	char		 name[SUMDB_NAME_MAX];
 	uint32_t	 hash;
 	uint8_t		 pub[crypto_sign_PUBLICKEYBYTES];
@@ -88,11 +95,12 @@ note_name_valid(const char *name, size_t len)
 }
 
 uint32_t
-note_key_hash(const char *name, size_t namelen, const uint8_t pub[32])
+note_key_hash(int alg, const char *name, size_t namelen,
+    const uint8_t pub[32])
 {
 	crypto_hash_sha256_state	 st;
 	uint8_t				 h[SUMDB_HASH_SIZE];
-	const uint8_t			 sep[2] = { '\n', ALG_ED25519 };
+	const uint8_t			 sep[2] = { '\n', alg };
 
 	crypto_hash_sha256_init(&st);
 	crypto_hash_sha256_update(&st, (const uint8_t *)name, namelen);
@@ -146,12 +154,14 @@ chop(const char *s, const char *end, size_t *fieldlen)
 }
 
 /*
- * Parse "<name>+<hash>+<base64(alg || key)>" from s; the decoded key
- * (after the algorithm byte) is written to key, which holds 32 bytes.
+ * Parse "<name>+<hash>+<base64(alg || key)>" from s, alg being one of
+ * the bits of algs (1 << NOTE_ED25519, 1 << NOTE_COSIG_V1); the decoded
+ * key (after the algorithm byte) is written to key, which holds 32
+ * bytes, and the algorithm to *alg.
  */
 static int
-parse_key(const char *s, const char *end, char *name, uint32_t *hash,
-    uint8_t *key)
+parse_key(const char *s, const char *end, unsigned algs, int *alg,
+    char *name, uint32_t *hash, uint8_t *key)
 {
 	uint8_t		 raw[33];
 	const char	*h, *k;
@@ -164,10 +174,11 @@ parse_key(const char *s, const char *end, char *name, uint32_t *hash,
 	if (!note_name_valid(s, namelen) || parse_hash(h, hashlen, hash) != 0)
 		return SUMDB_EKEY;
 	n = sumdb_b64_decode(k, keylen, raw, sizeof(raw));
-	if (n <= 0 || raw[0] != ALG_ED25519 || n != 33) {
+	if (n != 33 || raw[0] > 31 || !(algs & 1U << raw[0])) {
 		sodium_memzero(raw, sizeof(raw));
 		return SUMDB_EKEY;
 	}
+	*alg = raw[0];
 	memcpy(name, s, namelen);
 	name[namelen] = '\0';
 	memcpy(key, raw + 1, 32);
@@ -175,14 +186,29 @@ parse_key(const char *s, const char *end, char *name, uint32_t *hash,
 	return 0;
 }
 
+static int
+verifier_parse(const char *vkey, size_t len, int alg,
+    struct note_verifier *v)
+{
+	if (parse_key(vkey, vkey + len, 1U << alg, &v->alg, v->name, &v->hash,
+	    v->pub) != 0)
+		return SUMDB_EKEY;
+	if (note_key_hash(v->alg, v->name, strlen(v->name), v->pub) !=
+	    v->hash)
+		return SUMDB_EKEY;
+	return 0;
+}
+
 int
 note_verifier_parse(const char *vkey, size_t len, struct note_verifier *v)
 {
-	if (parse_key(vkey, vkey + len, v->name, &v->hash, v->pub) != 0)
-		return SUMDB_EKEY;
-	if (note_key_hash(v->name, strlen(v->name), v->pub) != v->hash)
-		return SUMDB_EKEY;
-	return 0;
+	return verifier_parse(vkey, len, NOTE_ED25519, v);
+}
+
+int
+note_cosigner_parse(const char *vkey, size_t len, struct note_verifier *v)
+{
+	return verifier_parse(vkey, len, NOTE_COSIG_V1, v);
 }
 
 int
@@ -191,7 +217,7 @@ note_verifier_format(const struct note_verifier *v, struct evbuffer *out)
 	uint8_t	 raw[33];
 	char	 b64[SUMDB_B64_SIZE(33)];
 
-	raw[0] = ALG_ED25519;
+	raw[0] = v->alg;
 	memcpy(raw + 1, v->pub, 32);
 	sumdb_b64_encode(raw, sizeof(raw), b64);
 	if (evbuffer_add_printf(out, "%s+%08x+%s", v->name, v->hash, b64) < 0)
@@ -228,12 +254,14 @@ note_signer_parse(const char *skey, size_t len, int *err)
 		return NULL;
 	/* The seed goes straight into the guarded struct. */
 	seed = s->seed;
-	if (parse_key(skey + 12, end, s->name, &s->hash, seed) != 0)
+	if (parse_key(skey + 12, end, 1U << NOTE_ED25519 |
+	    1U << NOTE_COSIG_V1, &s->alg, s->name, &s->hash, seed) != 0)
 		goto bad;
 	if (crypto_sign_seed_keypair(s->pub, s->sk, seed) != 0)
 		goto bad;
 	sodium_memzero(s->seed, sizeof(s->seed));
-	if (note_key_hash(s->name, strlen(s->name), s->pub) != s->hash)
+	if (note_key_hash(s->alg, s->name, strlen(s->name), s->pub) !=
+	    s->hash)
 		goto bad;
 	return s;
  bad:
@@ -243,12 +271,13 @@ note_signer_parse(const char *skey, size_t len, int *err)
 }
 
 struct note_signer *
-note_signer_generate(const char *name, int *err)
+note_signer_generate(const char *name, int alg, int *err)
 {
 	struct note_signer	*s;
 	size_t			 namelen = strlen(name);
 
-	if (!note_name_valid(name, namelen)) {
+	if (!note_name_valid(name, namelen) ||
+	    (alg != NOTE_ED25519 && alg != NOTE_COSIG_V1)) {
 		*err = SUMDB_EKEY;
 		return NULL;
 	}
@@ -256,7 +285,8 @@ note_signer_generate(const char *name, int *err)
 		return NULL;
 	crypto_sign_keypair(s->pub, s->sk);
 	memcpy(s->name, name, namelen + 1);
-	s->hash = note_key_hash(name, namelen, s->pub);
+	s->alg = alg;
+	s->hash = note_key_hash(alg, name, namelen, s->pub);
 	return s;
 }
 
@@ -267,9 +297,16 @@ note_signer_free(struct note_signer *s)
 		sodium_free(s);		/* wipes the memory */
 }
 
+int
+note_signer_alg(const struct note_signer *s)
+{
+	return s->alg;
+}
+
 void
 note_signer_verifier(const struct note_signer *s, struct note_verifier *v)
 {
+	v->alg = s->alg;
 	memcpy(v->name, s->name, sizeof(v->name));
 	v->hash = s->hash;
 	memcpy(v->pub, s->pub, sizeof(v->pub));
@@ -282,7 +319,7 @@ note_signer_format(const struct note_signer *s, char *buf, size_t bufsize)
 	char		 b64[SUMDB_B64_SIZE(33)];
 	int		 n;
 
-	raw[0] = ALG_ED25519;
+	raw[0] = s->alg;
 	memcpy(raw + 1, s->sk, 32);	/* the seed */
 	sumdb_b64_encode(raw, sizeof(raw), b64);
 	n = snprintf(buf, bufsize, "PRIVATE+KEY+%s+%08x+%s", s->name, s->hash,
@@ -325,16 +362,72 @@ seen_line(const uint8_t *sigs, const uint8_t *l, size_t len)
 	return 0;
 }
 
+/*
+ * The message a cosignature/v1 signs at time t: "cosignature/v1\ntime
+ * <t>\n" and the note text.  Returns it, to free, or NULL.
+ */
+static uint8_t *
+cosig_message(const uint8_t *text, size_t len, uint64_t t, size_t *msglen)
+{
+	uint8_t	*m;
+	int	 hl;
+
+	if ((m = malloc(sizeof(COSIG_HEAD) + 21 + len)) == NULL)
+		return NULL;
+	hl = snprintf((char *)m, sizeof(COSIG_HEAD) + 21, COSIG_HEAD "%llu\n",
+	    (unsigned long long)t);
+	memcpy(m + hl, text, len);
+	*msglen = hl + len;
+	return m;
+}
+
+static uint64_t
+get64(const uint8_t *p)
+{
+	uint64_t	 v = 0;
+	int		 i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/*
+ * Check signature raw (key hash, and for a cosignature its time, then
+ * the Ed25519 signature) of text by v.  Returns 0 or SUMDB_ESIG (or
+ * SUMDB_ENOMEM).
+ */
+static int
+check_sig(const struct note_verifier *v, const uint8_t *raw,
+    const uint8_t *text, size_t len)
+{
+	uint8_t		*m;
+	size_t		 mlen;
+	uint64_t	 t;
+	int		 r;
+
+	if (v->alg == NOTE_ED25519)
+		return crypto_sign_verify_detached(raw + 4, text, len,
+		    v->pub) == 0 ? 0 : SUMDB_ESIG;
+	if ((t = get64(raw + 4)) > INT64_MAX)
+		return SUMDB_ESIG;
+	if ((m = cosig_message(text, len, t, &mlen)) == NULL)
+		return SUMDB_ENOMEM;
+	r = crypto_sign_verify_detached(raw + 12, m, mlen, v->pub);
+	free(m);
+	return r == 0 ? 0 : SUMDB_ESIG;
+}
+
 int
 note_open(const uint8_t *msg, size_t len, const struct note_verifier *v,
     size_t nv, struct note *n)
 {
 	const uint8_t	*sigs, *end = msg + len, *line, *nl, *sp, *b64;
-	uint8_t		 raw[4 + crypto_sign_BYTES];
+	uint8_t		 raw[COSIG_LEN];
 	uint64_t	 verified = 0;
 	size_t		 i, namelen, nsig = 0, nunverified = 0, nverified = 0;
 	uint32_t	 hash;
-	int		 k, rawlen;
+	int		 k, r, rawlen;
 
 	if (len > SUMDB_NOTE_MAX)
 		return SUMDB_ELIMIT;
@@ -386,12 +479,13 @@ note_open(const uint8_t *msg, size_t len, const struct note_verifier *v,
 		}
 		if (verified & (UINT64_C(1) << k))
 			continue;	/* one signature per key counts */
-		if (rawlen != sizeof(raw) ||
+		if (rawlen != (int)(v[k].alg == NOTE_COSIG_V1 ? COSIG_LEN :
+		    4 + crypto_sign_BYTES) ||
 		    sumdb_b64_decode((const char *)b64, nl - b64, raw,
-		    sizeof(raw)) != rawlen ||
-		    crypto_sign_verify_detached(raw + 4, msg, sigs - 1 - msg,
-		    v[k].pub) != 0)
+		    sizeof(raw)) != rawlen)
 			return SUMDB_ESIG;
+		if ((r = check_sig(&v[k], raw, msg, sigs - 1 - msg)) != 0)
+			return r;
 		verified |= UINT64_C(1) << k;
 		nverified++;
 	}
@@ -419,6 +513,8 @@ note_sign(const uint8_t *text, size_t len, struct note_signer *const *s,
 	    evbuffer_add(out, "\n", 1) != 0)
 		return SUMDB_ENOMEM;
 	for (i = 0; i < ns; i++) {
+		if (s[i]->alg != NOTE_ED25519)
+			return SUMDB_EKEY;
 		raw[0] = s[i]->hash >> 24;
 		raw[1] = s[i]->hash >> 16;
 		raw[2] = s[i]->hash >> 8;
@@ -429,5 +525,32 @@ note_sign(const uint8_t *text, size_t len, struct note_signer *const *s,
 		    b64) < 0)
 			return SUMDB_ENOMEM;
 	}
+	return 0;
+}
+
+int
+note_cosign(const uint8_t *text, size_t len, const struct note_signer *s,
+    int64_t t, struct evbuffer *out)
+{
+	uint8_t		 raw[COSIG_LEN], *m;
+	char		 b64[SUMDB_B64_SIZE(COSIG_LEN)];
+	size_t		 mlen;
+	int		 i;
+
+	if (s->alg != NOTE_COSIG_V1 || t < 0)
+		return SUMDB_EKEY;
+	if (len == 0 || text[len - 1] != '\n' || len > SUMDB_NOTE_MAX)
+		return SUMDB_EFORMAT;
+	if ((m = cosig_message(text, len, t, &mlen)) == NULL)
+		return SUMDB_ENOMEM;
+	for (i = 0; i < 4; i++)
+		raw[i] = s->hash >> (24 - 8 * i);
+	for (i = 0; i < 8; i++)
+		raw[4 + i] = (uint64_t)t >> (56 - 8 * i);
+	crypto_sign_detached(raw + 12, NULL, m, mlen, s->sk);
+	free(m);
+	sumdb_b64_encode(raw, sizeof(raw), b64);
+	if (evbuffer_add_printf(out, SIG_PREFIX "%s %s\n", s->name, b64) < 0)
+		return SUMDB_ENOMEM;
 	return 0;
 }

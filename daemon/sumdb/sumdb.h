@@ -77,8 +77,13 @@ int	sumdb_utf8_valid(const uint8_t *p, size_t len);
 
 /* note.c */
 
-/* A verifier key: "<name>+<hash>+<base64(0x01 || pub)>". */
+/* Key types: a log's Ed25519 key, a witness's cosignature/v1 key. */
+#define NOTE_ED25519	1
+#define NOTE_COSIG_V1	4
+
+/* A verifier key: "<name>+<hash>+<base64(alg || pub)>". */
 struct note_verifier {
+	int		 alg;			/* NOTE_ED25519, NOTE_COSIG_V1 */
 	char		 name[SUMDB_NAME_MAX];	/* NUL-terminated */
 	uint32_t	 hash;			/* key hash */
 	uint8_t		 pub[32];		/* Ed25519 public key */
@@ -96,8 +101,8 @@ struct note {
 	size_t		 nunverified;	/* signatures by unknown keys */
 };
 
-/* Key hash of an Ed25519 key: SHA-256(name "\n" 0x01 pub)[0:4]. */
-uint32_t note_key_hash(const char *name, size_t namelen,
+/* Key hash (key ID): SHA-256(name "\n" alg pub)[0:4]. */
+uint32_t note_key_hash(int alg, const char *name, size_t namelen,
 	    const uint8_t pub[32]);
 
 /* Whether name is a valid key name (x/mod isValidName). */
@@ -110,12 +115,16 @@ int	note_name_valid(const char *name, size_t len);
 int	note_verifier_parse(const char *vkey, size_t len,
 	    struct note_verifier *v);
 
+/* The same for a witness's key (type NOTE_COSIG_V1). */
+int	note_cosigner_parse(const char *vkey, size_t len,
+	    struct note_verifier *v);
+
 /* Format v as a verifier key, appended to out. Returns 0 or ENOMEM. */
 int	note_verifier_format(const struct note_verifier *v,
 	    struct evbuffer *out);
 
 /*
- * Parse a "PRIVATE+KEY+<name>+<hash>+<base64(0x01 || seed)>" key into
+ * Parse a "PRIVATE+KEY+<name>+<hash>+<base64(alg || seed)>" key into
  * guarded memory.  Returns a signer to release with note_signer_free(),
  * or NULL with *err set to SUMDB_EKEY or SUMDB_ENOMEM.  The caller
  * should wipe skey itself.
@@ -124,16 +133,21 @@ struct note_signer *note_signer_parse(const char *skey, size_t len,
 	    int *err);
 void	note_signer_free(struct note_signer *s);
 
+/* NOTE_ED25519 (a log's key) or NOTE_COSIG_V1 (a witness's). */
+int	note_signer_alg(const struct note_signer *s);
+
 /* The verifier that matches signer s, filled into *v. */
 void	note_signer_verifier(const struct note_signer *s,
 	    struct note_verifier *v);
 
 /*
- * Generate a new key pair named name, from libsodium's CSPRNG.  Returns
- * the signer (note_signer_format() writes its key), or NULL with *err
- * set to SUMDB_EKEY (invalid name) or SUMDB_ENOMEM.
+ * Generate a new key pair of type alg named name, from libsodium's
+ * CSPRNG.  Returns the signer (note_signer_format() writes its key), or
+ * NULL with *err set to SUMDB_EKEY (invalid name or type) or
+ * SUMDB_ENOMEM.
  */
-struct note_signer *note_signer_generate(const char *name, int *err);
+struct note_signer *note_signer_generate(const char *name, int alg,
+	    int *err);
 
 /*
  * Write the "PRIVATE+KEY+..." form of s into buf of size bufsize
@@ -144,9 +158,10 @@ int	note_signer_format(const struct note_signer *s, char *buf,
 	    size_t bufsize);
 
 /*
- * Verify a signed note against the verifiers v[0..nv-1] (nv <= 64).
- * Unknown signers are counted and ignored; a bad signature by a known
- * key, a malformed note or a note that no known key signed is rejected.
+ * Verify a signed note against the verifiers v[0..nv-1] (nv <= 64),
+ * log keys and cosigners alike.  Unknown signers are counted and
+ * ignored; a bad signature by a known key, a malformed note or a note
+ * that no known key signed is rejected.
  * Returns 0 with *n filled (n->text points into msg), SUMDB_EFORMAT,
  * SUMDB_ESIG or SUMDB_ELIMIT.
  */
@@ -155,10 +170,19 @@ int	note_open(const uint8_t *msg, size_t len,
 
 /*
  * Sign text (which must end in '\n') with signers s[0..ns-1] and append
- * the signed note to out.  Returns 0, SUMDB_EFORMAT or SUMDB_ENOMEM.
+ * the signed note to out.  Returns 0, SUMDB_EFORMAT, SUMDB_EKEY (a
+ * witness's key) or SUMDB_ENOMEM.
  */
 int	note_sign(const uint8_t *text, size_t len,
 	    struct note_signer *const *s, size_t ns, struct evbuffer *out);
+
+/*
+ * Append witness s's cosignature/v1 line of note text text (ending in
+ * '\n', no signatures) at POSIX time t to out.  Returns 0,
+ * SUMDB_EFORMAT, SUMDB_EKEY (not a witness's key) or SUMDB_ENOMEM.
+ */
+int	note_cosign(const uint8_t *text, size_t len,
+	    const struct note_signer *s, int64_t t, struct evbuffer *out);
 
 /* tlog.c */
 
@@ -247,6 +271,45 @@ int	tlog_format_tree(const struct tlog_tree *t, struct evbuffer *out);
 
 /* Parse a tree note text (x/mod ParseTree). 0 or SUMDB_EFORMAT. */
 int	tlog_parse_tree(const uint8_t *text, size_t len, struct tlog_tree *t);
+
+/*
+ * Parse any log's checkpoint text (c2sp.org/tlog-checkpoint): the
+ * origin line, whose length goes to *originlen, size, root and optional
+ * non-empty extension lines.  0 or SUMDB_EFORMAT.
+ */
+int	tlog_parse_checkpoint(const uint8_t *text, size_t len,
+	    size_t *originlen, struct tlog_tree *t);
+
+/* witness.c */
+
+#define WITNESS_PROOF_MAX	63		/* lines, per the spec */
+#define WITNESS_REQ_MAX		(64 * 1024)	/* an add-checkpoint body */
+
+/* An add-checkpoint request body, parsed. */
+struct witness_req {
+	int64_t		 old;		/* the size the client thinks we have */
+	uint8_t		 proof[WITNESS_PROOF_MAX][SUMDB_HASH_SIZE];
+	size_t		 nproof;
+	const uint8_t	*note;		/* the signed checkpoint, borrowed */
+	size_t		 notelen;
+};
+
+/*
+ * Parse an add-checkpoint body (c2sp.org/tlog-witness): "old N\n", the
+ * proof hashes a line each, "\n", the signed note.  The note itself is
+ * not checked.  Returns 0, SUMDB_EFORMAT or SUMDB_ELIMIT (longer than
+ * WITNESS_REQ_MAX).
+ */
+int	witness_parse_req(const uint8_t *body, size_t len,
+	    struct witness_req *r);
+
+/* Append an add-checkpoint body.  0, SUMDB_EFORMAT or SUMDB_ENOMEM. */
+int	witness_format_req(int64_t old,
+	    const uint8_t (*proof)[SUMDB_HASH_SIZE], size_t np,
+	    const uint8_t *note, size_t notelen, struct evbuffer *out);
+
+/* Parse a 409's text/x.tlog.size body "N\n".  0 or SUMDB_EFORMAT. */
+int	witness_parse_size(const uint8_t *body, size_t len, int64_t *size);
 
 /* tile.c */
 

@@ -418,22 +418,47 @@ tlog_format_tree(const struct tlog_tree *t, struct evbuffer *out)
 	return 0;
 }
 
+/*
+ * The size and root lines at p of a checkpoint ending at end, into *t.
+ * Returns where the next line starts, or NULL if they do not parse.
+ */
+static const uint8_t *
+size_root(const uint8_t *p, const uint8_t *end, struct tlog_tree *t)
+{
+	const uint8_t	*nl1, *nl2;
+
+	if ((nl1 = memchr(p, '\n', end - p)) == NULL ||
+	    (nl2 = memchr(nl1 + 1, '\n', end - nl1 - 1)) == NULL ||
+	    sumdb_parse_int64((const char *)p, nl1 - p, &t->n) != 0 ||
+	    sumdb_b64_decode((const char *)nl1 + 1, nl2 - nl1 - 1, t->hash,
+	    SUMDB_HASH_SIZE) != SUMDB_HASH_SIZE)
+		return NULL;
+	return nl2 + 1;
+}
+
+int
+tlog_parse_checkpoint(const uint8_t *text, size_t len, size_t *originlen,
+    struct tlog_tree *t)
+{
+	const uint8_t	*end = text + len, *nl0, *p;
+
+	if (len > SUMDB_NOTE_MAX || len == 0 || end[-1] != '\n' ||
+	    (nl0 = memchr(text, '\n', len)) == NULL || nl0 == text ||
+	    (p = size_root(nl0 + 1, end, t)) == NULL)
+		return SUMDB_EFORMAT;
+	for (; p < end; p++)
+		if (*p == '\n' && p[-1] == '\n')
+			return SUMDB_EFORMAT;	/* an empty extension line */
+	*originlen = nl0 - text;
+	return 0;
+}
+
 int
 tlog_parse_tree(const uint8_t *text, size_t len, struct tlog_tree *t)
 {
-	const uint8_t	*p, *end = text + len, *nl1, *nl2;
-
 	if (len > SUMDB_NOTE_MAX || len < TREE_PREFIX_LEN ||
-	    memcmp(text, TREE_PREFIX, TREE_PREFIX_LEN) != 0)
-		return SUMDB_EFORMAT;
-	p = text + TREE_PREFIX_LEN;
-	if ((nl1 = memchr(p, '\n', end - p)) == NULL ||
-	    (nl2 = memchr(nl1 + 1, '\n', end - nl1 - 1)) == NULL)
-		return SUMDB_EFORMAT;
-	if (sumdb_parse_int64((const char *)p, nl1 - p, &t->n) != 0)
-		return SUMDB_EFORMAT;
-	if (sumdb_b64_decode((const char *)nl1 + 1, nl2 - nl1 - 1, t->hash,
-	    SUMDB_HASH_SIZE) != SUMDB_HASH_SIZE)
+	    memcmp(text, TREE_PREFIX, TREE_PREFIX_LEN) != 0 ||
+	    size_root(text + TREE_PREFIX_LEN, text + len, t) == NULL)
 		return SUMDB_EFORMAT;
 	return 0;
 }

@@ -2,7 +2,7 @@
 # A store made by the last sumdbd with schema 5 (built here from git at
 # commit V5), with a private log (a real-size module among its records),
 # a full mirror with a record its upstream logged twice, evidence and
-# TUF files, opened by this sumdbd: migrated to schema 6, every row of
+# TUF files, opened by this sumdbd: migrated to schema 7, every row of
 # every table that was there byte for byte the same, lookups answered
 # as before, fsck clean; then the mirror goes on with data tiles and a
 # bulk-built index that keeps the first of a module version logged
@@ -95,9 +95,9 @@ dump >"$T/dump.v5"
 [ "$(grep -c . "$T/dump.v5")" -gt $((N / 256 + 3000)) ] || fail "the dump is too short"
 grep -q "|#|#$N|" "$T/dump.v5" || fail "v5 did not keep the duplicate unnamed"
 
-# This sumdbd opens it: schema 6, the same rows, the same answers.
+# This sumdbd opens it: schema 7 (6 and then 7), the same rows, the same answers.
 restart_daemon
-[ "$(sq "PRAGMA user_version")" = 6 ] || fail "not migrated to schema 6"
+[ "$(sq "PRAGMA user_version")" = 7 ] || fail "not migrated to schema 7"
 dump >"$T/dump.v6"
 # Rows may be added (the TUF timestamp is signed again at start), none
 # changed or lost.

@@ -27,7 +27,7 @@ check_verifier(const char *s, size_t len)
 	assert(note_name_valid(v.name, namelen));
 	assert(namelen < len && memcmp(v.name, s, namelen) == 0 &&
 	    s[namelen] == '+');
-	assert(note_key_hash(v.name, namelen, v.pub) == v.hash);
+	assert(note_key_hash(v.alg, v.name, namelen, v.pub) == v.hash);
 	assert((b = evbuffer_new()) != NULL);
 	assert(note_verifier_format(&v, b) == 0);
 	/* Only the hash's case and base64's spare bits may differ. */
@@ -57,7 +57,7 @@ check_signer(const char *s, size_t len)
 		return;
 	}
 	note_signer_verifier(sg, &v);
-	assert(note_key_hash(v.name, strlen(v.name), v.pub) == v.hash);
+	assert(note_key_hash(v.alg, v.name, strlen(v.name), v.pub) == v.hash);
 	k = note_signer_format(sg, buf, sizeof(buf));
 	assert(k > 0 && (size_t)k == len);
 	sg2 = note_signer_parse(buf, (size_t)k, &err);

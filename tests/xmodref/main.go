@@ -110,6 +110,8 @@ func main() {
 			die("usage: xmodref provenance FILE LOGKEY UPKEY")
 		}
 		provenance(os.Args[2], os.Args[3], os.Args[4])
+	case "witness":
+		witnessMain(os.Args[2:])
 	case "hashzip":
 		if len(os.Args) != 3 && len(os.Args) != 4 {
 			die("usage: xmodref hashzip ZIP [GOMOD]")
@@ -592,6 +594,7 @@ func kat() {
 		fmt.Fprintf(w, "keyname %s %v\n", hx([]byte(name)), validName(name))
 	}
 	noteVectors(w)
+	cosigVectors(w)
 
 	// Tree notes and lookup responses.
 	for _, t := range []string{
