@@ -11,7 +11,10 @@
  * names, in a stored trust base of that mirror that holds it; one
  * without (trust on first use: public = goproxy, or admitted before
  * public = NAME) is compared with each mirror's verified record of the
- * same module version, and every difference is a problem.
+ * same module version, and every difference is a problem.  The
+ * witness's state: per [witness-log], the checkpoint it last cosigned
+ * carries a valid signature of the log and the witness's own
+ * cosignature, and its size and root are the ones stored with it.
  */
 
 #include <event2/buffer.h>
@@ -397,6 +400,70 @@ check_db(struct env *env, const char *name, int private,
 	return rv;
 }
 
+/* The witness's state of each log it witnesses. */
+static int
+check_witness(struct env *env, int *problems)
+{
+	const struct config	*c = &env->conf;
+	struct note_signer	*s;
+	struct note_verifier	 v[1 + CONFIG_URLS_MAX];
+	struct evbuffer		*b = NULL;
+	struct note		 n;
+	struct tlog_tree	 t;
+	uint8_t			 root[SUMDB_HASH_SIZE];
+	int64_t			 size;
+	size_t			 olen;
+	int			 i, k, r, bad, rv = -1;
+
+	if (c->witness_name == NULL)
+		return 0;
+	if ((s = env_load_key(c->witness_key, NOTE_COSIG_V1)) == NULL)
+		return -1;
+	note_signer_verifier(s, &v[0]);
+	note_signer_free(s);
+	if ((b = evbuffer_new()) == NULL)
+		goto done;
+	for (i = 0; i < c->nwlogs; i++) {
+		for (k = 0; k < c->wlogs[i].nkeys; k++)
+			if (note_verifier_parse(c->wlogs[i].keys[k],
+			    strlen(c->wlogs[i].keys[k]), &v[1 + k]) != 0) {
+				log_warnx("fsck: [witness-log %s]: bad key",
+				    c->wlogs[i].origin);
+				goto done;
+			}
+		evbuffer_drain(b, evbuffer_get_length(b));
+		if ((r = store_witness_get(env->st, c->wlogs[i].origin, &size,
+		    root, b)) < 0) {
+			log_warnx("fsck: witness: %s", store_errmsg(env->st));
+			goto done;
+		}
+		if (r == 0)
+			continue;
+		bad = 0;
+		if (note_open(evbuffer_pullup(b, -1), evbuffer_get_length(b),
+		    v, 1 + k, &n) != 0 || !(n.verified & 1) || n.nverified < 2)
+			bad = printf("fsck: witness: '%s': the checkpoint lacks "
+			    "a valid signature of the log or the witness\n",
+			    c->wlogs[i].origin);
+		else if (tlog_parse_checkpoint(n.text, n.textlen, &olen,
+		    &t) != 0 || olen != strlen(c->wlogs[i].origin) ||
+		    memcmp(n.text, c->wlogs[i].origin, olen) != 0 ||
+		    t.n != size || memcmp(t.hash, root, sizeof(root)) != 0)
+			bad = printf("fsck: witness: '%s': the checkpoint is "
+			    "not the size and root stored\n",
+			    c->wlogs[i].origin);
+		printf("fsck: witness: '%s' at %lld, %d problem%s\n",
+		    c->wlogs[i].origin, (long long)size, bad != 0,
+		    bad != 0 ? "" : "s");
+		*problems += bad != 0;
+	}
+	rv = 0;
+ done:
+	if (b != NULL)
+		evbuffer_free(b);
+	return rv;
+}
+
 static void
 usage(FILE *f)
 {
@@ -435,6 +502,8 @@ fsck(struct env *env, int argc, char **argv)
 		    &problems) != 0)
 			goto done;
 	}
+	if (check_witness(env, &problems) != 0)
+		goto done;
 	rv = problems > 0 ? 1 : 0;
  done:
 	return rv;

@@ -4,12 +4,12 @@
 # standard library and x/mod alone (xmodref witness, with x/mod 0.7.0
 # and 0.19.0); concurrent submissions that never move the state back;
 # the real sum.golang.org trees of both go command caches in
-# ../shared/sumdb-real-data, in order and out of order; the monitoring
+# tests/testdata/real, in order and out of order; the monitoring
 # GET; the queue bound; config errors with file:line.  Acceptance 1 and
 # 2 of the witness issue.
 . "$(dirname "$0")/lib.sh"
 
-REAL=../shared/sumdb-real-data
+REAL=tests/testdata/real
 SUMKEY=sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8
 "$B/sumdbd" keygen -o "$T/log.key" sumdb.test.example >/dev/null 2>&1
 wkey=$("$B/sumdbd" keygen --witness -o "$T/w.key" witness.test.example/w1 \

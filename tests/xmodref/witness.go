@@ -9,10 +9,10 @@
 //	xmodref witness race URL WVKEY LOGSKEY WORKERS ROUNDS
 //	        WORKERS clients submit ROUNDS growing checkpoints each at
 //	        once; the cosigned sizes must form one chain, never going back
-//	xmodref witness push URL WVKEY LOGSKEY SIZE
-//	        submit growing checkpoints until SIZE is cosigned, retrying
-//	        through failures (the witness is killed meanwhile); print the
-//	        largest size acknowledged
+//	xmodref witness push URL WVKEY LOGSKEY SECONDS
+//	        submit growing checkpoints for SECONDS, retrying through
+//	        failures (the witness is killed meanwhile); print the largest
+//	        size acknowledged
 //	xmodref witness real URL WVKEY LOGVKEY DIR
 //	        the real sum.golang.org trees of a go command cache DIR, in
 //	        order with proofs from its tiles, then out of order
@@ -465,16 +465,14 @@ func witnessRace(base, wvkey, skey string, workers, rounds int) {
 	fmt.Printf("ok race: %d workers, %d accepted steps in one chain from %d to %d\n", workers, len(steps), start, at)
 }
 
-func witnessPush(base, wvkey, skey string, size int64) {
+func witnessPush(base, wvkey, skey string, secs int64) {
 	l, logv := newLog(skey)
 	wv := newCosigVerifier(wvkey)
 	var old, acked int64
 	fails := 0
-	for acked < size {
-		n := old + 1 + old/7
-		if n > size {
-			n = size
-		}
+	end := time.Now().Add(time.Duration(secs) * time.Second)
+	for time.Now().Before(end) {
+		n := old + 1 + old%3
 		ck := l.checkpoint(n)
 		a, err := post(base, reqBody(old, l.proof(old, n), ck))
 		if err != nil || a.status >= 500 {
