@@ -49,7 +49,8 @@ SUMDB_SRCS = daemon/sumdb/encode.c daemon/sumdb/note.c daemon/sumdb/tlog.c \
 CORE_SRCS = daemon/log.c daemon/env.c daemon/db.c daemon/handoff.c \
 	  daemon/privacy.c daemon/fetch.c daemon/tiles.c daemon/tiles_http.c \
 	  daemon/trust.c daemon/audit.c daemon/bundle.c daemon/tufrepo.c \
-	  daemon/reload.c daemon/users.c daemon/storew.c
+	  daemon/reload.c daemon/users.c daemon/storew.c \
+	  daemon/peers.c
 HTTP_SRCS = daemon/http/server.c daemon/http/conn.c daemon/http/parse.c \
 	  daemon/http/serve.c daemon/http/cache.c daemon/http/status.c \
 	  daemon/http/audit.c daemon/http/tufserve.c daemon/http/auth.c \

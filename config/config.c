@@ -126,7 +126,10 @@ static const struct key keys[] = {
 #define MOFF(f)	offsetof(struct config_mirror, f)
 static const struct key mkeys[] = {
 	{ "mirror", "key", T_STR, MOFF(key), NULL, 0, 0, RESTART },
-	{ "mirror", "url", T_LIST, MOFF(urls), NULL, 0, 0, LIVE },
+	/* A list: off is its array, min the offset of its count. */
+	{ "mirror", "url", T_LIST, MOFF(urls), NULL, MOFF(nurls), 0, LIVE },
+	{ "mirror", "witness", T_LIST, MOFF(witnesses), NULL,
+	    MOFF(nwitnesses), 0, RESTART },
 	{ "mirror", "mode", T_STR, MOFF(mode), "lazy", 0, 0, RESTART },
 	{ "mirror", "offline", T_BOOL, MOFF(offline), "no", 0, 1, RESTART },
 	{ "mirror", "poll", T_DURATION, MOFF(poll), "60s", 1000, MS(86400),
@@ -217,14 +220,15 @@ config_size(const char *s, int64_t *bytes)
 static int
 set_key(struct parse *p, void *base, const struct key *k, const char *value)
 {
-	struct config_mirror	*m = base;
-	char			**sp, *end;
+	char			**sp, **list, *end;
 	int64_t			 v, *ip;
 	long long		 ll;
-	int			 r;
+	int			 r, *np;
 
 	if (k->type == T_LIST) {
-		if (m->nurls == CONFIG_URLS_MAX) {
+		list = (char **)((char *)base + k->off);
+		np = (int *)((char *)base + k->min);
+		if (*np == CONFIG_URLS_MAX) {
 			snprintf(p->err, p->errsize, "%s: at most %d",
 			    k->name, CONFIG_URLS_MAX);
 			return CONFIG_EVALUE;
@@ -235,9 +239,9 @@ set_key(struct parse *p, void *base, const struct key *k, const char *value)
 			    "http:// or https:// URL", k->name, value);
 			return CONFIG_EVALUE;
 		}
-		if ((m->urls[m->nurls] = strdup(value)) == NULL)
+		if ((list[*np] = strdup(value)) == NULL)
 			return CONFIG_ENOMEM;
-		m->nurls++;
+		(*np)++;
 		return 0;
 	}
 	if (k->type == T_BOOL) {
@@ -748,6 +752,18 @@ config_load(const char *path, struct config *c, int *line, char *err,
 	return 0;
 }
 
+int
+config_wlog_mirror(const struct config *c, int i)
+{
+	int	 k, m;
+
+	for (m = 0; m < c->nmirrors; m++)
+		for (k = 0; k < c->wlogs[i].nkeys; k++)
+			if (strcmp(c->wlogs[i].keys[k], c->mirrors[m].key) == 0)
+				return m;
+	return -1;
+}
+
 const char *
 config_log_public(const struct config *c)
 {
@@ -798,6 +814,8 @@ config_free(struct config *c)
 				free(*(char **)((char *)m + mkeys[i].off));
 		for (i = 0; i < (size_t)m->nurls; i++)
 			free(m->urls[i]);
+		for (i = 0; i < (size_t)m->nwitnesses; i++)
+			free(m->witnesses[i]);
 		free_egress(&m->egress);
 		memset(m, 0, sizeof(*m));
 	}
@@ -815,15 +833,17 @@ config_free(struct config *c)
 static int
 key_differs(const struct key *k, const void *a, const void *b)
 {
-	const struct config_mirror *ma = a, *mb = b;
 	const char	*sa, *sb;
-	int		 i;
+	int		 i, n;
 
 	if (k->type == T_LIST) {
-		if (ma->nurls != mb->nurls)
+		if ((n = *(const int *)((const char *)a + k->min)) !=
+		    *(const int *)((const char *)b + k->min))
 			return 1;
-		for (i = 0; i < ma->nurls; i++)
-			if (strcmp(ma->urls[i], mb->urls[i]) != 0)
+		for (i = 0; i < n; i++)
+			if (strcmp(((char *const *)((const char *)a +
+			    k->off))[i], ((char *const *)((const char *)b +
+			    k->off))[i]) != 0)
 				return 1;
 		return 0;
 	}
@@ -842,18 +862,20 @@ key_differs(const struct key *k, const void *a, const void *b)
 static void
 key_swap(const struct key *k, void *a, void *b)
 {
-	struct config_mirror *ma = a, *mb = b;
-	char		*urls[CONFIG_URLS_MAX];
+	char		*list[CONFIG_URLS_MAX];
+	char		*la = (char *)a + k->off, *lb = (char *)b + k->off;
+	int		*na = (int *)((char *)a + k->min);
+	int		*nb = (int *)((char *)b + k->min);
 	size_t		 size;
 	int		 n;
 
 	if (k->type == T_LIST) {
-		memcpy(urls, ma->urls, sizeof(urls));
-		memcpy(ma->urls, mb->urls, sizeof(urls));
-		memcpy(mb->urls, urls, sizeof(urls));
-		n = ma->nurls;
-		ma->nurls = mb->nurls;
-		mb->nurls = n;
+		memcpy(list, la, sizeof(list));
+		memcpy(la, lb, sizeof(list));
+		memcpy(lb, list, sizeof(list));
+		n = *na;
+		*na = *nb;
+		*nb = n;
 		return;
 	}
 	size = k->type == T_STR ? sizeof(char *) : sizeof(int64_t);

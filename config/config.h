@@ -44,6 +44,9 @@ struct config_mirror {
 	char		*key;			/* the upstream's verifier key */
 	char		*urls[CONFIG_URLS_MAX];	/* upstreams, tried in order */
 	int		 nurls;
+	/* peer witnesses: "URL VKEY" each */
+	char		*witnesses[CONFIG_URLS_MAX];
+	int		 nwitnesses;
 	char		*mode;			/* "lazy" or "full" */
 	int64_t		 offline;		/* 1: never connect */
 	int64_t		 poll;			/* ms between /latest polls */
@@ -186,6 +189,12 @@ int	config_match_patterns(const char *globs, const char *path);
  * if exactly one [mirror] is configured, else "none".
  */
 const char *config_log_public(const struct config *c);
+/*
+ * The mirror of [witness-log] i: the [mirror] whose key is one of its
+ * keys, as an index into c->mirrors, or -1.
+ */
+int	config_wlog_mirror(const struct config *c, int i);
+
 /* The mirror that config_log_public() names, or NULL (goproxy, none). */
 const char *config_log_mirror(const struct config *c);
 

@@ -75,7 +75,7 @@ refusal_name(enum refusal r)
 		[R_FORK] = "fork", [R_ROLLBACK] = "rollback",
 		[R_TILE] = "tile", [R_UNRELATED] = "unrelated",
 		[R_NOT_IN_TREE] = "not_in_tree", [R_CONFLICT] = "conflict",
-		[R_UPSTREAM] = "upstream",
+		[R_UPSTREAM] = "upstream", [R_SPLIT] = "split",
 	};
 
 	return r < R_MAX ? names[r] : "unknown";

@@ -116,6 +116,8 @@ struct fetch {
 	char			*auth_header;
 	char			*auth_origin;
 	int			 nretries;
+	uint8_t			*post;		/* a POST's body, or NULL */
+	size_t			 postlen;
 	char			 curlerr[CURL_ERROR_SIZE];
 	char			 err[1024];
 };
@@ -142,6 +144,7 @@ fetch_free_one(struct fetch *f)
 	free(f->netrc);
 	config_secret_free(f->auth_header);
 	free(f->auth_origin);
+	free(f->post);
 	free(f);
 }
 
@@ -913,6 +916,20 @@ attempt(struct fetch *f)
 		goto fail;
 	}
 	free(o);
+	if (f->post != NULL) {
+		struct curl_slist	*h;
+
+		if ((h = curl_slist_append(f->hdrs,
+		    "Content-Type: text/plain")) == NULL) {
+			snprintf(f->err, sizeof(f->err), "out of memory");
+			goto fail;
+		}
+		f->hdrs = h;
+		curl_easy_setopt(f->easy, CURLOPT_POST, 1L);
+		curl_easy_setopt(f->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)f->postlen);
+		curl_easy_setopt(f->easy, CURLOPT_POSTFIELDS, f->post);
+	}
 	if (f->hdrs != NULL)
 		curl_easy_setopt(f->easy, CURLOPT_HTTPHEADER, f->hdrs);
 	if (curl_multi_add_handle(fx->multi, f->easy) != CURLM_OK) {
@@ -1215,7 +1232,8 @@ dupopt(char **dst, const char *s)
 
 static int
 new_fetch(struct env *env, const char *url, int fd, size_t maxlen,
-    int64_t timeout_ms, const struct fetchopt *o, fetch_cb cb, void *arg)
+    int64_t timeout_ms, const struct fetchopt *o, const void *post,
+    size_t postlen, fetch_cb cb, void *arg)
 {
 	static const struct fetchopt	 none;
 	struct fetch			*f;
@@ -1241,6 +1259,7 @@ new_fetch(struct env *env, const char *url, int fd, size_t maxlen,
 	f->deadline = mono() + (double)timeout_ms / 1000;
 	if ((f->url = strdup(url)) == NULL ||
 	    (f->body = evbuffer_new()) == NULL ||
+	    (post != NULL && (f->post = malloc(postlen + 1)) == NULL) ||
 	    dupopt(&f->proxy, o->proxy) != 0 ||
 	    dupopt(&f->proxy_auth, o->proxy_auth) != 0 ||
 	    dupopt(&f->netrc, o->netrc) != 0 ||
@@ -1258,8 +1277,12 @@ new_fetch(struct env *env, const char *url, int fd, size_t maxlen,
 		}
 		return -1;
 	}
+	if (post != NULL) {
+		memcpy(f->post, post, postlen);
+		f->postlen = postlen;
+	}
 	TAILQ_INSERT_TAIL(&f->fx->active, f, entry);
-	if (strncmp(url, "file://", 7) == 0) {
+	if (strncmp(url, "file://", 7) == 0 && post == NULL) {
 		/* Deliver from the loop, like a network answer. */
 		if ((f->timer = evtimer_new(env->base, read_file_cb, f)) ==
 		    NULL || evtimer_add(f->timer, &tv) != 0) {
@@ -1284,7 +1307,17 @@ int
 fetch_get(struct env *env, const char *url, size_t maxlen, int64_t timeout_ms,
     const struct fetchopt *o, fetch_cb cb, void *arg)
 {
-	return new_fetch(env, url, -1, maxlen, timeout_ms, o, cb, arg);
+	return new_fetch(env, url, -1, maxlen, timeout_ms, o, NULL, 0, cb,
+	    arg);
+}
+
+int
+fetch_post(struct env *env, const char *url, const void *body, size_t len,
+    size_t maxlen, int64_t timeout_ms, const struct fetchopt *o,
+    fetch_cb cb, void *arg)
+{
+	return new_fetch(env, url, -1, maxlen, timeout_ms, o, body, len, cb,
+	    arg);
 }
 
 int
@@ -1293,7 +1326,8 @@ fetch_get_fd(struct env *env, const char *url, int fd, size_t maxlen,
 {
 	if (fd < 0)
 		return -1;
-	return new_fetch(env, url, fd, maxlen, timeout_ms, o, cb, arg);
+	return new_fetch(env, url, fd, maxlen, timeout_ms, o, NULL, 0, cb,
+	    arg);
 }
 
 void

@@ -47,7 +47,7 @@ wconf_fill(struct env *env, SSL_CTX *tls, struct users *us)
 {
 	struct wconf	*wc = &env->wconf;
 	struct config	*c = &env->conf;
-	int		 i;
+	int		 i, k, m;
 
 	if (copy_str(&wc->private, c->log_private) != 0 ||
 	    copy_str(&wc->database, c->database) != 0) {
@@ -62,6 +62,13 @@ wconf_fill(struct env *env, SSL_CTX *tls, struct users *us)
 	wc->max_conns_per_client = c->max_conns_per_client;
 	wc->audit_max_lines = c->audit_max_lines;
 	wc->witness = c->witness_name != NULL;
+	for (i = 0; i < env->ndbs; i++)
+		wc->witnessed[i] = 0;
+	for (k = 0; wc->witness && k < c->nwlogs; k++)
+		for (i = 0; i < env->ndbs && (m = config_wlog_mirror(c, k)) >=
+		    0; i++)
+			if (env->dbs[i]->mc == &c->mirrors[m])
+				wc->witnessed[i] = 1;
 	wc->witness_max_pending = c->witness_max_pending;
 	wc->max_conns = (c->max_connections + env->nworkers - 1) /
 	    env->nworkers;

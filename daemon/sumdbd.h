@@ -40,6 +40,7 @@ struct storew;
 struct ssl_ctx_st;
 struct tufrepo;
 struct witness;
+struct peer;
 struct users;
 struct worker;
 struct hreq;
@@ -106,7 +107,7 @@ TAILQ_HEAD(mjoblist, mjob);
 /* Kinds of refusal, counted per database and kept as evidence. */
 enum refusal {
 	R_SIGNATURE, R_MALFORMED, R_FORK, R_ROLLBACK, R_TILE, R_UNRELATED,
-	R_NOT_IN_TREE, R_CONFLICT, R_UPSTREAM, R_MAX
+	R_NOT_IN_TREE, R_CONFLICT, R_UPSTREAM, R_SPLIT, R_MAX
 };
 
 /*
@@ -119,6 +120,14 @@ struct dbops {
 	 * stored, and answer it with handoff_answer(), now or later.
 	 */
 	void	(*miss)(struct db *db, struct missreq *m);
+	/*
+	 * Main thread, mirrors: witness peer (its URL) holds another tree
+	 * than db's (theirs, if it could be had, against ours, with the
+	 * proof or answer as material): keep the evidence and freeze.
+	 */
+	void	(*split)(struct db *db, const char *peer, const uint8_t *ours,
+		    size_t ourslen, const uint8_t *theirs, size_t theirslen,
+		    const uint8_t *material, size_t matlen, const char *why);
 };
 
 /* A checksum database that sumdbd serves. */
@@ -138,6 +147,9 @@ struct db {
 	struct pendinglist	 ready;
 	struct event		*batch_ev;
 	int			 broken;	/* refused to sign: frozen */
+	/* witnesses it submits its checkpoints to (peers.c) */
+	struct peer		*peers;
+	int			 npeers;
 	/* mirror, main thread */
 	struct config_mirror	*mc;
 	int			 frozen;	/* refused a fork: read atomically */
@@ -195,6 +207,7 @@ struct wconf {
 	int64_t			 auth_concurrency;
 	struct users		*users;			/* a reference, or NULL */
 	int			 witness;	/* [witness] is set */
+	int			 witnessed[DB_MAX];	/* a witness-log */
 	int64_t			 witness_max_pending;
 };
 
@@ -212,6 +225,7 @@ struct env {
 	struct storew		*storew;	/* the store thread, or NULL */
 	struct db		*log;		/* the private log, or NULL */
 	struct db		*dbs[DB_MAX];	/* every database served */
+	struct note_signer	*cosigner;	/* the witness's key, or NULL */
 	int			 ndbs;
 	struct event		*sigev[4];
 	struct worker		*workers;	/* http/'s, opaque here */
@@ -426,6 +440,19 @@ void	privacy_stop(struct env *env);
 /* Any thread: the counts as sumdbd_private_lookups_total. */
 void	privacy_metrics(struct evbuffer *out);
 
+/* peers.c: the witnesses a database submits its checkpoints to */
+/*
+ * db's peers from entries[0..n-1], each "URL VKEY" (the submission
+ * prefix, the witness's cosignature/v1 key); 0, or -1 logged.
+ */
+int	peers_open(struct env *env, struct db *db, char *const *entries,
+	    int n);
+/* A new trust base or checkpoint of db: submit it to idle peers. */
+void	peers_kick(struct db *db);
+/* Any thread: every database's peers for /metrics. */
+void	peers_metrics(struct env *env, struct evbuffer *out);
+void	peers_free(struct db *db);
+
 /* fetch.c: outbound HTTP(S) (libcurl) and file:// reads */
 typedef void (*fetch_cb)(int status, struct evbuffer *body,
     const char *err, void *arg);
@@ -460,6 +487,13 @@ void	fetch_opt(struct fetchopt *o, const struct config_egress *e,
 int	fetch_get(struct env *env, const char *url, size_t maxlen,
 	    int64_t timeout_ms, const struct fetchopt *o, fetch_cb cb,
 	    void *arg);
+/*
+ * POST body[0..len-1] (text/plain) to url, then as fetch_get(); a
+ * file:// URL fails.
+ */
+int	fetch_post(struct env *env, const char *url, const void *body,
+	    size_t len, size_t maxlen, int64_t timeout_ms,
+	    const struct fetchopt *o, fetch_cb cb, void *arg);
 /*
  * fetch_get() with the body written to fd as it arrives instead of
  * memory: fd is the caller's, an empty regular file open for reading

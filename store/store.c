@@ -211,6 +211,8 @@ enum {
 	Q_SET_INDEXED,
 	Q_WITNESS_GET,
 	Q_WITNESS_SET,
+	Q_NEXT_CHECKPOINT,
+	Q_COSIGN,
 	Q_MAX
 };
 
@@ -278,6 +280,10 @@ static const char *queries[Q_MAX] = {
 	    "origin = ?1",
 	[Q_WITNESS_SET] = "INSERT OR REPLACE INTO witness (origin, size, "
 	    "root, note, time) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[Q_NEXT_CHECKPOINT] = "SELECT size, note, proof FROM checkpoint "
+	    "WHERE log = ?1 AND prev = ?2 ORDER BY size LIMIT 1",
+	[Q_COSIGN] = "UPDATE checkpoint SET note = note || ?3 WHERE log = ?1 "
+	    "AND size = ?2",
 	[Q_ADD_KEY] = "INSERT OR IGNORE INTO lookup (log, key, id) "
 	    "VALUES (?1, ?2, ?3)",
 	[Q_TEXT] = "SELECT text FROM rtext WHERE k = ?1",
@@ -2032,5 +2038,40 @@ store_witness_set(struct store *st, const char *origin, int64_t size,
 	sqlite3_bind_blob(q, 3, root, STORE_HASH_SIZE, SQLITE_STATIC);
 	sqlite3_bind_blob(q, 4, note, (int)len, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 5, time);
+	return done(st, q, sqlite3_step(q));
+}
+
+int
+store_next_checkpoint(struct store *st, int64_t log, int64_t prev,
+    int64_t *size, struct evbuffer *note, struct evbuffer *proof)
+{
+	sqlite3_stmt	*q = prep(st, Q_NEXT_CHECKPOINT);
+	int		 rc, found = 0;
+
+	sqlite3_bind_int64(q, 1, log);
+	sqlite3_bind_int64(q, 2, prev);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		found = 1;
+		*size = sqlite3_column_int64(q, 0);
+		if (evbuffer_add(note, sqlite3_column_blob(q, 1),
+		    (size_t)sqlite3_column_bytes(q, 1)) != 0 ||
+		    evbuffer_add(proof, sqlite3_column_blob(q, 2),
+		    (size_t)sqlite3_column_bytes(q, 2)) != 0)
+			rc = SQLITE_NOMEM;
+	}
+	if (done(st, q, rc) != 0)
+		return -1;
+	return found;
+}
+
+int
+store_cosign_checkpoint(struct store *st, int64_t log, int64_t size,
+    const char *line, size_t len)
+{
+	sqlite3_stmt	*q = prep(st, Q_COSIGN);
+
+	sqlite3_bind_int64(q, 1, log);
+	sqlite3_bind_int64(q, 2, size);
+	sqlite3_bind_blob(q, 3, line, (int)len, SQLITE_STATIC);
 	return done(st, q, sqlite3_step(q));
 }

@@ -228,4 +228,18 @@ int	store_witness_set(struct store *st, const char *origin,
 	    int64_t size, const uint8_t root[STORE_HASH_SIZE],
 	    const uint8_t *note, size_t len, int64_t time);
 
+/*
+ * The trust base of log that follows the one of size prev in the chain
+ * (the smallest stored with prev as its predecessor): its size, its
+ * note and its consistency proof from prev appended.  1, 0 none, -1.
+ */
+int	store_next_checkpoint(struct store *st, int64_t log, int64_t prev,
+	    int64_t *size, struct evbuffer *note, struct evbuffer *proof);
+/*
+ * Append a signature line (a witness's cosignature) to the note of the
+ * checkpoint of log at size; 0 or -1.
+ */
+int	store_cosign_checkpoint(struct store *st, int64_t log, int64_t size,
+	    const char *line, size_t len);
+
 #endif /* STORE_H */

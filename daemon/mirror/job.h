@@ -70,6 +70,10 @@ void	job_evidence(struct mjob *j, enum refusal kind, const char *old,
  * it keeps serving its trust base until sumdbd unfreeze.
  */
 void	job_freeze(struct mjob *j, const char *why);
+/* db->ops->split: a witness holds another tree: evidence, freeze. */
+void	mirror_split(struct db *db, const char *peer, const uint8_t *ours,
+	    size_t ourslen, const uint8_t *theirs, size_t theirslen,
+	    const uint8_t *material, size_t matlen, const char *why);
 /* What tile_read_hashes() code r means for the job. */
 int	job_verdict(struct mjob *j, int r);
 

@@ -162,7 +162,7 @@ miss(struct db *db, struct missreq *m)
 	job_admit(j);
 }
 
-static const struct dbops mirror_ops = { miss };
+static const struct dbops mirror_ops = { miss, mirror_split };
 
 int
 mirror_open(struct env *env)
@@ -216,6 +216,8 @@ mirror_open(struct env *env)
 			return -1;
 		}
 		db->full_queued = db->full_next;
+		if (peers_open(env, db, mc->witnesses, mc->nwitnesses) != 0)
+			return -1;
 		if (r)
 			log_warnx("mirror '%s' is frozen: %s; 'sumdbd unfreeze "
 			    "%s' resumes it", db->name, db->frozen_why,
@@ -240,6 +242,7 @@ reload(evutil_socket_t fd, short ev, void *arg)
 		log_info("mirror '%s': trust base %lld from an import",
 		    db->name, (long long)size);
 		(void)db_refresh(db->env, db);
+		peers_kick(db);
 	}
 	evtimer_add(db->poll_ev, &tv);
 }
@@ -255,6 +258,7 @@ mirror_start(struct env *env)
 		db = env->dbs[i];
 		if (db->kind != DB_MIRROR)
 			continue;
+		peers_kick(db);
 		/* Only mirrors count private-path lookups to store. */
 		if (privacy_start(env) != 0)
 			fatalx("mirror: out of memory");
@@ -302,6 +306,7 @@ mirror_free(struct env *env)
 			evbuffer_free(j->answer);
 			free(j);
 		}
+		peers_free(db);
 		if (db->poll_ev != NULL)
 			event_free(db->poll_ev);
 		free(db->name);

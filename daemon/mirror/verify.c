@@ -70,6 +70,37 @@ contained(struct mjob *j, const struct tlog_tree *old,
 }
 
 /*
+ * Store a new trust base, with our witness's cosignature after the
+ * upstream's signatures if we are a witness: what /latest serves.
+ */
+static int
+add_trust_base(struct mjob *j, const struct tlog_tree *tree,
+    const uint8_t *note, size_t notelen, int64_t prev,
+    const struct trust_proof *pf)
+{
+	struct env	*env = j->env;
+	struct evbuffer	*b = NULL;
+	struct note	 n;
+	int		 rv = -1;
+
+	if ((b = evbuffer_new()) == NULL ||
+	    evbuffer_add(b, note, notelen) != 0)
+		goto done;
+	if (env->cosigner != NULL && note_open(note, notelen, &j->db->vkey, 1,
+	    &n) == 0 && n.nverified + n.nunverified < SUMDB_NOTE_MAXSIGS &&
+	    note_cosign(n.text, n.textlen, env->cosigner, time(NULL), b) != 0)
+		goto done;
+	rv = store_add_checkpoint(env->st, j->db->log, tree->n, tree->hash,
+	    evbuffer_pullup(b, -1), evbuffer_get_length(b), prev,
+	    pf != NULL ? (const uint8_t *)pf->proof : NULL,
+	    pf != NULL ? pf->np * SUMDB_HASH_SIZE : 0, j->source);
+ done:
+	if (b != NULL)
+		evbuffer_free(b);
+	return rv;
+}
+
+/*
  * Take the checkpoint (tree, note) into the trust base chain, inside the
  * caller's transaction: first one, same, older (must be contained in
  * the newest), or newer (must extend it; stored with its proof).
@@ -93,8 +124,7 @@ advance(struct mjob *j, const struct tlog_tree *tree, const uint8_t *note,
 		goto done;
 	if (r == 0) {
 		/* The first trust base: its signature is all we can check. */
-		if (store_add_checkpoint(env->st, db->log, tree->n, tree->hash,
-		    note, notelen, -1, NULL, 0, j->source) != 0)
+		if (add_trust_base(j, tree, note, notelen, -1, NULL) != 0)
 			goto done;
 		*newest = *tree;
 		rv = V_OK;
@@ -187,9 +217,7 @@ advance(struct mjob *j, const struct tlog_tree *tree, const uint8_t *note,
 		rv = V_REFUSED;
 		goto done;
 	}
-	if (store_add_checkpoint(env->st, db->log, tree->n, tree->hash, note,
-	    notelen, tb.n, (const uint8_t *)pf.proof, pf.np * SUMDB_HASH_SIZE,
-	    j->source) != 0)
+	if (add_trust_base(j, tree, note, notelen, tb.n, &pf) != 0)
 		goto done;
 	log_info("mirror '%s': trust base %lld -> %lld from '%s'", db->name,
 	    (long long)tb.n, (long long)tree->n, j->source);
@@ -240,7 +268,10 @@ verify_sync(struct mjob *j)
 		store_rollback(j->env->st);
 		return r;
 	}
-	return store_commit(j->env->st) == 0 ? V_OK : V_ERROR;
+	if (store_commit(j->env->st) != 0)
+		return V_ERROR;
+	peers_kick(j->db);
+	return V_OK;
 }
 
 int

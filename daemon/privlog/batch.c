@@ -300,7 +300,7 @@ miss_take(struct db *db, struct missreq *m)
 		pending_done(p, 500, "internal error", 0);
 }
 
-static const struct dbops privlog_ops = { miss_take };
+static const struct dbops privlog_ops = { miss_take, NULL };
 
 /* Any thread: the fetch gauges and refusals, for /metrics. */
 static void

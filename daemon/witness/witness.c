@@ -27,12 +27,13 @@
 /* A log we witness: its origin line and its keys. */
 struct wlog {
 	const char		*origin;	/* the config's */
+	struct db		*mirror;	/* a mirror of the log, or NULL */
 	struct note_verifier	 keys[WLOG_KEYS];
 	size_t			 nkeys;
 };
 
 /* Answers counted for /metrics, by status. */
-static const int codes[] = { 200, 400, 403, 404, 409, 413, 422, 500 };
+static const int codes[] = { 200, 400, 403, 404, 409, 413, 422, 500, 503 };
 #define NCODES	(sizeof(codes) / sizeof(codes[0]))
 
 struct witness {
@@ -41,6 +42,18 @@ struct witness {
 	size_t			 nlogs;
 	uint64_t		 answers[NCODES];
 };
+
+/* The database of mirror mc. */
+static struct db *
+mirror_db(struct env *env, const struct config_mirror *mc)
+{
+	int	 i;
+
+	for (i = 0; i < env->ndbs; i++)
+		if (env->dbs[i]->kind == DB_MIRROR && env->dbs[i]->mc == mc)
+			return env->dbs[i];
+	return NULL;
+}
 
 static struct wlog *
 find_log(struct witness *w, const uint8_t *origin, size_t len)
@@ -75,24 +88,39 @@ answer(struct witness *w, struct missreq *m, int status, const char *type,
 }
 
 /*
+ * The state of log l: the witness table's row, or for a log that a
+ * local mirror mirrors (the same key), that mirror's newest trust base:
+ * the witness and the mirror are one view of the log.  1, 0 none, -1.
+ */
+static int
+state(struct env *env, const struct wlog *l, const char *origin,
+    int64_t *size, uint8_t root[SUMDB_HASH_SIZE], struct evbuffer *note)
+{
+	if (l->mirror != NULL)
+		return store_latest(env->st, l->mirror->log, note, size, root);
+	return store_witness_get(env->st, origin, size, root, note);
+}
+
+/*
  * The checks against the state, in one transaction; then the new state
  * and the cosignature into out.  Returns the status; a 409 for a wrong
  * old size puts "<size>\n" in out and sets *type.
  */
 static int
-add(struct env *env, struct witness *w, const char *origin,
-    const struct witness_req *r, const struct note *n,
+add(struct env *env, struct witness *w, const struct wlog *l,
+    const char *origin, const struct witness_req *r, const struct note *n,
     const struct tlog_tree *t, struct evbuffer *out, const char **type,
     char *why, size_t whysize)
 {
 	struct store	*st = env->st;
-	struct evbuffer	*note = NULL;
+	struct db	*db = l->mirror;
+	struct evbuffer	*note = NULL, *ours = NULL;
 	uint8_t		 root[SUMDB_HASH_SIZE];
 	int64_t		 size = 0, now = time(NULL);
-	int		 found, status = 500;
+	int		 found, status = 500, split = 0;
 
-	if (store_begin(st, 1) != 0 ||
-	    (found = store_witness_get(st, origin, &size, root, NULL)) < 0) {
+	if ((ours = evbuffer_new()) == NULL || store_begin(st, 1) != 0 ||
+	    (found = state(env, l, origin, &size, root, ours)) < 0) {
 		snprintf(why, whysize, "internal error");
 		log_warnx("witness: state of '%s': %s", origin,
 		    store_errmsg(st));
@@ -112,6 +140,8 @@ add(struct env *env, struct witness *w, const char *origin,
 		    (long long)size);
 		log_warnx("witness: log '%s' shows another root for size "
 		    "%lld than the one cosigned", origin, (long long)size);
+		/* Two signed trees of one size: the log forked. */
+		split = db != NULL;
 		status = 409;
 		goto done;
 	}
@@ -125,13 +155,31 @@ add(struct env *env, struct witness *w, const char *origin,
 		status = 422;
 		goto done;
 	}
+	if (db != NULL && (!found || t->n > size) &&
+	    __atomic_load_n(&db->frozen, __ATOMIC_ACQUIRE)) {
+		snprintf(why, whysize, "the mirror of this log is frozen: "
+		    "%.160s", db->frozen_why);
+		status = 503;
+		goto done;
+	}
 	/* What the monitoring GET serves: the checkpoint, cosigned. */
 	if ((note = evbuffer_new()) == NULL ||
 	    evbuffer_add(note, r->note, r->notelen) != 0 ||
 	    note_cosign(n->text, n->textlen, w->signer, now, out) != 0 ||
+	    (n->nverified + n->nunverified < SUMDB_NOTE_MAXSIGS &&
 	    evbuffer_add(note, evbuffer_pullup(out, -1),
-	    evbuffer_get_length(out)) != 0) {
+	    evbuffer_get_length(out)) != 0)) {
 		snprintf(why, whysize, "out of memory");
+		goto done;
+	}
+	if (db != NULL && (!found || t->n > size) &&
+	    store_add_checkpoint(st, db->log, t->n, t->hash,
+	    evbuffer_pullup(note, -1), evbuffer_get_length(note),
+	    found ? size : -1, (const uint8_t *)r->proof,
+	    found ? r->nproof * SUMDB_HASH_SIZE : 0, "witness") != 0) {
+		snprintf(why, whysize, "internal error");
+		log_warnx("witness: a trust base of '%s': %s", db->name,
+		    store_errmsg(st));
 		goto done;
 	}
 	if (store_witness_set(st, origin, t->n, t->hash,
@@ -145,13 +193,25 @@ add(struct env *env, struct witness *w, const char *origin,
 	*type = TYPE_SIGS;
 	log_debug("witness: cosigned '%s' at %lld (from %lld)", origin,
 	    (long long)t->n, (long long)r->old);
+	if (db != NULL && (!found || t->n > size)) {
+		log_info("mirror '%s': trust base %lld -> %lld from a witness "
+		    "submission", db->name, (long long)size, (long long)t->n);
+		(void)db_refresh(env, db);
+		peers_kick(db);
+	}
 	status = 200;
  done:
 	store_rollback(st);
+	if (split && db->ops != NULL && db->ops->split != NULL)
+		db->ops->split(db, "add-checkpoint", evbuffer_pullup(ours, -1),
+		    evbuffer_get_length(ours), r->note, r->notelen, NULL, 0,
+		    why);
 	if (status != 200 && status != 409)
 		evbuffer_drain(out, evbuffer_get_length(out));
 	if (note != NULL)
 		evbuffer_free(note);
+	if (ours != NULL)
+		evbuffer_free(ours);
 	return status;
 }
 
@@ -209,7 +269,8 @@ witness_add(struct env *env, struct missreq *m)
 		return;
 	}
 	why[0] = '\0';
-	status = add(env, w, origin, &r, &n, &t, out, &type, why, sizeof(why));
+	status = add(env, w, l, origin, &r, &n, &t, out, &type, why,
+	    sizeof(why));
 	answer(w, m, status, type, type != NULL ? out : NULL, why);
 	evbuffer_free(out);
 }
@@ -257,6 +318,8 @@ witness_open(struct env *env)
 	for (i = 0; i < c->nwlogs; i++) {
 		l = &w->logs[w->nlogs++];
 		l->origin = c->wlogs[i].origin;
+		if ((k = config_wlog_mirror(c, i)) >= 0)
+			l->mirror = mirror_db(env, &c->mirrors[k]);
 		if (c->wlogs[i].nkeys == 0) {
 			log_warnx("%s:%d: [witness-log %s] needs a key",
 			    env->confpath, c->wlogs[i].line, l->origin);
@@ -274,6 +337,7 @@ witness_open(struct env *env)
 			}
 	}
 	env->witness_add = witness_add;
+	env->cosigner = w->signer;
 	if (env_metrics_add(env, metrics) != 0)
 		return -1;
 	log_info("witness '%s' cosigning for %zu logs", c->witness_name,
@@ -291,5 +355,6 @@ witness_free(struct env *env)
 	note_signer_free(w->signer);
 	free(w);
 	env->witness = NULL;
+	env->cosigner = NULL;
 	env->witness_add = NULL;
 }
