@@ -94,6 +94,10 @@ static const struct key keys[] = {
 	{ "log", "public", T_STR, OFF(log_public), NULL, 0, 0, RESTART },
 	{ "log", "verify_goproxy", T_BOOL, OFF(log_verify_goproxy), "no", 0,
 	    1, RESTART },
+	{ "log", "witness", T_LIST, OFF(log_witnesses), NULL,
+	    OFF(log_nwitnesses), 0, RESTART },
+	{ "log", "witness_quorum", T_INT, OFF(log_witness_quorum), "1", 1,
+	    CONFIG_URLS_MAX, RESTART },
 	{ "log", "proxy", T_STR, OFF(log_egress.proxy), NULL, 0, 0, LIVE },
 	{ "log", "proxy_auth", T_STR, OFF(log_egress.proxy_auth), NULL, 0, 0,
 	    LIVE },
@@ -357,17 +361,17 @@ mirror_key(struct parse *p, const char *section, const char *name,
 	return 0;
 }
 
-/* A [witness-log ORIGIN] key: only key, once per verifier key. */
+/* A [witness-log NAME] key: origin once, key once per verifier key. */
 static int
 wlog_key(struct parse *p, const char *section, const char *name,
     const char *value)
 {
-	const char		*origin = section + 12;
+	const char		*wname = section + 12;
 	struct config_wlog	*w;
 	int			 i;
 
 	for (i = 0; i < p->c->nwlogs; i++)
-		if (strcmp(p->c->wlogs[i].origin, origin) == 0)
+		if (strcmp(p->c->wlogs[i].name, wname) == 0)
 			break;
 	w = &p->c->wlogs[i];
 	if (i == p->c->nwlogs) {
@@ -376,15 +380,23 @@ wlog_key(struct parse *p, const char *section, const char *name,
 			    "sections", CONFIG_WLOGS_MAX);
 			return CONFIG_EVALUE;
 		}
-		if (*origin == '\0') {
+		if (*wname == '\0') {
 			snprintf(p->err, p->errsize, "[%s]: want "
-			    "[witness-log ORIGIN]", section);
+			    "[witness-log NAME]", section);
 			return CONFIG_EKEY;
 		}
-		if ((w->origin = strdup(origin)) == NULL)
+		if ((w->name = strdup(wname)) == NULL)
 			return CONFIG_ENOMEM;
 		w->line = p->line;
 		p->c->nwlogs++;
+	}
+	if (strcmp(name, "origin") == 0) {
+		if (w->origin != NULL || *value == '\0') {
+			snprintf(p->err, p->errsize, "origin: %s",
+			    *value == '\0' ? "empty value" : "set twice");
+			return CONFIG_EVALUE;
+		}
+		return (w->origin = strdup(value)) == NULL ? CONFIG_ENOMEM : 0;
 	}
 	if (strcmp(name, "key") != 0) {
 		snprintf(p->err, p->errsize, "unknown key '%s' in section "
@@ -429,7 +441,7 @@ handler(void *arg, const char *section, const char *name, const char *value)
 		snprintf(p->err, p->errsize, "unknown key '%s' in section "
 		    "[%s]", name, section);
 		r = CONFIG_EKEY;
-	} else if (p->seen[i]) {
+	} else if (p->seen[i] && keys[i].type != T_LIST) {
 		snprintf(p->err, p->errsize, "key '%s' in [%s] set twice",
 		    name, section);
 		r = CONFIG_EKEY;
@@ -728,8 +740,16 @@ config_load(const char *path, struct config *c, int *line, char *err,
 	if (c->nwlogs > 0 && c->witness_name == NULL) {
 		*line = c->wlogs[0].line;
 		snprintf(err, errsize, "[witness-log %s] needs a [witness] "
-		    "name and key", c->wlogs[0].origin);
+		    "name and key", c->wlogs[0].name);
 		return CONFIG_EMISSING;
+	}
+	if (c->log_nwitnesses > 0 && c->log_witness_quorum >
+	    c->log_nwitnesses) {
+		*line = line_of(&p, OFF(log_witness_quorum));
+		snprintf(err, errsize, "[log] witness_quorum %lld is more "
+		    "than the %d witnesses listed",
+		    (long long)c->log_witness_quorum, c->log_nwitnesses);
+		return CONFIG_EVALUE;
 	}
 	if (c->log_verify_goproxy && c->log_goproxy == NULL) {
 		snprintf(err, errsize, "[log] verify_goproxy needs a goproxy");
@@ -750,6 +770,12 @@ config_load(const char *path, struct config *c, int *line, char *err,
 	}
 	*line = 0;
 	return 0;
+}
+
+const char *
+config_wlog_origin(const struct config_wlog *w)
+{
+	return w->origin != NULL ? w->origin : w->name;
 }
 
 int
@@ -806,6 +832,9 @@ config_free(struct config *c)
 			*(char **)((char *)c + keys[i].off) = NULL;
 		}
 	free_egress(&c->log_egress);
+	for (k = 0; k < c->log_nwitnesses; k++)
+		free(c->log_witnesses[k]);
+	c->log_nwitnesses = 0;
 	for (k = 0; k < c->nmirrors; k++) {
 		m = &c->mirrors[k];
 		free(m->name);
@@ -821,6 +850,7 @@ config_free(struct config *c)
 	}
 	c->nmirrors = 0;
 	for (k = 0; k < c->nwlogs; k++) {
+		free(c->wlogs[k].name);
 		free(c->wlogs[k].origin);
 		for (i = 0; i < (size_t)c->wlogs[k].nkeys; i++)
 			free(c->wlogs[k].keys[i]);
@@ -918,7 +948,9 @@ wlogs_equal(const struct config *a, const struct config *b)
 	if (a->nwlogs != b->nwlogs)
 		return 0;
 	for (i = 0; i < a->nwlogs; i++) {
-		if (strcmp(a->wlogs[i].origin, b->wlogs[i].origin) != 0 ||
+		if (strcmp(a->wlogs[i].name, b->wlogs[i].name) != 0 ||
+		    strcmp(config_wlog_origin(&a->wlogs[i]),
+		    config_wlog_origin(&b->wlogs[i])) != 0 ||
 		    a->wlogs[i].nkeys != b->wlogs[i].nkeys)
 			return 0;
 		for (k = 0; k < a->wlogs[i].nkeys; k++)

@@ -60,10 +60,15 @@ struct config_mirror {
 	struct config_egress egress;
 };
 
-/* A [witness-log ORIGIN] section: a log that our witness cosigns. */
+/*
+ * A [witness-log NAME] section: a log that our witness cosigns, named
+ * by its checkpoints' origin line unless origin says otherwise (every
+ * go.sum database's origin is "go.sum database tree").
+ */
 #define CONFIG_WLOGS_MAX	64
 struct config_wlog {
-	char		*origin;		/* from the section header */
+	char		*name;			/* from the section header */
+	char		*origin;		/* origin =, or the name */
 	int		 line;			/* of the section's first key */
 	char		*keys[CONFIG_URLS_MAX];	/* its verifier keys */
 	int		 nkeys;
@@ -108,6 +113,10 @@ struct config {
 	char		*log_public;		/* NAME, goproxy, none; NULL */
 	int		 log_public_line;	/* where it is set */
 	int64_t		 log_verify_goproxy;	/* 1: compare public records */
+	/* witnesses whose cosignatures publish a checkpoint: "URL VKEY" */
+	char		*log_witnesses[CONFIG_URLS_MAX];
+	int		 log_nwitnesses;
+	int64_t		 log_witness_quorum;	/* cosignatures to publish */
 	struct config_egress log_egress;	/* to the GOPROXY */
 	/* [tuf]: the TUF repository, if keys is set */
 	char		*tuf_keys;		/* online keys file */
@@ -189,6 +198,8 @@ int	config_match_patterns(const char *globs, const char *path);
  * if exactly one [mirror] is configured, else "none".
  */
 const char *config_log_public(const struct config *c);
+/* The origin line of w's checkpoints. */
+const char *config_wlog_origin(const struct config_wlog *w);
 /*
  * The mirror of [witness-log] i: the [mirror] whose key is one of its
  * keys, as an index into c->mirrors, or -1.

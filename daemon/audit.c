@@ -206,7 +206,7 @@ audit_begin(struct audit *au, struct store *st, int64_t log, int full)
 	int64_t		 next = 0;
 	int		 r;
 
-	if ((r = store_latest(st, log, NULL, &au->tree, root)) < 0)
+	if ((r = store_published(st, log, NULL, &au->tree, root)) < 0)
 		return -1;
 	if (r == 0)
 		au->tree = 0;

@@ -22,7 +22,7 @@ db_refresh(struct env *env, struct db *db)
 	int64_t	 t, size = 0;
 	int	 r, i;
 
-	r = store_latest(env->st, db->log, NULL, &size, root);
+	r = store_published(env->st, db->log, NULL, &size, root);
 	if (r < 0) {
 		log_warnx("log '%s': %s", db->name, store_errmsg(env->st));
 		return -1;

@@ -89,12 +89,17 @@ got_theirs(int status, struct evbuffer *body, const char *err, void *arg)
 {
 	struct splitreq	*s = arg;
 	struct db	*db = s->p->db;
+	struct note	 n;
+	int		 ok;
 
 	(void)err;
+	/* Only a checkpoint the log signed is evidence. */
+	ok = status == 200 && note_open(evbuffer_pullup(body, -1),
+	    evbuffer_get_length(body), &db->vkey, 1, &n) == 0;
 	if (db->ops != NULL && db->ops->split != NULL)
 		db->ops->split(db, s->p->url, evbuffer_pullup(s->ours, -1),
-		    evbuffer_get_length(s->ours), status == 200 ?
-		    evbuffer_pullup(body, -1) : NULL, status == 200 ?
+		    evbuffer_get_length(s->ours), ok ?
+		    evbuffer_pullup(body, -1) : NULL, ok ?
 		    evbuffer_get_length(body) : 0,
 		    evbuffer_pullup(s->material, -1),
 		    evbuffer_get_length(s->material), s->why);
@@ -108,8 +113,10 @@ static void
 split_view(struct peer *p, const uint8_t *answer, size_t len, const char *why)
 {
 	struct splitreq	*s;
-	const uint8_t	*text = evbuffer_pullup(p->note, -1), *nl;
-	char		*origin = NULL, url[2048];
+	struct evbuffer	*b = NULL;
+	const uint8_t	*text = evbuffer_pullup(p->note, -1);
+	uint8_t		 root[SUMDB_HASH_SIZE];
+	char		*name = NULL, url[2048];
 
 	__atomic_store_n(&p->split, 1, __ATOMIC_RELAXED);
 	snprintf(p->status, sizeof(p->status), "split view: %.200s", why);
@@ -122,17 +129,29 @@ split_view(struct peer *p, const uint8_t *answer, size_t len, const char *why)
 	s->p = p;
 	snprintf(s->why, sizeof(s->why), "%s", why);
 	evbuffer_add(s->ours, text, evbuffer_get_length(p->note));
-	/* The proof we sent, then what the peer answered. */
-	evbuffer_add(s->material, evbuffer_pullup(p->proof, -1),
-	    evbuffer_get_length(p->proof));
-	evbuffer_add(s->material, answer, len);
-	if ((nl = memchr(text, '\n', evbuffer_get_length(p->note))) == NULL ||
-	    (origin = evhttp_uriencode((const char *)text, nl - text, 0)) ==
-	    NULL || (size_t)snprintf(url, sizeof(url), "%s/latest/%s", p->url,
-	    origin) >= sizeof(url) || fetch_get(p->db->env, url,
+	log_warnx("peer '%s' answered: %.*s", p->url, (int)(len < 300 ? len :
+	    300), (const char *)answer);
+	/*
+	 * From a size we share: our root there and our proof from it, so
+	 * that their checkpoint at that size, another root, is a fork
+	 * anyone can check with x/mod.
+	 */
+	if (p->old < p->sent && (b = evbuffer_new()) != NULL &&
+	    store_checkpoint(p->db->env->st, p->db->log, p->old, b, root) ==
+	    1) {
+		evbuffer_add(s->material, root, sizeof(root));
+		evbuffer_add(s->material, evbuffer_pullup(p->proof, -1),
+		    evbuffer_get_length(p->proof));
+	}
+	if (b != NULL)
+		evbuffer_free(b);
+	/* A sumdbd witness serves it under the log's name. */
+	if ((name = evhttp_uriencode(p->db->name, -1, 0)) == NULL ||
+	    (size_t)snprintf(url, sizeof(url), "%s/latest/%s", p->url,
+	    name) >= sizeof(url) || fetch_get(p->db->env, url,
 	    PEER_ANSWER_MAX, PEER_TIMEOUT, NULL, got_theirs, s) != 0)
 		got_theirs(-1, NULL, NULL, s);
-	free(origin);
+	free(name);
 	return;
  bad:
 	if (s != NULL) {
@@ -221,6 +240,47 @@ keep_cosig(struct peer *p, const uint8_t *answer, size_t len)
 	return rv;
 }
 
+/*
+ * A witnessed private log: publish its checkpoint of size once the
+ * cosignatures of quorum of its witnesses are on it.
+ */
+static void
+try_publish(struct db *db, int64_t size)
+{
+	struct env		*env = db->env;
+	struct note_verifier	 v[CONFIG_URLS_MAX];
+	struct evbuffer		*b;
+	struct note		 n;
+	uint8_t			 root[SUMDB_HASH_SIZE];
+	int64_t			 pub = 0;
+	int			 i, r;
+
+	if ((b = evbuffer_new()) == NULL)
+		return;
+	for (i = 0; i < db->npeers && i < CONFIG_URLS_MAX; i++)
+		v[i] = db->peers[i].v;
+	if (store_checkpoint(env->st, db->log, size, b, root) != 1 ||
+	    store_published(env->st, db->log, NULL, &pub, root) < 0 ||
+	    pub >= size ||
+	    note_open(evbuffer_pullup(b, -1), evbuffer_get_length(b), v, i,
+	    &n) != 0 || n.nverified < (size_t)db->quorum)
+		goto done;
+	if (store_begin(env->st, 1) != 0 ||
+	    (r = store_set_published(env->st, db->log, size, 1)) != 0 ||
+	    store_commit(env->st) != 0) {
+		log_warnx("log '%s': publishing tree %lld: %s", db->name,
+		    (long long)size, store_errmsg(env->st));
+		store_rollback(env->st);
+		goto done;
+	}
+	log_info("log '%s': published tree %lld, cosigned by %zu of %d "
+	    "witnesses", db->name, (long long)size, n.nverified, db->npeers);
+	__atomic_store_n(&db->held_since, 0, __ATOMIC_RELAXED);
+	(void)db_refresh(env, db);
+ done:
+	evbuffer_free(b);
+}
+
 static void
 answered(int status, struct evbuffer *body, const char *err, void *arg)
 {
@@ -247,6 +307,8 @@ answered(int status, struct evbuffer *body, const char *err, void *arg)
 		snprintf(p->status, sizeof(p->status), "cosigned tree %lld",
 		    (long long)p->sent);
 		log_debug("peer '%s': %s", p->url, p->status);
+		if (p->db->quorum > 0)
+			try_publish(p->db, p->sent);
 		step(p);
 		return;
 	}
@@ -418,29 +480,44 @@ peers_kick(struct db *db)
 void
 peers_metrics(struct env *env, struct evbuffer *out)
 {
+	static const struct {
+		const char	*name, *type, *help;
+	} fam[] = {
+		{ "sumdbd_witness_peer_size", "gauge",
+		    "The tree size a peer witness last cosigned; -1: unknown." },
+		{ "sumdbd_witness_peer_cosigned_total", "counter",
+		    "Cosignatures received from a peer witness." },
+		{ "sumdbd_witness_peer_failures_total", "counter",
+		    "Submissions to a peer witness that failed." },
+		{ "sumdbd_witness_peer_split_view", "gauge",
+		    "1 when a peer witness holds another tree of the log." },
+	};
 	struct peer	*p;
 	struct db	*db;
-	int		 i, k;
+	size_t		 f;
+	int		 i, k, any = 0;
+	long long	 v;
 
-	for (k = 0; k < env->ndbs; k++) {
-		db = env->dbs[k];
-		for (i = 0; i < db->npeers; i++) {
-			p = &db->peers[i];
-			evbuffer_add_printf(out, "sumdbd_witness_peer_size"
-			    "{db=\"%s\",peer=\"%s\"} %lld\n", db->name, p->url,
-			    (long long)__atomic_load_n(&p->size,
-			    __ATOMIC_RELAXED));
-			evbuffer_add_printf(out, "sumdbd_witness_peer_cosigned_"
-			    "total{db=\"%s\",peer=\"%s\"} %llu\n", db->name,
-			    p->url, (unsigned long long)__atomic_load_n(
-			    &p->cosigned, __ATOMIC_RELAXED));
-			evbuffer_add_printf(out, "sumdbd_witness_peer_failures_"
-			    "total{db=\"%s\",peer=\"%s\"} %llu\n", db->name,
-			    p->url, (unsigned long long)__atomic_load_n(
-			    &p->failed, __ATOMIC_RELAXED));
-			evbuffer_add_printf(out, "sumdbd_witness_peer_split_view"
-			    "{db=\"%s\",peer=\"%s\"} %d\n", db->name, p->url,
-			    __atomic_load_n(&p->split, __ATOMIC_RELAXED));
+	for (k = 0; k < env->ndbs; k++)
+		any += env->dbs[k]->npeers;
+	for (f = 0; any && f < sizeof(fam) / sizeof(fam[0]); f++) {
+		evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n",
+		    fam[f].name, fam[f].help, fam[f].name, fam[f].type);
+		for (k = 0; k < env->ndbs; k++) {
+			db = env->dbs[k];
+			for (i = 0; i < db->npeers; i++) {
+				p = &db->peers[i];
+				v = f == 0 ? (long long)__atomic_load_n(&p->size,
+				    __ATOMIC_RELAXED) : f == 1 ?
+				    (long long)__atomic_load_n(&p->cosigned,
+				    __ATOMIC_RELAXED) : f == 2 ?
+				    (long long)__atomic_load_n(&p->failed,
+				    __ATOMIC_RELAXED) : __atomic_load_n(
+				    &p->split, __ATOMIC_RELAXED);
+				evbuffer_add_printf(out, "%s{db=\"%s\","
+				    "peer=\"%s\"} %lld\n", fam[f].name, db->name,
+				    p->url, v);
+			}
 		}
 	}
 }

@@ -62,6 +62,7 @@ wconf_fill(struct env *env, SSL_CTX *tls, struct users *us)
 	wc->max_conns_per_client = c->max_conns_per_client;
 	wc->audit_max_lines = c->audit_max_lines;
 	wc->witness = c->witness_name != NULL;
+	wc->witnessed_log = c->log_nwitnesses > 0;
 	for (i = 0; i < env->ndbs; i++)
 		wc->witnessed[i] = 0;
 	for (k = 0; wc->witness && k < c->nwlogs; k++)

@@ -73,6 +73,7 @@ struct missreq {
 	int			 status;	/* 200: stored now */
 	int64_t			 id;		/* lookup: the record id */
 	int			 retry_after;	/* s; > 0: Retry-After */
+	double			 since;		/* mono(): waiting since */
 	char			 err[512];
 	/* witness: the add-checkpoint body; the answer's, if any */
 	uint8_t			*in;
@@ -147,6 +148,11 @@ struct db {
 	struct pendinglist	 ready;
 	struct event		*batch_ev;
 	int			 broken;	/* refused to sign: frozen */
+	/* a witnessed private log: publish at quorum cosignatures */
+	int			 quorum;	/* 0: publish when signed */
+	struct misslist		 waitpub;	/* records not yet published */
+	struct event		*waitpub_ev;
+	int64_t			 held_since;	/* Unix s; 0: none held */
 	/* witnesses it submits its checkpoints to (peers.c) */
 	struct peer		*peers;
 	int			 npeers;
@@ -208,6 +214,7 @@ struct wconf {
 	struct users		*users;			/* a reference, or NULL */
 	int			 witness;	/* [witness] is set */
 	int			 witnessed[DB_MAX];	/* a witness-log */
+	int			 witnessed_log;	/* [log] witness is set */
 	int64_t			 witness_max_pending;
 };
 

@@ -309,7 +309,7 @@ build_targets(struct env *env, const json_t *old)
 		    evbuffer_get_length(b), NULL) != 0)
 			goto bad;
 		evbuffer_drain(b, evbuffer_get_length(b));
-		if ((r = store_latest(env->st, db->log, b, &size, root)) < 0)
+		if ((r = store_published(env->st, db->log, b, &size, root)) < 0)
 			goto bad;
 		if (r == 0)
 			continue;

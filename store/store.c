@@ -157,7 +157,8 @@ static const char schema6[] =
 /*
  * Version 7: the witness's state (c2sp.org/tlog-witness): per log
  * origin, the size and root it last cosigned and that checkpoint as
- * served, with the cosignature.
+ * served, with the cosignature; and whether a checkpoint is published
+ * (a witnessed log's waits for its quorum of cosignatures).
  */
 static const char schema7[] =
     "CREATE TABLE witness ("
@@ -165,7 +166,9 @@ static const char schema7[] =
     "  size INTEGER NOT NULL,"
     "  root BLOB NOT NULL,"
     "  note BLOB NOT NULL,"
-    "  time INTEGER NOT NULL) WITHOUT ROWID;";
+    "  time INTEGER NOT NULL) WITHOUT ROWID;"
+    "ALTER TABLE checkpoint ADD COLUMN published INTEGER NOT NULL "
+    "  DEFAULT 1;";
 
 enum {
 	Q_BEGIN,
@@ -213,6 +216,8 @@ enum {
 	Q_WITNESS_SET,
 	Q_NEXT_CHECKPOINT,
 	Q_COSIGN,
+	Q_PUBLISHED,
+	Q_SET_PUBLISHED,
 	Q_MAX
 };
 
@@ -284,6 +289,10 @@ static const char *queries[Q_MAX] = {
 	    "WHERE log = ?1 AND prev = ?2 ORDER BY size LIMIT 1",
 	[Q_COSIGN] = "UPDATE checkpoint SET note = note || ?3 WHERE log = ?1 "
 	    "AND size = ?2",
+	[Q_PUBLISHED] = "SELECT size, root, note FROM checkpoint WHERE "
+	    "log = ?1 AND published = 1 ORDER BY size DESC LIMIT 1",
+	[Q_SET_PUBLISHED] = "UPDATE checkpoint SET published = ?3 WHERE "
+	    "log = ?1 AND size = ?2",
 	[Q_ADD_KEY] = "INSERT OR IGNORE INTO lookup (log, key, id) "
 	    "VALUES (?1, ?2, ?3)",
 	[Q_TEXT] = "SELECT text FROM rtext WHERE k = ?1",
@@ -338,6 +347,9 @@ done(struct store *st, sqlite3_stmt *q, int rc)
 	return (rc == SQLITE_DONE || rc == SQLITE_ROW || rc == SQLITE_OK) ?
 	    0 : -1;
 }
+
+static int	newest(struct store *, int, int64_t, struct evbuffer *,
+		    int64_t *, uint8_t [STORE_HASH_SIZE]);
 
 static sqlite3_stmt *
 prep(struct store *st, int which)
@@ -1011,7 +1023,34 @@ int
 store_latest(struct store *st, int64_t log, struct evbuffer *note,
     int64_t *size, uint8_t root[STORE_HASH_SIZE])
 {
-	sqlite3_stmt	*q = prep(st, Q_LATEST);
+	return newest(st, Q_LATEST, log, note, size, root);
+}
+
+int
+store_published(struct store *st, int64_t log, struct evbuffer *note,
+    int64_t *size, uint8_t root[STORE_HASH_SIZE])
+{
+	return newest(st, Q_PUBLISHED, log, note, size, root);
+}
+
+int
+store_set_published(struct store *st, int64_t log, int64_t size,
+    int published)
+{
+	sqlite3_stmt	*q = prep(st, Q_SET_PUBLISHED);
+
+	sqlite3_bind_int64(q, 1, log);
+	sqlite3_bind_int64(q, 2, size);
+	sqlite3_bind_int(q, 3, published);
+	return done(st, q, sqlite3_step(q));
+}
+
+/* The newest checkpoint of log that query which finds. */
+static int
+newest(struct store *st, int which, int64_t log, struct evbuffer *note,
+    int64_t *size, uint8_t root[STORE_HASH_SIZE])
+{
+	sqlite3_stmt	*q = prep(st, which);
 	int		 rc, found = 0;
 
 	sqlite3_bind_int64(q, 1, log);

@@ -109,6 +109,15 @@ int	store_put_tile(struct store *st, int64_t log, int level, int64_t n,
  */
 int	store_latest(struct store *st, int64_t log, struct evbuffer *note,
 	    int64_t *size, uint8_t root[STORE_HASH_SIZE]);
+/*
+ * The same for the newest published checkpoint: the one served.  Every
+ * checkpoint is published when stored, but a witnessed log's, which
+ * store_set_published() holds back until its witnesses cosigned it.
+ */
+int	store_published(struct store *st, int64_t log, struct evbuffer *note,
+	    int64_t *size, uint8_t root[STORE_HASH_SIZE]);
+int	store_set_published(struct store *st, int64_t log, int64_t size,
+	    int published);
 /* When the newest checkpoint of log was stored (Unix seconds). */
 int	store_latest_time(struct store *st, int64_t log, int64_t *created);
 /* The checkpoint of log at size: its note appended to note, its root. */

@@ -428,11 +428,11 @@ check_witness(struct env *env, int *problems)
 			if (note_verifier_parse(c->wlogs[i].keys[k],
 			    strlen(c->wlogs[i].keys[k]), &v[1 + k]) != 0) {
 				log_warnx("fsck: [witness-log %s]: bad key",
-				    c->wlogs[i].origin);
+				    c->wlogs[i].name);
 				goto done;
 			}
 		evbuffer_drain(b, evbuffer_get_length(b));
-		if ((r = store_witness_get(env->st, c->wlogs[i].origin, &size,
+		if ((r = store_witness_get(env->st, c->wlogs[i].name, &size,
 		    root, b)) < 0) {
 			log_warnx("fsck: witness: %s", store_errmsg(env->st));
 			goto done;
@@ -444,16 +444,17 @@ check_witness(struct env *env, int *problems)
 		    v, 1 + k, &n) != 0 || !(n.verified & 1) || n.nverified < 2)
 			bad = printf("fsck: witness: '%s': the checkpoint lacks "
 			    "a valid signature of the log or the witness\n",
-			    c->wlogs[i].origin);
+			    c->wlogs[i].name);
 		else if (tlog_parse_checkpoint(n.text, n.textlen, &olen,
-		    &t) != 0 || olen != strlen(c->wlogs[i].origin) ||
-		    memcmp(n.text, c->wlogs[i].origin, olen) != 0 ||
+		    &t) != 0 || olen != strlen(config_wlog_origin(
+		    &c->wlogs[i])) || memcmp(n.text, config_wlog_origin(
+		    &c->wlogs[i]), olen) != 0 ||
 		    t.n != size || memcmp(t.hash, root, sizeof(root)) != 0)
 			bad = printf("fsck: witness: '%s': the checkpoint is "
 			    "not the size and root stored\n",
-			    c->wlogs[i].origin);
+			    c->wlogs[i].name);
 		printf("fsck: witness: '%s' at %lld, %d problem%s\n",
-		    c->wlogs[i].origin, (long long)size, bad != 0,
+		    c->wlogs[i].name, (long long)size, bad != 0,
 		    bad != 0 ? "" : "s");
 		*problems += bad != 0;
 	}

@@ -31,7 +31,8 @@ miss(struct worker *w, struct db *db, struct hreq *req, int kind,
 {
 	struct missreq	*m;
 
-	if (db->kind == DB_PRIVATE && !w->conf.goproxy) {
+	if (db->kind == DB_PRIVATE && !w->conf.goproxy &&
+	    !w->conf.witnessed_log) {
 		http_error(req, 404, "not found: %s@%s is not in the log",
 		    a, b);
 		return;
@@ -66,7 +67,7 @@ serve_view(struct worker *w, struct db *db, int force)
 	if (!force && v->gen == gen)
 		return v;
 	evbuffer_drain(v->latest, evbuffer_get_length(v->latest));
-	if ((r = store_latest(w->st, db->log, v->latest, &v->size, root)) <
+	if ((r = store_published(w->st, db->log, v->latest, &v->size, root)) <
 	    0) {
 		log_warnx("log '%s': %s", db->name, store_errmsg(w->st));
 		return NULL;
@@ -143,6 +144,12 @@ signed_view(struct worker *w, struct db *db, struct hreq *req, int64_t id)
 	if ((v = serve_view(w, db, 0)) == NULL ||
 	    (id >= v->size && (v = serve_view(w, db, 1)) == NULL)) {
 		http_error(req, 500, "internal error");
+		return NULL;
+	}
+	if (id >= v->size && db->kind == DB_PRIVATE && w->conf.witnessed_log) {
+		http_header(req, "Retry-After", "5");
+		http_error(req, 503, "record %lld is waiting for its "
+		    "checkpoint's witness cosignatures", (long long)id);
 		return NULL;
 	}
 	if (id >= v->size) {
@@ -234,6 +241,21 @@ answer_record(struct worker *w, struct db *db, struct hreq *req,
 	record_answer(w, db, req, id, NULL, NULL);
 }
 
+/*
+ * Whether record id of a witnessed log is stored but its checkpoint not
+ * published yet: the main thread holds the lookup until it is.
+ */
+static int
+waits(struct worker *w, struct db *db, int64_t id)
+{
+	struct dbview	*v;
+
+	if (db->kind != DB_PRIVATE || !w->conf.witnessed_log)
+		return 0;
+	return (v = serve_view(w, db, 0)) != NULL && id >= v->size &&
+	    (v = serve_view(w, db, 1)) != NULL && id >= v->size;
+}
+
 static void
 answer_lookup(struct worker *w, struct db *db, struct hreq *req,
     const char *arg)
@@ -273,7 +295,7 @@ answer_lookup(struct worker *w, struct db *db, struct hreq *req,
 		evbuffer_free(text);
 		return;
 	}
-	if (r == 1) {
+	if (r == 1 && !waits(w, db, id)) {
 		record_answer(w, db, req, id, arg, text);
 		evbuffer_free(text);
 		return;

@@ -241,13 +241,19 @@ m_added(struct db *db)
 }
 
 /* 200 when every database serves verified data, else 503 and why. */
+/*
+ * A witnessed log's checkpoint that waits longer than this for its
+ * quorum makes /healthz fail: cosignatures take milliseconds.
+ */
+#define HELD_MAX	10	/* s */
+
 void
 serve_healthz(struct worker *w, struct hreq *req)
 {
 	struct env	*env = w->env;
 	struct evbuffer	*body;
 	struct db	*db;
-	int64_t		 age;
+	int64_t		 age, held;
 	int		 i, bad = 0;
 
 	if ((body = evbuffer_new()) == NULL) {
@@ -263,6 +269,15 @@ serve_healthz(struct worker *w, struct hreq *req)
 			    "checkpoint", bad++ ? "; " : "", db->name);
 			continue;
 		}
+		held = __atomic_load_n(&db->held_since, __ATOMIC_RELAXED);
+		if (db->kind == DB_PRIVATE && held > 0 &&
+		    time(NULL) - held > HELD_MAX)
+			evbuffer_add_printf(body, "%s%s: a signed checkpoint "
+			    "waits for its witnesses' cosignatures for %lld s; "
+			    "serving tree %lld", bad++ ? "; " : "", db->name,
+			    (long long)(time(NULL) - held),
+			    (long long)__atomic_load_n(&db->size,
+			    __ATOMIC_RELAXED));
 		age = verified_age(db);
 		if (w->conf.max_age[i] == 0)
 			continue;
@@ -319,6 +334,19 @@ serve_metrics(struct worker *w, struct hreq *req)
 		evbuffer_add_printf(body, "sumdbd_frozen{db=\"%s\"} %d\n",
 		    db->name, __atomic_load_n(&db->frozen, __ATOMIC_ACQUIRE) ||
 		    __atomic_load_n(&db->broken, __ATOMIC_ACQUIRE));
+	}
+	evbuffer_add_printf(body, "# HELP sumdbd_log_held_seconds How long "
+	    "a witnessed log's newest checkpoint has waited for its quorum "
+	    "of cosignatures; 0: published.\n"
+	    "# TYPE sumdbd_log_held_seconds gauge\n");
+	for (i = 0; i < env->ndbs; i++) {
+		int64_t	 held = __atomic_load_n(&env->dbs[i]->held_since,
+			    __ATOMIC_RELAXED);
+
+		if (env->dbs[i]->kind == DB_PRIVATE)
+			evbuffer_add_printf(body, "sumdbd_log_held_seconds"
+			    "{db=\"%s\"} %lld\n", env->dbs[i]->name,
+			    (long long)(held > 0 ? time(NULL) - held : 0));
 	}
 	evbuffer_add_printf(body, "# HELP sumdbd_refusals_total Upstream "
 	    "answers refused, by kind.\n"

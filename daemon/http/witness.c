@@ -2,9 +2,9 @@
  * witness.c: the witness's routes (c2sp.org/tlog-witness).  POST
  * /witness/add-checkpoint hands its body to the main thread, which
  * checks it and updates the witness's state (daemon/witness/), with at
- * most [witness] max_pending requests queued; GET /witness/latest/ORIGIN
- * serves the checkpoint the witness last cosigned for ORIGIN, read from
- * this worker's store.
+ * most [witness] max_pending requests queued; GET /witness/latest/NAME
+ * serves the checkpoint the witness last cosigned for [witness-log
+ * NAME], read from this worker's store.
  */
 
 #include <event2/buffer.h>
@@ -64,6 +64,8 @@ witness_answered(struct worker *w, struct missreq *m)
 	struct evbuffer	*body;
 
 	__atomic_sub_fetch(&w->env->witness_pending, 1, __ATOMIC_RELAXED);
+	if (m->status == 503)
+		http_header(m->req, "Retry-After", "5");
 	if (m->out == NULL) {
 		http_error(m->req, m->status, "%s", m->err);
 		return;
@@ -78,13 +80,12 @@ witness_answered(struct worker *w, struct missreq *m)
 }
 
 void
-serve_witness_latest(struct worker *w, struct hreq *req, const char *origin)
+serve_witness_latest(struct worker *w, struct hreq *req, const char *name)
 {
 	struct evbuffer	*note;
 	struct dbview	*v = NULL;
 	uint8_t		 root[STORE_HASH_SIZE];
 	int64_t		 size;
-	size_t		 len;
 	int		 r, i;
 
 	if (!w->conf.witness) {
@@ -92,16 +93,11 @@ serve_witness_latest(struct worker *w, struct hreq *req, const char *origin)
 		return;
 	}
 	/* A mirrored log: the mirror's newest trust base, cosigned. */
-	for (i = 0; i < w->env->ndbs; i++) {
-		if (!w->conf.witnessed[i])
-			continue;
-		v = serve_view(w, w->env->dbs[i], 0);
-		len = strlen(origin);
-		if (evbuffer_get_length(v->latest) > len &&
-		    memcmp(evbuffer_pullup(v->latest, len + 1), origin, len) ==
-		    0 && evbuffer_pullup(v->latest, len + 1)[len] == '\n')
+	for (i = 0; i < w->env->ndbs; i++)
+		if (w->conf.witnessed[i] &&
+		    strcmp(w->env->dbs[i]->name, name) == 0 &&
+		    (v = serve_view(w, w->env->dbs[i], 0)) != NULL)
 			break;
-	}
 	if ((note = evbuffer_new()) == NULL) {
 		http_error(req, 500, "out of memory");
 		return;
@@ -116,13 +112,13 @@ serve_witness_latest(struct worker *w, struct hreq *req, const char *origin)
 		evbuffer_free(note);
 		return;
 	}
-	if ((r = store_witness_get(w->st, origin, &size, root, note)) < 0) {
-		log_warnx("witness state of '%s': %s", origin,
+	if ((r = store_witness_get(w->st, name, &size, root, note)) < 0) {
+		log_warnx("witness state of '%s': %s", name,
 		    store_errmsg(w->st));
 		http_error(req, 500, "internal error");
 	} else if (r == 0)
 		http_error(req, 404, "not found: no checkpoint cosigned for "
-		    "that origin");
+		    "that log");
 	else
 		http_reply(req, 200, TYPE_TEXT, "no-store", note);
 	evbuffer_free(note);

@@ -35,6 +35,26 @@ static const char *const refname[REF_N] = {
 static uint64_t	 refused[REF_N];	/* atomic */
 static int64_t	 nfetching;		/* atomic: db->fetching's length */
 
+/*
+ * Answer m: record id of db is found.  A witnessed log's record whose
+ * checkpoint is not published yet waits for it (witnessed_changed()),
+ * up to [log] fetch_timeout.
+ */
+static void
+answer_found(struct db *db, struct missreq *m, int64_t id)
+{
+	if (db->quorum > 0 && id >= __atomic_load_n(&db->size,
+	    __ATOMIC_RELAXED)) {
+		m->id = id;
+		m->since = mono();
+		TAILQ_INSERT_TAIL(&db->waitpub, m, entry);
+		/* A client asks: try the witnesses now, not at backoff. */
+		peers_kick(db);
+		return;
+	}
+	handoff_answer(m, 200, id, NULL);
+}
+
 /* Answer every waiter of p and forget it. */
 static void
 pending_answer(struct pending *p, int status, int64_t id, const char *err)
@@ -43,9 +63,67 @@ pending_answer(struct pending *p, int status, int64_t id, const char *err)
 
 	while ((m = TAILQ_FIRST(&p->waiters)) != NULL) {
 		TAILQ_REMOVE(&p->waiters, m, entry);
-		handoff_answer(m, status, id, err);
+		if (status == 200)
+			answer_found(p->db, m, id);
+		else
+			handoff_answer(m, status, id, err);
 	}
 	free(p);
+}
+
+/*
+ * db_changed hook: the private log published a checkpoint.  Answer the
+ * records it holds, and sign what waited behind it.
+ */
+static void
+witnessed_changed(struct env *env, struct db *db, void *arg)
+{
+	struct missreq	*m, *next;
+	int64_t		 size = __atomic_load_n(&db->size, __ATOMIC_RELAXED);
+
+	(void)arg;
+	if (db != env->log || db->quorum == 0)
+		return;
+	if (__atomic_load_n(&db->held_since, __ATOMIC_RELAXED) == 0)
+		(void)logw_sign(env, db);
+	for (m = TAILQ_FIRST(&db->waitpub); m != NULL; m = next) {
+		next = TAILQ_NEXT(m, entry);
+		if (m->id < size) {
+			TAILQ_REMOVE(&db->waitpub, m, entry);
+			handoff_answer(m, 200, m->id, NULL);
+		}
+	}
+}
+
+/* Every second: records that waited too long for their witnesses. */
+static void
+waitpub_expire(evutil_socket_t fd, short ev, void *arg)
+{
+	struct db	*db = arg;
+	struct env	*env = db->env;
+	struct missreq	*m, *next;
+	struct timeval	 tv = { 1, 0 };
+	double		 now = mono();
+	char		 err[256];
+
+	(void)fd;
+	(void)ev;
+	/* Signing waits while a checkpoint waits: try again. */
+	if (__atomic_load_n(&db->held_since, __ATOMIC_RELAXED) == 0)
+		(void)logw_sign(env, db);
+	for (m = TAILQ_FIRST(&db->waitpub); m != NULL; m = next) {
+		next = TAILQ_NEXT(m, entry);
+		if (now - m->since < env->conf.log_fetch_timeout / 1000.0)
+			continue;
+		TAILQ_REMOVE(&db->waitpub, m, entry);
+		snprintf(err, sizeof(err), "%.80s@%.40s is logged (record %lld) "
+		    "but its checkpoint waits for %lld witness cosignatures",
+		    m->path, m->version, (long long)m->id,
+		    (long long)db->quorum);
+		m->retry_after = RETRY_AFTER;
+		handoff_answer(m, 503, -1, err);
+	}
+	evtimer_add(db->waitpub_ev, &tv);
 }
 
 static void
@@ -270,7 +348,10 @@ miss_take(struct db *db, struct missreq *m)
 	    NULL)) != 0) {
 		if (r < 0)
 			log_warnx("lookup: %s", store_errmsg(env->st));
-		handoff_answer(m, r < 0 ? 500 : 200, id, "internal error");
+		if (r < 0)
+			handoff_answer(m, 500, -1, "internal error");
+		else
+			answer_found(db, m, id);
 		return;
 	}
 	if ((p = find(&db->fetching, m->path, m->version)) != NULL ||
@@ -331,15 +412,35 @@ metrics(struct env *env, struct evbuffer *out)
 int
 privlog_init(struct env *env)
 {
+	struct timeval	 tv = { 1, 0 };
+
 	if (env->log == NULL)
 		return 0;
 	env->log->ops = &privlog_ops;
+	TAILQ_INIT(&env->log->waitpub);
 	if ((env->log->batch_ev = evtimer_new(env->base, run_batch,
 	    env->log)) == NULL || env_metrics_add(env, metrics) != 0 ||
 	    public_init(env) != 0) {
 		log_warnx("privlog: out of memory");
 		return -1;
 	}
+	if (env->conf.log_nwitnesses == 0)
+		return 0;
+	/* Witnessed: a checkpoint is published at quorum cosignatures. */
+	env->log->quorum = (int)env->conf.log_witness_quorum;
+	if (peers_open(env, env->log, env->conf.log_witnesses,
+	    env->conf.log_nwitnesses) != 0 ||
+	    db_subscribe(env, witnessed_changed, NULL) != 0 ||
+	    (env->log->waitpub_ev = evtimer_new(env->base, waitpub_expire,
+	    env->log)) == NULL || evtimer_add(env->log->waitpub_ev, &tv) != 0) {
+		log_warnx("privlog: cannot set up its witnesses");
+		return -1;
+	}
+	log_info("log '%s': checkpoints published once %d of %d witnesses "
+	    "cosigned them", env->log->name, env->log->quorum,
+	    env->log->npeers);
+	logw_held(env, env->log);
+	peers_kick(env->log);
 	return 0;
 }
 
@@ -361,6 +462,7 @@ privlog_free(struct env *env)
 {
 	struct db	*db = env->log;
 	struct pending	*p;
+	struct missreq	*m;
 
 	modfetch_stop();
 	if (db == NULL)
@@ -377,4 +479,12 @@ privlog_free(struct env *env)
 	if (db->batch_ev != NULL)
 		event_free(db->batch_ev);
 	db->batch_ev = NULL;
+	while ((m = TAILQ_FIRST(&db->waitpub)) != NULL) {
+		TAILQ_REMOVE(&db->waitpub, m, entry);
+		free(m);
+	}
+	if (db->waitpub_ev != NULL)
+		event_free(db->waitpub_ev);
+	db->waitpub_ev = NULL;
+	peers_free(db);
 }

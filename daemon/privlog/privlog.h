@@ -48,6 +48,8 @@ int	logw_sign(struct env *env, struct db *db);
  * 0, or -1.
  */
 int	logw_open(struct env *env);
+/* A witnessed log: note when a checkpoint already waits (start-up). */
+void	logw_held(struct env *env, struct db *db);
 
 /* modfetch.c: a module version's h1: hashes from a GOPROXY */
 typedef void (*modfetch_cb)(int status, const char *ziphash,

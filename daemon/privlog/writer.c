@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "privlog.h"
 #include "store.h"
@@ -169,6 +170,7 @@ logw_sign(struct env *env, struct db *db)
 	struct tlog_tree	 tree, old;
 	struct trust_proof	 pf;
 	struct evbuffer		*text = NULL, *note = NULL;
+	int64_t			 pub = 0;
 	int			 found, r, rv = -1;
 
 	tiles_store_init(&ts, env->st, db->log);
@@ -183,8 +185,20 @@ logw_sign(struct env *env, struct db *db)
 	if (store_begin(env->st, 1) != 0 ||
 	    store_size(env->st, db->log, &tree.n) != 0 ||
 	    (found = store_latest(env->st, db->log, NULL, &old.n,
-	    old.hash)) < 0)
+	    old.hash)) < 0 ||
+	    (db->quorum > 0 && store_published(env->st, db->log, NULL,
+	    &pub, (uint8_t[SUMDB_HASH_SIZE]){ 0 }) < 0))
 		goto bad;
+	/*
+	 * A witnessed log signs its next checkpoint once the last one is
+	 * published: one waits for its witnesses at a time, and the
+	 * records logged meanwhile go into the next.
+	 */
+	if (db->quorum > 0 && found && old.n > pub) {
+		store_rollback(env->st);
+		rv = 0;
+		goto done;
+	}
 	/* An empty tree is not signed: old clients hash it differently. */
 	if (tree.n == 0 || (found && tree.n == old.n)) {
 		store_rollback(env->st);
@@ -218,9 +232,16 @@ logw_sign(struct env *env, struct db *db)
 	    evbuffer_pullup(note, -1), evbuffer_get_length(note),
 	    found ? old.n : -1, (const uint8_t *)pf.proof,
 	    pf.np * SUMDB_HASH_SIZE, NULL) != 0 ||
-	    store_commit(env->st) != 0)
+	    (db->quorum > 0 && store_set_published(env->st, db->log, tree.n,
+	    0) != 0) || store_commit(env->st) != 0)
 		goto bad;
-	log_info("log '%s': signed tree %lld", db->name, (long long)tree.n);
+	log_info("log '%s': signed tree %lld%s", db->name, (long long)tree.n,
+	    db->quorum > 0 ? ", held for its witnesses" : "");
+	if (db->quorum > 0) {
+		__atomic_store_n(&db->held_since, (int64_t)time(NULL),
+		    __ATOMIC_RELAXED);
+		peers_kick(db);
+	}
 	rv = db_refresh(env, db);
 	goto done;
  frozen:
@@ -236,6 +257,19 @@ logw_sign(struct env *env, struct db *db)
 	if (note != NULL)
 		evbuffer_free(note);
 	return rv;
+}
+
+void
+logw_held(struct env *env, struct db *db)
+{
+	uint8_t		 root[SUMDB_HASH_SIZE];
+	int64_t		 latest, pub = 0;
+
+	if (store_latest(env->st, db->log, NULL, &latest, root) == 1 &&
+	    store_published(env->st, db->log, NULL, &pub, root) >= 0 &&
+	    latest > pub)
+		__atomic_store_n(&db->held_since, (int64_t)time(NULL),
+		    __ATOMIC_RELAXED);
 }
 
 int

@@ -26,7 +26,8 @@
 
 /* A log we witness: its origin line and its keys. */
 struct wlog {
-	const char		*origin;	/* the config's */
+	const char		*name;		/* the config's: its state's */
+	const char		*origin;	/* its checkpoints' */
 	struct db		*mirror;	/* a mirror of the log, or NULL */
 	struct note_verifier	 keys[WLOG_KEYS];
 	size_t			 nkeys;
@@ -55,15 +56,30 @@ mirror_db(struct env *env, const struct config_mirror *mc)
 	return NULL;
 }
 
+/*
+ * The log of a checkpoint with origin (len bytes): among those of that
+ * origin, the first whose keys verify note.  NULL with *status 404 (no
+ * such origin), 403 (no valid signature) or 400 (malformed).
+ */
 static struct wlog *
-find_log(struct witness *w, const uint8_t *origin, size_t len)
+find_log(struct witness *w, const uint8_t *origin, size_t len,
+    const uint8_t *note, size_t notelen, struct note *n, int *status)
 {
 	size_t	 i;
+	int	 r;
 
-	for (i = 0; i < w->nlogs; i++)
-		if (strlen(w->logs[i].origin) == len &&
-		    memcmp(w->logs[i].origin, origin, len) == 0)
+	*status = 404;
+	for (i = 0; i < w->nlogs; i++) {
+		if (strlen(w->logs[i].origin) != len ||
+		    memcmp(w->logs[i].origin, origin, len) != 0)
+			continue;
+		if ((r = note_open(note, notelen, w->logs[i].keys,
+		    w->logs[i].nkeys, n)) == 0)
 			return &w->logs[i];
+		*status = r == SUMDB_ESIG ? 403 : 400;
+		if (r != SUMDB_ESIG)
+			return NULL;
+	}
 	return NULL;
 }
 
@@ -88,17 +104,18 @@ answer(struct witness *w, struct missreq *m, int status, const char *type,
 }
 
 /*
- * The state of log l: the witness table's row, or for a log that a
- * local mirror mirrors (the same key), that mirror's newest trust base:
- * the witness and the mirror are one view of the log.  1, 0 none, -1.
+ * The state of log l: the witness table's row (by l's name), or for a
+ * log that a local mirror mirrors (the same key), that mirror's newest
+ * trust base: the witness and the mirror are one view of the log.
+ * 1, 0 none, -1.
  */
 static int
-state(struct env *env, const struct wlog *l, const char *origin,
-    int64_t *size, uint8_t root[SUMDB_HASH_SIZE], struct evbuffer *note)
+state(struct env *env, const struct wlog *l, int64_t *size,
+    uint8_t root[SUMDB_HASH_SIZE], struct evbuffer *note)
 {
 	if (l->mirror != NULL)
 		return store_latest(env->st, l->mirror->log, note, size, root);
-	return store_witness_get(env->st, origin, size, root, note);
+	return store_witness_get(env->st, l->name, size, root, note);
 }
 
 /*
@@ -120,10 +137,17 @@ add(struct env *env, struct witness *w, const struct wlog *l,
 	int		 found, status = 500, split = 0;
 
 	if ((ours = evbuffer_new()) == NULL || store_begin(st, 1) != 0 ||
-	    (found = state(env, l, origin, &size, root, ours)) < 0) {
+	    (found = state(env, l, &size, root, ours)) < 0) {
 		snprintf(why, whysize, "internal error");
 		log_warnx("witness: state of '%s': %s", origin,
 		    store_errmsg(st));
+		goto done;
+	}
+	if (db != NULL && !found) {
+		/* Its view comes from its upstream first. */
+		snprintf(why, whysize, "the mirror of this log has no trust "
+		    "base yet");
+		status = 503;
 		goto done;
 	}
 	if (r->old != size) {
@@ -155,7 +179,7 @@ add(struct env *env, struct witness *w, const struct wlog *l,
 		status = 422;
 		goto done;
 	}
-	if (db != NULL && (!found || t->n > size) &&
+	if (db != NULL && t->n > size &&
 	    __atomic_load_n(&db->frozen, __ATOMIC_ACQUIRE)) {
 		snprintf(why, whysize, "the mirror of this log is frozen: "
 		    "%.160s", db->frozen_why);
@@ -172,17 +196,17 @@ add(struct env *env, struct witness *w, const struct wlog *l,
 		snprintf(why, whysize, "out of memory");
 		goto done;
 	}
-	if (db != NULL && (!found || t->n > size) &&
+	if (db != NULL && t->n > size &&
 	    store_add_checkpoint(st, db->log, t->n, t->hash,
-	    evbuffer_pullup(note, -1), evbuffer_get_length(note),
-	    found ? size : -1, (const uint8_t *)r->proof,
-	    found ? r->nproof * SUMDB_HASH_SIZE : 0, "witness") != 0) {
+	    evbuffer_pullup(note, -1), evbuffer_get_length(note), size,
+	    (const uint8_t *)r->proof, r->nproof * SUMDB_HASH_SIZE,
+	    "witness") != 0) {
 		snprintf(why, whysize, "internal error");
 		log_warnx("witness: a trust base of '%s': %s", db->name,
 		    store_errmsg(st));
 		goto done;
 	}
-	if (store_witness_set(st, origin, t->n, t->hash,
+	if (store_witness_set(st, l->name, t->n, t->hash,
 	    evbuffer_pullup(note, -1), evbuffer_get_length(note), now) != 0 ||
 	    store_commit(st) != 0) {
 		snprintf(why, whysize, "internal error");
@@ -193,7 +217,7 @@ add(struct env *env, struct witness *w, const struct wlog *l,
 	*type = TYPE_SIGS;
 	log_debug("witness: cosigned '%s' at %lld (from %lld)", origin,
 	    (long long)t->n, (long long)r->old);
-	if (db != NULL && (!found || t->n > size)) {
+	if (db != NULL && t->n > size) {
 		log_info("mirror '%s': trust base %lld -> %lld from a witness "
 		    "submission", db->name, (long long)size, (long long)t->n);
 		(void)db_refresh(env, db);
@@ -227,7 +251,7 @@ witness_add(struct env *env, struct missreq *m)
 	struct evbuffer		*out = NULL;
 	const uint8_t		*nl;
 	const char		*type = NULL;
-	char			 why[256], origin[SUMDB_NAME_MAX];
+	char			 why[256];
 	size_t			 originlen;
 	int			 rc, status;
 
@@ -238,20 +262,15 @@ witness_add(struct env *env, struct missreq *m)
 	}
 	/* The origin is the note's first line; whose keys apply. */
 	if ((nl = memchr(r.note, '\n', r.notelen)) == NULL ||
-	    (size_t)(nl - r.note) >= sizeof(origin)) {
+	    nl - r.note >= SUMDB_NAME_MAX) {
 		answer(w, m, 400, NULL, NULL, "malformed checkpoint");
 		return;
 	}
-	if ((l = find_log(w, r.note, nl - r.note)) == NULL) {
-		answer(w, m, 404, NULL, NULL, "unknown log origin");
-		return;
-	}
-	if ((rc = note_open(r.note, r.notelen, l->keys, l->nkeys, &n)) != 0) {
-		if (rc == SUMDB_ESIG)
-			answer(w, m, 403, NULL, NULL,
-			    "no valid signature by a key of the log");
-		else
-			answer(w, m, 400, NULL, NULL, "malformed checkpoint");
+	if ((l = find_log(w, r.note, nl - r.note, r.note, r.notelen, &n,
+	    &status)) == NULL) {
+		answer(w, m, status, NULL, NULL, status == 404 ?
+		    "unknown log origin" : status == 403 ? "no valid "
+		    "signature by a key of the log" : "malformed checkpoint");
 		return;
 	}
 	if (tlog_parse_checkpoint(n.text, n.textlen, &originlen, &t) != 0) {
@@ -262,14 +281,12 @@ witness_add(struct env *env, struct missreq *m)
 		answer(w, m, 400, NULL, NULL, "old size beyond the checkpoint");
 		return;
 	}
-	memcpy(origin, n.text, originlen);
-	origin[originlen] = '\0';
 	if ((out = evbuffer_new()) == NULL) {
 		answer(w, m, 500, NULL, NULL, "out of memory");
 		return;
 	}
 	why[0] = '\0';
-	status = add(env, w, l, origin, &r, &n, &t, out, &type, why,
+	status = add(env, w, l, l->name, &r, &n, &t, out, &type, why,
 	    sizeof(why));
 	answer(w, m, status, type, type != NULL ? out : NULL, why);
 	evbuffer_free(out);
@@ -317,12 +334,13 @@ witness_open(struct env *env)
 	}
 	for (i = 0; i < c->nwlogs; i++) {
 		l = &w->logs[w->nlogs++];
-		l->origin = c->wlogs[i].origin;
+		l->name = c->wlogs[i].name;
+		l->origin = config_wlog_origin(&c->wlogs[i]);
 		if ((k = config_wlog_mirror(c, i)) >= 0)
 			l->mirror = mirror_db(env, &c->mirrors[k]);
 		if (c->wlogs[i].nkeys == 0) {
 			log_warnx("%s:%d: [witness-log %s] needs a key",
-			    env->confpath, c->wlogs[i].line, l->origin);
+			    env->confpath, c->wlogs[i].line, l->name);
 			return -1;
 		}
 		for (k = 0; k < c->wlogs[i].nkeys; k++)
@@ -331,7 +349,7 @@ witness_open(struct env *env)
 			    &l->keys[l->nkeys++]) != 0) {
 				log_warnx("%s:%d: [witness-log %s] key '%s': "
 				    "not a verifier key", env->confpath,
-				    c->wlogs[i].line, l->origin,
+				    c->wlogs[i].line, l->name,
 				    c->wlogs[i].keys[k]);
 				return -1;
 			}

@@ -340,6 +340,16 @@ serve_http() {
 # start_conf CONF LOG PATH: another sumdbd, on the config CONF (its
 # listen line set to a free port) with its output in LOG, until PATH
 # answers; sets OPORT and OPID.
+# start_sumdbd CONF PORT: one more sumdbd with config CONF, listening on
+# PORT, its log in $T/daemon.log; its pid in SPID.
+start_sumdbd() {
+	"$B/sumdbd" -d -c "$1" >>"$T/daemon.log" 2>&1 &
+	SPID=$!
+	PIDS="$PIDS $SPID"
+	server_up "sumdbd -c $1" "$SPID" "$T/daemon.log" curl -s -o /dev/null \
+	    "http://127.0.0.1:$2/healthz" ||
+	    fail "sumdbd -c $1 did not start (port $2 taken)"
+}
 start_conf() {
 	for try in 1 2 3 4 5; do
 		OPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000 ))

@@ -35,7 +35,12 @@ wlines() {
 		echo "[witness-log log-$l.witnessed.example]"
 		echo "key = $(cat "$T/$l.vkey")"
 	done
-	echo "[witness-log go.sum database tree]"
+	# Every go.sum database's origin is the same: the key tells.
+	echo "[witness-log corp.example]"
+	echo "origin = go.sum database tree"
+	echo "key = $(cat "$T/d.vkey")"
+	echo "[witness-log sum.golang.org]"
+	echo "origin = go.sum database tree"
 	echo "key = $SUMKEY"
 }
 # start_daemon with the lines of wlines, each one argument.
@@ -62,8 +67,8 @@ tail -1 "$T/conform19"
 [ "$("$B/xmodref" witness check "$W" "$wkey" "$(cat "$T/a.vkey")" \
     log-a.witnessed.example 40)" = 40 ] || fail "monitoring GET"
 code=$(curl -s -o "$T/out" -w '%{http_code}' "$W/latest/nobody.example")
-[ "$code" = 404 ] || fail "GET of an unknown origin: $code"
-echo "$NAME: GET $W/latest/ORIGIN: the last cosigned checkpoint: ok"
+[ "$code" = 404 ] || fail "GET of an unknown log: $code"
+echo "$NAME: GET $W/latest/NAME: the last cosigned checkpoint: ok"
 
 # Concurrent submissions: one chain, never backwards.
 "$B/xmodref" witness race "$W" "$wkey" "$(cat "$T/c.key")" 8 25 \

@@ -190,9 +190,17 @@ func (s *server) proxy(w http.ResponseWriter, r *http.Request, p, attack string)
 	}
 }
 
+// forkAt: from this synthetic record on, other hashes (-fork): one
+// key, another history, for split views.
+var forkAt = -1
+
 func synth(i int) []byte {
+	h := i
+	if forkAt >= 0 && i >= forkAt {
+		h += 50000000
+	}
 	return []byte(fmt.Sprintf("example.com/gen/m%d v1.0.%d h1:%s\nexample.com/gen/m%d v1.0.%d/go.mod h1:%s\n",
-		i%1000, i, fakeHash(i, 0), i%1000, i, fakeHash(i, 1)))
+		i%1000, i, fakeHash(h, 0), i%1000, i, fakeHash(h, 1)))
 }
 
 func fakeHash(i, k int) string {
@@ -592,6 +600,7 @@ func main() {
 	proxyDir := flag.String("proxy", "", "a GOPROXY tree to serve")
 	reqlog := flag.String("reqlog", "", "append each request's path to this file")
 	dir := flag.String("dir", "", "write the tree to this directory and exit")
+	flag.IntVar(&forkAt, "fork", -1, "synthetic records from this one on get other hashes")
 	flag.Parse()
 	if *dir == "" && flag.NArg() != 2 || *dir != "" && flag.NArg() != 1 {
 		log.Fatal("usage: upstream [-gen N] [-mods FILE] [-other SKEY] [-proxy DIR] [-reqlog FILE] ADDR SKEYFILE\n" +

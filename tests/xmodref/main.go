@@ -1107,8 +1107,8 @@ func checkevidence(file string) {
 	if len(data) != 0 {
 		die("%s: %d bytes of trailing data", file, len(data))
 	}
-	if fields["kind"] != "fork" {
-		die("%s: kind %q is not a fork", file, fields["kind"])
+	if fields["kind"] != "fork" && fields["kind"] != "split" {
+		die("%s: kind %q is not a fork or a split view", file, fields["kind"])
 	}
 	v, err := note.NewVerifier(fields["key"])
 	if err != nil {
