@@ -64,7 +64,7 @@ CMD_SRCS = daemon/cmd/cmd.c daemon/cmd/keygen.c daemon/cmd/add.c \
 	  daemon/cmd/fsck.c daemon/cmd/evidence.c daemon/cmd/client.c \
 	  daemon/cmd/client_check.c daemon/cmd/import.c daemon/cmd/audit.c \
 	  daemon/cmd/export.c daemon/cmd/tuf.c daemon/cmd/unfreeze.c \
-	  daemon/cmd/provenance.c daemon/cmd/passwd.c
+	  daemon/cmd/provenance.c daemon/cmd/passwd.c daemon/cmd/cosigned.c
 STORE_SRCS = store/store.c
 TUF_SRCS = tuf/json.c tuf/tuf.c tuf/update.c
 CONFIG_SRCS = config/config.c config/secret.c

@@ -522,6 +522,22 @@ peers_metrics(struct env *env, struct evbuffer *out)
 	}
 }
 
+int
+peers_policy(struct db *db, struct evbuffer *out)
+{
+	int	 i;
+
+	if (evbuffer_add_printf(out, "quorum %d\n", db->quorum > 0 ?
+	    db->quorum : 1) < 0)
+		return -1;
+	for (i = 0; i < db->npeers; i++)
+		if (evbuffer_add_printf(out, "witness %s ", db->peers[i].url) <
+		    0 || note_verifier_format(&db->peers[i].v, out) != 0 ||
+		    evbuffer_add(out, "\n", 1) != 0)
+			return -1;
+	return 0;
+}
+
 void
 peers_free(struct db *db)
 {

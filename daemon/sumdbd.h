@@ -456,6 +456,12 @@ int	peers_open(struct env *env, struct db *db, char *const *entries,
 	    int n);
 /* A new trust base or checkpoint of db: submit it to idle peers. */
 void	peers_kick(struct db *db);
+/*
+ * db's witness policy, as clients check it: "quorum K\n", then
+ * "witness URL VKEY\n" per peer (K is 1 unless db publishes at a
+ * quorum).  0 or -1.
+ */
+int	peers_policy(struct db *db, struct evbuffer *out);
 /* Any thread: every database's peers for /metrics. */
 void	peers_metrics(struct env *env, struct evbuffer *out);
 void	peers_free(struct db *db);

@@ -284,10 +284,14 @@ add_bundles(struct env *env, struct db *db, json_t *targets,
 	return rv;
 }
 
-/* The targets of every database: its key, newest note and bundles. */
+/*
+ * The targets of every database: its key, its witnesses, its newest
+ * published note and bundles; and our witness's key.
+ */
 static json_t *
 build_targets(struct env *env, const json_t *old)
 {
+	struct note_verifier	 v;
 	struct evbuffer	*b = NULL;
 	json_t		*t = NULL;
 	struct db	*db;
@@ -298,6 +302,15 @@ build_targets(struct env *env, const json_t *old)
 
 	if ((t = json_object()) == NULL || (b = evbuffer_new()) == NULL)
 		goto bad;
+	/* Our own witness's key, for those who list it. */
+	if (env->cosigner != NULL) {
+		note_signer_verifier(env->cosigner, &v);
+		if (note_verifier_format(&v, b) != 0 ||
+		    evbuffer_add(b, "\n", 1) != 0 ||
+		    add_target(env->st, t, "witness/key", evbuffer_pullup(b,
+		    -1), evbuffer_get_length(b), NULL) != 0)
+			goto bad;
+	}
 	for (i = 0; i < env->ndbs; i++) {
 		db = env->dbs[i];
 		evbuffer_drain(b, evbuffer_get_length(b));
@@ -307,6 +320,13 @@ build_targets(struct env *env, const json_t *old)
 		snprintf(path, sizeof(path), "%s/key", db->name);
 		if (add_target(env->st, t, path, evbuffer_pullup(b, -1),
 		    evbuffer_get_length(b), NULL) != 0)
+			goto bad;
+		/* Its witnesses and quorum: what its checkpoints carry. */
+		evbuffer_drain(b, evbuffer_get_length(b));
+		snprintf(path, sizeof(path), "%s/witnesses", db->name);
+		if (db->npeers > 0 && (peers_policy(db, b) != 0 ||
+		    add_target(env->st, t, path, evbuffer_pullup(b, -1),
+		    evbuffer_get_length(b), NULL) != 0))
 			goto bad;
 		evbuffer_drain(b, evbuffer_get_length(b));
 		if ((r = store_published(env->st, db->log, b, &size, root)) < 0)

@@ -26,6 +26,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_client_config_entry,
 	&cmd_client_check_entry,
 	&cmd_passwd_entry,
+	&cmd_verify_cosigned_entry,
 };
 
 const struct cmd_entry *

@@ -58,6 +58,7 @@ extern const struct cmd_entry cmd_audit_entry;
 extern const struct cmd_entry cmd_fsck_entry;
 extern const struct cmd_entry cmd_evidence_entry;
 extern const struct cmd_entry cmd_provenance_entry;
+extern const struct cmd_entry cmd_verify_cosigned_entry;
 extern const struct cmd_entry cmd_client_config_entry;
 extern const struct cmd_entry cmd_client_check_entry;
 extern const struct cmd_entry cmd_passwd_entry;

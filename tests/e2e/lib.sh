@@ -340,6 +340,26 @@ serve_http() {
 # start_conf CONF LOG PATH: another sumdbd, on the config CONF (its
 # listen line set to a free port) with its output in LOG, until PATH
 # answers; sets OPORT and OPID.
+# tufjs_setup: tuf-js from npm in $B/tufjs (once per build), and
+# tufjs URL ROOT TARGET...: refresh from URL/tuf/ trusting ROOT, then
+# download and verify each TARGET into $T/targets ('/' as '_').
+tufjs_setup() {
+	command -v node >/dev/null || fail "node is not installed"
+	J=$B/tufjs
+	if [ ! -d "$J/node_modules/tuf-js" ]; then
+		mkdir -p "$J"
+		npm install --no-audit --no-fund --silent --prefix "$J" \
+		    tuf-js@5.0.1 >"$T/npm.log" 2>&1 ||
+		    fail "npm install tuf-js: $(tail -5 "$T/npm.log")"
+	fi
+	cp tests/tuf/client.mjs "$J/client.mjs"
+}
+tufjs() {
+	u=$1 r=$2
+	shift 2
+	node "$J/client.mjs" "$u/tuf/" "$u/tuf/targets/" "$T/meta" \
+	    "$T/targets" "$r" "$@"
+}
 # start_sumdbd CONF PORT: one more sumdbd with config CONF, listening on
 # PORT, its log in $T/daemon.log; its pid in SPID.
 start_sumdbd() {

@@ -38,11 +38,16 @@ wstart() {
 }
 wstop() { eval "kill \$WP$1; wait \$WP$1"; }
 for i in 1 2 3; do wstart $i; done
+tufjs_setup
+write_config "$T/sumdbd.conf" 1 "[tuf]" "keys = $T/tuf.keys"
+"$B/sumdbd" tuf init -c "$T/sumdbd.conf" -n 1 -t 1 "$T/root1" >/dev/null ||
+    fail "tuf init"
 start_daemon "fetch_timeout = 3s" \
     "witness = http://127.0.0.1:$P1/witness $w1" \
     "witness = http://127.0.0.1:$P2/witness $w2" \
     "witness = http://127.0.0.1:$P3/witness $w3" \
-    "witness_quorum = 2"
+    "witness_quorum = 2" "[tuf]" "keys = $T/tuf.keys"
+curl -sf "$URL/tuf/1.root.json" >"$T/1.root.json" || fail "1.root.json"
 cosigned() {	# cosigned K: /latest has K cosignatures; prints its size
 	"$B/xmodref" witness cosigned "$URL" "$vkey" "$1" "$w1" "$w2" "$w3" |
 	    cut -d' ' -f1
@@ -82,7 +87,25 @@ one_down() {
 for_each_go one_down
 s2=$(cosigned 2) || fail "/latest lacks 2 cosignatures with one witness down"
 [ "$s2" -gt "$s1" ] || fail "nothing published with one witness down"
-echo "$NAME: with one witness down, tree $s2 is published: ok"
+# Clients that care check the policy: 2 of the 3 holds, 3 of 3 not.
+"$B/sumdbd" verify-cosigned -q 2 -w "$w1" -w "$w2" -w "$w3" "$vkey" "$URL" \
+    >"$T/vc" 2>&1 || fail "verify-cosigned 2 of 3: $(cat "$T/vc")"
+grep -q "^verify-cosigned: tree $s2: 2 of 3 witnesses cosigned" "$T/vc" ||
+    fail "verify-cosigned: $(cat "$T/vc")"
+"$B/sumdbd" verify-cosigned -w "$w1" -w "$w2" -w "$w3" "$vkey" "$URL" \
+    >"$T/vc" 2>&1
+[ $? = 1 ] || fail "3 of 3 held with witness 3 down: $(cat "$T/vc")"
+# The go command's own cached checkpoint carries the cosignatures.
+cached=$(ls "$T"/gp.*/pkg/sumdb/$LOG/latest | head -1)
+"$B/sumdbd" verify-cosigned -q 2 -w "$w1" -w "$w2" -w "$w3" "$vkey" \
+    "$cached" >"$T/vc" 2>&1 || fail "the go command's checkpoint: $(cat "$T/vc")"
+# A cosignature altered: the checkpoint is refused.
+sed 's/^\(— witness1.test.example .\{20\}\)./\1A/' "$cached" >"$T/bad.note"
+cmp -s "$cached" "$T/bad.note" && sed -i 's/^\(— witness2.test.example .\{20\}\)./\1A/' "$T/bad.note"
+"$B/sumdbd" verify-cosigned -q 1 -w "$w1" -w "$w2" "$vkey" "$T/bad.note" \
+    >"$T/vc" 2>&1
+[ $? = 1 ] || fail "an altered cosignature accepted: $(cat "$T/vc")"
+echo "$NAME: with one witness down, tree $s2 is published; verify-cosigned checks 2 of 3: ok"
 
 # 3. Witnesses 2 and 3 down: the log keeps serving tree s2; a new
 # module is logged but waits, and is refused with 503 after 3 s.
@@ -109,7 +132,24 @@ curl -s "$URL/metrics" | grep -q "^sumdbd_log_held_seconds{db=\"$LOG\"} [1-9]" |
     fail "no held metric"
 curl -s "$URL/metrics" | grep -q "^sumdbd_witness_peer_failures_total{db=\"$LOG\",peer=\"http://127.0.0.1:$P2/witness\"} [1-9]" ||
     fail "no failures counted for witness 2"
-echo "$NAME: with two witnesses down, tree $s2 stays served, new records wait and /healthz says why: ok"
+# TUF publishes the witnesses and the policy, and only the published
+# checkpoint: an offline site learns them as it learns the log's key.
+tufjs "$URL" "$T/1.root.json" $LOG/key $LOG/witnesses $LOG/latest \
+    >"$T/tuf.out" 2>&1 || fail "tuf-js: $(cat "$T/tuf.out")"
+grep -qx "quorum 2" "$T/targets/${LOG}_witnesses" ||
+    fail "witnesses target: $(cat "$T/targets/${LOG}_witnesses")"
+for i in 1 2 3; do
+	grep -qxF "witness http://127.0.0.1:$(eval echo \$P$i)/witness $(eval echo \$w$i)" \
+	    "$T/targets/${LOG}_witnesses" || fail "witness $i not in the TUF policy"
+done
+[ "$(sed -n 2p "$T/targets/${LOG}_latest")" = "$s2" ] ||
+    fail "TUF published an unwitnessed checkpoint: $(sed -n 2p "$T/targets/${LOG}_latest")"
+wk=$(sed 's/^witness [^ ]* //;/^quorum/d' "$T/targets/${LOG}_witnesses")
+"$B/sumdbd" verify-cosigned -q "$(sed -n 's/^quorum //p' "$T/targets/${LOG}_witnesses")" \
+    $(for k in $wk; do printf -- '-w %s ' "$k"; done) "$(cat "$T/targets/${LOG}_key")" \
+    "$T/targets/${LOG}_latest" >"$T/vc" 2>&1 ||
+    fail "the TUF latest against the TUF policy: $(cat "$T/vc")"
+echo "$NAME: with two witnesses down, tree $s2 stays served, new records wait and /healthz says why; TUF carries the policy and only published checkpoints: ok"
 
 # 4. Witness 2 back: the waiting record is published and served.
 wstart 2
