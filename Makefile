@@ -86,7 +86,8 @@ HEADERS	= daemon/sumdb/sumdb.h daemon/sumdbd.h daemon/http/http.h \
 
 TESTS	= $(O)/tests/sumdb_test $(O)/tests/store_test $(O)/tests/config_test \
 	  $(O)/tests/tuf_test $(O)/tests/core_test $(O)/tests/http_test \
-	  $(O)/tests/privlog_test $(O)/tests/mirror_test $(O)/tests/cmd_test
+	  $(O)/tests/privlog_test $(O)/tests/mirror_test $(O)/tests/cmd_test \
+	  $(O)/tests/witness_test
 TOOLS	= $(O)/tests/notetool $(O)/tests/tuftool
 
 # Debian packages: to build, to test, to benchmark.
@@ -188,12 +189,14 @@ $(eval $(call layer_test,core,$(O)/libcore.a))
 $(eval $(call layer_test,http,$(O)/libhttp.a $(O)/libcore.a))
 $(eval $(call layer_test,privlog,$(O)/libprivlog.a $(O)/libcore.a))
 $(eval $(call layer_test,mirror,$(O)/libmirror.a $(O)/libcore.a))
+$(eval $(call layer_test,witness,$(O)/libwitness.a $(O)/libcore.a))
 $(eval $(call layer_test,cmd,$(O)/libcmd.a $(O)/libprivlog.a \
 	  $(O)/libmirror.a $(O)/libcore.a))
 
 # privlog_test and mirror_test keep their files in tests/tmpdir.h's
 # temporary directories.
-$(O)/tests/privlog_test.o $(O)/tests/mirror_test.o: tests/tmpdir.h
+$(O)/tests/privlog_test.o $(O)/tests/mirror_test.o \
+	  $(O)/tests/witness_test.o: tests/tmpdir.h
 
 $(O)/tests/sumdb_test: $(O)/tests/sumdb_test.o $(O)/libsumdb.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs $(TESTPKGS))

@@ -26,6 +26,7 @@ SUMDB_TESTDATA=tests/testdata SUMDB_RANDOM="$T/random.txt" \
 "$B/tests/privlog_test"
 "$B/tests/mirror_test"
 "$B/tests/cmd_test"
+"$B/tests/witness_test"
 # The fuzz targets over their corpora (tests/fuzz/README): no crash.
 for t in note key tilepath lookuppath record datatile lookup tufjson bundle \
     config audit http; do

@@ -206,9 +206,13 @@ add(struct env *env, struct witness *w, const struct wlog *l,
 		    store_errmsg(st));
 		goto done;
 	}
-	if (store_witness_set(st, l->name, t->n, t->hash,
-	    evbuffer_pullup(note, -1), evbuffer_get_length(note), now) != 0 ||
-	    store_commit(st) != 0) {
+	/*
+	 * The same tree again changes nothing: no write, so that repeated
+	 * submissions cost no sync to disk.
+	 */
+	if ((!found || t->n > size) && (store_witness_set(st, l->name, t->n,
+	    t->hash, evbuffer_pullup(note, -1), evbuffer_get_length(note),
+	    now) != 0 || store_commit(st) != 0)) {
 		snprintf(why, whysize, "internal error");
 		log_warnx("witness: storing the state of '%s': %s", origin,
 		    store_errmsg(st));
