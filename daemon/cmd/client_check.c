@@ -5,8 +5,9 @@
  * every GONOSUMDB and GOPRIVATE pattern: the private log verifies every
  * module), and checks the go command's cached checkpoint against the
  * server's, through a consistency proof read from the server's tiles
- * (tiles_http.c, trust.c).  Exit 0 fine, 1 a finding, 2 usage or
- * runtime errors.
+ * (tiles_http.c, trust.c), and both against the witness policy of the
+ * server's config (K of N cosignatures).  Exit 0 fine, 1 a finding, 2
+ * usage or runtime errors.
  */
 
 #include <sys/stat.h>
@@ -485,6 +486,51 @@ open_tree(const struct cdb *d, struct evbuffer *b, struct tlog_tree *t)
 }
 
 /*
+ * The witness policy that d's checkpoints carry, from the server's
+ * config: [log] witness and witness_quorum, or a mirror's peers (any
+ * one of them).  A checkpoint with fewer valid cosignatures is a
+ * finding (what is the cached one's name or the server's URL).
+ */
+static void
+check_cosigned(struct client *c, const struct cdb *d, const char *what,
+    struct evbuffer *b)
+{
+	const struct config	*conf = &c->env->conf;
+	struct note_verifier	 v[1 + CONFIG_URLS_MAX];
+	struct note		 n;
+	char *const		*list = conf->log_witnesses;
+	const char		*sp;
+	int			 nw = conf->log_nwitnesses, i, k = 0, nv = 1;
+	int			 quorum = (int)conf->log_witness_quorum;
+
+	for (i = 0; d->mirror && i < conf->nmirrors; i++)
+		if (strcmp(conf->mirrors[i].name, d->name) == 0) {
+			list = conf->mirrors[i].witnesses;
+			nw = conf->mirrors[i].nwitnesses;
+			quorum = 1;
+		}
+	if (nw == 0)
+		return;
+	v[0] = d->v;
+	for (i = 0; i < nw; i++)
+		if ((sp = strchr(list[i], ' ')) != NULL &&
+		    note_cosigner_parse(sp + strspn(sp, " "),
+		    strlen(sp + strspn(sp, " ")), &v[nv]) == 0)
+			nv++;
+	if (note_open(evbuffer_pullup(b, -1), evbuffer_get_length(b), v, nv,
+	    &n) == 0)
+		for (i = 1; i < nv; i++)
+			k += (n.verified >> i) & 1;
+	if (k < quorum)
+		client_finding(c, what, "%d of the %d witnesses cosigned it, "
+		    "the policy wants %d: a checkpoint nobody else has seen",
+		    k, nv - 1, quorum);
+	else
+		printf("client-check: info: %s: cosigned by %d of %d "
+		    "witnesses (policy %d)\n", what, k, nv - 1, quorum);
+}
+
+/*
  * The client's tree cli is older than the server's srv: prove through
  * the server's tiles that srv extends it.  0, or -1 on errors.
  */
@@ -604,6 +650,8 @@ check_latest(struct client *c, const struct cdb *d)
 		rv = 0;
 		goto done;
 	}
+	check_cosigned(c, d, url, theirs);
+	check_cosigned(c, d, file, mine);
 	if (cli.n < srv.n && cli.n > 0) {
 		rv = check_older(c, d, file, &cli, &srv);
 		goto done;

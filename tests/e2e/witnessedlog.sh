@@ -105,7 +105,23 @@ cmp -s "$cached" "$T/bad.note" && sed -i 's/^\(— witness2.test.example .\{20\}
 "$B/sumdbd" verify-cosigned -q 1 -w "$w1" -w "$w2" "$vkey" "$T/bad.note" \
     >"$T/vc" 2>&1
 [ $? = 1 ] || fail "an altered cosignature accepted: $(cat "$T/vc")"
-echo "$NAME: with one witness down, tree $s2 is published; verify-cosigned checks 2 of 3: ok"
+# client-check applies the config's policy to the server's checkpoint
+# and the go command's cached one.
+ccheck() {
+	goenv "${cached%/pkg/sumdb/*}" GOENV=off GOSUMDB="$vkey $URL" \
+	    GOPROXY="file://$T/proxy" "$B/sumdbd" client-check \
+	    -c "$T/sumdbd.conf" --url "$URL" >"$T/ck" 2>&1
+}
+ccheck || fail "client-check: $(cat "$T/ck")"
+[ "$(grep -c "cosigned by [23] of 3 witnesses (policy 2)" "$T/ck")" = 2 ] ||
+    fail "client-check: $(cat "$T/ck")"
+cp "$cached" "$T/cached.keep"
+sed -i '/^— witness/d' "$cached"
+ccheck && fail "client-check passed a checkpoint without cosignatures"
+grep -q "0 of the 3 witnesses cosigned it, the policy wants 2" "$T/ck" ||
+    fail "client-check: $(cat "$T/ck")"
+cp "$T/cached.keep" "$cached"
+echo "$NAME: with one witness down, tree $s2 is published; verify-cosigned and client-check check 2 of 3: ok"
 
 # 3. Witnesses 2 and 3 down: the log keeps serving tree s2; a new
 # module is logged but waits, and is refused with 503 after 3 s.
