@@ -469,6 +469,24 @@ peers_open(struct env *env, struct db *db, char *const *entries, int n)
 }
 
 void
+peers_reset(struct db *db)
+{
+	struct peer	*p;
+	int		 i;
+
+	for (i = 0; i < db->npeers; i++) {
+		p = &db->peers[i];
+		__atomic_store_n(&p->split, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&p->size, -1, __ATOMIC_RELAXED);
+		p->acked = 0;
+		p->backoff = 0;
+		snprintf(p->status, sizeof(p->status), "asked again after an "
+		    "unfreeze");
+	}
+	peers_kick(db);
+}
+
+void
 peers_kick(struct db *db)
 {
 	int	 i;

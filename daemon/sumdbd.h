@@ -456,6 +456,8 @@ int	peers_open(struct env *env, struct db *db, char *const *entries,
 	    int n);
 /* A new trust base or checkpoint of db: submit it to idle peers. */
 void	peers_kick(struct db *db);
+/* db was unfrozen: forget what its peers showed, and ask them again. */
+void	peers_reset(struct db *db);
 /*
  * db's witness policy, as clients check it: "quorum K\n", then
  * "witness URL VKEY\n" per peer (K is 1 unless db publishes at a

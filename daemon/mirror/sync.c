@@ -66,6 +66,8 @@ poll_latest(evutil_socket_t fd, short ev, void *arg)
 	    db->frozen) {
 		log_info("mirror '%s': unfrozen by the operator", db->name);
 		__atomic_store_n(&db->frozen, 0, __ATOMIC_RELEASE);
+		/* Its witnesses are asked again, from scratch. */
+		peers_reset(db);
 	}
 	if (db->frozen || db->sync != NULL) {
 		sync_done(env, db, V_OK);

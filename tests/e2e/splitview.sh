@@ -152,7 +152,14 @@ done
     fail "the two mirrors serve the same root: no split view to see"
 for_each_go gosum 2
 for_each_go gosum 4
-echo "$NAME: a split view (tree 303 of A and B under one key) is detected by both mirrors, frozen, with evidence x/mod proves; the go command still verifies through both: ok"
+# Unfrozen by the operator, mirror 2 asks its peer again: the split
+# view is still there, and it freezes again with new evidence.
+n2=$(splits 2)
+"$B/sumdbd" unfreeze -c "$T/d2.conf" $UP >/dev/null || fail "unfreeze"
+more() { [ "$(splits 2)" -gt "$n2" ]; }
+wait_for more || fail "mirror 2 did not ask its peer again after the unfreeze"
+wait_for frozen 2 || fail "mirror 2 did not freeze again"
+echo "$NAME: a split view (tree 303 of A and B under one key) is detected by both mirrors, frozen, with evidence x/mod proves; the go command still verifies through both; after an unfreeze it is seen again: ok"
 
 # 3. Sizes that differ: mirror 1 (A at 343) submits to witness 2 (B at
 # 303) from 303 with its proof, which cannot verify against B's root:
