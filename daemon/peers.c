@@ -38,7 +38,6 @@ struct peer {
 	struct evbuffer		*note;		/* its checkpoint */
 	struct evbuffer		*proof;
 	int			 busy;
-	int			 again;		/* kicked while busy */
 	int			 split;		/* a split view: stop */
 	struct event		*timer;		/* retry */
 	int			 backoff;	/* s */
@@ -188,22 +187,17 @@ keep_cosig(struct peer *p, const uint8_t *answer, size_t len)
 	struct evbuffer	*b = NULL, *stored = NULL;
 	struct note	 n;
 	const uint8_t	*line, *nl, *end = answer + len, *text;
-	size_t		 textlen, tl;
+	size_t		 tl;
 	uint8_t		 root[SUMDB_HASH_SIZE];
 	char		 prefix[SUMDB_NAME_MAX + 8];
 	int		 rv = -1, pl;
 
-	text = evbuffer_pullup(p->note, -1);
-	if (note_open(text, evbuffer_get_length(p->note), NULL, 0, &n) !=
-	    SUMDB_ESIG)
+	/* The text the log signed: what the witness cosigns. */
+	if (note_open(evbuffer_pullup(p->note, -1),
+	    evbuffer_get_length(p->note), &p->db->vkey, 1, &n) != 0)
 		return -1;
-	/* The text is up to the blank line before the signatures. */
-	for (textlen = evbuffer_get_length(p->note); textlen >= 2; textlen--)
-		if (text[textlen - 2] == '\n' && text[textlen - 1] == '\n')
-			break;
-	if (textlen < 2)
-		return -1;
-	tl = textlen - 1;
+	text = n.text;
+	tl = n.textlen;
 	pl = snprintf(prefix, sizeof(prefix), "\xe2\x80\x94 %s ", p->v.name);
 	if ((b = evbuffer_new()) == NULL || (stored = evbuffer_new()) == NULL)
 		goto done;
@@ -211,7 +205,8 @@ keep_cosig(struct peer *p, const uint8_t *answer, size_t len)
 		if ((nl = memchr(line, '\n', end - line)) == NULL)
 			break;
 		evbuffer_drain(b, evbuffer_get_length(b));
-		evbuffer_add(b, text, tl + 1);
+		evbuffer_add(b, text, tl);
+		evbuffer_add(b, "\n", 1);
 		evbuffer_add(b, line, nl + 1 - line);
 		if (note_open(evbuffer_pullup(b, -1), evbuffer_get_length(b),
 		    &p->v, 1, &n) != 0)
@@ -382,11 +377,9 @@ step(struct peer *p)
 	int64_t		 n, size;
 	int		 r;
 
-	if (p->busy || p->split) {
-		p->again = !p->split;
+	/* A busy peer's answer steps it again. */
+	if (p->busy || p->split)
 		return;
-	}
-	p->again = 0;
 	evbuffer_drain(p->note, evbuffer_get_length(p->note));
 	evbuffer_drain(p->proof, evbuffer_get_length(p->proof));
 	if ((r = store_latest(st, p->db->log, p->note, &n, root)) <= 0) {
@@ -424,12 +417,23 @@ step(struct peer *p)
 }
 
 int
+peers_entry(const char *entry, size_t *urllen, struct note_verifier *v)
+{
+	const char	*sp, *k;
+
+	if ((sp = strchr(entry, ' ')) == NULL)
+		return -1;
+	k = sp + strspn(sp, " ");
+	*urllen = sp - entry;
+	return note_cosigner_parse(k, strlen(k), v) == 0 ? 0 : -1;
+}
+
+int
 peers_open(struct env *env, struct db *db, char *const *entries, int n)
 {
 	static int	 metrics;
-
 	struct peer	*p;
-	const char	*sp;
+	size_t		 urllen;
 	int		 i;
 
 	if (n == 0)
@@ -442,15 +446,13 @@ peers_open(struct env *env, struct db *db, char *const *entries, int n)
 		p = &db->peers[db->npeers];
 		p->db = db;
 		p->size = -1;
-		if ((sp = strchr(entries[i], ' ')) == NULL ||
-		    note_cosigner_parse(sp + strspn(sp, " "),
-		    strlen(sp + strspn(sp, " ")), &p->v) != 0) {
+		if (peers_entry(entries[i], &urllen, &p->v) != 0) {
 			log_warnx("'%s': witness = '%s': want URL and the "
 			    "witness's cosignature/v1 verifier key", db->name,
 			    entries[i]);
 			return -1;
 		}
-		if ((p->url = strndup(entries[i], sp - entries[i])) == NULL ||
+		if ((p->url = strndup(entries[i], urllen)) == NULL ||
 		    (p->note = evbuffer_new()) == NULL ||
 		    (p->proof = evbuffer_new()) == NULL) {
 			log_warnx("peers: out of memory");

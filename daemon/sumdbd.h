@@ -454,6 +454,12 @@ void	privacy_metrics(struct evbuffer *out);
  */
 int	peers_open(struct env *env, struct db *db, char *const *entries,
 	    int n);
+/*
+ * A "URL VKEY" witness entry: the URL's length into *urllen, the key
+ * into *v.  0, or -1 if it is not a URL and a cosignature/v1 key.
+ */
+int	peers_entry(const char *entry, size_t *urllen,
+	    struct note_verifier *v);
 /* A new trust base or checkpoint of db: submit it to idle peers. */
 void	peers_kick(struct db *db);
 /* db was unfrozen: forget what its peers showed, and ask them again. */

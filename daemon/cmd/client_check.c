@@ -499,7 +499,7 @@ check_cosigned(struct client *c, const struct cdb *d, const char *what,
 	struct note_verifier	 v[1 + CONFIG_URLS_MAX];
 	struct note		 n;
 	char *const		*list = conf->log_witnesses;
-	const char		*sp;
+	size_t			 ul;
 	int			 nw = conf->log_nwitnesses, i, k = 0, nv = 1;
 	int			 quorum = (int)conf->log_witness_quorum;
 
@@ -513,9 +513,7 @@ check_cosigned(struct client *c, const struct cdb *d, const char *what,
 		return;
 	v[0] = d->v;
 	for (i = 0; i < nw; i++)
-		if ((sp = strchr(list[i], ' ')) != NULL &&
-		    note_cosigner_parse(sp + strspn(sp, " "),
-		    strlen(sp + strspn(sp, " ")), &v[nv]) == 0)
+		if (peers_entry(list[i], &ul, &v[nv]) == 0)
 			nv++;
 	if (note_open(evbuffer_pullup(b, -1), evbuffer_get_length(b), v, nv,
 	    &n) == 0)

@@ -134,30 +134,36 @@ answer_latest(struct worker *w, struct db *db, struct hreq *req)
 		evbuffer_free(body);
 }
 
+/*
+ * Whether record id of db is in a published checkpoint: 1 with the view
+ * in *vp, 0 not yet, -1 on errors.  Another process may have signed
+ * more since we last looked: the view is read again once.
+ */
+static int
+view_for(struct worker *w, struct db *db, int64_t id, struct dbview **vp)
+{
+	struct dbview	*v;
+
+	if ((v = serve_view(w, db, 0)) == NULL ||
+	    (id >= v->size && (v = serve_view(w, db, 1)) == NULL))
+		return -1;
+	*vp = v;
+	return id < v->size;
+}
+
 /* The view of db in which record id is signed; NULL after an answer. */
 static struct dbview *
 signed_view(struct worker *w, struct db *db, struct hreq *req, int64_t id)
 {
-	struct dbview	*v;
+	struct dbview	*v = NULL;
+	int		 r;
 
-	/* Another process may have signed more since we last looked. */
-	if ((v = serve_view(w, db, 0)) == NULL ||
-	    (id >= v->size && (v = serve_view(w, db, 1)) == NULL)) {
+	if ((r = view_for(w, db, id, &v)) < 0)
 		http_error(req, 500, "internal error");
-		return NULL;
-	}
-	if (id >= v->size && db->kind == DB_PRIVATE && w->conf.witnessed_log) {
-		http_header(req, "Retry-After", "5");
-		http_error(req, 503, "record %lld is waiting for its "
-		    "checkpoint's witness cosignatures", (long long)id);
-		return NULL;
-	}
-	if (id >= v->size) {
+	else if (r == 0)
 		http_error(req, 404, "not found: record %lld is not yet "
 		    "signed", (long long)id);
-		return NULL;
-	}
-	return v;
+	return r == 1 ? v : NULL;
 }
 
 /* Send "<id>\n<text>\n" (len bytes at p) and the newest note. */
@@ -250,10 +256,8 @@ waits(struct worker *w, struct db *db, int64_t id)
 {
 	struct dbview	*v;
 
-	if (db->kind != DB_PRIVATE || !w->conf.witnessed_log)
-		return 0;
-	return (v = serve_view(w, db, 0)) != NULL && id >= v->size &&
-	    (v = serve_view(w, db, 1)) != NULL && id >= v->size;
+	return db->kind == DB_PRIVATE && w->conf.witnessed_log &&
+	    view_for(w, db, id, &v) == 0;
 }
 
 static void

@@ -108,9 +108,6 @@ waitpub_expire(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	/* Signing waits while a checkpoint waits: try again. */
-	if (__atomic_load_n(&db->held_since, __ATOMIC_RELAXED) == 0)
-		(void)logw_sign(env, db);
 	for (m = TAILQ_FIRST(&db->waitpub); m != NULL; m = next) {
 		next = TAILQ_NEXT(m, entry);
 		if (now - m->since < env->conf.log_fetch_timeout / 1000.0)
