@@ -9,7 +9,7 @@ CC	?= cc
 CFLAGS	?= -O2 -g
 SAN	?= 0
 
-PKGS	= libevent libevent_openssl libevent_pthreads openssl libsodium \
+PKGS	= libevent libevent_openssl libevent_pthreads openssl libsodium libpq \
 	  sqlite3 jansson inih libzip libcurl
 TESTPKGS = cmocka
 
@@ -50,7 +50,7 @@ CORE_SRCS = daemon/log.c daemon/env.c daemon/db.c daemon/handoff.c \
 	  daemon/privacy.c daemon/fetch.c daemon/tiles.c daemon/tiles_http.c \
 	  daemon/trust.c daemon/audit.c daemon/bundle.c daemon/tufrepo.c \
 	  daemon/reload.c daemon/users.c daemon/storew.c \
-	  daemon/peers.c
+	  daemon/peers.c daemon/cluster.c
 HTTP_SRCS = daemon/http/server.c daemon/http/conn.c daemon/http/parse.c \
 	  daemon/http/serve.c daemon/http/cache.c daemon/http/status.c \
 	  daemon/http/audit.c daemon/http/tufserve.c daemon/http/auth.c \
@@ -64,8 +64,9 @@ CMD_SRCS = daemon/cmd/cmd.c daemon/cmd/keygen.c daemon/cmd/add.c \
 	  daemon/cmd/fsck.c daemon/cmd/evidence.c daemon/cmd/client.c \
 	  daemon/cmd/client_check.c daemon/cmd/import.c daemon/cmd/audit.c \
 	  daemon/cmd/export.c daemon/cmd/tuf.c daemon/cmd/unfreeze.c \
-	  daemon/cmd/provenance.c daemon/cmd/passwd.c daemon/cmd/cosigned.c
-STORE_SRCS = store/store.c
+	  daemon/cmd/provenance.c daemon/cmd/passwd.c daemon/cmd/cosigned.c \
+	  daemon/cmd/migrate.c
+STORE_SRCS = store/store.c store/sql.c
 TUF_SRCS = tuf/json.c tuf/tuf.c tuf/update.c
 CONFIG_SRCS = config/config.c config/secret.c
 
@@ -81,7 +82,7 @@ WITNESS_OBJS = $(WITNESS_SRCS:%.c=$(O)/%.o)
 CMD_OBJS = $(CMD_SRCS:%.c=$(O)/%.o)
 HEADERS	= daemon/sumdb/sumdb.h daemon/sumdbd.h daemon/http/http.h \
 	  daemon/privlog/privlog.h daemon/privlog/pending.h daemon/mirror/mirror.h daemon/mirror/job.h \
-	  daemon/cmd/cmd.h daemon/cmd/client.h daemon/witness/witness.h store/store.h config/config.h \
+	  daemon/cmd/cmd.h daemon/cmd/client.h daemon/witness/witness.h store/store.h store/sql.h config/config.h \
 	  tuf/tuf.h
 
 TESTS	= $(O)/tests/sumdb_test $(O)/tests/store_test $(O)/tests/config_test \
@@ -93,12 +94,12 @@ TOOLS	= $(O)/tests/notetool $(O)/tests/tuftool
 # Debian packages: to build, to test, to benchmark.
 DEBS	= gcc make pkg-config python3 libevent-dev libssl-dev libsodium-dev \
 	  libsqlite3-dev libjansson-dev libinih-dev libzip-dev libsystemd-dev \
-	  libcurl4-openssl-dev
+	  libcurl4-openssl-dev libpq-dev
 # `make run`'s demo: the go command, and x/mod for the test upstream.
 RUNDEBS	= golang-go golang-golang-x-mod-dev curl
 TESTDEBS = libcmocka-dev golang-go golang-golang-x-mod-dev curl sqlite3 python3 \
 	  nodejs mandoc groff-base systemd systemd-container wrk openssl zip \
-	  golang-golang-x-tools-dev squid nginx apache2-utils iproute2
+	  golang-golang-x-tools-dev squid nginx apache2-utils iproute2 postgresql
 
 GO	= GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE=$(CURDIR)/$(O)/gocache \
 	  GOFLAGS= go
@@ -110,7 +111,7 @@ GOXMOD19 = GO111MODULE=off GOPATH=$(CURDIR)/$(GO124DIR)/usr/share/gocode \
 	  GOCACHE=$(CURDIR)/$(O)/gocache HOME=$(CURDIR)/$(GO124DIR)/home \
 	  GOFLAGS= GOTOOLCHAIN=local $(GO124)
 
-.PHONY: all deps rundeps testdeps check run bench bench-core bench-sync bench-scale \
+.PHONY: all deps rundeps testdeps check run bench bench-core bench-sync bench-scale bench-ha \
 	  install clean
 
 all: deps sumdbd
@@ -265,6 +266,13 @@ bench-scale: testdeps
 	@sh tests/deps.sh wrk
 	$(MAKE) $(O)/sumdbd $(O)/upstream
 	sh tests/bench-scale.sh $(O)
+
+# The mixed load on 1 node on SQLite, 1 and 3 nodes on PostgreSQL, and
+# appends/s with one writer; not in `make check`.
+bench-ha: testdeps
+	@sh tests/deps.sh wrk
+	$(MAKE) $(O)/sumdbd $(O)/xmodref
+	sh tests/bench-ha.sh $(O)
 
 bench: testdeps
 	@sh tests/deps.sh wrk nginx

@@ -38,6 +38,7 @@ static const struct key keys[] = {
 	    RESTART },
 	{ "server", "database", T_STR, OFF(database),
 	    "/var/lib/sumdbd/sumdbd.db", 0, 0, RESTART },
+	{ "server", "state_dir", T_STR, OFF(state_dir), NULL, 0, 0, RESTART },
 	{ "server", "max_connections", T_INT, OFF(max_connections), "1024",
 	    1, 1000000, LIVE },
 	{ "server", "max_connections_per_client", T_INT,
@@ -123,6 +124,14 @@ static const struct key keys[] = {
 	{ "witness", "key", T_STR, OFF(witness_key), NULL, 0, 0, RESTART },
 	{ "witness", "max_pending", T_INT, OFF(witness_max_pending), "64", 1,
 	    4096, LIVE },
+	{ "cluster", "node", T_STR, OFF(cluster_node), NULL, 0, 0, RESTART },
+	{ "cluster", "url", T_STR, OFF(cluster_url), NULL, 0, 0, RESTART },
+	{ "cluster", "lease", T_DURATION, OFF(cluster_lease), "5s", 1000,
+	    MS(300), RESTART },
+	{ "cluster", "poll", T_DURATION, OFF(cluster_poll), "1s", 100,
+	    MS(60), RESTART },
+	{ "cluster", "max_forwards", T_INT, OFF(cluster_max_forwards), "256",
+	    1, 65536, RESTART },
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
@@ -651,6 +660,32 @@ swap_egress(struct config_egress *a, struct config_egress *b)
 }
 
 int
+config_is_pg(const char *database)
+{
+	return database != NULL && (strncmp(database, "postgresql://", 13) ==
+	    0 || strncmp(database, "postgres://", 11) == 0);
+}
+
+/*
+ * Whether a PostgreSQL URI carries a password: user:password@ before
+ * the host, or a password= parameter.
+ */
+static int
+pg_password(const char *uri)
+{
+	const char	*p = strstr(uri, "://") + 3, *end, *at, *q;
+
+	end = p + strcspn(p, "/?");
+	if ((at = memchr(p, '@', (size_t)(end - p))) != NULL &&
+	    memchr(p, ':', (size_t)(at - p)) != NULL)
+		return 1;
+	for (q = strchr(uri, '?'); q != NULL; q = strchr(q + 1, '&'))
+		if (strncmp(q + 1, "password=", 9) == 0)
+			return 1;
+	return 0;
+}
+
+int
 config_load(const char *path, struct config *c, int *line, char *err,
     size_t errsize)
 {
@@ -683,6 +718,22 @@ config_load(const char *path, struct config *c, int *line, char *err,
 		*line = r;
 		snprintf(err, errsize, "syntax error");
 		return CONFIG_ESYNTAX;
+	}
+	if (config_is_pg(c->database) && c->state_dir == NULL) {
+		snprintf(err, errsize, "[server] database on PostgreSQL needs "
+		    "a state_dir");
+		return CONFIG_EMISSING;
+	}
+	if (!config_is_pg(c->database) && (c->cluster_node != NULL ||
+	    c->cluster_url != NULL)) {
+		snprintf(err, errsize, "[cluster] needs a database on "
+		    "PostgreSQL: an SQLite store has one node");
+		return CONFIG_EVALUE;
+	}
+	if (config_is_pg(c->database) && pg_password(c->database)) {
+		snprintf(err, errsize, "[server] database: no password in "
+		    "the URI: name a passfile (passfile=FILE, mode 0600)");
+		return CONFIG_EVALUE;
 	}
 	if (c->log_name != NULL && c->log_key == NULL) {
 		snprintf(err, errsize, "[log] needs a key");

@@ -77,7 +77,14 @@ struct config_wlog {
 struct config {
 	/* [server] */
 	char		*listen;		/* host:port */
-	char		*database;		/* SQLite file */
+	char		*database;		/* SQLite file or PostgreSQL URI */
+	char		*state_dir;		/* this node's files; NULL */
+	/* [cluster]: nodes sharing a PostgreSQL store */
+	char		*cluster_node;		/* NULL: the host name */
+	char		*cluster_url;		/* NULL: http://listen */
+	int64_t		 cluster_lease;		/* milliseconds */
+	int64_t		 cluster_poll;		/* milliseconds */
+	int64_t		 cluster_max_forwards;
 	int64_t		 max_connections;
 	int64_t		 max_conns_per_client;	/* by client address */
 	int64_t		 max_header_size;	/* bytes */
@@ -146,6 +153,8 @@ struct config {
 int	config_load(const char *path, struct config *c, int *line, char *err,
 	    size_t errsize);
 void	config_free(struct config *c);
+/* Whether a [server] database names PostgreSQL (a postgresql:// URI). */
+int	config_is_pg(const char *database);
 
 typedef void (*config_diff_cb)(void *arg, const char *section,
     const char *name, int live);

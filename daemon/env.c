@@ -52,6 +52,21 @@ env_load_config(struct env *env, const char *path)
 	return 0;
 }
 
+void
+env_state_dir(const struct env *env, char *dir, size_t size)
+{
+	const char	*db = env->conf.database, *slash;
+
+	if (env->conf.state_dir != NULL)
+		snprintf(dir, size, "%s", env->conf.state_dir);
+	else if (db == NULL || (slash = strrchr(db, '/')) == NULL)
+		snprintf(dir, size, ".");
+	else if (slash == db)
+		snprintf(dir, size, "/");
+	else
+		snprintf(dir, size, "%.*s", (int)(slash - db), db);
+}
+
 /*
  * Open the store; unless create, it must exist already (commands that
  * only read it would otherwise report on an empty new one).
@@ -62,7 +77,8 @@ env_open_store(struct env *env, int create)
 	struct stat	 sb;
 	char		 err[512];
 
-	if (!create && stat(env->conf.database, &sb) == -1) {
+	if (!create && !config_is_pg(env->conf.database) &&
+	    stat(env->conf.database, &sb) == -1) {
 		log_warn("database '%s'", env->conf.database);
 		return -1;
 	}

@@ -33,6 +33,9 @@ take(evutil_socket_t fd, short ev, void *arg)
 	pthread_mutex_unlock(&env->missmu);
 	while ((m = TAILQ_FIRST(&l)) != NULL) {
 		TAILQ_REMOVE(&l, m, entry);
+		/* Not the writer: the writer node answers it. */
+		if (cluster_forward(env, m))
+			continue;
 		if (m->kind == MISS_WITNESS) {
 			if (env->witness_add != NULL)
 				env->witness_add(env, m);

@@ -143,7 +143,8 @@ run_daemon(struct env *env, int foreground)
 		log_warnx("libevent has no thread support");
 		goto done;
 	}
-	if (env_open_store(env, 1) != 0 || logw_open(env) != 0 ||
+	if (env_open_store(env, 1) != 0 || cluster_open(env) != 0 ||
+	    logw_open(env) != 0 ||
 	    mirror_open(env) != 0 || tufrepo_open(env) != 0 ||
 	    witness_open(env) != 0)
 		goto done;
@@ -168,7 +169,7 @@ run_daemon(struct env *env, int foreground)
 		env->nworkers = 1;
 	if (fetch_init(env) != 0 || handoff_init(env) != 0 ||
 	    privlog_init(env) != 0 || wconf_init(env) != 0 ||
-	    http_start(env) != 0)
+	    http_start(env) != 0 || cluster_start(env) != 0)
 		goto done;
 	mirror_start(env);
 	tufrepo_start(env);
@@ -186,6 +187,8 @@ run_daemon(struct env *env, int foreground)
 	    env)) != NULL)
 		event_add(env->status_ev, &(struct timeval){ 10, 0 });
 	event_base_dispatch(env->base);
+	/* Another node writes from now on. */
+	cluster_stop(env);
 	/* Upstream fetches still in flight fail now, while who asked lives. */
 	fetch_stop(env);
 	/* Bulk writes in flight roll back; their segments come again. */
@@ -206,6 +209,7 @@ run_daemon(struct env *env, int foreground)
 	 * then the writers, the publisher and the store.
 	 */
 	http_stop(env);
+	cluster_free(env);
 	handoff_free(env);
 	privlog_free(env);
 	mirror_free(env);

@@ -377,8 +377,8 @@ step(struct peer *p)
 	int64_t		 n, size;
 	int		 r;
 
-	/* A busy peer's answer steps it again. */
-	if (p->busy || p->split)
+	/* A busy peer's answer steps it again; the writer node asks. */
+	if (p->busy || p->split || !env_writer(p->db->env))
 		return;
 	evbuffer_drain(p->note, evbuffer_get_length(p->note));
 	evbuffer_drain(p->proof, evbuffer_get_length(p->proof));

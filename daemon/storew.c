@@ -96,7 +96,7 @@ start(struct env *env)
 	if ((w->st = store_open(env->conf.database, err, sizeof(err))) ==
 	    NULL)
 		log_warnx("store thread: %s", err);
-	else if (store_cache(w->st, 16384) != 0)
+	else if (cluster_fence(env, w->st), store_cache(w->st, 16384) != 0)
 		log_warnx("store thread: %s", store_errmsg(w->st));
 	else if ((w->done_ev = event_new(env->base, -1, 0, took, w)) == NULL)
 		log_warnx("store thread: out of memory");

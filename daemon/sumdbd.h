@@ -264,6 +264,10 @@ struct env {
 	struct event		*status_ev;	/* systemd STATUS= */
 	double			 stop_at;
 	int			 reloads, reload_errors;	/* atomic */
+	/* cluster.c: nodes on one PostgreSQL store, or NULL */
+	struct cluster		*cluster;
+	void			(*onwriter[ENV_HOOKS_MAX])(struct env *);
+	int			 nonwriter;
 };
 
 /* log.c: the only place that writes log lines; any thread */
@@ -295,6 +299,11 @@ void	fatalx(const char *, ...)
 int	env_load_config(struct env *env, const char *path);
 /* Open env->st from [server] database, creating it if create; 0 or -1. */
 int	env_open_store(struct env *env, int create);
+/*
+ * The directory of this node's own files (downloads, a TUF client's
+ * state): [server] state_dir, else the SQLite store's directory.
+ */
+void	env_state_dir(const struct env *env, char *dir, size_t size);
 /*
  * The private log (if [log] is configured) as env->log, with its key;
  * with a store, its newest checkpoint too.  Does not sign: the writer
@@ -380,6 +389,39 @@ int	env_metrics_add(struct env *env, env_metrics_fn fn);
 void	env_metrics(struct env *env, struct evbuffer *out);
 /* The name of refusal r in /metrics and the evidence ("fork"). */
 const char *refusal_name(enum refusal r);
+
+/*
+ * cluster.c: several nodes on one PostgreSQL store, one of which (the
+ * lease's holder) writes.  cluster_open() (after the store, before
+ * anything writes) fences the store and takes the lease if free;
+ * cluster_start() (with the event loop) renews it every poll;
+ * cluster_stop() gives it up; all do nothing on SQLite.
+ */
+int	cluster_open(struct env *env);
+int	cluster_start(struct env *env);
+void	cluster_stop(struct env *env);
+void	cluster_free(struct env *env);
+/* Any thread: whether this node writes (always, on SQLite). */
+int	env_writer(const struct env *env);
+/* Call fn (main thread) each time this node becomes the writer. */
+int	env_on_writer(struct env *env, void (*fn)(struct env *));
+/*
+ * Main thread: renew the lease now (after a write was refused): whether
+ * this node still writes.
+ */
+int	cluster_check(struct env *env);
+/* Fence another connection st of this node's with the lease. */
+void	cluster_fence(struct env *env, struct store *st);
+/*
+ * Main thread: on a node that does not write, forward miss m to the
+ * writer and answer it when the writer did: 1 (m taken), else 0.
+ */
+int	cluster_forward(struct env *env, struct missreq *m);
+/*
+ * Any thread: one line on who writes into buf: 1, -1 when no node
+ * holds the lease, 0 not a cluster.
+ */
+int	cluster_status(const struct env *env, char *buf, size_t size);
 
 /* handoff.c: worker <-> main thread */
 /* Main thread, at start-up: the queue and its event; 0 or -1. */

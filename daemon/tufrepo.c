@@ -400,6 +400,10 @@ publish(struct env *env)
 	int64_t		 tv, sv, tsv;
 	int		 newt, rv = -1;
 
+	/* The writer node publishes; the others serve what it stored. */
+	if (!env_writer(env))
+		return 0;
+
 	if (store_begin(env->st, 1) != 0)
 		return -1;
 	oldt = newest(env->st, "targets", &tv);
@@ -498,6 +502,13 @@ changed(struct env *env, struct db *db, void *arg)
 		evtimer_add(env->tuf->publish_ev, &tv);
 }
 
+/* This node became the writer: publish what changed meanwhile. */
+static void
+became_writer(struct env *env)
+{
+	changed(env, NULL, NULL);
+}
+
 int
 tufrepo_open(struct env *env)
 {
@@ -557,7 +568,8 @@ tufrepo_start(struct env *env)
 		return;
 	if ((env->tuf->resign_ev = evtimer_new(env->base, resign_cb, env)) ==
 	    NULL || (env->tuf->publish_ev = evtimer_new(env->base, publish_cb,
-	    env)) == NULL || db_subscribe(env, changed, NULL) != 0)
+	    env)) == NULL || db_subscribe(env, changed, NULL) != 0 ||
+	    env_on_writer(env, became_writer) != 0)
 		fatalx("TUF: out of memory");
 	resign_cb(-1, 0, env);
 }

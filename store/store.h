@@ -1,5 +1,6 @@
 /*
- * store.h: sumdbd's SQLite store.  One database holds every log (the
+ * store.h: sumdbd's store, on SQLite or PostgreSQL (store_open() of a
+ * "postgresql://" URI).  One database holds every log (the
  * private log and mirrored ones), each with its records, stored hashes,
  * hash tiles and signed checkpoints.  Functions that can fail return 0
  * or -1 (store_errmsg() says why); lookups return 1 found, 0 absent,
@@ -26,8 +27,13 @@ void		 store_close(struct store *st);
  */
 void		 store_interrupt(struct store *st);
 
-/* SQLite's message for the last failure. */
+/* The database's message for the last failure. */
 const char	*store_errmsg(struct store *st);
+
+/* Whether target names a PostgreSQL database. */
+int		 store_is_pg(const char *target);
+/* The database's size in bytes (PostgreSQL's view of it). */
+int		 store_bytes(struct store *st, int64_t *n);
 
 /* The id of the log called name, created with kind if absent. */
 int	store_log(struct store *st, const char *name, const char *kind,
@@ -39,6 +45,37 @@ int	store_log(struct store *st, const char *name, const char *kind,
  * the commit syncs to disk (synchronous=FULL) before it returns.
  */
 int	store_begin(struct store *st, int durable);
+
+/*
+ * The writer lease, on PostgreSQL (an SQLite store has one node, which
+ * always holds it).  store_lease() takes or renews it for node holder,
+ * which the other nodes reach at url, for ttl_ms of PostgreSQL's clock:
+ * taken anew (free, expired, or ours but expired) its fencing token
+ * grows by one; renewed in time it stays.  Returns 1 held, 0 another
+ * node holds it, or -1; li says who holds it either way.
+ * store_lease_get() reads it (1, 0 never taken, -1);
+ * store_lease_drop() gives it up at once (a clean stop).
+ */
+struct store_lease {
+	char	 holder[128];
+	char	 url[512];
+	int64_t	 token;
+	int64_t	 left_ms;	/* until it expires; <= 0: expired */
+};
+int	store_lease(struct store *st, const char *holder, const char *url,
+	    int64_t ttl_ms, struct store_lease *li);
+int	store_lease_get(struct store *st, struct store_lease *li);
+int	store_lease_drop(struct store *st, const char *holder, int64_t token);
+/*
+ * Fence st's write transactions with the lease: with a holder set,
+ * store_begin() fails ("not the writer") unless *token (read atomically
+ * at each begin: another thread may change it) is positive and, once
+ * store_begin() holds the write lock every writer takes, holder holds
+ * the lease with that token, unexpired.  A NULL holder: no fence
+ * (commands, SQLite).  PostgreSQL only.
+ */
+void	store_fence(struct store *st, const char *holder,
+	    const int64_t *token);
 int	store_commit(struct store *st);
 void	store_rollback(struct store *st);
 
@@ -87,6 +124,11 @@ int	store_put_texts(struct store *st, int64_t log, int64_t first,
 int	store_indexed(struct store *st, int64_t log, int64_t *indexed);
 int	store_index(struct store *st, int64_t log, int64_t upto,
 	    void (*conflict)(void *, int64_t, int64_t), void *arg);
+/*
+ * For tests: build blocks from bulk records indexed at once on (65536),
+ * sorting chunk pairs in memory at a time (2 Mi) before spilling a run.
+ */
+void	store_tune_index(struct store *st, int64_t bulk, int64_t chunk);
 
 /* Stored hashes by index; -1 if one is missing. */
 int	store_read_hashes(struct store *st, int64_t log, const int64_t *index,
@@ -250,5 +292,15 @@ int	store_next_checkpoint(struct store *st, int64_t log, int64_t prev,
  */
 int	store_cosign_checkpoint(struct store *st, int64_t log, int64_t size,
 	    const char *line, size_t len);
+
+/*
+ * Copy every row of every table of from (the lease excepted) into to,
+ * which must hold none: each table in key order, in one transaction of
+ * to's, fn(arg, table, rows) after each; then read both again and
+ * compare every column of every row, byte for byte.  SQLite to
+ * PostgreSQL and back.  0, or -1 (store_errmsg(to) says why).
+ */
+int	store_copy(struct store *from, struct store *to,
+	    void (*fn)(void *, const char *, int64_t), void *arg);
 
 #endif /* STORE_H */

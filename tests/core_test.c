@@ -27,6 +27,7 @@
 
 #include "sumdbd.h"
 #include "store.h"
+#include "teststore.h"
 
 #define NREC	600		/* records: two full tiles and a partial */
 
@@ -72,7 +73,8 @@ setup(void **state)
 	struct tlog_hash_reader	 hr;
 	uint8_t			 leaf[SUMDB_HASH_SIZE];
 	uint8_t			 add[65][SUMDB_HASH_SIZE];
-	char			 text[64], err[256];
+	const char		*target;
+	char			 text[64], err[256], buf[1024];
 	int64_t			 id;
 	int			 m;
 
@@ -81,7 +83,8 @@ setup(void **state)
 	f->ha.h = calloc(tlog_stored_hash_count(NREC), sizeof(*f->ha.h));
 	assert_non_null(f->ha.h);
 	tiles_array_hash_reader(&f->ha, &hr);
-	if ((f->st = store_open(":memory:", err, sizeof(err))) == NULL)
+	if ((target = teststore_target(buf, sizeof(buf))) == NULL ||
+	    (f->st = store_open(target, err, sizeof(err))) == NULL)
 		fail_msg("store_open: %s", err);
 	assert_int_equal(store_log(f->st, "test.example", "mirror", &f->log),
 	    0);

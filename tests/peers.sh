@@ -133,3 +133,51 @@ nginx_ours() {
 	[ -s "$NGDIR/nginx.pid" ] &&
 	    [ "$("$@" curl -sk -o /dev/null -w '%{http_code}' "$ngu")" != 000 ]
 }
+
+# start_pg DIR: a PostgreSQL of its own for a test: initdb into DIR/data
+# (DIR made here, outside $T: as root the server runs as the postgres
+# user, who must reach it), listening only on a Unix socket in DIR.
+# Sets PGBIN, PGSOCK and PGURL (its database "sumdbd", user "sumdbd");
+# pg_sql SQL runs SQL there; stop_pg stops it.  fsync stays on unless
+# PG_FSYNC=off: the tests kill sumdbd, and PostgreSQL only cleanly.
+start_pg() {
+	PGDIR=$1
+	PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+	[ -x "$PGBIN/initdb" ] || { echo "start_pg: no PostgreSQL (make check installs it)" >&2; return 1; }
+	mkdir -p "$PGDIR"
+	pgrun=
+	if [ "$(id -u)" = 0 ]; then
+		chown postgres "$PGDIR"
+		pgrun="runuser -u postgres --"
+	fi
+	PGSOCK=$PGDIR
+	$pgrun "$PGBIN/initdb" -D "$PGDIR/data" -U sumdbd -A trust -E UTF8 \
+	    --no-sync >"$PGDIR/initdb.log" 2>&1 ||
+	    { cat "$PGDIR/initdb.log" >&2; return 1; }
+	$pgrun "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w \
+	    -o "-c listen_addresses= -k $PGDIR -c fsync=${PG_FSYNC:-on} -c max_connections=200" \
+	    start >/dev/null || { cat "$PGDIR/server.log" >&2; return 1; }
+	"$PGBIN/createdb" -h "$PGSOCK" -U sumdbd sumdbd || return 1
+	PGURL="postgresql:///sumdbd?host=$PGSOCK&user=sumdbd"
+}
+
+# pg_sql SQL [DATABASE]: run SQL in DATABASE (default sumdbd).
+pg_sql() {
+	PGOPTIONS='-c client_min_messages=warning' "$PGBIN/psql" -X -q -A -t \
+	    -v ON_ERROR_STOP=1 -h "$PGSOCK" -U sumdbd -d "${2:-sumdbd}" -c "$1"
+}
+
+# pg_ctl_as ARGS: pg_ctl on the test's cluster (restart, stop...).
+pg_ctl_as() {
+	if [ "$(id -u)" = 0 ]; then
+		runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDIR/data" "$@"
+	else
+		"$PGBIN/pg_ctl" -D "$PGDIR/data" "$@"
+	fi
+}
+
+stop_pg() {
+	[ -n "${PGDIR:-}" ] && [ -d "$PGDIR/data" ] || return 0
+	pg_ctl_as -m immediate -w stop >/dev/null 2>&1
+	rm -rf "$PGDIR"
+}

@@ -1,14 +1,17 @@
 #!/bin/sh
 # Run every test against the build in directory $1 (build or build-san):
-# the cmocka unit tests with vectors from x/mod, the key cross-checks,
-# then the end-to-end scripts in tests/e2e.  Unit tests stop the run at
+# the cmocka unit tests with vectors from x/mod (the store's on SQLite,
+# then on PostgreSQL), the key cross-checks, then the end-to-end scripts
+# in tests/e2e, a few again on PostgreSQL.  Unit tests stop the run at
 # the first failure; the e2e runner ends with "e2e: N passed, N failed".
 # SUMDB_SEED repeats a random run.
 set -eu
 B=$(cd "$1" && pwd)
 cd "$(dirname "$0")/.."
 T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+PGDIR=
+trap 'stop_pg; rm -rf "$T"' EXIT
+. tests/peers.sh
 
 seed=${SUMDB_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 echo "run.sh: random seed $seed (SUMDB_SEED=$seed repeats it)"
@@ -22,6 +25,11 @@ SUMDB_TESTDATA=tests/testdata SUMDB_RANDOM="$T/random.txt" \
 "$B/tests/config_test"
 "$B/tests/tuf_test"
 "$B/tests/core_test"
+# The store's tests again on a PostgreSQL of their own.
+start_pg "$(mktemp -d /tmp/sumdbd-pg.XXXXXX)"
+SUMDBD_TEST_PG=$PGURL "$B/tests/store_test"
+SUMDBD_TEST_PG=$PGURL "$B/tests/core_test"
+stop_pg
 "$B/tests/http_test"
 "$B/tests/privlog_test"
 "$B/tests/mirror_test"
@@ -46,6 +54,17 @@ for t in tests/e2e/*.sh; do
 		pass=$((pass + 1))
 	else
 		failed="$failed ${t##*/}"
+	fi
+	cat "$out"
+done
+# The private log, mirrors, TUF, audit and fsck again, with every store
+# on a PostgreSQL of the test's own (tests/e2e/lib.sh: SUMDBD_STORE).
+for t in gocmd mirror tuf audit fsck; do
+	out=$T/e2e/pg-$t.sh
+	if SUMDBD_STORE=pg B="$B" sh "tests/e2e/$t.sh" >"$out" 2>&1; then
+		pass=$((pass + 1))
+	else
+		failed="$failed pg-$t.sh"
 	fi
 	cat "$out"
 done

@@ -380,7 +380,8 @@ check_private_log(struct client *c, const struct cdb *d)
 	}
 	each_glob(c->env->conf.log_private, pats_private, &ps);
 	/* The logged module paths, where the store is (on the server). */
-	if (ps.open > 0 && access(c->env->conf.database, F_OK) != 0) {
+	if (ps.open > 0 && !config_is_pg(c->env->conf.database) &&
+	    access(c->env->conf.database, F_OK) != 0) {
 		printf("client-check: info: no store at '%s': the module "
 		    "paths in the log are not checked\n",
 		    c->env->conf.database);

@@ -16,6 +16,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_keygen_entry,
 	&cmd_add_entry,
 	&cmd_unfreeze_entry,
+	&cmd_migrate_entry,
 	&cmd_tuf_entry,
 	&cmd_evidence_entry,
 	&cmd_provenance_entry,

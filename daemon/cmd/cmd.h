@@ -51,6 +51,7 @@ struct cmd_entry {
 extern const struct cmd_entry cmd_keygen_entry;
 extern const struct cmd_entry cmd_add_entry;
 extern const struct cmd_entry cmd_unfreeze_entry;
+extern const struct cmd_entry cmd_migrate_entry;
 extern const struct cmd_entry cmd_tuf_entry;
 extern const struct cmd_entry cmd_export_entry;
 extern const struct cmd_entry cmd_import_entry;

@@ -404,8 +404,8 @@ take_bundles(struct tufrun *t, int *imported)
 
 /*
  * Run the TUF client workflow against the repository at url, from the
- * trusted metadata in directory statedir (NULL: the database's path with
- * .tuf), else the pinned root file (may be NULL), and import every
+ * trusted metadata in directory statedir (NULL: [server] state_dir's
+ * tuf, or the SQLite database's path with .tuf), else the pinned root file (may be NULL), and import every
  * bundle of our mirrors it lists that extends our trust base.  Returns
  * 0, IMPORT_REFUSED (the reason in err, evidence kept) or IMPORT_ERROR
  * (logged).
@@ -433,6 +433,9 @@ tuf_import(struct env *env, const char *url, const char *rootfile,
 	snprintf(t.base, sizeof(t.base), "%.*s", (int)blen, url);
 	if (statedir != NULL)
 		snprintf(t.state, sizeof(t.state), "%s", statedir);
+	else if (env->conf.state_dir != NULL)
+		snprintf(t.state, sizeof(t.state), "%s/tuf",
+		    env->conf.state_dir);
 	else
 		snprintf(t.state, sizeof(t.state), "%s.tuf",
 		    env->conf.database);

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "http.h"
+#include "store.h"
 
 static const char *const routes[RT_MAX] = {
 	"supported", "latest", "lookup", "tile", "tuf", "audit", "metrics",
@@ -173,14 +174,20 @@ verified_age(struct db *db)
 	return t > 0 ? (int64_t)time(NULL) - t : -1;
 }
 
-/* Bytes of the store: the database and its write-ahead log. */
+/*
+ * Bytes of the store: the SQLite database and its write-ahead log, or
+ * PostgreSQL's size of the database.
+ */
 static long long
-database_bytes(const char *path)
+database_bytes(struct store *st, const char *path)
 {
 	struct stat	 sb;
 	char		 wal[4096];
 	long long	 n = 0;
+	int64_t		 v;
 
+	if (config_is_pg(path))
+		return store_bytes(st, &v) == 0 ? (long long)v : -1;
 	if (stat(path, &sb) == 0)
 		n += sb.st_size;
 	snprintf(wal, sizeof(wal), "%s-wal", path);
@@ -253,6 +260,7 @@ serve_healthz(struct worker *w, struct hreq *req)
 	struct env	*env = w->env;
 	struct evbuffer	*body;
 	struct db	*db;
+	char		 who[512];
 	int64_t		 age, held;
 	int		 i, bad = 0;
 
@@ -296,7 +304,11 @@ serve_healthz(struct worker *w, struct hreq *req)
 		http_reply(req, 503, "text/plain; charset=utf-8", "no-store",
 		    body);
 	} else {
-		evbuffer_add_printf(body, "ok\n");
+		/* On a cluster: which node writes, how long its lease runs. */
+		if (cluster_status(env, who, sizeof(who)) != 0)
+			evbuffer_add_printf(body, "ok: %s\n", who);
+		else
+			evbuffer_add_printf(body, "ok\n");
 		http_reply(req, 200, "text/plain; charset=utf-8", "no-store",
 		    body);
 	}
@@ -401,9 +413,10 @@ serve_metrics(struct worker *w, struct hreq *req)
 	    "Records verified and stored (mirrors) or appended (the private "
 	    "log) since start.", 0, m_added);
 	evbuffer_add_printf(body, "# HELP sumdbd_store_bytes Size of the "
-	    "SQLite store and its write-ahead log.\n"
+	    "store: SQLite's file and write-ahead log, or the PostgreSQL "
+	    "database.\n"
 	    "# TYPE sumdbd_store_bytes gauge\nsumdbd_store_bytes %lld\n",
-	    database_bytes(w->conf.database));
+	    database_bytes(w->st, w->conf.database));
 	counters(env, body);
 	privacy_metrics(body);
 	auth_metrics(body);

@@ -185,7 +185,7 @@ progress(struct db *db)
  * Once nothing is in flight after a failure: again from what is stored
  * (which a bundle import may also have moved).
  */
-static void
+void
 full_reset(struct db *db)
 {
 	int64_t	 stored = db->full_next;
@@ -406,9 +406,10 @@ full_start(struct db *db)
 {
 	struct mjob	*j;
 
+	/* The writer node syncs; the others serve what it stored. */
 	if (db->full_job != NULL || db->frozen || db->full_failed ||
 	    db->full_queued >= db->size || db->full_inflight >= FULL_AHEAD ||
-	    db->env->stop_at > 0)
+	    db->env->stop_at > 0 || !env_writer(db->env))
 		return;
 	if ((j = job_new(db->env, db, J_FULL)) == NULL)
 		return;
@@ -421,6 +422,8 @@ full_start(struct db *db)
 		db->full_t0 = mono();
 		db->full_n0 = db->full_next;
 		db->full_log = db->full_t0;
+		log_info("mirror '%s': full sync from record %lld to %lld",
+		    db->name, (long long)db->full_next, (long long)db->size);
 	}
 	job_run(j);
 }

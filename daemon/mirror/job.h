@@ -110,6 +110,11 @@ int	verify_tile(struct mjob *j);
 int	verify_full(struct mjob *j);
 /* Full mode: the next segment, unless one runs or all is stored. */
 void	full_start(struct db *db);
+/*
+ * Full mode, nothing in flight: go on from the progress stored (after
+ * a failure, or on a node that became the writer).
+ */
+void	full_reset(struct db *db);
 /* Full mode: the segment in flight ended with r; schedule the next. */
 void	full_done(struct db *db, int r);
 

@@ -69,7 +69,8 @@ poll_latest(evutil_socket_t fd, short ev, void *arg)
 		/* Its witnesses are asked again, from scratch. */
 		peers_reset(db);
 	}
-	if (db->frozen || db->sync != NULL) {
+	/* Another node writes: it polls; this one serves what it stored. */
+	if (db->frozen || db->sync != NULL || !env_writer(env)) {
 		sync_done(env, db, V_OK);
 		return;
 	}
@@ -249,6 +250,25 @@ reload(evutil_socket_t fd, short ev, void *arg)
 	evtimer_add(db->poll_ev, &tv);
 }
 
+/* This node became the writer: each online mirror polls now. */
+static void
+became_writer(struct env *env)
+{
+	struct timeval	 now = { 0, 0 };
+	int		 i;
+
+	for (i = 0; i < env->ndbs; i++)
+		if (env->dbs[i]->kind == DB_MIRROR &&
+		    env->dbs[i]->poll_ev != NULL && !env->dbs[i]->mc->offline) {
+			/* A full sync goes on from the progress stored. */
+			if (strcmp(env->dbs[i]->mc->mode, "full") == 0)
+				full_reset(env->dbs[i]);
+			evtimer_del(env->dbs[i]->poll_ev);
+			evtimer_add(env->dbs[i]->poll_ev, &now);
+			peers_kick(env->dbs[i]);
+		}
+}
+
 void
 mirror_start(struct env *env)
 {
@@ -280,6 +300,8 @@ mirror_start(struct env *env)
 			fatalx("mirror: out of memory");
 		evtimer_add(db->poll_ev, &now);
 	}
+	if (env_on_writer(env, became_writer) != 0)
+		fatalx("mirror: out of memory");
 }
 
 void

@@ -71,6 +71,20 @@ pending_answer(struct pending *p, int status, int64_t id, const char *err)
 	free(p);
 }
 
+/* Hand p's lookups to the writer node (this one lost the lease). */
+static void
+pending_forward(struct env *env, struct pending *p)
+{
+	struct missreq	*m;
+
+	while ((m = TAILQ_FIRST(&p->waiters)) != NULL) {
+		TAILQ_REMOVE(&p->waiters, m, entry);
+		if (!cluster_forward(env, m))
+			handoff_answer(m, 500, -1, "internal error");
+	}
+	free(p);
+}
+
 /*
  * db_changed hook: the private log published a checkpoint.  Answer the
  * records it holds, and sign what waited behind it.
@@ -131,7 +145,7 @@ run_batch(evutil_socket_t fd, short ev, void *arg)
 	struct pending	*p;
 	struct newrec	*recs;
 	size_t		 n = 0, i;
-	int		 r;
+	int		 r, lost;
 
 	(void)fd;
 	(void)ev;
@@ -149,9 +163,13 @@ run_batch(evutil_socket_t fd, short ev, void *arg)
 			recs[i++] = p->rec;
 		r = logw_append(env, db, recs, n);
 	}
+	/* Refused: the lease went to another node, which answers them. */
+	lost = r != 0 && !db->broken && !cluster_check(env);
 	for (i = 0; (p = TAILQ_FIRST(&db->ready)) != NULL; i++) {
 		TAILQ_REMOVE(&db->ready, p, entry);
-		if (r != 0)
+		if (lost)
+			pending_forward(env, p);
+		else if (r != 0)
 			pending_answer(p, db->broken ? 503 : 500, -1,
 			    db->broken ? "log is frozen: it refused to sign" :
 			    "internal error");
@@ -406,6 +424,19 @@ metrics(struct env *env, struct evbuffer *out)
 		    __atomic_load_n(&refused[k], __ATOMIC_RELAXED));
 }
 
+/*
+ * This node became the writer: sign what the last writer appended but
+ * did not sign, and ask the witnesses.
+ */
+static void
+became_writer(struct env *env)
+{
+	if (logw_sign(env, env->log) != 0)
+		log_warnx("log '%s': not signed on becoming the writer",
+		    env->log->name);
+	peers_kick(env->log);
+}
+
 int
 privlog_init(struct env *env)
 {
@@ -415,6 +446,8 @@ privlog_init(struct env *env)
 		return 0;
 	env->log->ops = &privlog_ops;
 	TAILQ_INIT(&env->log->waitpub);
+	if (env_on_writer(env, became_writer) != 0)
+		return -1;
 	if ((env->log->batch_ev = evtimer_new(env->base, run_batch,
 	    env->log)) == NULL || env_metrics_add(env, metrics) != 0 ||
 	    public_init(env) != 0) {

@@ -201,20 +201,6 @@ got_zip(int status, struct evbuffer *body, const char *err, void *arg)
 	got(m, status, err, &m->zipstatus);
 }
 
-/* The directory of the store's file: where zips are downloaded. */
-static void
-tmpdir(const struct env *env, char *dir, size_t size)
-{
-	const char	*db = env->conf.database, *slash;
-
-	if (db == NULL || (slash = strrchr(db, '/')) == NULL)
-		snprintf(dir, size, ".");
-	else if (slash == db)
-		snprintf(dir, size, "/");
-	else
-		snprintf(dir, size, "%.*s", (int)(slash - db), db);
-}
-
 int
 modfetch(struct env *env, const char *goproxy, const char *path,
     const char *version, modfetch_cb cb, void *arg)
@@ -241,7 +227,7 @@ modfetch(struct env *env, const char *goproxy, const char *path,
 		free(m);
 		return -1;
 	}
-	tmpdir(env, dir, sizeof(dir));
+	env_state_dir(env, dir, sizeof(dir));
 	if ((m->zipfd = fetch_tmpfile(dir)) == -1) {
 		log_warn("modfetch: a temporary file in '%s'", dir);
 		free_fetch(m);

@@ -277,8 +277,11 @@ logw_open(struct env *env)
 {
 	if (env_open_log(env) != 0)
 		return -1;
-	/* Sign what a crash left unsigned; refuse a tree that forked. */
-	if (env->log != NULL && env->st != NULL &&
+	/*
+	 * Sign what a crash left unsigned; refuse a tree that forked.  A
+	 * node that does not write does it when it becomes the writer.
+	 */
+	if (env->log != NULL && env->st != NULL && env_writer(env) &&
 	    logw_sign(env, env->log) != 0)
 		return -1;
 	return 0;

@@ -65,7 +65,7 @@ mkdir -p "$T/p"
 realmod_add "$T/proxy" xtools
 cat >"$T/p.conf" <<EOC
 [server]
-database = $T/p.db
+$(db_conf "$T/p.db")
 [log]
 name = sumdb.test.example
 key = $T/log.key
@@ -163,7 +163,7 @@ A --online "$T/online.sum" >/dev/null 2>"$T/err"
 [ $? = 2 ] || fail "--online with no daemon: not exit 2"
 grep -q "^sumdbd audit: --online: http://127.0.0.1:$PORT/sumdb/sum.golang.org/lookup/" "$T/err" ||
     fail "--online with no daemon: $(cat "$T/err")"
-mkdir "$T/old" && mv "$T/sumdbd.db"* "$T/old/"
+db_rm "$T/sumdbd.db"
 restart_daemon
 A "$T/online.sum" >"$T/out" 2>&1
 grep -q ': 0 verified, 0 mismatch, 45 unknown, 0 skipped' "$T/out" || fail "a fresh store: $(tail -1 "$T/out")"
@@ -173,6 +173,6 @@ grep -q 'sum.golang.org at tree 9039468: 44 verified, 0 mismatch, 1 unknown, 0 s
     fail "--online: $(tail -1 "$T/out")"
 grep -q "online.sum:45: unknown example.com/never v1.0.0: the log has never seen this version" "$T/out" ||
     fail "--online: the absent version: $(tail -3 "$T/out")"
-[ "$(sqlite3 "$T/sumdbd.db" "SELECT count(*) FROM record")" -ge 22 ] || fail "--online: nothing stored"
+[ "$(db_sql "$T/sumdbd.db" "SELECT count(*) FROM record")" -ge 22 ] || fail "--online: nothing stored"
 stop_daemon
 echo "$NAME: audit --online learns what the store lacks through the mirror, verified: ok"

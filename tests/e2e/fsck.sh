@@ -23,7 +23,7 @@ set -- $mods
 "$B/sumdbd" add -c "$T/sumdbd.conf" $(echo $mods | cut -d' ' -f1-100) >/dev/null 2>&1 || fail "add 1"
 "$B/sumdbd" add -c "$T/sumdbd.conf" $(echo $mods | cut -d' ' -f101-260) >/dev/null 2>&1 || fail "add 2"
 "$B/sumdbd" add -c "$T/sumdbd.conf" $(echo $mods | cut -d' ' -f261-300) >/dev/null 2>&1 || fail "add 3"
-cp "$T/sumdbd.db" "$T/clean.db"
+db_copy "$T/sumdbd.db" "$T/clean.db"
 F() { "$B/sumdbd" fsck -c "$T/sumdbd.conf" >"$T/out" 2>&1; echo $?; }
 [ "$(F)" = 0 ] || fail "a clean store: $(cat "$T/out")"
 grep -q 'sumdb.test.example: 300 records, 0 problems' "$T/out" || fail "clean: $(cat "$T/out")"
@@ -33,31 +33,30 @@ echo "$NAME: a clean store passes: ok"
 # naming it.
 CLEAN=$T/clean.db
 corrupt() {
-	cp "$CLEAN" "$T/sumdbd.db"
-	rm -f "$T/sumdbd.db-wal" "$T/sumdbd.db-shm"
-	sqlite3 "$T/sumdbd.db" "$2" || fail "$1: sql"
+	db_copy "$CLEAN" "$T/sumdbd.db"
+	db_sql "$T/sumdbd.db" "$2" >/dev/null || fail "$1: sql"
 	[ "$(F)" = 1 ] || fail "$1: fsck did not find it: $(cat "$T/out")"
 	grep -q "$3" "$T/out" || fail "$1: $(cat "$T/out")"
 	echo "$NAME: $1: found: ok"
 }
 corrupt "a changed record" \
-    "UPDATE record SET text = CAST(replace(CAST(text AS TEXT), 'h1:', 'h1:A') AS BLOB) WHERE id = 17" \
+    "UPDATE record SET text = $(sql_blob "replace($(sql_text text), 'h1:', 'h1:A')") WHERE id = 17" \
     "stored hash .* differs\|record 17"
 corrupt "a changed stored hash" \
-    "UPDATE hash SET hash = zeroblob(32) WHERE idx = 40" \
+    "UPDATE hash SET hash = $(sql_zero 32) WHERE idx = 40" \
     "stored hash 40 differs"
 corrupt "a removed record" "DELETE FROM record WHERE id = 150" \
     "records 150 to 150 are missing"
 corrupt "a removed stored hash" "DELETE FROM hash WHERE idx = 7" \
     "stored hash 7 is missing"
 corrupt "a changed checkpoint" \
-    "UPDATE checkpoint SET root = zeroblob(32) WHERE size = 260" \
+    "UPDATE checkpoint SET root = $(sql_zero 32) WHERE size = 260" \
     "checkpoint 260: its columns are not its note's"
 corrupt "a changed checkpoint note" \
-    "UPDATE checkpoint SET note = CAST(replace(CAST(note AS TEXT), '260', '261') AS BLOB) WHERE size = 260" \
+    "UPDATE checkpoint SET note = $(sql_blob "replace($(sql_text note), '260', '261')") WHERE size = 260" \
     "checkpoint 260: its note does not verify"
 corrupt "a broken proof link" \
-    "UPDATE checkpoint SET proof = zeroblob(length(proof)) WHERE size = 300" \
+    "UPDATE checkpoint SET proof = $(sql_zero "length(proof)") WHERE size = 300" \
     "checkpoint 300: the consistency proof from 260 does not verify"
 corrupt "a removed checkpoint" "DELETE FROM checkpoint WHERE size = 260" \
     "checkpoint 300: its proof starts at 260"
@@ -65,18 +64,17 @@ corrupt "a removed checkpoint" "DELETE FROM checkpoint WHERE size = 260" \
 # Real-size modules (x/mod, x/tools) as a fourth batch: fsck passes,
 # the records are the go command's, and an altered one is found.
 realmod_add "$T/proxy" xmod xtools
-cp "$T/clean.db" "$T/sumdbd.db"
-rm -f "$T/sumdbd.db-wal" "$T/sumdbd.db-shm"
+db_copy "$T/clean.db" "$T/sumdbd.db"
 "$B/sumdbd" add -c "$T/sumdbd.conf" $(realmod_mv xmod) $(realmod_mv xtools) \
     >"$T/out" 2>&1 || fail "add 4: $(cat "$T/out")"
 [ "$(F)" = 0 ] || fail "real-size modules added: $(cat "$T/out")"
 grep -q 'sumdb.test.example: 302 records, 0 problems' "$T/out" ||
     fail "real-size modules added: $(cat "$T/out")"
-sqlite3 "$T/sumdbd.db" "SELECT CAST(text AS TEXT) FROM record WHERE id >= 300" \
+db_sql "$T/sumdbd.db" "SELECT $(sql_text text) FROM record WHERE id >= 300 ORDER BY id" \
     >"$T/real.sum" || fail "reading the records"
 realmod_gosum xmod "$T/real.sum"
 realmod_gosum xtools "$T/real.sum"
-sqlite3 "$T/sumdbd.db" "UPDATE record SET text = CAST(replace(CAST(text AS TEXT), 'h1:', 'h1:A') AS BLOB) WHERE id = 301" ||
+db_sql "$T/sumdbd.db" "UPDATE record SET text = $(sql_blob "replace($(sql_text text), 'h1:', 'h1:A')") WHERE id = 301" >/dev/null ||
     fail "sql"
 [ "$(F)" = 1 ] || fail "an altered real-size record: fsck did not find it: $(cat "$T/out")"
 grep -q "stored hash .* differs\|record 301" "$T/out" ||
@@ -89,7 +87,7 @@ echo "$NAME: real-size modules added: clean, the go command's records, an altere
 # public = goproxy, admits the GOPROXY's content on first use; then the
 # mirror learns the upstream's verified record: fsck and audit say so.
 UP=sumdb.upstream.example
-rm -f "$T/sumdbd.db" "$T/sumdbd.db-wal" "$T/sumdbd.db-shm"
+db_rm "$T/sumdbd.db"
 "$B/xmodref" modtree "$T/proxy" example.com/hello@v1.0.0 \
     example.com/Upper/Mixed@v1.0.0 example.com/legacy@v2.0.0+incompatible \
     corp.example/secret@v1.0.0 >"$T/pub.hashes" || fail "modtree"
@@ -152,7 +150,7 @@ echo "$NAME: audit calls a go.sum line of that record a mismatch, naming the mir
 
 # add: with public = NAME a public path is refused, with its reason; so
 # with public = none and [log] private set; a private path is added.
-sed "s|^database = .*|database = $T/add.db|" "$T/sumdbd.conf" >"$T/add.conf"
+conf_db "$T/sumdbd.conf" "$T/add.conf" "$T/add.db"
 sed -i '/^public = /d' "$T/add.conf"
 "$B/sumdbd" add -c "$T/add.conf" example.com/legacy@v2.0.0+incompatible \
     corp.example/secret@v1.0.0 >"$T/out" 2>&1
@@ -165,7 +163,7 @@ sed -i "s|^private = .*|private = corp.example/*\npublic = none|" "$T/add.conf"
 [ $? = 1 ] || fail "add of a public path with public = none: exit code"
 grep -qx "sumdbd add: example.com/legacy@v2.0.0+incompatible: example.com/legacy is not a private path of this log (\[log\] public = none): if this module is yours, add its path to \[log\] private" "$T/out" ||
     fail "add with public = none: $(cat "$T/out")"
-[ "$(sqlite3 "$T/add.db" "SELECT count(*) FROM record")" = 1 ] || fail "add: refused paths were stored"
+[ "$(db_sql "$T/add.db" "SELECT count(*) FROM record")" = 1 ] || fail "add: refused paths were stored"
 echo "$NAME: add refuses public paths with public = NAME or none, with the reason: ok"
 
 # With public = NAME the log admits the mirror's records with their
@@ -179,7 +177,7 @@ stop_daemon
 [ "$(F)" = 1 ] && grep -q "public records with provenance: 1$" "$T/out" &&
     [ "$(grep -c 'MISMATCH\|provenance names\|puts\|no such record' "$T/out")" = 1 ] ||
     fail "fsck with a provenance row: $(cat "$T/out")"
-cp "$T/sumdbd.db" "$T/prov.db"
+db_copy "$T/sumdbd.db" "$T/prov.db"
 CLEAN=$T/prov.db
 tamper() {
 	corrupt "a provenance row $1" "$2" "^fsck: sumdb.test.example: $3"

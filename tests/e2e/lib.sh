@@ -24,9 +24,80 @@ cleanup() {
 trap cleanup EXIT
 NAME=${0##*/}
 
-# The test CA, randport, server_up and start_nginx, shared with
-# tests/bench-sync.sh; the tests run from the top of the tree.
+# The test CA, randport, server_up, start_nginx and start_pg, shared
+# with tests/bench-sync.sh; the tests run from the top of the tree.
 . tests/peers.sh
+
+# SUMDBD_STORE=pg: the test's stores are databases of a PostgreSQL the
+# test starts, one per store file name the test uses: db_target FILE
+# names it for a config, db_sql FILE SQL runs SQL in it (printing rows
+# as sqlite3 does), db_copy SRC DST copies it, db_rm FILE empties it;
+# sql_text COL and sql_blob EXPR convert between a blob and its text.
+# Otherwise these work on the SQLite files.
+STORE=${SUMDBD_STORE:-sqlite}
+if [ "$STORE" = pg ]; then
+	NAME="${0##*/}[pg]"
+	start_pg "$(mktemp -d /tmp/sumdbd-pg.XXXXXX)" ||
+	    { echo "$NAME: FAIL: PostgreSQL did not start" >&2; exit 1; }
+	ATEXIT="stop_pg;"
+	mkdir -p "$T/state"
+fi
+db_name() {
+	dbn=${1##*/}
+	echo "${dbn%.db}" | tr -c 'a-z0-9_\n' _
+}
+db_target() {
+	if [ "$STORE" != pg ]; then
+		echo "$1"
+		return
+	fi
+	pg_sql "CREATE DATABASE \"$(db_name "$1")\"" postgres 2>/dev/null
+	echo "postgresql:///$(db_name "$1")?host=$PGSOCK&user=sumdbd"
+}
+db_sql() {
+	if [ "$STORE" != pg ]; then
+		sqlite3 "$1" "$2"
+		return
+	fi
+	pg_sql "$2" "$(db_name "$1")"
+}
+db_copy() {
+	if [ "$STORE" != pg ]; then
+		cp "$1" "$2" && rm -f "$2-wal" "$2-shm"
+		return
+	fi
+	pg_sql "DROP DATABASE IF EXISTS \"$(db_name "$2")\" WITH (FORCE)" \
+	    postgres && pg_sql "CREATE DATABASE \"$(db_name "$2")\" TEMPLATE \
+	    \"$(db_name "$1")\"" postgres
+}
+db_rm() {
+	if [ "$STORE" != pg ]; then
+		rm -f "$1" "$1-wal" "$1-shm"
+		return
+	fi
+	# Empty, as SQLite makes a new file: the config names it still.
+	pg_sql "DROP DATABASE IF EXISTS \"$(db_name "$1")\" WITH (FORCE)" \
+	    postgres && pg_sql "CREATE DATABASE \"$(db_name "$1")\"" postgres
+}
+sql_text() {
+	if [ "$STORE" = pg ]; then echo "convert_from($1, 'UTF8')"; else echo "CAST($1 AS TEXT)"; fi
+}
+sql_blob() {
+	if [ "$STORE" = pg ]; then echo "convert_to($1, 'UTF8')"; else echo "CAST($1 AS BLOB)"; fi
+}
+sql_zero() {
+	if [ "$STORE" = pg ]; then echo "decode(repeat('00', $1), 'hex')"; else echo "zeroblob($1)"; fi
+}
+# conf_db IN OUT FILE: the config IN with the store FILE instead, as OUT.
+conf_db() {
+	dbl=$(db_conf "$3" | head -n 1)
+	awk -v l="$dbl" '/^database = /{print l; next} {print}' "$1" >"$2"
+}
+# db_conf FILE: a config's [server] lines for the store FILE.
+db_conf() {
+	echo "database = $(db_target "$1")"
+	[ "$STORE" != pg ] || echo "state_dir = $T/state"
+}
 
 # at_exit CMD: run the shell command CMD when the test ends, after its
 # processes are gone (for what they leave outside $T).
@@ -113,7 +184,7 @@ write_config() {
 	cat >"$conf" <<EOC
 [server]
 listen = 127.0.0.1:$port
-database = $T/sumdbd.db
+$(db_conf "$T/sumdbd.db")
 [log]
 name = sumdb.test.example
 key = $T/log.key
@@ -389,24 +460,67 @@ start_conf() {
 	fail "sumdbd -c $1 did not start: $(tail -3 "$2")"
 }
 
+# Nodes of a cluster on one PostgreSQL (SUMDBD_STORE=pg): cl_node K
+# writes node K's config (the private log, [cluster] node nK with lease
+# $LEASE, default 2s, and poll $POLL, default 200ms, and the lines
+# $CL_EXTRA) for the store $CL_DB and starts it, again on its port once
+# it has one; cl_url K and cl_pid K say where it is; cl_writer names
+# the node that holds the writer lease now (1, 2, 3), or nothing.
+cl_node() {
+	mkdir -p "$T/state$1"
+	np=$(eval echo "\${CLP$1:-1}")
+	cat >"$T/n$1.conf" <<EOC
+[server]
+listen = 127.0.0.1:$np
+database = $CL_DB
+state_dir = $T/state$1
+[log]
+name = sumdb.test.example
+key = $T/log.key
+goproxy = file://$T/proxy
+[cluster]
+node = n$1
+lease = ${LEASE:-2s}
+poll = ${POLL:-200ms}
+${CL_EXTRA:-}
+EOC
+	if [ "$np" = 1 ]; then
+		start_conf "$T/n$1.conf" "$T/n$1.log" healthz
+	else
+		"$B/sumdbd" -d -c "$T/n$1.conf" >>"$T/n$1.log" 2>&1 &
+		OPID=$! OPORT=$np
+		PIDS="$PIDS $OPID"
+		server_up "node n$1" "$OPID" "$T/n$1.log" curl -s -o /dev/null \
+		    "http://127.0.0.1:$np/healthz" || fail "n$1 did not start again"
+	fi
+	eval "CLP$1=$OPORT CLPID$1=$OPID"
+}
+cl_url() { eval "echo http://127.0.0.1:\$CLP$1"; }
+cl_pid() { eval "echo \$CLPID$1"; }
+cl_writer() {
+	pg_sql "SELECT substr(holder, 2) FROM lease WHERE expires >
+	    (extract(epoch FROM clock_timestamp()) * 1000)::bigint" \
+	    "$(echo "$CL_DB" | sed 's|^postgresql:///\([^?]*\).*|\1|')"
+}
+
 # provenance_ok DB LOG UP PUB: in the store DB, every record of the log
 # LOG whose path passes the SQL test PUB (a public path) has a provenance
 # row naming a record of the mirror UP with the same path, version and
 # text, inside a trust base UP stored; no other record of LOG has one.
 provenance_ok() {
-	pn=$(sqlite3 "$1" "SELECT count(*) FROM record r JOIN log l ON
+	pn=$(db_sql "$1" "SELECT count(*) FROM record r JOIN log l ON
 	    r.log = l.id WHERE l.name = '$2' AND ($4) AND NOT EXISTS (SELECT 1
 	    FROM provenance p JOIN record u ON u.log = p.upstream AND
 	    u.id = p.upstream_id JOIN checkpoint c ON c.log = p.upstream AND
 	    c.size = p.upstream_tree JOIN log ul ON ul.id = p.upstream WHERE
 	    p.log = r.log AND p.id = r.id AND ul.name = '$3' AND
 	    u.path = r.path AND u.version = r.version AND u.text = r.text AND
-	    p.upstream_id < p.upstream_tree)") || fail "sqlite3 $1"
+	    p.upstream_id < p.upstream_tree)") || fail "db_sql $1"
 	[ "$pn" = 0 ] || fail "$2: $pn public records without provenance from $3"
-	pn=$(sqlite3 "$1" "SELECT count(*) FROM provenance p JOIN log l ON
+	pn=$(db_sql "$1" "SELECT count(*) FROM provenance p JOIN log l ON
 	    p.log = l.id WHERE l.name = '$2' AND NOT EXISTS (SELECT 1 FROM
 	    record r WHERE r.log = p.log AND r.id = p.id AND ($4))") ||
-	    fail "sqlite3 $1"
+	    fail "db_sql $1"
 	[ "$pn" = 0 ] || fail "$2: $pn provenance rows of private or no records"
 }
 

@@ -150,3 +150,64 @@ stop_daemon
 "$B/sumdbd" fsck -c "$T/sumdbd.conf" >"$T/fsck" 2>&1 || fail "fsck: $(cat "$T/fsck")"
 grep -q "$UP: $T2 records, 0 problems" "$T/fsck" || fail "fsck: $(cat "$T/fsck")"
 echo "$NAME: then 600 records indexed as rows, 70,001 in bulk as blocks, a module version logged twice keeps its first record, fsck clean: ok"
+
+# The same store into PostgreSQL and back (acceptance 6 of the high
+# availability issue): sumdbd migrate copies and verifies it; the copy
+# back is byte for byte the SQLite store in every table; a daemon on
+# PostgreSQL answers as the one on SQLite did, and fsck is clean on both.
+restart_daemon
+answers >"$T/answers.sqlite"
+stop_daemon
+start_pg "$(mktemp -d /tmp/sumdbd-pg.XXXXXX)" || fail "PostgreSQL did not start"
+at_exit stop_pg
+PG=$PGURL
+"$B/sumdbd" migrate "$T/sumdbd.db" "$PG" >"$T/out" 2>&1 ||
+    fail "migrate to PostgreSQL: $(cat "$T/out")"
+grep -q "^migrate: rtext: [1-9][0-9]* rows$" "$T/out" &&
+    grep -q "^migrate: lookup_block: [1-9][0-9]* rows$" "$T/out" &&
+    grep -q "^migrate: verified: every row of every table the same in $PG$" "$T/out" ||
+    fail "migrate to PostgreSQL: $(cat "$T/out")"
+"$B/sumdbd" migrate "$T/sumdbd.db" "$PG" >"$T/out" 2>&1 &&
+    fail "migrate into a store that is not empty: $(cat "$T/out")"
+grep -q "not empty: table log has rows" "$T/out" || fail "migrate again: $(cat "$T/out")"
+"$B/sumdbd" migrate "$PG" "$T/back.db" >"$T/out" 2>&1 ||
+    fail "migrate back to SQLite: $(cat "$T/out")"
+grep -q "^migrate: verified" "$T/out" || fail "migrate back: $(cat "$T/out")"
+# dump2 DB: every table, every column, in key order.
+dump2() {
+	for q in "SELECT id, name, kind, frozen, full_next, indexed, blocks FROM log ORDER BY 1" \
+	    "SELECT log, id, path, version, hex(text) FROM record ORDER BY 1, 2" \
+	    "SELECT log, idx, hex(hash) FROM hash ORDER BY 1, 2" \
+	    "SELECT log, level, n, hex(data) FROM tile ORDER BY 1, 2, 3" \
+	    "SELECT log, size, hex(root), hex(note), created, prev, hex(proof), source, published FROM checkpoint ORDER BY 1, 2" \
+	    "SELECT id, log, kind, source, created, detail, hex(old), hex(new), hex(material) FROM evidence ORDER BY 1" \
+	    "SELECT role, version, hex(bytes), created FROM tuf ORDER BY 1, 2" \
+	    "SELECT path, sha256, hex(bytes), created FROM tuf_target ORDER BY 1, 2" \
+	    "SELECT * FROM privacy ORDER BY 1, 2" "SELECT * FROM provenance ORDER BY 1, 2" \
+	    "SELECT * FROM lookup ORDER BY 1, 2, 3" "SELECT k, hex(text) FROM rtext ORDER BY 1" \
+	    "SELECT log, gen, first, hex(data) FROM lookup_block ORDER BY 1, 2, 3" \
+	    "SELECT origin, size, hex(root), hex(note), time FROM witness ORDER BY 1"; do
+		echo "== $q"
+		sqlite3 "$1" "$q" || echo "FAILED"
+	done
+}
+dump2 "$T/sumdbd.db" >"$T/dump.sqlite"
+dump2 "$T/back.db" >"$T/dump.back"
+[ "$(wc -l <"$T/dump.sqlite")" -gt 70000 ] || fail "the dump is too short"
+! grep -q FAILED "$T/dump.sqlite" || fail "dump: $(grep -B1 FAILED "$T/dump.sqlite")"
+cmp -s "$T/dump.sqlite" "$T/dump.back" ||
+    fail "SQLite -> PostgreSQL -> SQLite changed rows: $(diff "$T/dump.sqlite" "$T/dump.back" | head -5 | cut -c1-200)"
+conf_db "$T/sumdbd.conf" "$T/back.conf" "$T/back.db"
+"$B/sumdbd" fsck -c "$T/back.conf" >"$T/fsck" 2>&1 || fail "fsck of the copy back: $(cat "$T/fsck")"
+grep -q "$UP: $T2 records, 0 problems" "$T/fsck" || fail "fsck of the copy back: $(cat "$T/fsck")"
+awk -v l="database = $PG" '/^database = /{print l; print "state_dir = '"$T"'"; next} {print}' \
+    "$T/sumdbd.conf" >"$T/pg.conf"
+"$B/sumdbd" fsck -c "$T/pg.conf" >"$T/fsck" 2>&1 || fail "fsck on PostgreSQL: $(cat "$T/fsck")"
+grep -q "$UP: $T2 records, 0 problems" "$T/fsck" || fail "fsck on PostgreSQL: $(cat "$T/fsck")"
+cp "$T/pg.conf" "$T/sumdbd.conf"
+restart_daemon
+answers >"$T/answers.pg"
+cmp -s "$T/answers.sqlite" "$T/answers.pg" ||
+    fail "answers on PostgreSQL differ: $(diff "$T/answers.sqlite" "$T/answers.pg")"
+stop_daemon
+echo "$NAME: sumdbd migrate: SQLite to PostgreSQL and back, every table byte for byte ($(grep -vc "^==" "$T/dump.back") rows), fsck clean on both, the same answers from PostgreSQL: ok"

@@ -27,7 +27,8 @@ start_daemon "[mirror $UP]" "key = $upkey" "url = http://127.0.0.1:1" \
 M=$URL/sumdb/$UP
 attack() { curl -sf -o /dev/null "http://127.0.0.1:$UPORT/admin/attack?kind=$1" || fail "attack $1"; }
 grow() { curl -sf -o /dev/null "http://127.0.0.1:$UPORT/admin/grow?n=$1" || fail "grow"; GEN=$((GEN + $1)); }
-evidence() { sqlite3 "$T/sumdbd.db" "SELECT count(*) FROM evidence WHERE kind = '$1'"; }
+evidence() { db_sql "$T/sumdbd.db" "SELECT count(*) FROM evidence WHERE kind = '$1'"; }
+evidence_above() { [ "$(evidence "$1")" -gt "$2" ]; }
 mlatest() { curl -s "$M/latest" | sed -n 2p; }
 
 # 1. The go command through the mirror, with the upstream's key.
@@ -64,7 +65,7 @@ wait_for sh -c "[ \"\$(curl -s $M/latest | sed -n 2p)\" = $((GEN + 4)) ]" ||
 "$B/xmodref" consistent "$upkey" "$M" "$T/note.old" >/dev/null || fail "new tree inconsistent"
 "$B/xmodref" client "$upkey" "$M" example.com/gen/m5@v1.0.5 example.com/gen/m200@v1.0.2200 >/dev/null ||
     fail "x/mod's client through the mirror"
-[ "$(sqlite3 "$T/sumdbd.db" "SELECT count(*) FROM checkpoint c JOIN log l ON c.log = l.id WHERE l.name = '$UP' AND c.prev IS NOT NULL AND length(c.proof) > 0")" -ge 1 ] ||
+[ "$(db_sql "$T/sumdbd.db" "SELECT count(*) FROM checkpoint c JOIN log l ON c.log = l.id WHERE l.name = '$UP' AND c.prev IS NOT NULL AND length(c.proof) > 0")" -ge 1 ] ||
     fail "no trust base stored with its consistency proof"
 echo "$NAME: the mirror follows a growing upstream, trust bases stored with proofs: ok"
 
@@ -75,7 +76,7 @@ sync_attack() {
 	before=$(mlatest)
 	n0=$(evidence "$2")
 	attack "$1"
-	wait_for sh -c "[ \$(sqlite3 $T/sumdbd.db \"SELECT count(*) FROM evidence WHERE kind = '$2'\") -gt $n0 ]" ||
+	wait_for evidence_above "$2" "$n0" ||
 	    fail "$1: no '$2' evidence"
 	[ "$(mlatest)" = "$before" ] || fail "$1: the mirror moved to $(mlatest)"
 	attack none
@@ -88,7 +89,7 @@ sync_attack rollback rollback
 grow 10
 attack forgedtile
 n0=$(evidence tile)
-wait_for sh -c "[ \$(sqlite3 $T/sumdbd.db \"SELECT count(*) FROM evidence WHERE kind = 'tile'\") -gt $n0 ]" ||
+wait_for evidence_above tile "$n0" ||
     fail "forgedtile: no 'tile' evidence"
 [ "$(mlatest)" = $((GEN + 4 - 10)) ] || fail "forgedtile: the mirror moved to $(mlatest)"
 attack none
@@ -100,12 +101,12 @@ curl -s "$URL/healthz" | grep -q "$UP frozen" || fail "healthz reason"
 curl -s "$URL/metrics" | grep -q "sumdbd_frozen{db=\"$UP\"} 1" || fail "metrics frozen"
 [ "$(status "$M/lookup/example.com/gen/m7@v1.0.7")" = 503 ] || fail "lookups while frozen"
 [ "$(status "$M/lookup/example.com/hello@v1.0.0")" = 200 ] || fail "stored lookups while frozen"
-sqlite3 "$T/sumdbd.db" "SELECT count(*) FROM evidence WHERE kind = 'fork' AND old IS NOT NULL AND new IS NOT NULL AND length(source) > 0" | grep -qv '^0$' ||
+db_sql "$T/sumdbd.db" "SELECT count(*) FROM evidence WHERE kind = 'fork' AND old IS NOT NULL AND new IS NOT NULL AND length(source) > 0" | grep -qv '^0$' ||
     fail "fork evidence lacks the notes or the source"
 grep -q 'our note' "$T/daemon.log" && grep -q 'their note' "$T/daemon.log" ||
     fail "the fork's notes were not logged"
 checkfork() {	# the newest fork's export convinces x/mod alone
-	id=$(sqlite3 "$T/sumdbd.db" "SELECT max(id) FROM evidence WHERE kind = 'fork'")
+	id=$(db_sql "$T/sumdbd.db" "SELECT max(id) FROM evidence WHERE kind = 'fork'")
 	"$B/sumdbd" evidence -c "$T/sumdbd.conf" list | grep -q "^$id	.*	$UP	fork	" ||
 	    fail "$1: evidence list"
 	"$B/sumdbd" evidence -c "$T/sumdbd.conf" show "$id" | grep -q '^their note:' ||
@@ -130,7 +131,7 @@ wait_for sh -c "[ \$(curl -s -o /dev/null -w '%{http_code}' $URL/healthz) = 200 
 sync_attack forklarger fork
 sleep 1.5	# let a poll in flight finish
 checkfork forklarger
-[ "$(sqlite3 "$T/sumdbd.db" "SELECT length(material) FROM evidence WHERE id = $id")" -gt 32 ] ||
+[ "$(db_sql "$T/sumdbd.db" "SELECT length(material) FROM evidence WHERE id = $id")" -gt 32 ] ||
     fail "forklarger: no proof material"
 ! "$B/sumdbd" evidence -c "$T/sumdbd.conf" show 999999 2>/dev/null || fail "show of no evidence"
 "$B/sumdbd" unfreeze -c "$T/sumdbd.conf" $UP >/dev/null || fail "unfreeze"
@@ -147,7 +148,7 @@ lookup_attack() {
 	[ "$s" = "$2" ] || fail "$1: lookup got $s, want $2"
 	[ -z "$3" ] || [ "$(evidence "$3")" -gt "$n0" ] || fail "$1: no '$3' evidence"
 	attack none
-	[ "$(sqlite3 "$T/sumdbd.db" "SELECT count(*) FROM record WHERE path || '@' || version = '$4'")" = 0 ] ||
+	[ "$(db_sql "$T/sumdbd.db" "SELECT count(*) FROM record WHERE path || '@' || version = '$4'")" = 0 ] ||
 	    fail "$1: $4 was stored"
 }
 lookup_attack lookupother 502 unrelated example.com/gen/m11@v1.0.11
@@ -172,7 +173,7 @@ n=$((GEN + 4))
 s=$(status "$M/tile/8/data/$(printf '%03d' $(( (n - 1) / 256 ))).p/$(( n % 256 ))")
 [ "$s" = 200 ] || fail "data tile with the duplicate: $s"
 [ "$(evidence conflict)" -gt "$n0" ] || fail "duplicate: no conflict evidence"
-[ "$(sqlite3 "$T/sumdbd.db" "SELECT instr(CAST(material AS TEXT), 'example.com/hello v1.0.0') > 0 FROM evidence WHERE kind = 'conflict' ORDER BY id DESC LIMIT 1")" = 1 ] ||
+[ "$(db_sql "$T/sumdbd.db" "SELECT CASE WHEN $(sql_text material) LIKE '%example.com/hello v1.0.0%' THEN 1 ELSE 0 END FROM evidence WHERE kind = 'conflict' ORDER BY id DESC LIMIT 1")" = 1 ] ||
     fail "duplicate: the conflict's evidence lacks the data tile's bytes"
 [ "$(curl -s "$M/lookup/example.com/hello@v1.0.0" | head -1)" = 0 ] || fail "duplicate replaced the first record"
 attack none

@@ -60,7 +60,7 @@ echo "$NAME: tuf-js after timestamp re-signs and a new trust base: ok"
 # mirror that then holds the same tree.
 cat >"$T/b.conf" <<EOC
 [server]
-database = $T/b.db
+$(db_conf "$T/b.db")
 [mirror sumdb.test.example]
 key = $vkey
 offline = yes
@@ -69,9 +69,9 @@ for b in 0-2 2-3; do
 	"$B/sumdbd" import -c "$T/b.conf" "$T/targets/sumdb.test.example_bundles_$b" \
 	    >"$T/out" 2>&1 || fail "import of bundle $b: $(cat "$T/out")"
 done
-[ "$(sqlite3 "$T/b.db" "SELECT note FROM checkpoint ORDER BY size DESC LIMIT 1")" = \
+[ "$(db_sql "$T/b.db" "SELECT $(sql_text note) FROM checkpoint ORDER BY size DESC LIMIT 1")" = \
     "$(curl -s "$URL/latest")" ] || fail "the imported tree differs"
-sqlite3 "$T/b.db" "SELECT CAST(text AS TEXT) FROM record" >"$T/b.sum" ||
+db_sql "$T/b.db" "SELECT $(sql_text text) FROM record ORDER BY log, id" >"$T/b.sum" ||
     fail "reading the imported records"
 realmod_gosum xtools "$T/b.sum"
 realmod_lookup "$URL" xtools
@@ -79,11 +79,11 @@ echo "$NAME: the daemon publishes bundles per trust base; imported offline, x/to
 
 # sumdbd import from the TUF repository itself, from the pinned root:
 # the whole client workflow, then every bundle in order.
-sed "s|$T/b.db|$T/c.db|" "$T/b.conf" >"$T/c.conf"
+conf_db "$T/b.conf" "$T/c.conf" "$T/c.db"
 "$B/sumdbd" import -c "$T/c.conf" --root "$T/1.root.json" --state "$T/cstate" \
     "$URL/tuf/" >"$T/out" 2>&1 || fail "import from TUF: $(cat "$T/out")"
 grep -q 'root 2, .*2 bundles imported' "$T/out" || fail "import from TUF: $(cat "$T/out")"
-[ "$(sqlite3 "$T/c.db" "SELECT note FROM checkpoint ORDER BY size DESC LIMIT 1")" = \
+[ "$(db_sql "$T/c.db" "SELECT $(sql_text note) FROM checkpoint ORDER BY size DESC LIMIT 1")" = \
     "$(curl -s "$URL/latest")" ] || fail "the TUF-imported tree differs"
 # Again: nothing new, and the trusted state carries over.
 "$B/sumdbd" import -c "$T/c.conf" --state "$T/cstate" "$URL/tuf/" >"$T/out" 2>&1 ||
