@@ -248,16 +248,17 @@ answer_record(struct worker *w, struct db *db, struct hreq *req,
 }
 
 /*
- * Whether record id of a witnessed log is stored but its checkpoint not
- * published yet: the main thread holds the lookup until it is.
+ * Whether record id of the private log is stored but not in a published
+ * checkpoint yet (a witnessed log's waits for its quorum; a writer node
+ * died between its append and its signature): the main thread (or the
+ * writer node) answers the lookup once it is.
  */
 static int
 waits(struct worker *w, struct db *db, int64_t id)
 {
 	struct dbview	*v;
 
-	return db->kind == DB_PRIVATE && w->conf.witnessed_log &&
-	    view_for(w, db, id, &v) == 0;
+	return db->kind == DB_PRIVATE && view_for(w, db, id, &v) == 0;
 }
 
 static void

@@ -43,6 +43,18 @@ static int64_t	 nfetching;		/* atomic: db->fetching's length */
 static void
 answer_found(struct db *db, struct missreq *m, int64_t id)
 {
+	/*
+	 * Stored but never signed: a writer node died between the two.
+	 * Sign it now (here, the writer).
+	 */
+	if (db->quorum == 0 && id >= __atomic_load_n(&db->size,
+	    __ATOMIC_RELAXED) && (logw_sign(db->env, db) != 0 ||
+	    id >= __atomic_load_n(&db->size, __ATOMIC_RELAXED))) {
+		m->retry_after = 1;
+		handoff_answer(m, 503, -1, "the record is logged but not yet "
+		    "signed");
+		return;
+	}
 	if (db->quorum > 0 && id >= __atomic_load_n(&db->size,
 	    __ATOMIC_RELAXED)) {
 		m->id = id;

@@ -266,6 +266,40 @@ while kill -0 "$(pid 1)" 2>/dev/null; do sleep 0.05; done
 node 1
 echo "$NAME: two nodes believing they write: the database refused the stale writer's append, it forwarded to n$nw, every lookup answered, no fork: ok"
 
+# 4b. A writer that died between its append and its signature: the
+# newest checkpoint removed, the lease held by a node that is gone.  A
+# lookup of a record stored but not signed, at a node that does not
+# write, waits for a writer, which signs the tree again: the same record.
+for k in 1 2 3; do
+	kill "$(pid $k)"
+	while kill -0 "$(pid $k)" 2>/dev/null; do sleep 0.05; done
+done
+LOG="(SELECT id FROM log WHERE name = 'sumdb.test.example')"
+last=$(db_sql "$T/ha.db" "SELECT max(size) FROM checkpoint WHERE log = $LOG")
+prev=$(db_sql "$T/ha.db" "SELECT max(size) FROM checkpoint WHERE log = $LOG AND size < $last")
+v=
+for f in "$T"/answered.*; do
+	[ "$(head -1 "$f")" -ge "$prev" ] && v=${f##*answered.} && break
+done
+[ -n "$v" ] || fail "no record answered above tree $prev"
+db_sql "$T/ha.db" "DELETE FROM checkpoint WHERE log = $LOG AND size = $last;
+    UPDATE lease SET holder = 'ghost', url = 'http://127.0.0.1:9',
+    token = token + 1, expires = (extract(epoch FROM clock_timestamp()) *
+    1000)::bigint + 3000" >/dev/null || fail "removing checkpoint $last"
+node 2
+node 3
+curl -s -m 90 -o "$T/now" -w '%{http_code}' \
+    "$(url 2)/lookup/example.com/burst@v1.0.$v" >"$T/code"
+[ "$(cat "$T/code")" = 200 ] || fail "unsigned record $(head -1 "$T/answered.$v"): $(cat "$T/code") $(cat "$T/now")"
+head -3 "$T/now" >"$T/now.3"
+head -3 "$T/answered.$v" | cmp -s - "$T/now.3" || fail "the unsigned record differs when signed again"
+[ "$(sed -n 6p "$T/now")" -ge "$last" ] || fail "tree $last not signed again: $(sed -n 6p "$T/now")"
+node 1
+sed '1,4d' "$T/now" >"$T/now.note"
+keep "$T/now.note"
+check 2 "signed again"
+echo "$NAME: a record stored but not signed when its writer died: the lookup waits for a writer, which signs tree $last again; the same record: ok"
+
 # 5. PostgreSQL restarted under load.
 burst $((ROUNDS + 1))
 sleep 0.3
