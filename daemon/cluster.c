@@ -88,23 +88,19 @@ env_on_writer(struct env *env, void (*fn)(struct env *))
 }
 
 /*
- * Non-writers: reread each database's published tree when the writer
- * published another, so that workers serve it.
+ * A node that does not write: reread db's published tree if the writer
+ * published another, so that workers serve it (and keep their caches
+ * otherwise).
  */
 static void
-refresh(struct env *env)
+refresh(struct env *env, struct db *db)
 {
 	uint8_t	 root[SUMDB_HASH_SIZE];
 	int64_t	 size;
-	int	 i, r;
 
-	for (i = 0; i < env->ndbs; i++) {
-		r = store_published(env->st, env->dbs[i]->log, NULL, &size,
-		    root);
-		if (r > 0 && size != __atomic_load_n(&env->dbs[i]->size,
-		    __ATOMIC_RELAXED))
-			db_refresh(env, env->dbs[i]);
-	}
+	if (store_published(env->st, db->log, NULL, &size, root) > 0 &&
+	    size != __atomic_load_n(&db->size, __ATOMIC_RELAXED))
+		db_refresh(env, db);
 }
 
 /*
@@ -190,11 +186,13 @@ static void
 on_tick(evutil_socket_t fd, short ev, void *arg)
 {
 	struct cluster	*c = arg;
+	int		 i;
 
 	(void)fd;
 	(void)ev;
 	if (!env_writer(c->env))
-		refresh(c->env);
+		for (i = 0; i < c->env->ndbs; i++)
+			refresh(c->env, c->env->dbs[i]);
 }
 
 /*
@@ -257,9 +255,10 @@ fwd_retry(evutil_socket_t fd, short ev, void *arg)
 	forward(arg);
 }
 
-/* The writer answered (status), or could not be reached (-1). */
+/* Between tries of a forward that found no writer. */
 static const struct timeval	 quarter = { 0, 250000 };
 
+/* The writer answered (status), or could not be reached (-1). */
 static void
 forwarded(int status, struct evbuffer *body, const char *err, void *arg)
 {
@@ -274,7 +273,7 @@ forwarded(int status, struct evbuffer *body, const char *err, void *arg)
 
 	if (status == 200) {
 		__atomic_add_fetch(&c->fwd_ok, 1, __ATOMIC_RELAXED);
-		db_refresh(env, m->db);
+		refresh(env, m->db);
 		if (m->kind == MISS_LOOKUP && (r = store_lookup(env->st,
 		    m->db->log, m->path, m->version, &id, NULL)) != 1) {
 			handoff_answer(m, r < 0 ? 500 : 502, -1, r < 0 ?

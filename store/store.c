@@ -480,12 +480,6 @@ store_errmsg(struct store *st)
 }
 
 int
-store_is_pg(const char *target)
-{
-	return sq_is_pg(target);
-}
-
-int
 store_bytes(struct store *st, int64_t *n)
 {
 	struct sq	*q;

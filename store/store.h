@@ -30,8 +30,6 @@ void		 store_interrupt(struct store *st);
 /* The database's message for the last failure. */
 const char	*store_errmsg(struct store *st);
 
-/* Whether target names a PostgreSQL database. */
-int		 store_is_pg(const char *target);
 /* The database's size in bytes (PostgreSQL's view of it). */
 int		 store_bytes(struct store *st, int64_t *n);
 

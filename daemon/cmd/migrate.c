@@ -38,7 +38,7 @@ migrate(struct env *env, int argc, char **argv)
 
 	(void)env;
 	(void)argc;
-	if (!store_is_pg(argv[optind]) && access(argv[optind], F_OK) != 0) {
+	if (!config_is_pg(argv[optind]) && access(argv[optind], F_OK) != 0) {
 		fprintf(stderr, "sumdbd migrate: %s: no such store\n",
 		    argv[optind]);
 		return 2;
